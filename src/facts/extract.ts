@@ -1,0 +1,732 @@
+// One pass over a tree-sitter tree -> ModuleFacts.
+//
+// Scopes follow Python: module, class and function (def and lambda) scopes; a name is local to
+// the function that assigns it unless declared global/nonlocal; class bodies are not visible
+// from their methods. Comprehension variables are treated as locals of the enclosing scope.
+// Deeply nested code is cut off at MAX_DEPTH (real Python rejects far less nesting).
+
+import { parsePython, type SyntaxNode } from "../parse.js";
+import type { Range } from "../types.js";
+import {
+  FACTS_VERSION,
+  type CallFact,
+  type CommentFact,
+  type Expr,
+  type ModuleFacts,
+  type ScopeFact,
+} from "./model.js";
+
+const MAX_DEPTH = 300;
+const DIRECTIVE = /noqa|mps-lint|expect/i;
+const ACCELERATOR_STRING = /^(mps|cuda|xpu)(:\d+)?$/;
+const ACCELERATOR_ATTR = new Set(["mps", "cuda", "xpu"]);
+
+export function rangeOf(n: SyntaxNode): Range {
+  return {
+    start: { row: n.startPosition.row, column: n.startPosition.column },
+    end: { row: n.endPosition.row, column: n.endPosition.column },
+  };
+}
+
+interface ScopeState {
+  fact: ScopeFact;
+  locals: Set<string>;
+  globals: Set<string>;
+  nonlocals: Set<string>;
+}
+
+interface Ctx {
+  scope: number;
+  loop: boolean;
+  guards: string[];
+  awaited: boolean;
+}
+
+class Extractor {
+  readonly scopes: ScopeState[] = [];
+  readonly calls: CallFact[] = [];
+  readonly comments: CommentFact[] = [];
+  readonly syntaxErrors: Range[] = [];
+  readonly accelerators = new Set<string>();
+  /** Name expressions to bind once all scopes are known, with the scope they occur in. */
+  private readonly pendingNames: { e: Extract<Expr, { t: "name" }>; from: number }[] = [];
+
+  constructor(private readonly source: string) {}
+
+  run(root: SyntaxNode): void {
+    const mod = this.newScope("module", "<module>", -1, root, root, false, false);
+    this.block(root, { scope: mod, loop: false, guards: [], awaited: false }, 0);
+    this.collectTrivia(root);
+    for (const { e, from } of this.pendingNames) e.scope = this.resolve(e.name, from);
+  }
+
+  private newScope(
+    kind: ScopeFact["kind"],
+    name: string,
+    parent: number,
+    node: SyntaxNode,
+    nameNode: SyntaxNode,
+    isAsync: boolean,
+    isLambda: boolean,
+  ): number {
+    const parentQual = parent >= 0 && parent !== 0 ? this.scopes[parent].fact.qualname + "." : "";
+    const fact: ScopeFact = {
+      kind,
+      name,
+      qualname: kind === "module" ? "" : parentQual + name,
+      parent,
+      range: rangeOf(node),
+      nameRange: rangeOf(nameNode),
+      isAsync,
+      isLambda,
+      params: [],
+      decorators: [],
+      bases: [],
+      bindings: [],
+      attrStores: [],
+      returns: [],
+      isGenerator: false,
+      starImports: [],
+    };
+    this.scopes.push({ fact, locals: new Set(), globals: new Set(), nonlocals: new Set() });
+    return this.scopes.length - 1;
+  }
+
+  /** LEGB lookup from the scope a name occurs in. */
+  private resolve(name: string, from: number): number {
+    let s = from;
+    const start = this.scopes[from];
+    if (start.globals.has(name)) return 0;
+    let first = true;
+    while (s >= 0) {
+      const st = this.scopes[s];
+      const visible = first || st.fact.kind !== "class";
+      if (visible && !(first && st.nonlocals.has(name)) && st.locals.has(name)) return s;
+      if (s === 0) return st.fact.starImports.length > 0 ? 0 : -1;
+      first = false;
+      s = st.fact.parent;
+    }
+    return -1;
+  }
+
+  private bind(scope: number, name: string, value: Expr, at: SyntaxNode): void {
+    let target = scope;
+    const st = this.scopes[scope];
+    if (st.globals.has(name)) target = 0;
+    this.scopes[target].locals.add(name);
+    this.scopes[target].fact.bindings.push({ name, value, end: at.endIndex, range: rangeOf(at) });
+  }
+
+  private text(n: SyntaxNode, max = 120): string {
+    const t = this.source.slice(n.startIndex, Math.min(n.endIndex, n.startIndex + max));
+    return t.replace(/\s+/g, " ");
+  }
+
+  // ---- statements -------------------------------------------------------------------------
+
+  private block(node: SyntaxNode, ctx: Ctx, depth: number): void {
+    if (depth > MAX_DEPTH) return;
+    for (const child of node.namedChildren) this.statement(child, ctx, depth + 1);
+  }
+
+  private statement(n: SyntaxNode, ctx: Ctx, depth: number): void {
+    if (depth > MAX_DEPTH) return;
+    switch (n.type) {
+      case "expression_statement":
+        for (const c of n.namedChildren) this.exprStatement(c, ctx, depth);
+        return;
+      case "function_definition":
+        this.functionDef(n, ctx, [], depth);
+        return;
+      case "class_definition":
+        this.classDef(n, ctx, [], depth);
+        return;
+      case "decorated_definition": {
+        const def = n.childForFieldName("definition");
+        const decos = n.namedChildren
+          .filter((c) => c.type === "decorator")
+          .map((d) => (d.namedChildren[0] ? this.expr(d.namedChildren[0], ctx, depth) : ({ t: "unknown" } as Expr)));
+        if (def?.type === "function_definition") this.functionDef(def, ctx, decos, depth);
+        else if (def?.type === "class_definition") this.classDef(def, ctx, decos, depth);
+        return;
+      }
+      case "return_statement": {
+        const v = n.namedChildren[0];
+        const value = v ? this.expr(v, ctx, depth) : ({ t: "const" } as Expr);
+        this.scopes[ctx.scope].fact.returns.push({ value, end: n.endIndex, range: rangeOf(n) });
+        return;
+      }
+      case "import_statement":
+        this.importStatement(n, ctx);
+        return;
+      case "import_from_statement":
+        this.importFrom(n, ctx);
+        return;
+      case "future_import_statement":
+        return;
+      case "global_statement":
+        for (const c of n.namedChildren) if (c.type === "identifier") this.scopes[ctx.scope].globals.add(c.text);
+        return;
+      case "nonlocal_statement":
+        for (const c of n.namedChildren) if (c.type === "identifier") this.scopes[ctx.scope].nonlocals.add(c.text);
+        return;
+      case "if_statement":
+        this.ifStatement(n, ctx, depth);
+        return;
+      case "for_statement": {
+        const right = n.childForFieldName("right");
+        const iter = right ? this.expr(right, ctx, depth) : ({ t: "unknown" } as Expr);
+        const left = n.childForFieldName("left");
+        const inner = { ...ctx, loop: true };
+        if (left) this.bindTarget(left, { t: "item", of: iter }, inner, depth);
+        const body = n.childForFieldName("body");
+        if (body) this.block(body, inner, depth);
+        const alt = n.childForFieldName("alternative");
+        if (alt) this.block(alt, ctx, depth);
+        return;
+      }
+      case "while_statement": {
+        const cond = n.childForFieldName("condition");
+        const inner = { ...ctx, loop: true };
+        if (cond) this.expr(cond, inner, depth);
+        const body = n.childForFieldName("body");
+        if (body) this.block(body, inner, depth);
+        const alt = n.childForFieldName("alternative");
+        if (alt) this.block(alt, ctx, depth);
+        return;
+      }
+      case "with_statement":
+        this.withStatement(n, ctx, depth);
+        return;
+      case "try_statement":
+        for (const c of n.namedChildren) {
+          if (c.type === "block") this.block(c, ctx, depth);
+          else if (c.type === "except_clause" || c.type === "except_group_clause") {
+            for (const cc of c.namedChildren) {
+              if (cc.type === "block") this.block(cc, ctx, depth);
+              else if (cc.type === "as_pattern") {
+                const alias = cc.childForFieldName("alias");
+                const id = alias?.namedChildren[0] ?? alias;
+                if (id?.type === "identifier") this.bind(ctx.scope, id.text, { t: "unknown" }, id);
+              }
+            }
+          } else if (c.type === "else_clause" || c.type === "finally_clause") {
+            for (const cc of c.namedChildren) if (cc.type === "block") this.block(cc, ctx, depth);
+          }
+        }
+        return;
+      case "match_statement":
+      case "block":
+      case "else_clause":
+      case "case_clause":
+        for (const c of n.namedChildren) {
+          if (c.type === "block") this.block(c, ctx, depth);
+          else if (c.type.endsWith("statement") || c.type === "case_clause") this.statement(c, ctx, depth + 1);
+          else this.expr(c, ctx, depth);
+        }
+        return;
+      case "delete_statement":
+      case "assert_statement":
+      case "raise_statement":
+      case "print_statement":
+      case "exec_statement":
+        for (const c of n.namedChildren) this.expr(c, ctx, depth);
+        return;
+      case "ERROR":
+        for (const c of n.namedChildren) this.statement(c, ctx, depth + 1);
+        return;
+      case "comment":
+      case "pass_statement":
+      case "break_statement":
+      case "continue_statement":
+        return;
+      default:
+        // Type aliases and anything newer: still record the calls inside.
+        for (const c of n.namedChildren) this.expr(c, ctx, depth);
+    }
+  }
+
+  private exprStatement(n: SyntaxNode, ctx: Ctx, depth: number): void {
+    if (n.type === "assignment") {
+      this.assignment(n, ctx, depth);
+      return;
+    }
+    if (n.type === "augmented_assignment") {
+      const right = n.childForFieldName("right");
+      if (right) this.expr(right, ctx, depth);
+      const left = n.childForFieldName("left");
+      if (left) this.expr(left, ctx, depth);
+      return;
+    }
+    this.expr(n, ctx, depth);
+  }
+
+  private assignment(n: SyntaxNode, ctx: Ctx, depth: number): void {
+    const right = n.childForFieldName("right");
+    let value: Expr = { t: "unknown" };
+    if (right) {
+      value = right.type === "assignment" ? this.chainedAssignment(right, ctx, depth) : this.expr(right, ctx, depth);
+    }
+    const left = n.childForFieldName("left");
+    if (left && right) this.bindTarget(left, value, ctx, depth);
+    else if (left && n.childForFieldName("type")) {
+      // Annotation only: `x: int` declares a local without a value.
+      if (left.type === "identifier") this.scopes[ctx.scope].locals.add(left.text);
+    }
+  }
+
+  /** a = b = value: bind every target to the innermost value. */
+  private chainedAssignment(n: SyntaxNode, ctx: Ctx, depth: number): Expr {
+    const right = n.childForFieldName("right");
+    const value = right
+      ? right.type === "assignment"
+        ? this.chainedAssignment(right, ctx, depth + 1)
+        : this.expr(right, ctx, depth)
+      : ({ t: "unknown" } as Expr);
+    const left = n.childForFieldName("left");
+    if (left) this.bindTarget(left, value, ctx, depth);
+    return value;
+  }
+
+  private bindTarget(target: SyntaxNode, value: Expr, ctx: Ctx, depth: number): void {
+    switch (target.type) {
+      case "identifier":
+        this.bind(ctx.scope, target.text, value, target);
+        return;
+      case "pattern_list":
+      case "tuple_pattern":
+      case "list_pattern":
+      case "tuple":
+      case "list":
+      case "parenthesized_expression":
+        for (const c of target.namedChildren) this.bindTarget(c, { t: "item", of: value }, ctx, depth);
+        return;
+      case "list_splat_pattern":
+      case "list_splat":
+        for (const c of target.namedChildren) this.bindTarget(c, { t: "unknown" }, ctx, depth);
+        return;
+      case "attribute": {
+        const obj = target.childForFieldName("object");
+        const attr = target.childForFieldName("attribute");
+        if (obj && attr) {
+          const o = this.expr(obj, ctx, depth);
+          this.scopes[ctx.scope].fact.attrStores.push({ obj: o, attr: attr.text, value, end: target.endIndex });
+        }
+        return;
+      }
+      case "subscript": {
+        const obj = target.childForFieldName("value");
+        if (obj) this.expr(obj, ctx, depth);
+        for (const c of target.namedChildren.slice(1)) this.expr(c, ctx, depth);
+        return;
+      }
+      default:
+        this.expr(target, ctx, depth);
+    }
+  }
+
+  private ifStatement(n: SyntaxNode, ctx: Ctx, depth: number): void {
+    const cond = n.childForFieldName("condition");
+    const condText = cond ? this.text(cond) : "";
+    if (cond) this.expr(cond, ctx, depth);
+    const body = n.childForFieldName("consequence");
+    if (body) this.block(body, { ...ctx, guards: [condText, ...ctx.guards] }, depth);
+    const negated: string[] = [`not (${condText})`];
+    for (const alt of n.childrenForFieldName("alternative")) {
+      if (alt.type === "elif_clause") {
+        const c = alt.childForFieldName("condition");
+        const t = c ? this.text(c) : "";
+        if (c) this.expr(c, ctx, depth);
+        const b = alt.childForFieldName("consequence");
+        if (b) this.block(b, { ...ctx, guards: [t, ...negated, ...ctx.guards] }, depth);
+        negated.push(`not (${t})`);
+      } else {
+        const b = alt.childForFieldName("body");
+        if (b) this.block(b, { ...ctx, guards: [...negated, ...ctx.guards] }, depth);
+      }
+    }
+  }
+
+  private withStatement(n: SyntaxNode, ctx: Ctx, depth: number): void {
+    for (const c of n.namedChildren) {
+      if (c.type === "with_clause") {
+        for (const item of c.namedChildren) {
+          if (item.type !== "with_item") continue;
+          const v = item.childForFieldName("value");
+          if (!v) continue;
+          if (v.type === "as_pattern") {
+            const inner = v.namedChildren[0];
+            const cm = inner ? this.expr(inner, ctx, depth) : ({ t: "unknown" } as Expr);
+            this.withItem(cm, inner ?? v, ctx);
+            const alias = v.childForFieldName("alias");
+            const targetNode = alias?.namedChildren[0] ?? alias;
+            if (targetNode) this.bindTarget(targetNode, { t: "enter", of: cm }, ctx, depth);
+          } else {
+            const cm = this.expr(v, ctx, depth);
+            this.withItem(cm, v, ctx);
+          }
+        }
+      } else if (c.type === "block") {
+        this.block(c, ctx, depth);
+      }
+    }
+  }
+
+  /** `with cm:` calls cm.__enter__ and cm.__exit__; record both as calls so the graph sees them. */
+  private withItem(cm: Expr, node: SyntaxNode, ctx: Ctx): void {
+    for (const method of ["__enter__", "__exit__"]) {
+      this.addCall(
+        { t: "attr", obj: cm, attr: method },
+        [],
+        {},
+        false,
+        node,
+        ctx,
+        `${this.text(node, 60)}.${method}`,
+      );
+    }
+  }
+
+  private importStatement(n: SyntaxNode, ctx: Ctx): void {
+    for (const c of n.namedChildren) {
+      if (c.type === "dotted_name") {
+        const full = c.text;
+        const top = full.split(".")[0];
+        this.bind(ctx.scope, top, { t: "import", module: top, level: 0, name: null }, c);
+      } else if (c.type === "aliased_import") {
+        const name = c.childForFieldName("name");
+        const alias = c.childForFieldName("alias");
+        if (name && alias) this.bind(ctx.scope, alias.text, { t: "import", module: name.text, level: 0, name: null }, alias);
+      }
+    }
+  }
+
+  private importFrom(n: SyntaxNode, ctx: Ctx): void {
+    const modNode = n.childForFieldName("module_name");
+    if (!modNode) return;
+    let level = 0;
+    let module = modNode.text;
+    if (modNode.type === "relative_import") {
+      const prefix = modNode.namedChildren.find((c) => c.type === "import_prefix");
+      level = prefix ? prefix.text.length : 0;
+      module = modNode.namedChildren.find((c) => c.type === "dotted_name")?.text ?? "";
+    }
+    if (n.namedChildren.some((c) => c.type === "wildcard_import")) {
+      this.scopes[ctx.scope].fact.starImports.push({ module, level });
+      return;
+    }
+    for (const c of n.childrenForFieldName("name")) {
+      if (c.type === "dotted_name") {
+        this.bind(ctx.scope, c.text, { t: "import", module, level, name: c.text }, c);
+      } else if (c.type === "aliased_import") {
+        const name = c.childForFieldName("name");
+        const alias = c.childForFieldName("alias");
+        if (name && alias) this.bind(ctx.scope, alias.text, { t: "import", module, level, name: name.text }, alias);
+      }
+    }
+  }
+
+  private functionDef(n: SyntaxNode, ctx: Ctx, decorators: Expr[], depth: number): void {
+    const nameNode = n.childForFieldName("name") ?? n;
+    const isAsync = n.children[0]?.type === "async";
+    const id = this.newScope("function", nameNode.text, ctx.scope, n, nameNode, isAsync, false);
+    const fact = this.scopes[id].fact;
+    fact.decorators = decorators;
+    const params = n.childForFieldName("parameters");
+    // Defaults are evaluated in the enclosing scope.
+    if (params) this.parameters(params, id, ctx, depth);
+    this.bind(ctx.scope, nameNode.text, { t: "scope", scope: id }, nameNode);
+    const body = n.childForFieldName("body");
+    if (body) this.block(body, { scope: id, loop: false, guards: [], awaited: false }, depth);
+  }
+
+  private parameters(params: SyntaxNode, fn: number, outer: Ctx, depth: number): void {
+    const st = this.scopes[fn];
+    for (const p of params.namedChildren) {
+      let nameNode: SyntaxNode | null = null;
+      if (p.type === "identifier") nameNode = p;
+      else if (p.type === "typed_parameter" || p.type === "list_splat_pattern" || p.type === "dictionary_splat_pattern") {
+        nameNode = p.namedChildren.find((c) => c.type === "identifier") ?? null;
+      } else if (p.type === "default_parameter" || p.type === "typed_default_parameter") {
+        nameNode = p.childForFieldName("name");
+        const v = p.childForFieldName("value");
+        if (v) this.expr(v, outer, depth);
+      }
+      if (!nameNode) continue;
+      const name = nameNode.text;
+      const isSplat = p.type === "list_splat_pattern" || p.type === "dictionary_splat_pattern" ||
+        (p.type === "typed_parameter" && /^\*/.test(p.text));
+      st.fact.params.push(isSplat ? "*" + name : name);
+      st.locals.add(name);
+    }
+  }
+
+  private classDef(n: SyntaxNode, ctx: Ctx, decorators: Expr[], depth: number): void {
+    const nameNode = n.childForFieldName("name") ?? n;
+    const supers = n.childForFieldName("superclasses");
+    const bases: Expr[] = [];
+    if (supers) {
+      for (const c of supers.namedChildren) {
+        if (c.type === "keyword_argument") {
+          const v = c.childForFieldName("value");
+          if (v) this.expr(v, ctx, depth);
+        } else bases.push(this.expr(c, ctx, depth));
+      }
+    }
+    const id = this.newScope("class", nameNode.text, ctx.scope, n, nameNode, false, false);
+    this.scopes[id].fact.decorators = decorators;
+    this.scopes[id].fact.bases = bases;
+    this.bind(ctx.scope, nameNode.text, { t: "scope", scope: id }, nameNode);
+    const body = n.childForFieldName("body");
+    if (body) this.block(body, { scope: id, loop: false, guards: [], awaited: false }, depth);
+  }
+
+  // ---- expressions ------------------------------------------------------------------------
+
+  private nameExpr(name: string, ctx: Ctx): Expr {
+    const e = { t: "name" as const, name, scope: -1 };
+    this.pendingNames.push({ e, from: ctx.scope });
+    return e;
+  }
+
+  private addCall(
+    fn: Expr,
+    args: Expr[],
+    kwargs: Record<string, Expr>,
+    star: boolean,
+    node: SyntaxNode,
+    ctx: Ctx,
+    callee: string,
+  ): Expr {
+    const id = this.calls.length;
+    this.calls.push({
+      fn,
+      args,
+      kwargs,
+      star,
+      range: rangeOf(node),
+      end: node.endIndex,
+      scope: ctx.scope,
+      loop: ctx.loop,
+      guards: ctx.guards.slice(0, 4),
+      callee,
+      awaited: ctx.awaited,
+    });
+    return { t: "call", id };
+  }
+
+  expr(n: SyntaxNode, ctx: Ctx, depth: number): Expr {
+    if (depth > MAX_DEPTH) return { t: "unknown" };
+    const d = depth + 1;
+    switch (n.type) {
+      case "identifier":
+        return this.nameExpr(n.text, ctx);
+      case "attribute": {
+        const obj = n.childForFieldName("object");
+        const attr = n.childForFieldName("attribute");
+        if (!obj || !attr) return { t: "unknown" };
+        if (ACCELERATOR_ATTR.has(attr.text)) this.accelerators.add(attr.text);
+        return { t: "attr", obj: this.expr(obj, { ...ctx, awaited: false }, d), attr: attr.text };
+      }
+      case "call":
+        return this.callExpr(n, ctx, d);
+      case "string": {
+        if (n.namedChildren.some((c) => c.type === "interpolation")) {
+          for (const c of n.namedChildren) if (c.type === "interpolation") this.walkChildren(c, ctx, d);
+          return { t: "unknown" };
+        }
+        const value = n.namedChildren
+          .filter((c) => c.type === "string_content")
+          .map((c) => c.text)
+          .join("");
+        if (ACCELERATOR_STRING.test(value)) this.accelerators.add(value.split(":")[0]);
+        return { t: "str", value };
+      }
+      case "concatenated_string":
+        for (const c of n.namedChildren) this.expr(c, ctx, d);
+        return { t: "unknown" };
+      case "integer":
+      case "float":
+      case "true":
+      case "false":
+      case "none":
+      case "ellipsis":
+        return { t: "const" };
+      case "parenthesized_expression":
+        return n.namedChildren[0] ? this.expr(n.namedChildren[0], ctx, d) : { t: "unknown" };
+      case "tuple":
+      case "list":
+      case "set":
+      case "expression_list":
+        return { t: "seq", items: n.namedChildren.map((c) => this.expr(c, { ...ctx, awaited: false }, d)) };
+      case "subscript": {
+        const v = n.childForFieldName("value");
+        for (const c of n.childrenForFieldName("subscript")) this.expr(c, { ...ctx, awaited: false }, d);
+        return v ? { t: "item", of: this.expr(v, { ...ctx, awaited: false }, d) } : { t: "unknown" };
+      }
+      case "binary_operator":
+      case "boolean_operator": {
+        const l = n.childForFieldName("left");
+        const r = n.childForFieldName("right");
+        const inner = { ...ctx, awaited: false };
+        return { t: "op", args: [l ? this.expr(l, inner, d) : { t: "unknown" }, r ? this.expr(r, inner, d) : { t: "unknown" }] };
+      }
+      case "unary_operator":
+      case "not_operator": {
+        const a = n.childForFieldName("argument") ?? n.namedChildren[0];
+        return a ? { t: "op", args: [this.expr(a, { ...ctx, awaited: false }, d)] } : { t: "unknown" };
+      }
+      case "conditional_expression": {
+        const parts = n.namedChildren.map((c) => this.expr(c, { ...ctx, awaited: false }, d));
+        // a if cond else b: the value is a or b.
+        return { t: "op", args: parts.length === 3 ? [parts[0], parts[2]] : parts };
+      }
+      case "await": {
+        const v = n.namedChildren[0];
+        return v ? { t: "await", of: this.expr(v, { ...ctx, awaited: true }, d) } : { t: "unknown" };
+      }
+      case "lambda":
+        return this.lambda(n, ctx, d);
+      case "named_expression": {
+        const name = n.childForFieldName("name");
+        const v = n.childForFieldName("value");
+        const value = v ? this.expr(v, ctx, d) : ({ t: "unknown" } as Expr);
+        if (name) this.bind(ctx.scope, name.text, value, name);
+        return value;
+      }
+      case "list_comprehension":
+      case "set_comprehension":
+      case "generator_expression":
+      case "dictionary_comprehension":
+        return this.comprehension(n, ctx, d);
+      case "yield":
+        this.scopes[ctx.scope].fact.isGenerator = true;
+        this.walkChildren(n, ctx, d);
+        return { t: "unknown" };
+      case "keyword_argument": {
+        const v = n.childForFieldName("value");
+        return v ? this.expr(v, ctx, d) : { t: "unknown" };
+      }
+      case "comment":
+        return { t: "unknown" };
+      default:
+        this.walkChildren(n, { ...ctx, awaited: false }, d);
+        return { t: "unknown" };
+    }
+  }
+
+  private walkChildren(n: SyntaxNode, ctx: Ctx, depth: number): void {
+    for (const c of n.namedChildren) this.expr(c, ctx, depth);
+  }
+
+  private callExpr(n: SyntaxNode, ctx: Ctx, depth: number): Expr {
+    const fnNode = n.childForFieldName("function");
+    const argsNode = n.childForFieldName("arguments");
+    const inner = { ...ctx, awaited: false };
+    const fn = fnNode ? this.expr(fnNode, inner, depth) : ({ t: "unknown" } as Expr);
+    const args: Expr[] = [];
+    const kwargs: Record<string, Expr> = {};
+    let star = false;
+    if (argsNode?.type === "generator_expression") {
+      args.push(this.expr(argsNode, inner, depth));
+    } else if (argsNode) {
+      for (const a of argsNode.namedChildren) {
+        if (a.type === "keyword_argument") {
+          const k = a.childForFieldName("name");
+          const v = a.childForFieldName("value");
+          if (k && v) kwargs[k.text] = this.expr(v, inner, depth);
+        } else if (a.type === "list_splat" || a.type === "dictionary_splat") {
+          star = true;
+          this.walkChildren(a, inner, depth);
+        } else if (a.type !== "comment") {
+          args.push(this.expr(a, inner, depth));
+        }
+      }
+    }
+    return this.addCall(fn, args, kwargs, star, n, ctx, fnNode ? this.text(fnNode, 80) : "?");
+  }
+
+  private lambda(n: SyntaxNode, ctx: Ctx, depth: number): Expr {
+    const id = this.newScope("function", `<lambda>@${n.startPosition.row + 1}`, ctx.scope, n, n, false, true);
+    const params = n.childForFieldName("parameters");
+    if (params) this.parameters(params, id, ctx, depth);
+    const body = n.childForFieldName("body");
+    if (body) {
+      const inner: Ctx = { scope: id, loop: false, guards: [], awaited: false };
+      const value = this.expr(body, inner, depth);
+      this.scopes[id].fact.returns.push({ value, end: body.endIndex, range: rangeOf(body) });
+    }
+    return { t: "scope", scope: id };
+  }
+
+  private comprehension(n: SyntaxNode, ctx: Ctx, depth: number): Expr {
+    const inner = { ...ctx, loop: true, awaited: false };
+    // Clauses first: they bind the loop variables the body reads.
+    for (const c of n.namedChildren) {
+      if (c.type === "for_in_clause") {
+        const right = c.childForFieldName("right");
+        const iter = right ? this.expr(right, ctx, depth) : ({ t: "unknown" } as Expr);
+        const left = c.childForFieldName("left");
+        if (left) this.bindTarget(left, { t: "item", of: iter }, inner, depth);
+      } else if (c.type === "if_clause") {
+        this.walkChildren(c, inner, depth);
+      }
+    }
+    const body = n.childForFieldName("body");
+    const item = body ? this.expr(body, inner, depth) : ({ t: "unknown" } as Expr);
+    return n.type === "generator_expression" || n.type === "list_comprehension" || n.type === "set_comprehension"
+      ? { t: "seq", items: [item] }
+      : { t: "unknown" };
+  }
+
+  // ---- comments and errors -----------------------------------------------------------------
+
+  private collectTrivia(root: SyntaxNode): void {
+    // Directive comments: find candidate lines by text, then confirm with the tree (a "#" may
+    // sit inside a string).
+    const lines = this.source.split("\n");
+    for (let row = 0; row < lines.length; row++) {
+      const line = lines[row];
+      const hash = line.indexOf("#");
+      if (hash < 0 || !DIRECTIVE.test(line)) continue;
+      for (let col = hash; col >= 0 && col < line.length; col = line.indexOf("#", col + 1)) {
+        const node = root.descendantForPosition({ row, column: col });
+        if (node.type === "comment" && node.startPosition.row === row && node.startPosition.column === col) {
+          if (DIRECTIVE.test(node.text)) this.comments.push({ row, column: col, text: node.text });
+          break;
+        }
+      }
+    }
+    if (!root.hasError) return;
+    // Syntax errors: descend only into subtrees that contain one (iteratively).
+    const stack: SyntaxNode[] = [root];
+    while (stack.length > 0 && this.syntaxErrors.length < 50) {
+      const node = stack.pop()!;
+      if (node.type === "ERROR" || node.isMissing) {
+        this.syntaxErrors.push(rangeOf(node));
+        continue;
+      }
+      const kids = node.children;
+      for (let i = kids.length - 1; i >= 0; i--) if (kids[i].hasError || kids[i].isMissing) stack.push(kids[i]);
+    }
+  }
+}
+
+export function extractFacts(file: string, source: string): ModuleFacts {
+  const tree = parsePython(source);
+  const ex = new Extractor(source);
+  ex.run(tree.rootNode);
+  let lineCount = 1;
+  for (let i = 0; i < source.length; i++) if (source.charCodeAt(i) === 10) lineCount++;
+  return {
+    version: FACTS_VERSION,
+    file,
+    scopes: ex.scopes.map((s) => s.fact),
+    calls: ex.calls,
+    comments: ex.comments,
+    syntaxErrors: ex.syntaxErrors,
+    mentionsAccelerator: ex.accelerators.size > 0,
+    accelerators: [...ex.accelerators].sort(),
+    lineCount,
+  };
+}

@@ -1,0 +1,119 @@
+// ModuleFacts: what one tree-sitter pass over a file tells the rest of the linter.
+// Plain JSON-serializable data (cached on disk, returned by worker threads). Names are already
+// bound to the scope that defines them (Python's LEGB rule), so the project step never needs
+// the syntax tree again.
+
+import type { Range } from "../types.js";
+
+/** A symbolic expression: enough structure to resolve what a name or call refers to. */
+export type Expr =
+  /** A name, bound in `scope` (an index into ModuleFacts.scopes); -1: builtin or unbound. */
+  | { t: "name"; name: string; scope: number }
+  | { t: "attr"; obj: Expr; attr: string }
+  /** A call; `id` indexes ModuleFacts.calls. */
+  | { t: "call"; id: number }
+  /** A def, lambda or class defined here (an index into ModuleFacts.scopes). */
+  | { t: "scope"; scope: number }
+  /** What an import statement binds: module `module` (relative `level`), or its member `name`. */
+  | { t: "import"; module: string; level: number; name: string | null }
+  | { t: "str"; value: string }
+  | { t: "const" }
+  /** Tuple, list or set display. */
+  | { t: "seq"; items: Expr[] }
+  /** An element of `of`: subscript, for-loop target, unpacking. */
+  | { t: "item"; of: Expr }
+  /** What `with of as x` binds x to. */
+  | { t: "enter"; of: Expr }
+  /** Arithmetic, conditional or boolean combination: any operand's value. */
+  | { t: "op"; args: Expr[] }
+  | { t: "await"; of: Expr }
+  | { t: "unknown" };
+
+export interface CallFact {
+  fn: Expr;
+  args: Expr[];
+  kwargs: Record<string, Expr>;
+  /** Has *args or **kwargs: positions after it are unknown. */
+  star: boolean;
+  range: Range;
+  /** Offset where the call completes: its place in the scope's order of evaluation. */
+  end: number;
+  /** The scope whose body contains the call. */
+  scope: number;
+  /** Inside a loop or comprehension of its scope. */
+  loop: boolean;
+  /** Source text of enclosing `if` conditions, innermost first ("not (...)" in else branches). */
+  guards: string[];
+  /** Source text of the callee, for messages. */
+  callee: string;
+  /** Is the call the operand of `await`. */
+  awaited: boolean;
+}
+
+export interface Binding {
+  name: string;
+  value: Expr;
+  end: number;
+  range: Range;
+}
+
+/** `obj.attr = value` (self.x = ... in methods; module attributes). */
+export interface AttrStore {
+  obj: Expr;
+  attr: string;
+  value: Expr;
+  end: number;
+}
+
+export interface ReturnFact {
+  value: Expr;
+  end: number;
+  range: Range;
+}
+
+export interface ScopeFact {
+  kind: "module" | "function" | "class";
+  name: string;
+  /** Dotted path inside the module: "Runner.step", "main.worker", "<lambda>@12". */
+  qualname: string;
+  parent: number;
+  range: Range;
+  nameRange: Range;
+  isAsync: boolean;
+  isLambda: boolean;
+  params: string[];
+  decorators: Expr[];
+  /** Base classes (class scopes). */
+  bases: Expr[];
+  bindings: Binding[];
+  attrStores: AttrStore[];
+  returns: ReturnFact[];
+  isGenerator: boolean;
+  /** Modules of `from m import *` (module scope). */
+  starImports: { module: string; level: number }[];
+}
+
+export interface CommentFact {
+  row: number;
+  column: number;
+  text: string;
+}
+
+export interface ModuleFacts {
+  /** Bumped whenever the shape or meaning of facts changes (cache key). */
+  version: number;
+  file: string;
+  /** Scope 0 is the module. */
+  scopes: ScopeFact[];
+  calls: CallFact[];
+  /** Comments that carry directives (noqa, mps-lint:, expect:). */
+  comments: CommentFact[];
+  syntaxErrors: Range[];
+  /** The file names an accelerator: "mps"/"cuda"/"xpu" strings, .cuda(), torch.mps... */
+  mentionsAccelerator: boolean;
+  /** Accelerator names that appear in string literals or APIs ("mps", "cuda", "xpu"). */
+  accelerators: string[];
+  lineCount: number;
+}
+
+export const FACTS_VERSION = 1;

@@ -1,0 +1,38 @@
+// One tree-sitter Parser per thread, loaded on first use so that commands which parse nothing
+// (--help, rule docs) start fast.
+
+import { createRequire } from "node:module";
+import type ParserType from "tree-sitter";
+
+const require = createRequire(import.meta.url);
+
+let parser: ParserType | null = null;
+
+export class ParserLoadError extends Error {}
+
+function load(): ParserType {
+  try {
+    const Parser = require("tree-sitter") as typeof ParserType;
+    const Python = require("tree-sitter-python");
+    const p = new Parser();
+    p.setLanguage(Python);
+    return p;
+  } catch (e) {
+    const why = e instanceof Error ? e.message.split("\n")[0] : String(e);
+    throw new ParserLoadError(
+      `cannot load the tree-sitter Python parser (${why}); ` +
+        `run \`npm rebuild tree-sitter tree-sitter-python\` to build it for this machine`,
+    );
+  }
+}
+
+// Input is handed to tree-sitter in chunks: the binding copies strings through a fixed buffer.
+const CHUNK = 64 * 1024;
+
+export function parsePython(source: string): ParserType.Tree {
+  parser ??= load();
+  return parser.parse((index: number) => (index < source.length ? source.slice(index, index + CHUNK) : ""));
+}
+
+export type SyntaxNode = ParserType.SyntaxNode;
+export type Tree = ParserType.Tree;

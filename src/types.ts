@@ -1,0 +1,52 @@
+// Shared data types. Everything here is plain data: ModuleFacts are cached and sent between
+// worker threads, Diagnostics are serialized by every reporter.
+
+/** 0-based row and UTF-16 column, as tree-sitter reports them. Reporters convert to 1-based. */
+export interface Position {
+  row: number;
+  column: number;
+}
+
+export interface Range {
+  start: Position;
+  end: Position;
+}
+
+export type Severity = "error" | "warning" | "info";
+
+/** One hop of a witness path: how a worker thread gets to the finding. */
+export interface PathStep {
+  file: string;
+  range: Range;
+  /** e.g. "Thread(target=worker)", "worker", "run_batch" */
+  label: string;
+}
+
+export interface TextEdit {
+  range: Range;
+  /** Byte-independent offsets into the source (UTF-16), used to apply the edit. */
+  startOffset: number;
+  endOffset: number;
+  content: string;
+}
+
+export interface Fix {
+  applicability: "safe" | "unsafe";
+  message: string;
+  edits: TextEdit[];
+}
+
+export interface Diagnostic {
+  code: string;
+  name: string;
+  severity: Severity;
+  message: string;
+  file: string;
+  range: Range;
+  /** Spawn site first, then each call hop; empty for findings that need no thread. */
+  path: PathStep[];
+  fix: Fix | null;
+  url: string;
+  /** Extra data reporters may show (e.g. verify measurements). */
+  properties?: Record<string, unknown>;
+}

@@ -1,0 +1,74 @@
+import { defineRule } from "../src/rule.js";
+import { describePath } from "../src/project/describe.js";
+
+export default defineRule({
+  meta: {
+    code: "MPS001",
+    name: "device-sync-in-thread",
+    severity: "error",
+    category: "threads",
+    fixable: "unsafe",
+    summary: "Device-wide synchronize() reached from code that runs on a worker thread.",
+    why: [
+      "`torch.mps.synchronize()` (and `torch.cuda.synchronize()`, `torch.xpu.synchronize()`,",
+      "`torch.accelerator.synchronize()`) waits for *all* work queued on the device, by every",
+      "thread. Called from worker threads it becomes a barrier: each thread waits for all the",
+      "others, and the threads run one after another. Measured on an Apple M4 Max (512x512 fp16",
+      "matmul, 8 threads): 6,342 ops/s with device sync against 17,228 ops/s with a per-thread",
+      "event sync (2.72x); 8 threads with device sync scale 1.01x over one thread.",
+    ].join("\n"),
+    example: [
+      "import threading",
+      "import torch",
+      "",
+      "def worker(model, x):",
+      "    y = model(x)",
+      "    torch.mps.synchronize()",
+      "    return y",
+      "",
+      "threads = [threading.Thread(target=worker, args=(m, x)) for m, x in jobs]",
+    ].join("\n"),
+    useInstead: [
+      "import threading",
+      "import torch",
+      "",
+      "def worker(model, x):",
+      "    event = torch.mps.Event()",
+      "    y = model(x)",
+      "    event.record()",
+      "    event.synchronize()",
+      "    return y",
+      "",
+      "threads = [threading.Thread(target=worker, args=(m, x)) for m, x in jobs]",
+    ].join("\n"),
+    fixSafety:
+      "Unsafe: the per-thread event waits only for work this thread queued. Code that relied on the device-wide wait for work of other threads would change behaviour.",
+    limitations: [
+      "Thread reachability follows calls the project index resolves (functions, methods through",
+      "known instances, partial, lambdas, decorators, context managers, imports between project",
+      "modules). Calls through unresolved objects are not followed, so a sync reached only that",
+      "way is missed rather than guessed. A function reachable both from the main thread and from",
+      "a worker is reported: it does run on the worker.",
+    ].join("\n"),
+    references: ["MPS_SYNC_MODE_GUIDE.md: Mistake 1, Pattern 2, Performance Comparison"],
+  },
+  check(ctx) {
+    const { project, m, facts } = ctx;
+    facts.scopes.forEach((scope, s) => {
+      if (scope.kind !== "function") return;
+      const fn = { m, s };
+      if (!project.threads.reachOf(fn)) return;
+      for (const call of project.index.callsIn(fn)) {
+        const backend = project.sync.deviceSync(m, call);
+        if (!backend) continue;
+        const c = project.index.call(m, call);
+        const path = project.threads.pathTo(fn);
+        ctx.report({
+          range: c.range,
+          message: `\`${c.callee}()\` waits for every thread's work on the device; in thread code use a per-thread event (record + synchronize) — ${describePath(path, facts.file)}`,
+          path,
+        });
+      }
+    });
+  },
+});

@@ -1,0 +1,13 @@
+// The one registry of rules. Order here is the order of `mps-lint rule` listings.
+
+import type { Rule } from "../src/rule.js";
+import deviceSyncInThread from "./device-sync-in-thread.js";
+import sharedEvent from "./shared-event.js";
+import unsyncedThreadResult from "./unsynced-thread-result.js";
+
+export const RULES: readonly Rule[] = [deviceSyncInThread, unsyncedThreadResult, sharedEvent];
+
+export function findRule(codeOrName: string): Rule | undefined {
+  const key = codeOrName.trim().toUpperCase();
+  return RULES.find((r) => r.meta.code === key || r.meta.name.toUpperCase() === key);
+}

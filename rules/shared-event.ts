@@ -1,0 +1,82 @@
+import { defineRule } from "../src/rule.js";
+import { describePath } from "../src/project/describe.js";
+
+export default defineRule({
+  meta: {
+    code: "MPS003",
+    name: "shared-event",
+    severity: "error",
+    category: "threads",
+    fixable: "unsafe",
+    summary: "One Event object is recorded or synchronized by several threads.",
+    why: [
+      "An Event marks a point in one stream. When several threads `record()` the same Event,",
+      "each record moves the mark, so a thread's `synchronize()` may wait for another thread's",
+      "work, or return before its own work is done. Event objects are not thread-safe: the",
+      "guide's pattern is one Event per thread, created in the thread (or kept in",
+      "`threading.local()`).",
+    ].join("\n"),
+    example: [
+      "import threading",
+      "import torch",
+      "",
+      "shared_event = torch.mps.Event()",
+      "",
+      "def worker(model, x):",
+      "    y = model(x)",
+      "    shared_event.record()",
+      "    shared_event.synchronize()",
+      "    return y",
+      "",
+      "threads = [threading.Thread(target=worker, args=(m, x)) for m, x in jobs]",
+    ].join("\n"),
+    useInstead: [
+      "import threading",
+      "import torch",
+      "",
+      "def worker(model, x):",
+      "    event = torch.mps.Event()",
+      "    y = model(x)",
+      "    event.record()",
+      "    event.synchronize()",
+      "    return y",
+      "",
+      "threads = [threading.Thread(target=worker, args=(m, x)) for m, x in jobs]",
+    ].join("\n"),
+    fixSafety: "Unsafe: each thread gets its own Event through threading.local(); code that recorded on one thread and waited on another changes behaviour.",
+    limitations: [
+      "An Event counts as shared when it is created outside thread code, once (not in a loop),",
+      "and used from a spawn site that starts several threads (a loop, a comprehension, a pool,",
+      "`map`), or from two spawn sites, or from a worker and the main thread. Events handed out",
+      "one per worker from a list built in a loop are taken as per-thread. A single background",
+      "thread using an Event created on the main thread is not reported.",
+    ].join("\n"),
+    references: ["MPS_SYNC_MODE_GUIDE.md: Mistake 3, Pattern 2"],
+  },
+  check(ctx) {
+    const { project, m, facts } = ctx;
+    const idx = project.index;
+    for (const info of project.events.all()) {
+      if (!info.shared) continue;
+      const reported = new Set<number>();
+      for (const use of info.uses) {
+        if (use.m !== m || reported.has(use.fn.s)) continue;
+        if (!project.threads.reachOf(use.fn)) continue;
+        reported.add(use.fn.s);
+        const c = idx.call(m, use.call);
+        const created = idx.call(info.event.m, info.event.call);
+        const createdAt =
+          info.event.m === m
+            ? `line ${created.range.start.row + 1}`
+            : `${idx.moduleNames[info.event.m]}:${created.range.start.row + 1}`;
+        const threadsText = info.spawns.length > 1 ? `${info.spawns.length} spawn sites` : info.spawns[0].many ? "several threads" : "a worker and the main thread";
+        const path = project.threads.pathTo(use.fn);
+        ctx.report({
+          range: c.range,
+          message: `Event created once at ${createdAt} is used by ${threadsText}; give each thread its own Event — ${describePath(path, facts.file)}`,
+          path,
+        });
+      }
+    }
+  },
+});

@@ -1,0 +1,76 @@
+#!/usr/bin/env node
+// Command line: argv -> CliOptions, then hand over. Exit codes as ESLint and Ruff:
+// 0 no findings, 1 findings, 2 usage, configuration or internal error.
+
+import yargs from "yargs";
+import { hideBin } from "yargs/helpers";
+import { runLint, UsageError } from "./main.js";
+import { ParserLoadError } from "./parse.js";
+
+const list = (v: unknown): string[] | undefined =>
+  v === undefined
+    ? undefined
+    : (Array.isArray(v) ? v : [v]).flatMap((x) => String(x).split(",")).map((s) => s.trim()).filter(Boolean);
+
+function colorWanted(flag: boolean | undefined): boolean {
+  if (flag === false) return false;
+  if (process.env.NO_COLOR) return false;
+  if (process.env.FORCE_COLOR && process.env.FORCE_COLOR !== "0") return true;
+  if (flag === true) return true;
+  return !!process.stdout.isTTY;
+}
+
+async function main(argv: string[]): Promise<number> {
+  const parsed = await yargs(argv)
+    .scriptName("mps-lint")
+    .usage("$0 [paths..]\n\nFind PyTorch synchronization misuse in multi-threaded code.")
+    .command("$0 [paths..]", "lint Python files (default: the current folder)", (y) =>
+      y.positional("paths", { type: "string", array: true, describe: "files or folders" }),
+    )
+    .option("format", { alias: "f", type: "string", default: "stylish", describe: "stylish | concise | json" })
+    .option("output-file", { alias: "o", type: "string", describe: "write the report to a file" })
+    .option("quiet", { type: "boolean", default: false, describe: "report errors only" })
+    .option("exit-zero", { type: "boolean", default: false, describe: "exit 0 even when there are findings" })
+    .option("color", { type: "boolean", describe: "force colour on or off (--no-color)" })
+    .option("select", { type: "string", describe: "rule codes or prefixes to enable (comma-separated)" })
+    .option("extend-select", { type: "string", describe: "rules to enable in addition" })
+    .option("ignore", { type: "string", describe: "rule codes or prefixes to disable" })
+    .strictOptions()
+    .help()
+    .version()
+    .fail((msg, err) => {
+      throw new UsageError(err?.message ?? msg);
+    })
+    .parseAsync();
+
+  const out = runLint({
+    paths: (parsed.paths as string[] | undefined)?.map(String) ?? [],
+    cwd: process.cwd(),
+    format: parsed.format,
+    outputFile: parsed["output-file"],
+    quiet: parsed.quiet,
+    exitZero: parsed["exit-zero"],
+    color: colorWanted(parsed.color),
+    select: list(parsed.select),
+    ignore: list(parsed.ignore),
+    extendSelect: list(parsed["extend-select"]),
+  });
+  if (out.stdout) process.stdout.write(out.stdout);
+  if (out.stderr) process.stderr.write(out.stderr);
+  return out.exitCode;
+}
+
+main(hideBin(process.argv)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    if (err instanceof UsageError || err instanceof ParserLoadError) {
+      process.stderr.write(`mps-lint: ${err.message}\n`);
+    } else {
+      const e = err instanceof Error ? err : new Error(String(err));
+      process.stderr.write(`mps-lint: internal error: ${e.message}\n${process.env.MPS_LINT_DEBUG ? e.stack + "\n" : ""}`);
+    }
+    process.exitCode = 2;
+  },
+);

@@ -1,0 +1,146 @@
+// Paths -> Python files. Walks folders iteratively, honours .gitignore files (nested ones too)
+// and skips virtualenvs, build output and tool caches. Files named explicitly are always linted.
+
+import { lstatSync, readdirSync, readFileSync, realpathSync, statSync } from "node:fs";
+import path from "node:path";
+import ignore, { type Ignore } from "ignore";
+
+export const PYTHON_EXTENSIONS = [".py", ".pyi"];
+const SKIP_DIRS = new Set([
+  ".git", ".hg", ".svn", "node_modules", ".venv", "venv", "build", "dist", "__pycache__",
+  ".mypy_cache", ".pytest_cache", ".ruff_cache", ".tox", ".nox", ".eggs", ".mps_lint_cache",
+  "site-packages",
+]);
+
+export class PathError extends Error {}
+
+interface Scope {
+  dir: string;
+  ig: Ignore;
+}
+
+export interface DiscoverOptions {
+  /** Extra folder/file glob-like names to skip (gitignore syntax), relative to cwd. */
+  exclude?: string[];
+  respectGitignore?: boolean;
+  extensions?: string[];
+}
+
+export function discover(paths: string[], cwd: string, options: DiscoverOptions = {}): string[] {
+  const exts = options.extensions ?? PYTHON_EXTENSIONS;
+  const exclude = ignore().add(options.exclude ?? []);
+  const out: string[] = [];
+  const seenDirs = new Set<string>();
+  const seenFiles = new Set<string>();
+  const addFile = (f: string) => {
+    if (!seenFiles.has(f)) {
+      seenFiles.add(f);
+      out.push(f);
+    }
+  };
+  for (const p of paths) {
+    const abs = path.resolve(cwd, p);
+    let st;
+    try {
+      st = statSync(abs);
+    } catch {
+      throw new PathError(`${p}: no such file or directory`);
+    }
+    if (st.isFile()) {
+      addFile(abs);
+      continue;
+    }
+    if (!st.isDirectory()) continue;
+    const scopes = options.respectGitignore === false ? [] : gitignoreScopesAbove(abs);
+    walk(abs, scopes);
+  }
+  return out;
+
+  function walk(root: string, rootScopes: Scope[]): void {
+    const stack: { dir: string; scopes: Scope[] }[] = [{ dir: root, scopes: rootScopes }];
+    while (stack.length > 0) {
+      const { dir, scopes: parentScopes } = stack.pop()!;
+      let real: string;
+      try {
+        real = realpathSync(dir);
+      } catch {
+        continue;
+      }
+      if (seenDirs.has(real)) continue; // symlink loops and duplicates
+      seenDirs.add(real);
+      let entries: string[];
+      try {
+        entries = readdirSync(dir).sort();
+      } catch {
+        continue;
+      }
+      if (entries.includes("pyvenv.cfg")) continue;
+      let scopes = parentScopes;
+      if (options.respectGitignore !== false && entries.includes(".gitignore")) {
+        const ig = readIgnore(path.join(dir, ".gitignore"));
+        if (ig) scopes = [...parentScopes, { dir, ig }];
+      }
+      const subdirs: string[] = [];
+      for (const name of entries) {
+        const full = path.join(dir, name);
+        let st;
+        try {
+          st = lstatSync(full);
+          if (st.isSymbolicLink()) st = statSync(full);
+        } catch {
+          continue;
+        }
+        const isDir = st.isDirectory();
+        if (isDir && SKIP_DIRS.has(name)) continue;
+        if (isIgnored(full, isDir, scopes)) continue;
+        const rel = path.relative(cwd, full);
+        if (rel && !rel.startsWith("..") && exclude.ignores(isDir ? rel + "/" : rel)) continue;
+        if (isDir) subdirs.push(full);
+        else if (st.isFile() && exts.includes(path.extname(name))) addFile(full);
+      }
+      for (let i = subdirs.length - 1; i >= 0; i--) stack.push({ dir: subdirs[i], scopes });
+    }
+  }
+}
+
+function readIgnore(file: string): Ignore | null {
+  try {
+    return ignore().add(readFileSync(file, "utf8"));
+  } catch {
+    return null;
+  }
+}
+
+function isIgnored(full: string, isDir: boolean, scopes: Scope[]): boolean {
+  for (const s of scopes) {
+    const rel = path.relative(s.dir, full);
+    if (!rel || rel.startsWith("..")) continue;
+    const p = rel.split(path.sep).join("/");
+    if (s.ig.ignores(isDir ? p + "/" : p)) return true;
+  }
+  return false;
+}
+
+/** .gitignore files of the enclosing repository, from its root down to `dir`. */
+function gitignoreScopesAbove(dir: string): Scope[] {
+  const chain: string[] = [];
+  let d = dir;
+  for (;;) {
+    chain.unshift(d);
+    try {
+      statSync(path.join(d, ".git"));
+      break;
+    } catch {
+      /* keep going up */
+    }
+    const up = path.dirname(d);
+    if (up === d) return [];
+    d = up;
+  }
+  const scopes: Scope[] = [];
+  for (const c of chain.slice(0, -1)) {
+    const ig = readIgnore(path.join(c, ".gitignore"));
+    if (ig) scopes.push({ dir: c, ig });
+  }
+  return scopes;
+}

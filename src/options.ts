@@ -1,0 +1,14 @@
+// What the command line asks for, after yargs: plain data for the rest of the pipeline.
+
+export interface CliOptions {
+  paths: string[];
+  cwd: string;
+  format: string;
+  outputFile?: string;
+  quiet: boolean;
+  exitZero: boolean;
+  color: boolean;
+  select?: string[];
+  ignore?: string[];
+  extendSelect?: string[];
+}

@@ -1,0 +1,178 @@
+// Device work inside one function, in source order: which local values come from the device,
+// where the last device work happens, where the function waits for it, and where it hands a
+// value over (return, queue.put, future.set_result, append to a shared container).
+//
+// "Device work" is recognized from what the code says, never from a guess about an unknown
+// call: torch ops given device tensors or a device=..., .to("mps")/.cuda(), tensor methods of
+// device values, nn.Module instances of the project, project functions that return device
+// values. One convention is trusted when the file names an accelerator: calling something
+// named like a model (`model(x)`, `self.net(x)`, `encoder.generate(...)`) runs on the device.
+
+import type { Expr, ModuleFacts } from "../facts/model.js";
+import { fnKey, type FnRef, type ProjectIndex } from "./index.js";
+import { IMPLICIT_SYNC_METHODS, isAcceleratorString, isCpuTarget, type SyncInfo } from "./sync.js";
+
+const MODEL_NAME = /^(model|net|network|module|encoder|decoder|backbone|pipe|pipeline|llm|generator|classifier|detector|transformer|unet|vae)$|_(model|net|module|encoder|decoder)$|^model_/i;
+const MODEL_METHODS = new Set(["forward", "generate", "__call__", "predict", "infer", "encode", "decode", "sample"]);
+/** torch namespaces and functions that do not queue device work. */
+const NOT_DEVICE_WORK = /^torch\.(mps|cuda|xpu|accelerator|backends|distributed|utils|jit|autograd\.grad_mode|nn\.init|random)\b|^torch\.(no_grad|inference_mode|enable_grad|device|manual_seed|set_grad_enabled|set_num_threads|get_num_threads|is_tensor|Event|Stream|dtype|compile|load|save|from_numpy|get_device_module)$/;
+const PUBLISH_METHODS = new Set(["put", "put_nowait", "set_result", "append", "appendleft", "extend", "send"]);
+
+export interface Publish {
+  kind: "return" | "publish";
+  end: number;
+  /** Call id of the publishing call (kind "publish"), or the return index. */
+  at: number;
+  what: string;
+  /** Offset of the last device work before it, and of the last sync before it. */
+  lastWork: number;
+  lastSync: number;
+}
+
+export class DeviceFlow {
+  private readonly returnsDeviceCache = new Map<string, boolean>();
+
+  constructor(
+    private readonly index: ProjectIndex,
+    private readonly sync: SyncInfo,
+  ) {}
+
+  private facts(m: number): ModuleFacts {
+    return this.index.modules[m];
+  }
+
+  /** Does a project function return a device value (used to see through helpers). */
+  returnsDevice(fn: FnRef, depth = 0): boolean {
+    const key = fnKey(fn.m, fn.s);
+    const cached = this.returnsDeviceCache.get(key);
+    if (cached !== undefined) return cached;
+    if (depth > 8) return false;
+    this.returnsDeviceCache.set(key, false);
+    const r = this.analyze(fn, depth + 1).returnsDevice;
+    this.returnsDeviceCache.set(key, r);
+    return r;
+  }
+
+  /** Walk the function's bindings, calls and returns in order of evaluation. */
+  analyze(fn: FnRef, depth = 0): { publishes: Publish[]; returnsDevice: boolean; hasDeviceWork: boolean } {
+    const idx = this.index;
+    const scope = idx.scope(fn);
+    const mod = this.facts(fn.m);
+    type Item =
+      | { k: "bind"; end: number; name: string; value: Expr }
+      | { k: "call"; end: number; id: number }
+      | { k: "ret"; end: number; i: number; value: Expr };
+    const items: Item[] = [];
+    for (const b of scope.bindings) items.push({ k: "bind", end: b.end, name: b.name, value: b.value });
+    for (const id of idx.callsIn(fn)) items.push({ k: "call", end: mod.calls[id].end, id });
+    scope.returns.forEach((r, i) => items.push({ k: "ret", end: r.end, i, value: r.value }));
+    items.sort((a, b) => a.end - b.end || (a.k === "bind" ? 1 : 0) - (b.k === "bind" ? 1 : 0));
+
+    const deviceVars = new Set<string>();
+    let lastWork = -1;
+    let lastSync = -1;
+    let returnsDevice = false;
+    let hasDeviceWork = false;
+    const publishes: Publish[] = [];
+    const ctx = { fn, deviceVars, depth, accel: mod.mentionsAccelerator };
+
+    for (const it of items) {
+      if (it.k === "bind") {
+        if (this.isDevice(it.value, ctx)) {
+          deviceVars.add(it.name);
+          lastWork = Math.max(lastWork, it.end);
+        } else deviceVars.delete(it.name);
+      } else if (it.k === "call") {
+        const c = mod.calls[it.id];
+        if (this.sync.isAnySync(fn.m, it.id) || idx.calleesOf(fn.m, it.id).some((t) => this.sync.functionSyncs(t))) {
+          lastSync = it.end;
+        } else if (this.isDeviceWork(it.id, ctx)) {
+          lastWork = it.end;
+          hasDeviceWork = true;
+        }
+        if (c.fn.t === "attr" && PUBLISH_METHODS.has(c.fn.attr)) {
+          const arg = c.args[c.fn.attr === "set_result" ? 0 : c.args.length - 1];
+          const receiverIsLocal = c.fn.obj.t === "name" && c.fn.obj.scope === fn.s;
+          const shared = c.fn.attr === "put" || c.fn.attr === "put_nowait" || c.fn.attr === "set_result" || !receiverIsLocal;
+          if (arg && shared && this.isDevice(arg, ctx)) {
+            publishes.push({ kind: "publish", end: it.end, at: it.id, what: `${c.callee}()`, lastWork, lastSync });
+          }
+        }
+      } else {
+        if (this.isDevice(it.value, ctx)) {
+          returnsDevice = true;
+          publishes.push({ kind: "return", end: it.end, at: it.i, what: "return", lastWork, lastSync });
+        }
+      }
+    }
+    if (lastWork >= 0) hasDeviceWork = true;
+    return { publishes, returnsDevice, hasDeviceWork };
+  }
+
+  private isDevice(e: Expr, ctx: { fn: FnRef; deviceVars: Set<string>; depth: number; accel: boolean }): boolean {
+    switch (e.t) {
+      case "name":
+        return e.scope === ctx.fn.s && ctx.deviceVars.has(e.name);
+      case "call":
+        return this.isDeviceWork(e.id, ctx) && !this.isHostCopy(ctx.fn.m, e.id);
+      case "op":
+        return e.args.some((a) => this.isDevice(a, ctx));
+      case "seq":
+        return e.items.some((a) => this.isDevice(a, ctx));
+      case "item":
+        return this.isDevice(e.of, ctx);
+      case "attr":
+        return this.isDevice(e.obj, ctx);
+      case "await":
+        return this.isDevice(e.of, ctx);
+      default:
+        return false;
+    }
+  }
+
+  private isHostCopy(m: number, id: number): boolean {
+    const c = this.index.call(m, id);
+    if (c.fn.t !== "attr") return false;
+    return IMPLICIT_SYNC_METHODS.has(c.fn.attr) || (c.fn.attr === "to" && isCpuTarget(c.args[0] ?? c.kwargs.device));
+  }
+
+  private isModelish(e: Expr): boolean {
+    if (e.t === "name") return MODEL_NAME.test(e.name);
+    if (e.t === "attr") return MODEL_NAME.test(e.attr) || (MODEL_METHODS.has(e.attr) && this.isModelish(e.obj));
+    return false;
+  }
+
+  /** Does this call queue work on the device. */
+  isDeviceWork(id: number, ctx: { fn: FnRef; deviceVars: Set<string>; depth: number; accel: boolean }): boolean {
+    const idx = this.index;
+    const m = ctx.fn.m;
+    const c = idx.call(m, id);
+    const anyArgDevice = () =>
+      c.args.some((a) => this.isDevice(a, ctx)) || Object.values(c.kwargs).some((a) => this.isDevice(a, ctx));
+    if (c.fn.t === "attr") {
+      const method = c.fn.attr;
+      if (this.isHostCopy(m, id)) return false;
+      if (method === "cuda") return true;
+      if (method === "to") {
+        const target = c.args[0] ?? c.kwargs.device;
+        if (isAcceleratorString(target)) return true;
+        if (target && target.t !== "str" && ctx.accel) return this.isDevice(c.fn.obj, ctx) || target.t === "name" || target.t === "attr";
+      }
+      if (this.isDevice(c.fn.obj, ctx)) return true;
+    }
+    if (c.fn.t === "name" && c.fn.scope === ctx.fn.s && ctx.deviceVars.has(c.fn.name)) return true;
+    for (const v of idx.eval(m, c.fn)) {
+      if (v.k === "ext" && v.name.startsWith("torch.") && !NOT_DEVICE_WORK.test(v.name)) {
+        const dev = c.kwargs.device;
+        if (isAcceleratorString(dev) || anyArgDevice()) return true;
+        if (dev && dev.t !== "str" && dev.t !== "const" && ctx.accel) return true;
+      }
+      if ((v.k === "inst" && idx.extBases(v).some((b) => b.startsWith("torch.nn."))) || (v.k === "extinst" && v.name.startsWith("torch.nn."))) {
+        if (ctx.accel) return true;
+      }
+      if ((v.k === "fn" || v.k === "bound") && ctx.depth < 8 && this.returnsDevice({ m: v.m, s: v.s }, ctx.depth)) return true;
+    }
+    if (ctx.accel && this.isModelish(c.fn)) return true;
+    return false;
+  }
+}

@@ -1,0 +1,622 @@
+// ProjectIndex: joins the ModuleFacts of all files and answers "what does this expression
+// refer to?" on demand. Evaluation is flow-insensitive and context-insensitive (a name's
+// value is the union of everything assigned to it), memoized per expression, and gives up
+// (no value) on anything it cannot resolve: an unresolved call is no finding.
+
+import path from "node:path";
+import type { CallFact, Expr, ModuleFacts, ScopeFact } from "../facts/model.js";
+import { moduleNameFor, resolveRelative } from "./modules.js";
+import { dedupe, type Value } from "./values.js";
+
+export interface FnRef {
+  m: number;
+  s: number;
+}
+
+export const fnKey = (m: number, s: number): string => `${m}:${s}`;
+
+/** Event constructors, with the backend they belong to. */
+const EVENT_CTORS: Record<string, string> = {
+  "torch.mps.Event": "mps",
+  "torch.mps.event.Event": "mps",
+  "torch.cuda.Event": "cuda",
+  "torch.cuda.streams.Event": "cuda",
+  "torch.xpu.Event": "xpu",
+  "torch.Event": "generic",
+  "torch.<dev>.Event": "generic",
+};
+
+const MAX_DEPTH = 48;
+
+interface ArgBinding {
+  args: { m: number; expr: Expr }[];
+  kwargs: Record<string, { m: number; expr: Expr }>;
+  /** Parameters to skip (1 for bound methods and constructors: self). */
+  offset: number;
+}
+
+export class ProjectIndex {
+  readonly moduleNames: string[];
+  private readonly byName = new Map<string, number>();
+  private readonly isPackage: boolean[];
+  /** Calls of each scope, in source order: key fnKey. */
+  private readonly callsByScope = new Map<string, number[]>();
+  /** Calls by the last name of their callee ("step" for r.step(x)). */
+  private readonly callsByLastName = new Map<string, FnRef[]>();
+  private readonly exprCache = new Map<Expr, Value[]>();
+  private readonly callCache = new Map<string, Value[]>();
+  private readonly inProgress = new Set<unknown>();
+  private depth = 0;
+  /** Extra argument bindings (spawn sites, partial, decorators): fnKey -> bindings. */
+  private readonly extraBindings = new Map<string, ArgBinding[]>();
+  private subclassMap: Map<string, FnRef[]> | null = null;
+
+  constructor(
+    readonly modules: ModuleFacts[],
+    srcRoots: string[] = [],
+  ) {
+    this.moduleNames = modules.map((f) => moduleNameFor(f.file, srcRoots));
+    this.isPackage = modules.map((f) => /^__init__\.pyi?$/.test(path.basename(f.file)));
+    modules.forEach((f, m) => {
+      const name = this.moduleNames[m];
+      // Prefer .py over .pyi and the first file seen.
+      if (!this.byName.has(name) || f.file.endsWith(".py")) this.byName.set(name, m);
+      f.calls.forEach((c, id) => {
+        const key = fnKey(m, c.scope);
+        let list = this.callsByScope.get(key);
+        if (!list) this.callsByScope.set(key, (list = []));
+        list.push(id);
+        const last = lastName(c.fn);
+        if (last) {
+          let l = this.callsByLastName.get(last);
+          if (!l) this.callsByLastName.set(last, (l = []));
+          l.push({ m, s: id });
+        }
+      });
+    });
+  }
+
+  scope(ref: FnRef): ScopeFact {
+    return this.modules[ref.m].scopes[ref.s];
+  }
+
+  call(m: number, id: number): CallFact {
+    return this.modules[m].calls[id];
+  }
+
+  callsIn(ref: FnRef): number[] {
+    return this.callsByScope.get(fnKey(ref.m, ref.s)) ?? [];
+  }
+
+  callsNamed(name: string): FnRef[] {
+    return this.callsByLastName.get(name) ?? [];
+  }
+
+  moduleIndex(name: string): number | undefined {
+    return this.byName.get(name);
+  }
+
+  /** Forget memoized values (after new argument bindings were learned). */
+  resetCaches(): void {
+    this.exprCache.clear();
+    this.callCache.clear();
+  }
+
+  addBinding(fn: FnRef, binding: ArgBinding): void {
+    const key = fnKey(fn.m, fn.s);
+    let list = this.extraBindings.get(key);
+    if (!list) this.extraBindings.set(key, (list = []));
+    if (list.length < 32) list.push(binding);
+  }
+
+  /** Human name of a function: "Runner.step", "worker", "<lambda>@12". */
+  displayName(ref: FnRef): string {
+    const s = this.scope(ref);
+    return s.kind === "module" ? `<module ${this.moduleNames[ref.m]}>` : s.qualname;
+  }
+
+  // ---- evaluation ---------------------------------------------------------------------------
+
+  eval(m: number, e: Expr): Value[] {
+    const cached = this.exprCache.get(e);
+    if (cached) return cached;
+    if (this.inProgress.has(e) || this.depth > MAX_DEPTH) return [];
+    this.inProgress.add(e);
+    this.depth++;
+    let out: Value[];
+    try {
+      out = dedupe(this.evalUncached(m, e));
+    } finally {
+      this.depth--;
+      this.inProgress.delete(e);
+    }
+    this.exprCache.set(e, out);
+    return out;
+  }
+
+  private evalUncached(m: number, e: Expr): Value[] {
+    switch (e.t) {
+      case "name":
+        return this.evalName(m, e.name, e.scope);
+      case "attr":
+        return this.eval(m, e.obj).flatMap((v) => this.getAttr(v, e.attr));
+      case "call":
+        return this.evalCall(m, e.id);
+      case "scope":
+        return this.scopeValue(m, e.scope);
+      case "import":
+        return this.evalImport(m, e.module, e.level, e.name);
+      case "str":
+        return [{ k: "str", value: e.value }];
+      case "const":
+        return [];
+      case "seq":
+        return e.items.flatMap((i) => this.eval(m, i));
+      case "item":
+        return this.eval(m, e.of);
+      case "enter":
+        return this.eval(m, e.of).flatMap((v) => this.enterValue(v));
+      case "op":
+        return e.args.flatMap((a) => this.eval(m, a));
+      case "await":
+        return this.eval(m, e.of);
+      case "unknown":
+        return [];
+    }
+  }
+
+  private evalName(m: number, name: string, scopeIdx: number): Value[] {
+    if (scopeIdx < 0) return [{ k: "ext", name: `builtins.${name}` }];
+    const scope = this.modules[m].scopes[scopeIdx];
+    const out: Value[] = [];
+    if (scope.kind === "function") {
+      const pi = scope.params.findIndex((p) => p.replace(/^\*+/, "") === name);
+      if (pi >= 0) out.push(...this.paramValues({ m, s: scopeIdx }, pi));
+    }
+    for (const b of scope.bindings) if (b.name === name) out.push(...this.eval(m, b.value));
+    if (out.length === 0 && scopeIdx === 0) {
+      for (const star of scope.starImports) {
+        const target = this.absoluteModule(m, star.level, star.module);
+        const tm = target ? this.byName.get(target) : undefined;
+        if (tm !== undefined && tm !== m) out.push(...this.moduleAttr(tm, name));
+      }
+    }
+    return out;
+  }
+
+  private absoluteModule(m: number, level: number, module: string): string | null {
+    return resolveRelative(this.moduleNames[m], this.isPackage[m], level, module);
+  }
+
+  private evalImport(m: number, module: string, level: number, name: string | null): Value[] {
+    const abs = this.absoluteModule(m, level, module);
+    if (abs === null) return [];
+    if (name === null) {
+      const pm = this.byName.get(abs);
+      return pm !== undefined ? [{ k: "module", m: pm }] : [{ k: "ext", name: abs }];
+    }
+    const pm = this.byName.get(abs);
+    if (pm !== undefined) {
+      const vals = pm === m ? [] : this.moduleAttr(pm, name);
+      if (vals.length > 0) return vals;
+      const sub = this.byName.get(`${abs}.${name}`);
+      if (sub !== undefined) return [{ k: "module", m: sub }];
+      return [];
+    }
+    const sub = this.byName.get(abs ? `${abs}.${name}` : name);
+    if (sub !== undefined) return [{ k: "module", m: sub }];
+    return [{ k: "ext", name: abs ? `${abs}.${name}` : name }];
+  }
+
+  private moduleAttr(pm: number, name: string): Value[] {
+    const vals = this.evalName(pm, name, 0);
+    if (vals.length > 0) return vals;
+    const sub = this.byName.get(`${this.moduleNames[pm]}.${name}`);
+    return sub !== undefined ? [{ k: "module", m: sub }] : [];
+  }
+
+  /** The value a def/lambda/class statement binds its name to (decorators applied). */
+  private scopeValue(m: number, s: number): Value[] {
+    const scope = this.modules[m].scopes[s];
+    if (scope.kind === "class") return [{ k: "class", m, s }];
+    const base: Value = { k: "fn", m, s };
+    if (scope.decorators.length === 0) return [base];
+    // The original stays reachable (the wrapper calls it); add wrappers a project decorator returns.
+    const out: Value[] = [base];
+    for (const d of scope.decorators) {
+      for (const dv of this.eval(m, d)) {
+        if (dv.k !== "fn") continue;
+        for (const r of this.returnValues(dv)) if (r.k === "fn" && !(r.m === m && r.s === s)) out.push(r);
+      }
+    }
+    return out;
+  }
+
+  private returnValues(fn: FnRef): Value[] {
+    const scope = this.scope(fn);
+    if (scope.isGenerator) return [];
+    return scope.returns.flatMap((r) => this.eval(fn.m, r.value));
+  }
+
+  evalCall(m: number, id: number): Value[] {
+    const key = `${m}:${id}`;
+    const cached = this.callCache.get(key);
+    if (cached) return cached;
+    if (this.inProgress.has(key) || this.depth > MAX_DEPTH) return [];
+    this.inProgress.add(key);
+    this.depth++;
+    let out: Value[];
+    try {
+      const c = this.modules[m].calls[id];
+      out = dedupe(this.eval(m, c.fn).flatMap((v) => this.callResult(m, id, c, v)));
+    } finally {
+      this.depth--;
+      this.inProgress.delete(key);
+    }
+    this.callCache.set(key, out);
+    return out;
+  }
+
+  private callResult(m: number, id: number, c: CallFact, v: Value): Value[] {
+    switch (v.k) {
+      case "fn":
+      case "bound":
+        return this.returnValues(v);
+      case "class":
+        return [{ k: "inst", m: v.m, s: v.s, virtual: false }];
+      case "inst":
+        return this.lookupMethod(v, "__call__").flatMap((f) => this.returnValues(f));
+      case "partial":
+        return v.target.flatMap((t) => this.callResult(m, id, c, t));
+      case "ext":
+        return this.extCallResult(m, id, c, v.name);
+      default:
+        return [];
+    }
+  }
+
+  private extCallResult(m: number, id: number, c: CallFact, name: string): Value[] {
+    if (name in EVENT_CTORS) return [{ k: "event", m, call: id, backend: EVENT_CTORS[name] }];
+    switch (name) {
+      case "functools.partial": {
+        const target = c.args[0] ? this.eval(m, c.args[0]) : [];
+        return target.length > 0 ? [{ k: "partial", target, m, call: id }] : [];
+      }
+      case "builtins.getattr": {
+        if (c.args.length < 2) return [];
+        const obj = this.eval(m, c.args[0]);
+        const attr = c.args[1];
+        if (attr.t === "str") return obj.flatMap((o) => this.getAttr(o, attr.value));
+        // getattr(torch, device): a device module chosen at run time.
+        return obj.some((o) => o.k === "ext" && o.name === "torch") ? [{ k: "ext", name: "torch.<dev>" }] : [];
+      }
+      case "torch.get_device_module": {
+        const a = c.args[0] ?? c.kwargs.device;
+        if (a && a.t === "str") {
+          const dev = a.value.split(":")[0];
+          if (/^[a-z]+$/.test(dev)) return [{ k: "ext", name: `torch.${dev}` }];
+        }
+        return [{ k: "ext", name: "torch.<dev>" }];
+      }
+      case "builtins.super":
+        return this.superValue(m, c.scope);
+      default:
+        return [{ k: "extinst", name }];
+    }
+  }
+
+  private superValue(m: number, fnScope: number): Value[] {
+    const fn = this.modules[m].scopes[fnScope];
+    if (fn.kind !== "function" || fn.parent < 0) return [];
+    const cls = this.modules[m].scopes[fn.parent];
+    if (cls.kind !== "class") return [];
+    return [{ k: "super", m, s: fn.parent, self: [{ k: "inst", m, s: fn.parent, virtual: true }] }];
+  }
+
+  private enterValue(v: Value): Value[] {
+    if (v.k === "inst") {
+      const enters = this.lookupMethod(v, "__enter__");
+      if (enters.length === 0) return [v];
+      const r = enters.flatMap((f) => this.returnValues(f));
+      return r.length > 0 ? r : [];
+    }
+    if (v.k === "extinst") return [v];
+    return [];
+  }
+
+  // ---- attributes and classes ---------------------------------------------------------------
+
+  getAttr(v: Value, name: string): Value[] {
+    switch (v.k) {
+      case "module":
+        return this.moduleAttr(v.m, name);
+      case "ext":
+        return [{ k: "ext", name: `${v.name}.${name}` }];
+      case "extinst":
+        return [{ k: "ext", name: `${v.name}().${name}` }];
+      case "class":
+        return this.classAttr(v, name, null);
+      case "inst":
+        return this.instAttr(v, name);
+      case "super": {
+        const mro = this.mro(v).slice(1);
+        for (const c of mro) {
+          const vals = this.ownClassAttr(c, name, v.self[0] ?? null);
+          if (vals.length > 0) return vals;
+        }
+        const ext = this.extBases(v)[0];
+        return ext ? [{ k: "ext", name: `${ext}().${name}` }] : [];
+      }
+      default:
+        return [];
+    }
+  }
+
+  /** Attributes defined in one class body (methods bound to `self` when given). */
+  private ownClassAttr(cls: FnRef, name: string, self: Value | null): Value[] {
+    const scope = this.scope(cls);
+    const out: Value[] = [];
+    for (const b of scope.bindings) {
+      if (b.name !== name) continue;
+      for (const val of this.eval(cls.m, b.value)) {
+        if (val.k === "fn" && self && !this.isStatic(val)) out.push({ k: "bound", m: val.m, s: val.s, self });
+        else out.push(val);
+      }
+    }
+    return out;
+  }
+
+  private classAttr(cls: FnRef, name: string, self: Value | null): Value[] {
+    for (const c of this.mro(cls)) {
+      const vals = this.ownClassAttr(c, name, self);
+      if (vals.length > 0) return vals;
+    }
+    const ext = this.extBases(cls)[0];
+    return ext ? [{ k: "ext", name: `${ext}.${name}` }] : [];
+  }
+
+  private instAttr(inst: Extract<Value, { k: "inst" }>, name: string): Value[] {
+    const out: Value[] = [];
+    const mro = this.mro(inst);
+    for (const c of mro) {
+      const vals = this.ownClassAttr(c, name, inst);
+      if (vals.length > 0) {
+        out.push(...vals);
+        break;
+      }
+    }
+    if (inst.virtual) {
+      for (const sub of this.allSubclasses(inst)) out.push(...this.ownClassAttr(sub, name, inst));
+    }
+    // Instance attributes: self.<name> = value in any method of the class or its bases.
+    for (const c of mro) out.push(...this.selfStores(c, name));
+    if (out.length === 0) {
+      const ext = this.extBases(inst)[0];
+      if (ext) out.push({ k: "ext", name: `${ext}().${name}` });
+    }
+    return out;
+  }
+
+  /** Values stored as self.<name> in the methods of class `cls`. */
+  selfStores(cls: FnRef, name: string): Value[] {
+    return this.selfStoreExprs(cls, name).flatMap(({ m, expr }) => this.eval(m, expr));
+  }
+
+  selfStoreExprs(cls: FnRef, name: string): { m: number; s: number; expr: Expr }[] {
+    const mod = this.modules[cls.m];
+    const out: { m: number; s: number; expr: Expr }[] = [];
+    mod.scopes.forEach((sc, i) => {
+      if (sc.parent !== cls.s || sc.kind !== "function" || sc.params.length === 0) return;
+      for (const st of sc.attrStores) {
+        if (st.attr === name && st.obj.t === "name" && st.obj.name === sc.params[0] && st.obj.scope === i) {
+          out.push({ m: cls.m, s: i, expr: st.value });
+        }
+      }
+    });
+    return out;
+  }
+
+  isStatic(fn: FnRef): boolean {
+    return this.scope(fn).decorators.some((d) => d.t === "name" && d.name === "staticmethod");
+  }
+
+  isClassMethod(fn: FnRef): boolean {
+    return this.scope(fn).decorators.some((d) => d.t === "name" && d.name === "classmethod");
+  }
+
+  /** Methods named `name` found on the class of `v` (MRO order), plus subclass overrides when virtual. */
+  lookupMethod(v: Value, name: string): FnRef[] {
+    if (v.k !== "inst" && v.k !== "class") return [];
+    const out: FnRef[] = [];
+    for (const val of v.k === "inst" ? this.instAttrMethods(v, name) : this.classAttr(v, name, null)) {
+      if (val.k === "fn" || val.k === "bound") out.push({ m: val.m, s: val.s });
+    }
+    return out;
+  }
+
+  private instAttrMethods(inst: Extract<Value, { k: "inst" }>, name: string): Value[] {
+    const out: Value[] = [];
+    for (const c of this.mro(inst)) {
+      const vals = this.ownClassAttr(c, name, inst);
+      if (vals.length > 0) {
+        out.push(...vals);
+        break;
+      }
+    }
+    if (inst.virtual) for (const sub of this.allSubclasses(inst)) out.push(...this.ownClassAttr(sub, name, inst));
+    return out;
+  }
+
+  private baseValues(cls: FnRef): Value[] {
+    return this.scope(cls).bases.flatMap((b) => this.eval(cls.m, b));
+  }
+
+  /** Project classes in method resolution order (depth-first, left to right, no repeats). */
+  mro(cls: FnRef): FnRef[] {
+    const out: FnRef[] = [];
+    const seen = new Set<string>();
+    const visit = (c: FnRef, depth: number) => {
+      const key = fnKey(c.m, c.s);
+      if (seen.has(key) || depth > 20) return;
+      seen.add(key);
+      out.push(c);
+      for (const b of this.baseValues(c)) if (b.k === "class") visit(b, depth + 1);
+    };
+    visit(cls, 0);
+    return out;
+  }
+
+  /** External base classes anywhere in the hierarchy ("threading.Thread", "torch.nn.Module"). */
+  extBases(cls: FnRef): string[] {
+    const out: string[] = [];
+    for (const c of this.mro(cls)) {
+      for (const b of this.baseValues(c)) if (b.k === "ext") out.push(b.name);
+    }
+    return out;
+  }
+
+  private allSubclasses(cls: FnRef): FnRef[] {
+    if (!this.subclassMap) {
+      const map = new Map<string, FnRef[]>();
+      this.modules.forEach((mod, m) => {
+        mod.scopes.forEach((sc, s) => {
+          if (sc.kind !== "class" || sc.bases.length === 0) return;
+          for (const b of this.baseValues({ m, s })) {
+            if (b.k !== "class") continue;
+            const key = fnKey(b.m, b.s);
+            let list = map.get(key);
+            if (!list) map.set(key, (list = []));
+            list.push({ m, s });
+          }
+        });
+      });
+      this.subclassMap = map;
+    }
+    const out: FnRef[] = [];
+    const seen = new Set<string>();
+    const stack = [cls];
+    while (stack.length > 0 && out.length < 64) {
+      const c = stack.pop()!;
+      for (const sub of this.subclassMap.get(fnKey(c.m, c.s)) ?? []) {
+        const key = fnKey(sub.m, sub.s);
+        if (seen.has(key)) continue;
+        seen.add(key);
+        out.push(sub);
+        stack.push(sub);
+      }
+    }
+    return out;
+  }
+
+  // ---- parameters ---------------------------------------------------------------------------
+
+  /** Values a parameter may hold: self/cls for methods, else the arguments of resolved callers. */
+  paramValues(fn: FnRef, index: number): Value[] {
+    const scope = this.scope(fn);
+    const parent = scope.parent >= 0 ? this.modules[fn.m].scopes[scope.parent] : null;
+    if (index === 0 && parent?.kind === "class" && !scope.isLambda && !this.isStatic(fn)) {
+      return this.isClassMethod(fn)
+        ? [{ k: "class", m: fn.m, s: scope.parent }]
+        : [{ k: "inst", m: fn.m, s: scope.parent, virtual: true }];
+    }
+    const pname = scope.params[index];
+    if (pname.startsWith("*")) return [];
+    const out: Value[] = [];
+    for (const b of this.bindingsOf(fn)) {
+      const pos = index - b.offset;
+      const arg = pos >= 0 ? b.args[pos] : undefined;
+      if (arg) out.push(...this.eval(arg.m, arg.expr));
+      const kw = b.kwargs[pname];
+      if (kw) out.push(...this.eval(kw.m, kw.expr));
+    }
+    return out;
+  }
+
+  /** Resolved call sites of a function, plus spawn/partial/decorator bindings. */
+  private bindingsOf(fn: FnRef): ArgBinding[] {
+    const scope = this.scope(fn);
+    const out: ArgBinding[] = [...(this.extraBindings.get(fnKey(fn.m, fn.s)) ?? [])];
+    const isInit = scope.name === "__init__";
+    let candidates: FnRef[] = this.callsNamed(scope.name);
+    if (isInit && scope.parent >= 0) {
+      const cls = this.modules[fn.m].scopes[scope.parent];
+      candidates = [...candidates, ...this.callsNamed(cls.name)];
+    }
+    for (const { m, s: id } of candidates.slice(0, 200)) {
+      const c = this.modules[m].calls[id];
+      for (const v of this.eval(m, c.fn)) {
+        let offset = -1;
+        if (v.k === "fn" && v.m === fn.m && v.s === fn.s) offset = 0;
+        else if (v.k === "bound" && v.m === fn.m && v.s === fn.s) offset = 1;
+        else if (v.k === "class" && isInit && this.lookupMethod(v, "__init__").some((f) => f.m === fn.m && f.s === fn.s)) offset = 1;
+        if (offset < 0) continue;
+        out.push({
+          args: c.args.map((expr) => ({ m, expr })),
+          kwargs: Object.fromEntries(Object.entries(c.kwargs).map(([k, expr]) => [k, { m, expr }])),
+          offset,
+        });
+        break;
+      }
+    }
+    return out;
+  }
+
+  // ---- call targets -------------------------------------------------------------------------
+
+  /** Project functions a value runs when called. */
+  callTargets(v: Value): FnRef[] {
+    switch (v.k) {
+      case "fn":
+      case "bound":
+        return [{ m: v.m, s: v.s }];
+      case "class":
+        return this.lookupMethod(v, "__init__");
+      case "inst": {
+        const call = this.lookupMethod(v, "__call__");
+        if (call.length > 0) return call;
+        // torch.nn.Module.__call__ runs forward().
+        if (this.extBases(v).some((b) => /^torch\.nn\.(modules\.module\.)?Module$/.test(b))) {
+          return this.lookupMethod(v, "forward");
+        }
+        return [];
+      }
+      case "partial":
+        return v.target.flatMap((t) => this.callTargets(t));
+      default:
+        return [];
+    }
+  }
+
+  /** Project functions a call site may run. */
+  calleesOf(m: number, id: number): FnRef[] {
+    const c = this.modules[m].calls[id];
+    const out: FnRef[] = [];
+    const seen = new Set<string>();
+    for (const v of this.eval(m, c.fn)) {
+      for (const t of this.callTargets(v)) {
+        const key = fnKey(t.m, t.s);
+        if (!seen.has(key)) {
+          seen.add(key);
+          out.push(t);
+        }
+      }
+    }
+    return out;
+  }
+
+  /** Qualified external names the callee of a call resolves to. */
+  extNames(m: number, id: number): string[] {
+    const out: string[] = [];
+    for (const v of this.eval(m, this.modules[m].calls[id].fn)) {
+      if (v.k === "ext") out.push(v.name);
+      else if (v.k === "class") out.push(...this.extBases(v).map((b) => b));
+    }
+    return out;
+  }
+}
+
+export function lastName(e: Expr): string | null {
+  if (e.t === "name") return e.name;
+  if (e.t === "attr") return e.attr;
+  return null;
+}

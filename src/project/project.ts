@@ -1,0 +1,32 @@
+// Everything the rules ask about the whole project, built once per run from all ModuleFacts.
+
+import type { ModuleFacts } from "../facts/model.js";
+import { DeviceFlow } from "./deviceflow.js";
+import { EventAnalysis } from "./events.js";
+import { ProjectIndex } from "./index.js";
+import { SyncInfo } from "./sync.js";
+import { ThreadAnalysis } from "./threads.js";
+
+export interface ProjectOptions {
+  srcRoots?: string[];
+  threadEntryPoints?: string[];
+}
+
+export class Project {
+  readonly index: ProjectIndex;
+  readonly threads: ThreadAnalysis;
+  readonly sync: SyncInfo;
+  readonly deviceFlow: DeviceFlow;
+  private eventAnalysis: EventAnalysis | null = null;
+
+  constructor(modules: ModuleFacts[], options: ProjectOptions = {}) {
+    this.index = new ProjectIndex(modules, options.srcRoots ?? []);
+    this.threads = new ThreadAnalysis(this.index, options.threadEntryPoints ?? []);
+    this.sync = new SyncInfo(this.index);
+    this.deviceFlow = new DeviceFlow(this.index, this.sync);
+  }
+
+  get events(): EventAnalysis {
+    return (this.eventAnalysis ??= new EventAnalysis(this.index, this.threads));
+  }
+}

@@ -1,0 +1,12 @@
+import { displayPath } from "./paths.js";
+import type { ReportInput } from "./types.js";
+
+/** One line a finding: path:line:col: CODE message (Ruff's concise, flake8's default). */
+export function concise(input: ReportInput): string {
+  const lines = input.diagnostics.map(
+    (d) => `${displayPath(d.file, input.cwd)}:${d.range.start.row + 1}:${d.range.start.column + 1}: ${d.code} ${d.message}`,
+  );
+  const n = input.diagnostics.length;
+  if (n > 0) lines.push(`Found ${n} error${n === 1 ? "" : "s"}.`);
+  return lines.length > 0 ? lines.join("\n") + "\n" : "";
+}

@@ -1,0 +1,50 @@
+// ESLint's stylish format: findings grouped by file, a closing count.
+
+import { Chalk } from "chalk";
+import type { Diagnostic } from "../types.js";
+import { displayPath } from "./paths.js";
+import type { ReportInput } from "./types.js";
+
+export function stylish(input: ReportInput): string {
+  const c = new Chalk({ level: input.color ? 1 : 0 });
+  const byFile = new Map<string, Diagnostic[]>();
+  for (const d of input.diagnostics) {
+    let list = byFile.get(d.file);
+    if (!list) byFile.set(d.file, (list = []));
+    list.push(d);
+  }
+  const lines: string[] = [];
+  let errors = 0;
+  let warnings = 0;
+  let infos = 0;
+  let fixable = 0;
+  for (const [file, list] of byFile) {
+    lines.push(c.underline(displayPath(file, input.cwd)));
+    const rows = list.map((d) => {
+      if (d.severity === "error") errors++;
+      else if (d.severity === "warning") warnings++;
+      else infos++;
+      if (d.fix) fixable++;
+      const sev = d.severity === "error" ? c.red("error") : d.severity === "warning" ? c.yellow("warning") : c.blue("info");
+      return { pos: `${d.range.start.row + 1}:${d.range.start.column + 1}`, sev, sevLen: d.severity.length, d };
+    });
+    const posWidth = Math.max(...rows.map((r) => r.pos.length));
+    const sevWidth = Math.max(...rows.map((r) => r.sevLen));
+    for (const r of rows) {
+      lines.push(`  ${c.dim(r.pos.padEnd(posWidth))}  ${r.sev}${" ".repeat(sevWidth - r.sevLen)}  ${r.d.message}  ${c.dim(r.d.code)}`);
+      const verify = r.d.properties?.verifyText;
+      if (typeof verify === "string") lines.push(`  ${" ".repeat(posWidth)}  ${c.cyan(verify)}`);
+    }
+    lines.push("");
+  }
+  for (const p of input.problems ?? []) lines.push(c.yellow(`warning: ${displayPath(p.file, input.cwd)}: ${p.message}`));
+  const total = errors + warnings + infos;
+  if (total > 0) {
+    const parts = [`${errors} error${errors === 1 ? "" : "s"}`, `${warnings} warning${warnings === 1 ? "" : "s"}`];
+    if (infos > 0) parts.push(`${infos} info`);
+    const summary = `✖ ${total} problem${total === 1 ? "" : "s"} (${parts.join(", ")})`;
+    lines.push(errors > 0 ? c.red.bold(summary) : c.yellow.bold(summary));
+    if (fixable > 0) lines.push(c.dim(`  ${fixable} fixable with --fix (some with --unsafe-fixes)`));
+  }
+  return lines.length > 0 ? lines.join("\n") + "\n" : "";
+}

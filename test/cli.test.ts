@@ -1,0 +1,139 @@
+import { mkdtempSync, writeFileSync, mkdirSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import { runCli } from "./cli.js";
+
+const BAD = `import threading
+import torch
+
+def finish():
+    torch.mps.synchronize()
+
+def worker(model, x):
+    y = model(x)
+    finish()
+    return y
+
+threading.Thread(target=worker, args=(None, None)).start()
+`;
+
+const GOOD = `import torch
+
+def main(model, x):
+    y = model(x)
+    torch.mps.synchronize()
+    return y
+`;
+
+function project(files: Record<string, string>): string {
+  const dir = mkdtempSync(path.join(os.tmpdir(), "mps-lint-cli-"));
+  for (const [name, text] of Object.entries(files)) {
+    mkdirSync(path.dirname(path.join(dir, name)), { recursive: true });
+    writeFileSync(path.join(dir, name), text);
+  }
+  return dir;
+}
+
+describe("mps-lint CLI", () => {
+  it("exits 1 with a stylish report naming the thread path", () => {
+    const dir = project({ "serve.py": BAD });
+    const r = runCli(["serve.py"], { cwd: dir });
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain("serve.py");
+    expect(r.stdout).toMatch(/5:5\s+error\s+.*reached from Thread\(target=worker\) at line 12 via worker -> finish\s+MPS001/);
+    expect(r.stdout).toContain("✖ 1 problem (1 error, 0 warnings)");
+  });
+
+  it("exits 0 and prints nothing on clean code", () => {
+    const dir = project({ "main.py": GOOD });
+    const r = runCli([], { cwd: dir });
+    expect(r).toMatchObject({ code: 0, stdout: "", stderr: "" });
+  });
+
+  it("--exit-zero keeps the report but exits 0", () => {
+    const dir = project({ "serve.py": BAD });
+    const r = runCli(["--exit-zero", "."], { cwd: dir });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain("MPS001");
+  });
+
+  it("prints Ruff's JSON schema with --format json", () => {
+    const dir = project({ "serve.py": BAD });
+    const r = runCli(["--format", "json", "serve.py"], { cwd: dir });
+    expect(r.code).toBe(1);
+    const out = JSON.parse(r.stdout);
+    expect(out).toHaveLength(1);
+    expect(out[0]).toMatchObject({
+      code: "MPS001",
+      name: "device-sync-in-thread",
+      severity: "error",
+      filename: path.join(dir, "serve.py"),
+      location: { row: 5, column: 5 },
+      end_location: { row: 5, column: 28 },
+      fix: null,
+      url: "docs/rules/device-sync-in-thread.md",
+    });
+    expect(out[0].path.map((p: { label: string }) => p.label)).toEqual(["Thread(target=worker)", "worker", "finish"]);
+  });
+
+  it("prints path:line:col: CODE message with --format concise", () => {
+    const dir = project({ "serve.py": BAD });
+    const r = runCli(["-f", "concise", "."], { cwd: dir });
+    expect(r.stdout.split("\n")[0]).toMatch(/^serve\.py:5:5: MPS001 /);
+  });
+
+  it("--quiet drops warnings", () => {
+    const src = `from concurrent.futures import ThreadPoolExecutor\n\ndef work(model, x):\n    return model(x.to("mps"))\n\nwith ThreadPoolExecutor() as p:\n    p.submit(work, None, None)\n`;
+    const dir = project({ "w.py": src });
+    expect(runCli(["w.py"], { cwd: dir }).stdout).toContain("MPS002");
+    const quiet = runCli(["--quiet", "w.py"], { cwd: dir });
+    expect(quiet).toMatchObject({ code: 0, stdout: "" });
+  });
+
+  it("exits 2 with a one-line reason for a missing path", () => {
+    const r = runCli(["does/not/exist.py"]);
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim()).toBe("mps-lint: does/not/exist.py: no such file or directory");
+  });
+
+  it("exits 2 on an unknown option and on an unknown format", () => {
+    expect(runCli(["--no-such-flag"]).code).toBe(2);
+    const r = runCli(["-f", "xml", "."]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('unknown format "xml"');
+  });
+
+  it("--select and --ignore choose rules", () => {
+    const dir = project({ "serve.py": BAD });
+    expect(runCli(["--ignore", "MPS001", "."], { cwd: dir }).code).toBe(0);
+    expect(runCli(["--select", "MPS002,MPS003", "."], { cwd: dir }).code).toBe(0);
+    expect(runCli(["--select", "MPS0", "."], { cwd: dir }).code).toBe(1);
+    expect(runCli(["--select", "XYZ9", "."], { cwd: dir }).code).toBe(2);
+  });
+
+  it("skips virtualenvs, node_modules and what .gitignore ignores", () => {
+    const dir = project({
+      ".gitignore": "generated/\n",
+      "generated/a.py": BAD,
+      ".venv/lib/b.py": BAD,
+      "env2/pyvenv.cfg": "home = /usr\n",
+      "env2/lib/c.py": BAD,
+      "node_modules/x/d.py": BAD,
+      "build/e.py": BAD,
+      "src/ok.py": GOOD,
+    });
+    mkdirSync(path.join(dir, ".git"));
+    const r = runCli(["-f", "concise", "."], { cwd: dir });
+    expect(r).toMatchObject({ code: 0, stdout: "" });
+    // A file named explicitly is linted even where a folder walk would skip it.
+    expect(runCli(["generated/a.py"], { cwd: dir }).code).toBe(1);
+  });
+
+  it("colours only when asked or on a terminal", () => {
+    const dir = project({ "serve.py": BAD });
+    expect(runCli(["serve.py"], { cwd: dir }).stdout).not.toContain("\u001b[");
+    expect(runCli(["serve.py"], { cwd: dir, env: { FORCE_COLOR: "1" } }).stdout).toContain("\u001b[");
+    expect(runCli(["--no-color", "serve.py"], { cwd: dir, env: { FORCE_COLOR: "1" } }).stdout).not.toContain("\u001b[");
+  });
+});

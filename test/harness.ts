@@ -1,0 +1,60 @@
+// Fixture harness: annotated Python under fixtures/<rule-name>/. Each top-level .py file is one
+// project; each folder is one multi-module project. `# expect: CODE[, CODE]` marks a line that
+// must be flagged, `# expect-next-line: CODE` the line after; only the rule under test runs.
+
+import { readdirSync, statSync } from "node:fs";
+import path from "node:path";
+import { discover } from "../src/discover.js";
+import { lintFiles } from "../src/engine.js";
+import { extractFacts } from "../src/facts/extract.js";
+import type { Rule } from "../src/rule.js";
+import { readPython } from "../src/source.js";
+
+export const FIXTURES = path.resolve(import.meta.dirname, "..", "fixtures");
+
+export interface CaseResult {
+  name: string;
+  missing: string[];
+  noisy: string[];
+  expected: number;
+}
+
+export function fixtureCases(dir: string): { name: string; files: string[] }[] {
+  return readdirSync(dir)
+    .sort()
+    .flatMap((entry) => {
+      const full = path.join(dir, entry);
+      if (statSync(full).isDirectory()) return [{ name: entry, files: discover([full], full) }];
+      return entry.endsWith(".py") && !entry.endsWith(".fixed.py") ? [{ name: entry, files: [full] }] : [];
+    });
+}
+
+export function expectations(file: string, code: string): string[] {
+  const facts = extractFacts(file, readPython(file).text);
+  const out: string[] = [];
+  for (const c of facts.comments) {
+    const m = /#\s*expect(-next-line)?:\s*([A-Z0-9, ]+)/.exec(c.text);
+    if (!m) continue;
+    const row = c.row + 1 + (m[1] ? 1 : 0);
+    for (const k of m[2].split(",").map((s) => s.trim())) if (k === code) out.push(`${path.basename(file)}:${row}`);
+  }
+  return out;
+}
+
+export function runCase(rule: Rule, files: string[], name: string): CaseResult {
+  const result = lintFiles({ files, rules: [rule] });
+  const got = result.diagnostics.filter((d) => d.code === rule.meta.code).map((d) => `${path.basename(d.file)}:${d.range.start.row + 1}`);
+  const want = files.flatMap((f) => expectations(f, rule.meta.code));
+  return { name, missing: multisetMinus(want, got), noisy: multisetMinus(got, want), expected: want.length };
+}
+
+function multisetMinus(a: string[], b: string[]): string[] {
+  const rest = [...b];
+  const out: string[] = [];
+  for (const x of a) {
+    const i = rest.indexOf(x);
+    if (i >= 0) rest.splice(i, 1);
+    else out.push(x);
+  }
+  return out;
+}

@@ -1,12 +1,12 @@
-// The lint pipeline for one run: files -> facts -> project -> rules -> suppressions -> results.
+// The lint pipeline for one run: files -> facts (collect) -> project -> rules -> results.
 
-import { extractFacts } from "./facts/extract.js";
-import type { ModuleFacts } from "./facts/model.js";
+import { collectFacts, type FileProblem } from "./collect.js";
 import { Project } from "./project/project.js";
 import { ruleUrl, type Rule, type RuleSettings } from "./rule.js";
-import { readPython } from "./source.js";
 import type { Diagnostic } from "./types.js";
 import { RULES } from "../rules/index.js";
+
+export type { FileProblem } from "./collect.js";
 
 export interface LintInput {
   files: string[];
@@ -18,48 +18,26 @@ export interface LintInput {
   overrides?: Map<string, string>;
 }
 
-export interface FileProblem {
-  file: string;
-  message: string;
-}
-
 export interface LintResult {
   diagnostics: Diagnostic[];
   files: string[];
-  sources: Map<string, string>;
   problems: FileProblem[];
+  source(file: string): string;
 }
 
 export function lintFiles(input: LintInput): LintResult {
   const rules = input.rules ?? RULES;
-  const facts: ModuleFacts[] = [];
-  const sources = new Map<string, string>();
-  const problems: FileProblem[] = [];
-  for (const file of input.files) {
-    let text: string;
-    try {
-      const override = input.overrides?.get(file);
-      if (override !== undefined) text = override;
-      else {
-        const src = readPython(file);
-        if (src.warning) problems.push({ file, message: src.warning });
-        text = src.text;
-      }
-    } catch (e) {
-      problems.push({ file, message: `cannot read: ${(e as NodeJS.ErrnoException).code ?? String(e)}` });
-      continue;
-    }
-    sources.set(file, text);
-    facts.push(extractFacts(file, text));
-  }
-  const project = new Project(facts, { srcRoots: input.srcRoots, threadEntryPoints: input.threadEntryPoints });
+  const collected = collectFacts(input.files, { overrides: input.overrides });
+  const project = new Project(collected.facts, { srcRoots: input.srcRoots, threadEntryPoints: input.threadEntryPoints });
   const diagnostics: Diagnostic[] = [];
-  facts.forEach((f, m) => {
+  collected.facts.forEach((f, m) => {
     for (const rule of rules) {
       rule.check({
         m,
         facts: f,
-        source: sources.get(f.file) ?? "",
+        get source() {
+          return collected.source(f.file);
+        },
         project,
         settings: input.settings ?? {},
         report: (r) =>
@@ -78,7 +56,7 @@ export function lintFiles(input: LintInput): LintResult {
     }
   });
   diagnostics.sort(compareDiagnostics);
-  return { diagnostics, files: input.files, sources, problems };
+  return { diagnostics, files: input.files, problems: collected.problems, source: collected.source };
 }
 
 export function compareDiagnostics(a: Diagnostic, b: Diagnostic): number {

@@ -4,8 +4,9 @@ import type { Rule } from "../src/rule.js";
 import deviceSyncInThread from "./device-sync-in-thread.js";
 import sharedEvent from "./shared-event.js";
 import unsyncedThreadResult from "./unsynced-thread-result.js";
+import unusedSuppression from "./unused-suppression.js";
 
-export const RULES: readonly Rule[] = [deviceSyncInThread, unsyncedThreadResult, sharedEvent];
+export const RULES: readonly Rule[] = [deviceSyncInThread, unsyncedThreadResult, sharedEvent, unusedSuppression];
 
 export function findRule(codeOrName: string): Rule | undefined {
   const key = codeOrName.trim().toUpperCase();

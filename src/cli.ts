@@ -2,21 +2,24 @@
 // Command line: argv -> CliOptions, then hand over. Exit codes as ESLint and Ruff:
 // 0 no findings, 1 findings, 2 usage, configuration or internal error.
 
+import { readFileSync } from "node:fs";
 import yargs from "yargs";
 import { hideBin } from "yargs/helpers";
 import { runLint, UsageError } from "./main.js";
 import { ParserLoadError } from "./parse.js";
+import { FORMATS } from "./reporters/index.js";
 
 const list = (v: unknown): string[] | undefined =>
   v === undefined
     ? undefined
     : (Array.isArray(v) ? v : [v]).flatMap((x) => String(x).split(",")).map((s) => s.trim()).filter(Boolean);
 
+/** --color/--no-color win; then NO_COLOR, then FORCE_COLOR; else colour only on a terminal. */
 function colorWanted(flag: boolean | undefined): boolean {
-  if (flag === false) return false;
+  if (flag !== undefined) return flag;
   if (process.env.NO_COLOR) return false;
-  if (process.env.FORCE_COLOR && process.env.FORCE_COLOR !== "0") return true;
-  if (flag === true) return true;
+  const force = process.env.FORCE_COLOR;
+  if (force !== undefined && force !== "") return force !== "0" && force !== "false";
   return !!process.stdout.isTTY;
 }
 
@@ -24,17 +27,28 @@ async function main(argv: string[]): Promise<number> {
   const parsed = await yargs(argv)
     .scriptName("mps-lint")
     .usage("$0 [paths..]\n\nFind PyTorch synchronization misuse in multi-threaded code.")
-    .command("$0 [paths..]", "lint Python files (default: the current folder)", (y) =>
+    .command("$0 [paths..]", "lint Python files and notebooks (default: the current folder; - reads standard input)", (y) =>
       y.positional("paths", { type: "string", array: true, describe: "files or folders" }),
     )
-    .option("format", { alias: "f", type: "string", default: "stylish", describe: "stylish | concise | json" })
+    .option("format", { alias: "f", type: "string", default: "stylish", describe: FORMATS.join(" | ") })
     .option("output-file", { alias: "o", type: "string", describe: "write the report to a file" })
     .option("quiet", { type: "boolean", default: false, describe: "report errors only" })
     .option("exit-zero", { type: "boolean", default: false, describe: "exit 0 even when there are findings" })
+    .option("max-warnings", { type: "number", describe: "exit 1 when there are more than this many warnings (warnings alone then fail only past it)" })
     .option("color", { type: "boolean", describe: "force colour on or off (--no-color)" })
     .option("select", { type: "string", describe: "rule codes or prefixes to enable (comma-separated)" })
     .option("extend-select", { type: "string", describe: "rules to enable in addition" })
     .option("ignore", { type: "string", describe: "rule codes or prefixes to disable" })
+    .option("config", { type: "string", describe: "use this configuration file for every file (pyproject.toml or mps-lint.toml)" })
+    .option("isolated", { type: "boolean", default: false, describe: "ignore all configuration files" })
+    .option("show-settings", { type: "boolean", default: false, describe: "print the settings in force for a file, and exit" })
+    .option("force-exclude", { type: "boolean", default: false, describe: "apply exclude settings to files named on the command line too" })
+    .option("add-noqa", { type: "boolean", default: false, describe: "add # noqa: CODE to every line with a finding" })
+    .option("baseline", { type: "string", describe: "ignore the findings recorded in this file" })
+    .option("write-baseline", { type: "string", describe: "record the current findings in this file, and exit" })
+    .option("stdin-filename", { type: "string", describe: "the path of the source read from standard input (-)" })
+    .conflicts("baseline", "write-baseline")
+    .conflicts("add-noqa", "write-baseline")
     .strictOptions()
     .help()
     .version()
@@ -43,8 +57,11 @@ async function main(argv: string[]): Promise<number> {
     })
     .parseAsync();
 
+  const paths = (parsed.paths as string[] | undefined)?.map(String) ?? [];
+  const wantsStdin = paths.includes("-") || (paths.length === 0 && parsed["stdin-filename"] !== undefined);
+  const showProgress = !!process.stderr.isTTY && !process.env.CI;
   const out = runLint({
-    paths: (parsed.paths as string[] | undefined)?.map(String) ?? [],
+    paths,
     cwd: process.cwd(),
     format: parsed.format,
     outputFile: parsed["output-file"],
@@ -54,6 +71,17 @@ async function main(argv: string[]): Promise<number> {
     select: list(parsed.select),
     ignore: list(parsed.ignore),
     extendSelect: list(parsed["extend-select"]),
+    config: parsed.config,
+    isolated: parsed.isolated,
+    showSettings: parsed["show-settings"],
+    forceExclude: parsed["force-exclude"],
+    addNoqa: parsed["add-noqa"],
+    baseline: parsed.baseline,
+    writeBaseline: parsed["write-baseline"],
+    maxWarnings: parsed["max-warnings"],
+    stdinFilename: parsed["stdin-filename"],
+    stdin: wantsStdin ? readFileSync(0, "utf8") : undefined,
+    progress: showProgress ? (line) => process.stderr.write(line ? `${line}\r` : "\r\u001b[K") : undefined,
   });
   if (out.stdout) process.stdout.write(out.stdout);
   if (out.stderr) process.stderr.write(out.stderr);

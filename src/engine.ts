@@ -4,6 +4,7 @@ import { collectFacts, type FileProblem } from "./collect.js";
 import { Project } from "./project/project.js";
 import { ruleUrl, type Rule, type RuleSettings } from "./rule.js";
 import type { Diagnostic } from "./types.js";
+import type { ModuleFacts } from "./facts/model.js";
 import { RULES } from "../rules/index.js";
 
 export type { FileProblem } from "./collect.js";
@@ -22,6 +23,8 @@ export interface LintResult {
   diagnostics: Diagnostic[];
   files: string[];
   problems: FileProblem[];
+  /** Facts of each file read (suppression comments live here). */
+  facts: readonly ModuleFacts[];
   source(file: string): string;
 }
 
@@ -56,7 +59,7 @@ export function lintFiles(input: LintInput): LintResult {
     }
   });
   diagnostics.sort(compareDiagnostics);
-  return { diagnostics, files: input.files, problems: collected.problems, source: collected.source };
+  return { diagnostics, files: input.files, problems: collected.problems, facts: collected.facts, source: collected.source };
 }
 
 export function compareDiagnostics(a: Diagnostic, b: Diagnostic): number {

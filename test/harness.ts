@@ -9,6 +9,23 @@ import { lintFiles } from "../src/engine.js";
 import { extractFacts } from "../src/facts/extract.js";
 import type { Rule } from "../src/rule.js";
 import { readPython } from "../src/source.js";
+import { applySuppressions, UNUSED_SUPPRESSION } from "../src/suppress.js";
+import { RULES } from "../rules/index.js";
+import type { Diagnostic } from "../src/types.js";
+
+/** MPS100 comes from the suppression stage: run every rule, then suppressions, as the CLI does. */
+function unusedSuppressions(files: string[]): Diagnostic[] {
+  const result = lintFiles({ files, rules: RULES });
+  const comments = new Map(result.facts.map((f) => [f.file, f.comments]));
+  const all = new Set(RULES.map((r) => r.meta.code));
+  return applySuppressions({
+    diagnostics: result.diagnostics,
+    files,
+    comments: (f) => comments.get(f) ?? [],
+    source: result.source,
+    enabled: () => all,
+  }).unused;
+}
 
 export const FIXTURES = path.resolve(import.meta.dirname, "..", "fixtures");
 
@@ -42,8 +59,8 @@ export function expectations(file: string, code: string): string[] {
 }
 
 export function runCase(rule: Rule, files: string[], name: string): CaseResult {
-  const result = lintFiles({ files, rules: [rule] });
-  const got = result.diagnostics.filter((d) => d.code === rule.meta.code).map((d) => `${path.basename(d.file)}:${d.range.start.row + 1}`);
+  const diagnostics = rule.meta.code === UNUSED_SUPPRESSION ? unusedSuppressions(files) : lintFiles({ files, rules: [rule] }).diagnostics;
+  const got = diagnostics.filter((d) => d.code === rule.meta.code).map((d) => `${path.basename(d.file)}:${d.range.start.row + 1}`);
   const want = files.flatMap((f) => expectations(f, rule.meta.code));
   return { name, missing: multisetMinus(want, got), noisy: multisetMinus(got, want), expected: want.length };
 }

@@ -23,8 +23,11 @@ function colorWanted(flag: boolean | undefined): boolean {
   return !!process.stdout.isTTY;
 }
 
+// yargs drops a lone "-"; carry it through as a placeholder.
+const STDIN = "\u0000stdin";
+
 async function main(argv: string[]): Promise<number> {
-  const parsed = await yargs(argv)
+  const parsed = await yargs(argv.map((a) => (a === "-" ? STDIN : a)))
     .scriptName("mps-lint")
     .usage("$0 [paths..]\n\nFind PyTorch synchronization misuse in multi-threaded code.")
     .command("$0 [paths..]", "lint Python files and notebooks (default: the current folder; - reads standard input)", (y) =>
@@ -47,8 +50,6 @@ async function main(argv: string[]): Promise<number> {
     .option("baseline", { type: "string", describe: "ignore the findings recorded in this file" })
     .option("write-baseline", { type: "string", describe: "record the current findings in this file, and exit" })
     .option("stdin-filename", { type: "string", describe: "the path of the source read from standard input (-)" })
-    .conflicts("baseline", "write-baseline")
-    .conflicts("add-noqa", "write-baseline")
     .strictOptions()
     .help()
     .version()
@@ -57,7 +58,7 @@ async function main(argv: string[]): Promise<number> {
     })
     .parseAsync();
 
-  const paths = (parsed.paths as string[] | undefined)?.map(String) ?? [];
+  const paths = ((parsed.paths as string[] | undefined)?.map(String) ?? []).map((p) => (p === STDIN ? "-" : p));
   const wantsStdin = paths.includes("-") || (paths.length === 0 && parsed["stdin-filename"] !== undefined);
   const showProgress = !!process.stderr.isTTY && !process.env.CI;
   const out = runLint({

@@ -54,6 +54,8 @@ function run(opts: CliOptions): RunOutput {
   if (opts.maxWarnings !== undefined && (!Number.isInteger(opts.maxWarnings) || opts.maxWarnings < -1)) {
     throw new UsageError(`--max-warnings expects a whole number, got ${opts.maxWarnings}`);
   }
+  const exclusive = [opts.addNoqa && "--add-noqa", opts.writeBaseline && "--write-baseline", opts.baseline && "--baseline"].filter(Boolean);
+  if (exclusive.length > 1) throw new UsageError(`${exclusive.join(" and ")} cannot be used together`);
   const config = new ConfigResolver({
     cwd: opts.cwd,
     configFile: opts.config,
@@ -237,8 +239,20 @@ function toCells(d: ReportDiagnostic, cells: Map<string, CellPosition[]>): Repor
     return { range: { start: { row: s.row, column: r.start.column }, end }, cell: s.cell };
   };
   const at = map(d.file, d.range);
+  // Messages name lines of the concatenated module ("at line 12", "nb.ipynb:12"): name cells.
+  const cellLine = (file: string, n: string) => {
+    const p = cells.get(file)?.[Number(n) - 1];
+    return p ? `cell ${p.cell}, line ${p.row + 1}` : null;
+  };
+  let message = d.message;
+  if (cells.has(d.file)) message = message.replace(/\bline (\d+)\b/g, (m, n) => cellLine(d.file, n) ?? m);
+  for (const f of cells.keys()) {
+    const base = path.basename(f);
+    message = message.split(`${base}:`).map((part, i) => (i === 0 ? part : part.replace(/^(\d+)/, (m, n) => `${cellLine(f, n) ? `(${cellLine(f, n)})` : m}`))).join(`${base} `);
+  }
   return {
     ...d,
+    message,
     range: at.range,
     ...(at.cell !== undefined ? { cell: at.cell } : {}),
     path: d.path.map((p) => {

@@ -89,23 +89,21 @@ export function addNoqa(diagnostics: readonly Diagnostic[]): AddNoqaResult {
       }
       return { text: out.map((l) => l.body + l.eol).join(""), edited };
     };
-    let allowed = new Set(rows.keys());
-    let attempt = build(allowed);
-    let check = covered(attempt.text, file, attempt.edited);
-    const bad = [...attempt.edited.keys()].filter((r) => !check.ok.has(r));
-    if (bad.length > 0 || check.syntaxErrors > before) {
-      // Drop the lines whose comment did not land as a comment; if the file still breaks, drop all.
-      for (const r of bad) {
-        allowed.delete(r);
-        result.skipped.push({ file, row: r, reason: "a comment cannot go at the end of this line (continuation or string); add # noqa by hand" });
-      }
-      attempt = build(allowed);
-      check = covered(attempt.text, file, attempt.edited);
-      if (check.syntaxErrors > before || [...attempt.edited.keys()].some((r) => !check.ok.has(r))) {
-        for (const r of allowed) result.skipped.push({ file, row: r, reason: "editing would break the file; add # noqa by hand" });
-        allowed = new Set();
-        continue;
-      }
+    // Each line on its own first: a comment after a continuation backslash, or inside a string,
+    // is not a noqa comment (or breaks the parse); such lines are left for the user.
+    const allowed = new Set<number>();
+    for (const row of rows.keys()) {
+      const one = build(new Set([row]));
+      if (one.edited.size === 0) continue;
+      const check = covered(one.text, file, one.edited);
+      if (check.ok.has(row) && check.syntaxErrors <= before) allowed.add(row);
+      else result.skipped.push({ file, row, reason: "a comment cannot go at the end of this line (line continuation or string); add # noqa by hand" });
+    }
+    const attempt = build(allowed);
+    const check = covered(attempt.text, file, attempt.edited);
+    if (check.syntaxErrors > before || [...attempt.edited.keys()].some((r) => !check.ok.has(r))) {
+      for (const r of allowed) result.skipped.push({ file, row: r, reason: "editing would break the file; add # noqa by hand" });
+      continue;
     }
     if (attempt.edited.size === 0) continue;
     const bom = src.hadBom ? "\uFEFF" : "";

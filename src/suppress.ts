@@ -189,7 +189,7 @@ export function applySuppressions(input: SuppressInput): SuppressResult {
         if (u && u.size > 0) continue;
         unusedCodes = [];
       } else {
-        unusedCodes = dir.codes.filter((c) => c.startsWith("MPS") && enabled.has(c) && !u?.has(c));
+        unusedCodes = dir.codes.filter((c) => c.startsWith("MPS") && c !== UNUSED_SUPPRESSION && enabled.has(c) && !u?.has(c));
         const unknown = dir.codes.filter((c) => c.startsWith("MPS") && !/^MPS\d+$/.test(c));
         unusedCodes.push(...unknown);
         if (unusedCodes.length === 0) continue;
@@ -209,7 +209,7 @@ export function applySuppressions(input: SuppressInput): SuppressResult {
       };
       // MPS100 can itself be silenced, by file level directives or a directive naming it.
       const silenced = [...fileLevel, ...(byRow.get(dir.row) ?? [])].some(
-        (o) => o !== dir && (o.codes === null ? o.kind === "file" : o.codes.includes(UNUSED_SUPPRESSION)),
+        (o) => (o.codes === null ? o.kind === "file" && o !== dir : o.codes.includes(UNUSED_SUPPRESSION)),
       );
       if (!silenced) unused.push(d);
     }

@@ -6,7 +6,7 @@
 // the same code gives the same commit and pre-commit's environment (kept in a folder under the
 // system temp dir) is reused; changed code installs afresh (about a minute: npm install + tsc).
 import { spawnSync, type SpawnSyncReturns } from "node:child_process";
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
@@ -28,7 +28,10 @@ function git(cwd: string, args: string[], env: NodeJS.ProcessEnv = {}): SpawnSyn
 function snapshotRepo(): { dir: string; rev: string } {
   const list = sh("git", ["ls-files", "-z", "--cached", "--others", "--exclude-standard"], ROOT);
   expect(list.status).toBe(0);
-  const dir = mkdtempSync(path.join(os.tmpdir(), "mps-lint-hookrepo-"));
+  // A fixed path: pre-commit keys its environments by repository path and rev.
+  const dir = path.join(os.tmpdir(), "mps-lint-hookrepo");
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir);
   for (const f of list.stdout.split("\0").filter(Boolean)) {
     const src = path.join(ROOT, f);
     if (!existsSync(src)) continue; // deleted but not yet staged

@@ -1,6 +1,7 @@
 // One lint run from options to exit code: discover -> lint -> filter -> report.
 
-import { writeFileSync } from "node:fs";
+import { statSync, writeFileSync } from "node:fs";
+import path from "node:path";
 import { discover, PathError } from "./discover.js";
 import { lintFiles } from "./engine.js";
 import type { CliOptions } from "./options.js";
@@ -42,7 +43,8 @@ export function runLint(opts: CliOptions): RunOutput {
     if (e instanceof PathError) throw new UsageError(e.message);
     throw e;
   }
-  const result = lintFiles({ files, rules });
+  const roots = [opts.cwd, ...opts.paths.map((p) => path.resolve(opts.cwd, p)).filter(isDirectory)];
+  const result = lintFiles({ files, rules, searchRoots: roots });
   let diagnostics = result.diagnostics;
   if (opts.quiet) diagnostics = diagnostics.filter((d) => d.severity === "error");
   const text = reporter({ diagnostics, files, cwd: opts.cwd, color: opts.color && !opts.outputFile, problems: result.problems });
@@ -53,4 +55,12 @@ export function runLint(opts: CliOptions): RunOutput {
   }
   const exitCode = opts.exitZero ? 0 : diagnostics.length > 0 ? 1 : 0;
   return { exitCode, stdout, stderr: "" };
+}
+
+function isDirectory(p: string): boolean {
+  try {
+    return statSync(p).isDirectory();
+  } catch {
+    return false;
+  }
 }

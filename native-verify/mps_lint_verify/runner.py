@@ -237,6 +237,13 @@ def run_phase(mode, target, opts, watch):
     else:
         phase["wall_s"], phase["median_s"] = [], None
         rep = iters[-1] if iters else None
+    if rep:
+        dev = [x for x in rep["sites"] if x["kind"] == "device_sync"]
+        phase["device_syncs"] = sum(x["calls"] for x in dev)
+        phase["worker_device_syncs"] = sum(x["worker_calls"] for x in dev)
+        phase["replaced_syncs"] = sum(x["replaced_calls"] for x in dev)
+        phase["event_ops"] = sum(x["calls"] for x in rep["sites"] if x["kind"] != "device_sync")
+        phase["blocked_s"] = round(sum(x["blocked_s"] for x in rep["sites"]), 6)
     if phase["status"] == "ok" and any(it["traced"] and not it["warmup"] for it in iters):
         phase["note"] = "timing includes line-tracing overhead (warmup 0)"
     if opts["verbose"]:

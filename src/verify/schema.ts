@@ -80,6 +80,13 @@ export interface RunnerRun {
   wall_s?: number[];
   median_s?: number | null;
   note?: string;
+  /** counts from the representative (median) timed iteration */
+  device_syncs?: number;
+  worker_device_syncs?: number;
+  /** device syncs replaced by the per-thread event sync (event_sync mode only) */
+  replaced_syncs?: number;
+  event_ops?: number;
+  blocked_s?: number;
   stdout?: string;
   stderr?: string;
 }

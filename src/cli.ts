@@ -27,6 +27,9 @@ async function main(argv: string[]): Promise<number> {
     .command("$0 [paths..]", "lint Python files (default: the current folder)", (y) =>
       y.positional("paths", { type: "string", array: true, describe: "files or folders" }),
     )
+    .command("bench [args..]", "measure device sync vs event sync vs a process pool on this machine (the guide's comparison)", (y) =>
+      y.positional("args", { type: "string", array: true }).strictOptions(false).parserConfiguration({ "unknown-options-as-args": true }),
+    )
     .option("format", { alias: "f", type: "string", default: "stylish", describe: "stylish | concise | json" })
     .option("output-file", { alias: "o", type: "string", describe: "write the report to a file" })
     .option("quiet", { type: "boolean", default: false, describe: "report errors only" })
@@ -35,6 +38,13 @@ async function main(argv: string[]): Promise<number> {
     .option("select", { type: "string", describe: "rule codes or prefixes to enable (comma-separated)" })
     .option("extend-select", { type: "string", describe: "rules to enable in addition" })
     .option("ignore", { type: "string", describe: "rule codes or prefixes to disable" })
+    .option("verify", { type: "boolean", default: false, describe: "run the files with findings on the accelerator and measure what the syncs cost" })
+    .option("python", { type: "string", describe: "Python interpreter with torch for --verify and bench" })
+    .option("device", { type: "string", choices: ["auto", "mps", "cuda", "xpu", "cpu"], describe: "device for --verify (default: mps, else cuda, else cpu)" })
+    .option("verify-timeout", { type: "number", default: 60, describe: "seconds per verify run before the target is killed" })
+    .option("verify-entry", { type: "string", describe: "command to run for --verify instead of each file as __main__" })
+    .option("verify-repeats", { type: "number", describe: "timed runs per mode (median)" })
+    .option("verbose", { type: "boolean", default: false, describe: "show the verified program's own output" })
     .strictOptions()
     .help()
     .version()
@@ -43,7 +53,17 @@ async function main(argv: string[]): Promise<number> {
     })
     .parseAsync();
 
-  const out = runLint({
+  if (parsed._[0] === "bench") {
+    const { findPython, runBench, VerifyPythonError } = await import("./verify/index.js");
+    try {
+      const py = findPython({ python: parsed.python, env: process.env });
+      return await runBench(((parsed.args as string[] | undefined) ?? []).map(String), py.python);
+    } catch (e) {
+      if (e instanceof VerifyPythonError) throw new UsageError(e.message);
+      throw e;
+    }
+  }
+  const out = await runLint({
     paths: (parsed.paths as string[] | undefined)?.map(String) ?? [],
     cwd: process.cwd(),
     format: parsed.format,
@@ -54,6 +74,16 @@ async function main(argv: string[]): Promise<number> {
     select: list(parsed.select),
     ignore: list(parsed.ignore),
     extendSelect: list(parsed["extend-select"]),
+    verify: parsed.verify
+      ? {
+          python: parsed.python,
+          device: parsed.device === "auto" ? undefined : parsed.device,
+          timeoutS: parsed["verify-timeout"],
+          entry: parsed["verify-entry"],
+          verbose: parsed.verbose,
+          repeats: parsed["verify-repeats"],
+        }
+      : undefined,
   });
   if (out.stdout) process.stdout.write(out.stdout);
   if (out.stderr) process.stderr.write(out.stderr);

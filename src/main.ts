@@ -8,6 +8,8 @@ import type { CliOptions } from "./options.js";
 import { REPORTERS } from "./reporters/index.js";
 import { RULES } from "../rules/index.js";
 import type { Rule } from "./rule.js";
+import type { Diagnostic } from "./types.js";
+import type { VerifyOptions, VerifyProgress } from "./verify/index.js";
 
 export class UsageError extends Error {}
 
@@ -32,7 +34,7 @@ export function selectRules(select?: string[], ignore?: string[], extendSelect?:
   return chosen;
 }
 
-export function runLint(opts: CliOptions): RunOutput {
+export async function runLint(opts: CliOptions): Promise<RunOutput> {
   const reporter = REPORTERS[opts.format];
   if (!reporter) throw new UsageError(`unknown format "${opts.format}" (known: ${Object.keys(REPORTERS).join(", ")})`);
   const rules = selectRules(opts.select, opts.ignore, opts.extendSelect);
@@ -47,6 +49,8 @@ export function runLint(opts: CliOptions): RunOutput {
   const result = lintFiles({ files, rules, searchRoots: roots });
   let diagnostics = result.diagnostics;
   if (opts.quiet) diagnostics = diagnostics.filter((d) => d.severity === "error");
+  let stderr = "";
+  if (opts.verify && diagnostics.length > 0) stderr += await verifyFindings(diagnostics, opts);
   const text = reporter({ diagnostics, files, cwd: opts.cwd, color: opts.color && !opts.outputFile, problems: result.problems });
   let stdout = text;
   if (opts.outputFile) {
@@ -54,7 +58,7 @@ export function runLint(opts: CliOptions): RunOutput {
     stdout = "";
   }
   const exitCode = opts.exitZero ? 0 : diagnostics.length > 0 ? 1 : 0;
-  return { exitCode, stdout, stderr: "" };
+  return { exitCode, stdout, stderr };
 }
 
 function isDirectory(p: string): boolean {
@@ -63,4 +67,37 @@ function isDirectory(p: string): boolean {
   } catch {
     return false;
   }
+}
+
+/** Run the findings' files on the accelerator; measurements land in each diagnostic's properties. */
+async function verifyFindings(diagnostics: Diagnostic[], opts: CliOptions): Promise<string> {
+  const v = opts.verify!;
+  const { findPython, runVerify, formatVerifySummary, VerifyPythonError } = await import("./verify/index.js");
+  let python: string;
+  try {
+    python = findPython({ python: v.python, env: process.env }).python;
+  } catch (e) {
+    if (e instanceof VerifyPythonError) throw new UsageError(e.message);
+    throw e;
+  }
+  const started = Date.now();
+  const progress = process.stderr.isTTY
+    ? (p: VerifyProgress) =>
+        process.stderr.write(
+          `\r\x1b[2Kverify ${p.target}: ${p.phase === "event_sync" ? "event-sync run" : "as written"}` +
+            `${p.iteration !== undefined ? ` ${p.iteration}/${p.of ?? "?"}` : ""} (${((Date.now() - started) / 1000).toFixed(0)} s)`,
+        )
+    : undefined;
+  const report = await runVerify(diagnostics, {
+    python,
+    device: v.device as VerifyOptions["device"],
+    timeoutS: v.timeoutS,
+    entry: v.entry,
+    cwd: opts.cwd,
+    verbose: v.verbose,
+    repeats: v.repeats,
+    onProgress: progress,
+  });
+  if (progress) process.stderr.write("\r\x1b[2K");
+  return report.targets.flatMap((t) => formatVerifySummary(t)).map((l) => l + "\n").join("");
 }

@@ -11,4 +11,14 @@ export interface CliOptions {
   select?: string[];
   ignore?: string[];
   extendSelect?: string[];
+  verify?: VerifyCliOptions;
+}
+
+export interface VerifyCliOptions {
+  python?: string;
+  device?: string;
+  timeoutS: number;
+  entry?: string;
+  verbose: boolean;
+  repeats?: number;
 }

@@ -4,6 +4,7 @@
 
 import yargs from "yargs";
 import { hideBin } from "yargs/helpers";
+import { ruleDocs } from "./explain.js";
 import { runLint, UsageError } from "./main.js";
 import { ParserLoadError } from "./parse.js";
 
@@ -27,6 +28,11 @@ async function main(argv: string[]): Promise<number> {
     .command("$0 [paths..]", "lint Python files (default: the current folder)", (y) =>
       y.positional("paths", { type: "string", array: true, describe: "files or folders" }),
     )
+    .command("rule [code]", "show a rule's documentation", (y) =>
+      y.positional("code", { type: "string", describe: "rule code or name" }).option("all", { type: "boolean", describe: "every rule" }),
+    )
+    .option("explain", { type: "string", describe: "show a rule's documentation and exit" })
+    .option("statistics", { type: "boolean", default: false, describe: "print the number of findings per rule" })
     .option("format", { alias: "f", type: "string", default: "stylish", describe: "stylish | concise | json" })
     .option("output-file", { alias: "o", type: "string", describe: "write the report to a file" })
     .option("quiet", { type: "boolean", default: false, describe: "report errors only" })
@@ -43,6 +49,13 @@ async function main(argv: string[]): Promise<number> {
     })
     .parseAsync();
 
+  const doc = ruleDocs({ command: parsed._[0], code: parsed.code, all: parsed.all, explain: parsed.explain, format: parsed.format });
+  if (doc) {
+    process.stdout.write(doc.stdout);
+    process.stderr.write(doc.stderr);
+    return doc.exitCode;
+  }
+
   const out = runLint({
     paths: (parsed.paths as string[] | undefined)?.map(String) ?? [],
     cwd: process.cwd(),
@@ -54,6 +67,7 @@ async function main(argv: string[]): Promise<number> {
     select: list(parsed.select),
     ignore: list(parsed.ignore),
     extendSelect: list(parsed["extend-select"]),
+    statistics: parsed.statistics,
   });
   if (out.stdout) process.stdout.write(out.stdout);
   if (out.stderr) process.stderr.write(out.stderr);

@@ -7,6 +7,7 @@ import type { CliOptions } from "./options.js";
 import { REPORTERS } from "./reporters/index.js";
 import { RULES } from "../rules/index.js";
 import type { Rule } from "./rule.js";
+import { renderStatistics } from "./statistics.js";
 
 export class UsageError extends Error {}
 
@@ -45,7 +46,7 @@ export function runLint(opts: CliOptions): RunOutput {
   const result = lintFiles({ files, rules });
   let diagnostics = result.diagnostics;
   if (opts.quiet) diagnostics = diagnostics.filter((d) => d.severity === "error");
-  const text = reporter({ diagnostics, files, cwd: opts.cwd, color: opts.color && !opts.outputFile, problems: result.problems });
+  const text = opts.statistics ? renderStatistics(diagnostics, opts.format) : reporter({ diagnostics, files, cwd: opts.cwd, color: opts.color && !opts.outputFile, problems: result.problems });
   let stdout = text;
   if (opts.outputFile) {
     writeFileSync(opts.outputFile, text);

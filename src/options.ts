@@ -11,4 +11,6 @@ export interface CliOptions {
   select?: string[];
   ignore?: string[];
   extendSelect?: string[];
+  /** Print counts per rule instead of the findings. */
+  statistics?: boolean;
 }

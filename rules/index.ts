@@ -7,11 +7,13 @@ import elapsedTimeWithoutSync from "./elapsed-time-without-sync.js";
 import eventInLoop from "./event-in-loop.js";
 import sharedEvent from "./shared-event.js";
 import unsyncedThreadResult from "./unsynced-thread-result.js";
+import unsyncedTiming from "./unsynced-timing.js";
 
 export const RULES: readonly Rule[] = [
   deviceSyncInThread,
   unsyncedThreadResult,
   sharedEvent,
+  unsyncedTiming,
   eventInLoop,
   blockingSyncInAsync,
   elapsedTimeWithoutSync,

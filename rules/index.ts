@@ -5,6 +5,7 @@ import blockingSyncInAsync from "./blocking-sync-in-async.js";
 import deviceSyncInThread from "./device-sync-in-thread.js";
 import elapsedTimeWithoutSync from "./elapsed-time-without-sync.js";
 import eventInLoop from "./event-in-loop.js";
+import mpsThreadsWithoutStreams from "./mps-threads-without-streams.js";
 import sharedEvent from "./shared-event.js";
 import unsyncedThreadResult from "./unsynced-thread-result.js";
 import unsyncedTiming from "./unsynced-timing.js";
@@ -17,6 +18,7 @@ export const RULES: readonly Rule[] = [
   eventInLoop,
   blockingSyncInAsync,
   elapsedTimeWithoutSync,
+  mpsThreadsWithoutStreams,
 ];
 
 export function findRule(codeOrName: string): Rule | undefined {

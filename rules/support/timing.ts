@@ -39,6 +39,8 @@ const HOST_TORCH = new Set(["torch.equal", "torch.allclose", "torch.is_nonzero",
  * return Python objects. Timing them measures run time, so they are not unsynced work.
  */
 const HOST_RESULT_CALLS = /^(generate|predict|pipe|pipeline|transcribe|chat|complete|completion)$/;
+/** Tensor methods that read metadata: no kernel is queued. */
+const METADATA = new Set(["size", "dim", "numel", "nelement", "stride", "element_size", "is_contiguous", "is_floating_point", "get_device", "data_ptr", "storage_offset", "ndimension", "requires_grad_", "register_hook"]);
 const TRANSFERS = new Set(["to", "cuda", "mps", "xpu", "pin_memory", "contiguous", "half", "float", "bfloat16"]);
 
 export type Item =
@@ -468,7 +470,7 @@ export class TimingAnalysis {
     const decorated = this.decoratedTargets(m, c).find((t) => this.doesDeviceWork(t) && !sync.functionSyncs(t));
     if (decorated) return { k: "work", end: c.end, loop: c.loop, row, what, note: `the decorated \`${idx.displayName(decorated)}\`` };
     // Device work.
-    if (c.fn.t === "attr" && (TRANSFERS.has(c.fn.attr) || HOST_RESULT_CALLS.test(c.fn.attr))) return null;
+    if (c.fn.t === "attr" && (TRANSFERS.has(c.fn.attr) || METADATA.has(c.fn.attr) || HOST_RESULT_CALLS.test(c.fn.attr))) return null;
     if (c.fn.t === "name" && HOST_RESULT_CALLS.test(c.fn.name)) return null;
     if (this.project.deviceFlow.isDeviceWork(id, ctx)) return { k: "work", end: c.end, loop: c.loop, row, what };
     if (callees.some((t) => this.doesDeviceWork(t))) return { k: "work", end: c.end, loop: c.loop, row, what };

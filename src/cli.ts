@@ -4,6 +4,7 @@
 
 import yargs from "yargs";
 import { hideBin } from "yargs/helpers";
+import { ruleDocs } from "./explain.js";
 import { runLint, UsageError } from "./main.js";
 import { ParserLoadError } from "./parse.js";
 
@@ -30,6 +31,11 @@ async function main(argv: string[]): Promise<number> {
     .command("bench [args..]", "measure device sync vs event sync vs a process pool on this machine (the guide's comparison)", (y) =>
       y.positional("args", { type: "string", array: true }).strictOptions(false).parserConfiguration({ "unknown-options-as-args": true }),
     )
+    .command("rule [code]", "show a rule's documentation", (y) =>
+      y.positional("code", { type: "string", describe: "rule code or name" }).option("all", { type: "boolean", describe: "every rule" }),
+    )
+    .option("explain", { type: "string", describe: "show a rule's documentation and exit" })
+    .option("statistics", { type: "boolean", default: false, describe: "print the number of findings per rule" })
     .option("format", { alias: "f", type: "string", default: "stylish", describe: "stylish | concise | json" })
     .option("output-file", { alias: "o", type: "string", describe: "write the report to a file" })
     .option("quiet", { type: "boolean", default: false, describe: "report errors only" })
@@ -63,6 +69,12 @@ async function main(argv: string[]): Promise<number> {
       throw e;
     }
   }
+  const doc = ruleDocs({ command: parsed._[0], code: parsed.code, all: parsed.all, explain: parsed.explain, format: parsed.format });
+  if (doc) {
+    process.stdout.write(doc.stdout);
+    process.stderr.write(doc.stderr);
+    return doc.exitCode;
+  }
   const out = await runLint({
     paths: (parsed.paths as string[] | undefined)?.map(String) ?? [],
     cwd: process.cwd(),
@@ -84,6 +96,7 @@ async function main(argv: string[]): Promise<number> {
           repeats: parsed["verify-repeats"],
         }
       : undefined,
+    statistics: parsed.statistics,
   });
   if (out.stdout) process.stdout.write(out.stdout);
   if (out.stderr) process.stderr.write(out.stderr);

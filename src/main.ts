@@ -10,6 +10,7 @@ import { RULES } from "../rules/index.js";
 import type { Rule } from "./rule.js";
 import type { Diagnostic } from "./types.js";
 import type { VerifyOptions, VerifyProgress } from "./verify/index.js";
+import { renderStatistics } from "./statistics.js";
 
 export class UsageError extends Error {}
 
@@ -51,7 +52,7 @@ export async function runLint(opts: CliOptions): Promise<RunOutput> {
   if (opts.quiet) diagnostics = diagnostics.filter((d) => d.severity === "error");
   let stderr = "";
   if (opts.verify && diagnostics.length > 0) stderr += await verifyFindings(diagnostics, opts);
-  const text = reporter({ diagnostics, files, cwd: opts.cwd, color: opts.color && !opts.outputFile, problems: result.problems });
+  const text = opts.statistics ? renderStatistics(diagnostics, opts.format) : reporter({ diagnostics, files, cwd: opts.cwd, color: opts.color && !opts.outputFile, problems: result.problems });
   let stdout = text;
   if (opts.outputFile) {
     writeFileSync(opts.outputFile, text);

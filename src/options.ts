@@ -11,6 +11,8 @@ export interface CliOptions {
   select?: string[];
   ignore?: string[];
   extendSelect?: string[];
+  /** Print counts per rule instead of the findings. */
+  statistics?: boolean;
   verify?: VerifyCliOptions;
 }
 

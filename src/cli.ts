@@ -5,6 +5,7 @@
 import { readFileSync } from "node:fs";
 import yargs from "yargs";
 import { hideBin } from "yargs/helpers";
+import { ruleDocs } from "./explain.js";
 import { runLint, UsageError } from "./main.js";
 import { ParserLoadError } from "./parse.js";
 import { FORMATS } from "./reporters/index.js";
@@ -33,6 +34,14 @@ async function main(argv: string[]): Promise<number> {
     .command("$0 [paths..]", "lint Python files and notebooks (default: the current folder; - reads standard input)", (y) =>
       y.positional("paths", { type: "string", array: true, describe: "files or folders" }),
     )
+    .command("bench [args..]", "measure device sync vs event sync vs a process pool on this machine (the guide's comparison)", (y) =>
+      y.positional("args", { type: "string", array: true }).strictOptions(false).parserConfiguration({ "unknown-options-as-args": true }),
+    )
+    .command("rule [code]", "show a rule's documentation", (y) =>
+      y.positional("code", { type: "string", describe: "rule code or name" }).option("all", { type: "boolean", describe: "every rule" }),
+    )
+    .option("explain", { type: "string", describe: "show a rule's documentation and exit" })
+    .option("statistics", { type: "boolean", default: false, describe: "print the number of findings per rule" })
     .option("format", { alias: "f", type: "string", default: "stylish", describe: FORMATS.join(" | ") })
     .option("output-file", { alias: "o", type: "string", describe: "write the report to a file" })
     .option("quiet", { type: "boolean", default: false, describe: "report errors only" })
@@ -50,6 +59,13 @@ async function main(argv: string[]): Promise<number> {
     .option("baseline", { type: "string", describe: "ignore the findings recorded in this file" })
     .option("write-baseline", { type: "string", describe: "record the current findings in this file, and exit" })
     .option("stdin-filename", { type: "string", describe: "the path of the source read from standard input (-)" })
+    .option("verify", { type: "boolean", default: false, describe: "run the files with findings on the accelerator and measure what the syncs cost" })
+    .option("python", { type: "string", describe: "Python interpreter with torch for --verify and bench (default: verify.python in the configuration)" })
+    .option("device", { type: "string", choices: ["auto", "mps", "cuda", "xpu", "cpu"], describe: "device for --verify (default: mps, else cuda, else cpu)" })
+    .option("verify-timeout", { type: "number", describe: "seconds per verify run before the target is killed (default: verify.timeout, else 60)" })
+    .option("verify-entry", { type: "string", describe: "command to run for --verify instead of each file as __main__" })
+    .option("verify-repeats", { type: "number", describe: "timed runs per mode (median)" })
+    .option("verbose", { type: "boolean", default: false, describe: "show the verified program's own output" })
     .strictOptions()
     .help()
     .version()
@@ -58,10 +74,26 @@ async function main(argv: string[]): Promise<number> {
     })
     .parseAsync();
 
+  if (parsed._[0] === "bench") {
+    const { findPython, runBench, VerifyPythonError } = await import("./verify/index.js");
+    try {
+      const py = findPython({ python: parsed.python, env: process.env });
+      return await runBench(((parsed.args as string[] | undefined) ?? []).map(String), py.python);
+    } catch (e) {
+      if (e instanceof VerifyPythonError) throw new UsageError(e.message);
+      throw e;
+    }
+  }
+  const doc = ruleDocs({ command: parsed._[0], code: parsed.code, all: parsed.all, explain: parsed.explain, format: parsed.format });
+  if (doc) {
+    process.stdout.write(doc.stdout);
+    process.stderr.write(doc.stderr);
+    return doc.exitCode;
+  }
   const paths = ((parsed.paths as string[] | undefined)?.map(String) ?? []).map((p) => (p === STDIN ? "-" : p));
   const wantsStdin = paths.includes("-") || (paths.length === 0 && parsed["stdin-filename"] !== undefined);
   const showProgress = !!process.stderr.isTTY && !process.env.CI;
-  const out = runLint({
+  const out = await runLint({
     paths,
     cwd: process.cwd(),
     format: parsed.format,
@@ -82,6 +114,17 @@ async function main(argv: string[]): Promise<number> {
     maxWarnings: parsed["max-warnings"],
     stdinFilename: parsed["stdin-filename"],
     stdin: wantsStdin ? readFileSync(0, "utf8") : undefined,
+    verify: parsed.verify
+      ? {
+          python: parsed.python,
+          device: parsed.device === "auto" ? undefined : parsed.device,
+          timeoutS: parsed["verify-timeout"],
+          entry: parsed["verify-entry"],
+          verbose: parsed.verbose,
+          repeats: parsed["verify-repeats"],
+        }
+      : undefined,
+    statistics: parsed.statistics,
     progress: showProgress ? (line) => process.stderr.write(line ? `${line}\r` : "\r\u001b[K") : undefined,
   });
   if (out.stdout) process.stdout.write(out.stdout);

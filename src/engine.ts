@@ -14,6 +14,8 @@ export interface LintInput {
   rules?: readonly Rule[];
   settings?: RuleSettings;
   srcRoots?: string[];
+  /** Folders whose relative paths also name modules (the linted roots, the working folder). */
+  searchRoots?: string[];
   threadEntryPoints?: string[];
   /** Source text to use instead of reading a file (stdin, tests). */
   overrides?: Map<string, string>;
@@ -31,7 +33,11 @@ export interface LintResult {
 export function lintFiles(input: LintInput): LintResult {
   const rules = input.rules ?? RULES;
   const collected = collectFacts(input.files, { overrides: input.overrides });
-  const project = new Project(collected.facts, { srcRoots: input.srcRoots, threadEntryPoints: input.threadEntryPoints });
+  const project = new Project(collected.facts, {
+    srcRoots: input.srcRoots,
+    searchRoots: input.searchRoots,
+    threadEntryPoints: input.threadEntryPoints,
+  });
   const diagnostics: Diagnostic[] = [];
   collected.facts.forEach((f, m) => {
     for (const rule of rules) {

@@ -4,7 +4,7 @@
 // Analysis is project-wide (one call graph for all files); rule selection is per file, so the
 // union of the rules any file enables runs and each file's findings are filtered afterwards.
 
-import { writeFileSync } from "node:fs";
+import { statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { addNoqa } from "./noqa.js";
 import { filterBaseline, fingerprints, readBaseline, writeBaseline, BaselineError } from "./baseline.js";
@@ -19,8 +19,10 @@ import { displayPath, tally } from "./reporters/paths.js";
 import type { ReportDiagnostic } from "./reporters/types.js";
 import { RULES } from "../rules/index.js";
 import type { Rule } from "./rule.js";
+import { renderStatistics } from "./statistics.js";
 import { applySuppressions } from "./suppress.js";
 import type { Diagnostic, Range } from "./types.js";
+import type { VerifyOptions, VerifyProgress } from "./verify/index.js";
 
 export class UsageError extends Error {}
 
@@ -39,16 +41,16 @@ export function selectRules(select?: string[], ignore?: string[], extendSelect?:
 /** Files with more than this many modules get a progress line (on a terminal). */
 const PROGRESS_THRESHOLD = 50;
 
-export function runLint(opts: CliOptions): RunOutput {
+export async function runLint(opts: CliOptions): Promise<RunOutput> {
   try {
-    return run(opts);
+    return await run(opts);
   } catch (e) {
     if (e instanceof ConfigError || e instanceof BaselineError) throw new UsageError(e.message);
     throw e;
   }
 }
 
-function run(opts: CliOptions): RunOutput {
+async function run(opts: CliOptions): Promise<RunOutput> {
   const reporter = REPORTERS[opts.format];
   if (!reporter) throw new UsageError(`unknown format "${opts.format}" (known: ${Object.keys(REPORTERS).join(", ")})`);
   if (opts.maxWarnings !== undefined && (!Number.isInteger(opts.maxWarnings) || opts.maxWarnings < -1)) {
@@ -130,11 +132,13 @@ function run(opts: CliOptions): RunOutput {
   const torchVersion = rootSettings.torchVersion ?? all.find((s) => s.torchVersion)?.torchVersion ?? null;
 
   if (opts.progress && files.length > PROGRESS_THRESHOLD) opts.progress(`mps-lint: analysing ${files.length} files…`);
+  const searchRoots = [opts.cwd, ...opts.paths.filter((p) => p !== "-").map((p) => path.resolve(opts.cwd, p)).filter(isDirectory)];
   const result = lintFiles({
     files,
     rules,
     settings: { torchVersion },
     srcRoots: [...new Set(all.flatMap((s) => s.src))],
+    searchRoots,
     threadEntryPoints: [...new Set(all.flatMap((s) => s.threadEntryPoints))],
     overrides,
   });
@@ -183,12 +187,15 @@ function run(opts: CliOptions): RunOutput {
     diagnostics = filterBaseline(file, readBaseline(file), diagnostics, result.source).kept;
   }
   if (opts.quiet) diagnostics = diagnostics.filter((d) => d.severity === "error");
+  if (opts.verify && diagnostics.length > 0) stderr.push((await verifyFindings(diagnostics, opts, rootSettings)).replace(/\n$/, ""));
 
   // ---- report
   const fps = fingerprints(diagnostics, result.source, opts.cwd);
   const shown: ReportDiagnostic[] = diagnostics.map((d, i) => toCells({ ...d, fingerprint: fps[i] }, cells));
   const uniqueProblems = dedupe(problems);
-  const text = reporter({
+  const text = opts.statistics
+    ? renderStatistics(shown, opts.format)
+    : reporter({
     diagnostics: shown,
     files,
     cwd: opts.cwd,
@@ -196,7 +203,7 @@ function run(opts: CliOptions): RunOutput {
     problems: opts.format === "stylish" ? uniqueProblems : [],
     rules,
   });
-  if (opts.format !== "stylish" || opts.outputFile) {
+  if (opts.format !== "stylish" || opts.outputFile || opts.statistics) {
     for (const p of uniqueProblems) stderr.push(`warning: ${displayPath(p.file, opts.cwd)}: ${p.message}`);
   }
   let stdout = text;
@@ -215,6 +222,49 @@ function run(opts: CliOptions): RunOutput {
   }
   if (opts.exitZero) exitCode = 0;
   return { exitCode, stdout, stderr: stderr.length > 0 ? stderr.join("\n") + "\n" : "" };
+}
+
+function isDirectory(p: string): boolean {
+  try {
+    return statSync(p).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+/** Run the findings' files on the accelerator; measurements land in each diagnostic's properties. */
+async function verifyFindings(diagnostics: Diagnostic[], opts: CliOptions, settings: Settings): Promise<string> {
+  const v = opts.verify!;
+  const cfg = settings.verify;
+  const { findPython, runVerify, formatVerifySummary, VerifyPythonError } = await import("./verify/index.js");
+  let python: string;
+  try {
+    python = findPython({ python: v.python ?? cfg.python, env: process.env }).python;
+  } catch (e) {
+    if (e instanceof VerifyPythonError) throw new UsageError(e.message);
+    throw e;
+  }
+  const device = v.device ?? (cfg.device === "auto" ? undefined : cfg.device);
+  const started = Date.now();
+  const progress = process.stderr.isTTY
+    ? (p: VerifyProgress) =>
+        process.stderr.write(
+          `\r\x1b[2Kverify ${p.target}: ${p.phase === "event_sync" ? "event-sync run" : "as written"}` +
+            `${p.iteration !== undefined ? ` ${p.iteration}/${p.of ?? "?"}` : ""} (${((Date.now() - started) / 1000).toFixed(0)} s)`,
+        )
+    : undefined;
+  const report = await runVerify(diagnostics, {
+    python,
+    device: device as VerifyOptions["device"],
+    timeoutS: v.timeoutS ?? cfg.timeout ?? 60,
+    entry: v.entry ?? cfg.entry,
+    cwd: opts.cwd,
+    verbose: v.verbose,
+    repeats: v.repeats,
+    onProgress: progress,
+  });
+  if (progress) process.stderr.write("\r\x1b[2K");
+  return report.targets.flatMap((t) => formatVerifySummary(t)).map((l) => l + "\n").join("");
 }
 
 function dedupe<T extends { file: string; message: string }>(xs: T[]): T[] {

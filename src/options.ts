@@ -33,4 +33,17 @@ export interface CliOptions {
   stdin?: string;
   /** Called with a one-line status for long runs (only when stderr is a terminal); "" clears it. */
   progress?: (line: string) => void;
+  /** Print counts per rule instead of the findings. */
+  statistics?: boolean;
+  verify?: VerifyCliOptions;
+}
+
+export interface VerifyCliOptions {
+  python?: string;
+  device?: string;
+  /** --verify-timeout; unset: the configuration's verify.timeout, else 60. */
+  timeoutS?: number;
+  entry?: string;
+  verbose: boolean;
+  repeats?: number;
 }

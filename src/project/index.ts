@@ -5,7 +5,7 @@
 
 import path from "node:path";
 import type { CallFact, Expr, ModuleFacts, ScopeFact } from "../facts/model.js";
-import { moduleNameFor, resolveRelative } from "./modules.js";
+import { aliasModuleNames, moduleNameFor, resolveRelative } from "./modules.js";
 import { dedupe, type Value } from "./values.js";
 
 export interface FnRef {
@@ -54,6 +54,7 @@ export class ProjectIndex {
   constructor(
     readonly modules: ModuleFacts[],
     srcRoots: string[] = [],
+    searchRoots: string[] = [],
   ) {
     this.moduleNames = modules.map((f) => moduleNameFor(f.file, srcRoots));
     this.isPackage = modules.map((f) => /^__init__\.pyi?$/.test(path.basename(f.file)));
@@ -61,6 +62,7 @@ export class ProjectIndex {
       const name = this.moduleNames[m];
       // Prefer .py over .pyi and the first file seen.
       if (!this.byName.has(name) || f.file.endsWith(".py")) this.byName.set(name, m);
+      for (const alias of aliasModuleNames(f.file, searchRoots)) if (!this.byName.has(alias)) this.byName.set(alias, m);
       f.calls.forEach((c, id) => {
         const key = fnKey(m, c.scope);
         let list = this.callsByScope.get(key);

@@ -44,6 +44,25 @@ function isIdentifier(s: string): boolean {
   return /^[A-Za-z_][A-Za-z0-9_]*$/.test(s);
 }
 
+/**
+ * Other names a file may be imported by: its path relative to each search root (the folders
+ * linted, the working folder). This covers namespace packages (folders without __init__.py),
+ * common in applications: `import modules.api.completions` for modules/api/completions.py.
+ */
+export function aliasModuleNames(file: string, roots: string[]): string[] {
+  const abs = path.resolve(file);
+  const ext = path.extname(abs);
+  const out: string[] = [];
+  for (const root of roots) {
+    const r = path.resolve(root);
+    if (!abs.startsWith(r + path.sep)) continue;
+    const rel = abs.slice(r.length + 1, abs.length - ext.length).split(path.sep);
+    if (rel[rel.length - 1] === "__init__") rel.pop();
+    if (rel.length > 0 && rel.every(isIdentifier)) out.push(rel.join("."));
+  }
+  return out;
+}
+
 /** `from ..pkg import x` inside module `a.b.c` (a package if `isPackage`) -> "a.pkg". */
 export function resolveRelative(current: string, isPackage: boolean, level: number, module: string): string | null {
   if (level === 0) return module;

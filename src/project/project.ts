@@ -9,6 +9,8 @@ import { ThreadAnalysis } from "./threads.js";
 
 export interface ProjectOptions {
   srcRoots?: string[];
+  /** Folders whose relative paths also name modules (namespace packages): the linted roots. */
+  searchRoots?: string[];
   threadEntryPoints?: string[];
 }
 
@@ -20,7 +22,7 @@ export class Project {
   private eventAnalysis: EventAnalysis | null = null;
 
   constructor(modules: ModuleFacts[], options: ProjectOptions = {}) {
-    this.index = new ProjectIndex(modules, options.srcRoots ?? []);
+    this.index = new ProjectIndex(modules, options.srcRoots ?? [], options.searchRoots ?? []);
     this.threads = new ThreadAnalysis(this.index, options.threadEntryPoints ?? []);
     this.sync = new SyncInfo(this.index);
     this.deviceFlow = new DeviceFlow(this.index, this.sync);

@@ -31,7 +31,7 @@ export function stylish(input: ReportInput): string {
     const sevWidth = Math.max(...rows.map((r) => r.sevLen));
     for (const r of rows) {
       lines.push(`  ${c.dim(r.pos.padEnd(posWidth))}  ${r.sev}${" ".repeat(sevWidth - r.sevLen)}  ${r.d.message}  ${c.dim(r.d.code)}`);
-      const verify = r.d.properties?.verifyText;
+      const verify = (r.d.properties?.verify as { text?: unknown } | undefined)?.text;
       if (typeof verify === "string") lines.push(`  ${" ".repeat(posWidth)}  ${c.cyan(verify)}`);
     }
     lines.push("");

@@ -1,0 +1,137 @@
+// Types of the runner's JSON result, schema "mps-lint-verify/1" (docs/verify.md).
+// Plain data: what `python -m mps_lint_verify` prints.
+
+export const VERIFY_SCHEMA = "mps-lint-verify/1";
+
+export type RunStatus = "ok" | "timeout" | "crash" | "error" | "skipped";
+export type TargetStatus = "ok" | "timeout" | "crash" | "error" | "aborted";
+
+export interface RunnerEnvironment {
+  python: string;
+  python_version: string;
+  torch: string;
+  torch_build: string;
+  device: "mps" | "cuda" | "xpu" | "cpu";
+  device_name: string;
+  accelerator: boolean;
+  cpu_count: number | null;
+  torch_threads: number;
+  platform: string;
+  note?: string;
+}
+
+export interface RunnerSite {
+  file: string;
+  /** 1-based */
+  line: number;
+  api: string;
+  kind: "device_sync" | "event_record" | "event_synchronize" | "event_wait" | "event_query";
+  calls: number;
+  threads: number;
+  main_thread_calls: number;
+  worker_calls: number;
+  worker_threads: number;
+  replaced_calls: number;
+  blocked_s: number;
+  max_blocked_s: number;
+}
+
+export interface RunnerLoc {
+  file: string;
+  line: number;
+}
+
+export interface RunnerEventSite {
+  /** creation site ("<unknown>", 0 when created before instrumentation) */
+  file: string;
+  line: number;
+  api: string;
+  events_used: number;
+  shared_events: number;
+  shared: boolean;
+  max_threads_per_event: number;
+  threads: number;
+  creator_threads: string[];
+  ops: Record<string, number>;
+  use_sites: RunnerLoc[];
+  shared_use_sites: RunnerLoc[];
+}
+
+export interface RunnerLine {
+  file: string;
+  line: number;
+  reached: boolean;
+  threads: number;
+}
+
+export interface RunnerRun {
+  mode: "as_written" | "event_sync";
+  status: RunStatus;
+  error?: string | null;
+  reason?: string;
+  error_kind?: string;
+  traceback?: string;
+  exit_code?: number | null;
+  signal?: string | null;
+  timed_out?: boolean;
+  group_killed?: boolean;
+  elapsed_s?: number;
+  iterations?: { i: number; warmup: boolean; wall_s: number; traced: boolean }[];
+  wall_s?: number[];
+  median_s?: number | null;
+  note?: string;
+  /** counts from the representative (median) timed iteration */
+  device_syncs?: number;
+  worker_device_syncs?: number;
+  /** device syncs replaced by the per-thread event sync (event_sync mode only) */
+  replaced_syncs?: number;
+  event_ops?: number;
+  blocked_s?: number;
+  stdout?: string;
+  stderr?: string;
+}
+
+export interface RunnerTarget {
+  kind: "file" | "module" | "callable";
+  path?: string;
+  module?: string;
+  callable?: string;
+  argv: string[];
+  cwd: string;
+}
+
+export interface RunnerResult {
+  schema: string;
+  runner: string;
+  status: "ok" | "timeout" | "crash" | "error";
+  error: string | null;
+  target?: RunnerTarget;
+  environment?: RunnerEnvironment | null;
+  instrumented?: string[];
+  retargeted?: string[];
+  retarget_applied?: Record<string, number>;
+  per_thread_streams?: boolean;
+  notes?: string[];
+  sites?: RunnerSite[];
+  events?: RunnerEventSite[];
+  lines?: RunnerLine[];
+  threads?: { started: number; seen_syncing: number; exceptions: number; exception_samples: { thread: string; error: string }[] } | null;
+  runs?: { as_written: RunnerRun; event_sync: RunnerRun };
+  slowdown?: number | null;
+}
+
+export interface RunnerRequest {
+  schema: string;
+  target: { file?: string; entry?: string | string[]; argv?: string[]; cwd?: string };
+  /** lines of static findings, 1-based */
+  watch: RunnerLoc[];
+  options: {
+    device?: string;
+    timeout_s?: number;
+    warmup?: number;
+    repeats?: number;
+    replace?: boolean;
+    verbose?: boolean;
+    cuda_streams?: "auto" | "per-thread" | "default";
+  };
+}

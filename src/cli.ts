@@ -78,7 +78,9 @@ async function main(argv: string[]): Promise<number> {
     const { findPython, runBench, VerifyPythonError } = await import("./verify/index.js");
     try {
       const py = findPython({ python: parsed.python, env: process.env });
-      return await runBench(((parsed.args as string[] | undefined) ?? []).map(String), py.python);
+      // Bench flags come through as `args`, or after `--` in `_`.
+      const args = [...((parsed.args as unknown[] | undefined) ?? []), ...parsed._.slice(1)].map(String);
+      return await runBench(args, py.python);
     } catch (e) {
       if (e instanceof VerifyPythonError) throw new UsageError(e.message);
       throw e;

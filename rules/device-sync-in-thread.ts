@@ -68,9 +68,15 @@ export default defineRule({
         if (!backend) continue;
         const c = project.index.call(m, call);
         const path = project.threads.pathTo(fn);
+        // One thread started once: the barrier costs only if other threads (or the main thread)
+        // use the device meanwhile. Say so rather than claim lost parallelism.
+        const single = project.threads.spawnsReaching(fn).every((sp) => !sp.many);
+        const cost = single
+          ? "waits for all work on the device, by any thread (here a single worker: it serializes with whatever else uses the device)"
+          : "waits for every thread's work on the device";
         ctx.report({
           range: c.range,
-          message: `\`${c.callee}()\` waits for every thread's work on the device; in thread code use a per-thread event (record + synchronize) — ${describePath(path, facts.file)}`,
+          message: `\`${c.callee}()\` ${cost}; in thread code use a per-thread event (record + synchronize) — ${describePath(path, facts.file)}`,
           path,
         });
       }

@@ -1,5 +1,6 @@
 import { defineRule } from "../src/rule.js";
 import { describePath } from "../src/project/describe.js";
+import { deviceSyncFix, safely } from "./support/fixes.js";
 
 export default defineRule({
   meta: {
@@ -72,6 +73,7 @@ export default defineRule({
           range: c.range,
           message: `\`${c.callee}()\` waits for every thread's work on the device; in thread code use a per-thread event (record + synchronize) — ${describePath(path, facts.file)}`,
           path,
+          fix: safely(() => deviceSyncFix(ctx, fn, c.range, backend)),
         });
       }
     });

@@ -4,6 +4,7 @@ import { fnKey, type FnRef } from "../src/project/index.js";
 import type { Project } from "../src/project/project.js";
 import { EVENT_METHODS } from "../src/project/sync.js";
 import { isEventConstructor, namesBoundTo, usedOnlyAsReceiver } from "./support/facts.js";
+import { hoistEventFix, safely } from "./support/fixes.js";
 
 /**
  * Project functions that make a fresh Event on every call and keep it to themselves: an
@@ -128,6 +129,10 @@ export default defineRule({
             range: c.range,
             message: `\`${c.callee}()\` creates a new Event on every iteration; create one Event per thread before the loop and reuse it (record + synchronize) — ${describePath(path, facts.file)}`,
             path,
+            fix:
+              names.length === 1 && isEventConstructor(project, m, call) && scope.bindings.filter((b) => b.name === names[0]).length === 1
+                ? safely(() => hoistEventFix(ctx, c.range, names[0]))
+                : null,
           });
           continue;
         }

@@ -1,5 +1,7 @@
 import { defineRule } from "../src/rule.js";
 import { describePath } from "../src/project/describe.js";
+import type { Fix } from "../src/types.js";
+import { safely, sharedEventFix } from "./support/fixes.js";
 
 export default defineRule({
   meta: {
@@ -59,6 +61,7 @@ export default defineRule({
     for (const info of project.events.all()) {
       if (!info.shared) continue;
       const reported = new Set<number>();
+      let fix: Fix | null | undefined;
       for (const use of info.uses) {
         if (use.m !== m || reported.has(use.fn.s)) continue;
         if (!project.threads.reachOf(use.fn)) continue;
@@ -75,6 +78,7 @@ export default defineRule({
           range: c.range,
           message: `Event created once at ${createdAt} is used by ${threadsText}; give each thread its own Event — ${describePath(path, facts.file)}`,
           path,
+          fix: info.event.m === m ? (fix ??= safely(() => sharedEventFix(ctx, created.range))) : null,
         });
       }
     }

@@ -1,5 +1,6 @@
 import { defineRule } from "../src/rule.js";
 import type { Project } from "../src/project/project.js";
+import { safely, timingSyncFix } from "./support/fixes.js";
 import { BACKENDS, TimingAnalysis, unionCoverage, type Coverage, type Item } from "./support/timing.js";
 
 const analyses = new WeakMap<Project, TimingAnalysis>();
@@ -118,6 +119,7 @@ export default defineRule({
           ctx.report({
             range: c.range,
             message: `\`${close.what}\` ends a timing (started at line ${startLine}) while device work is still queued: nothing waits after ${rowText(work)}, so this measures launch time, not run time; ${advice}`,
+            fix: safely(() => timingSyncFix(ctx, fn, c.range, work.end, targeted, inThread)),
           });
           continue;
         }

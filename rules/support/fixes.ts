@@ -164,10 +164,12 @@ interface ModuleLayout {
   first: SyntaxNode | null;
   /** The leading `import torch` / `from torch ...` statement, for stdlib imports to go before it. */
   firstTorchImport: SyntaxNode | null;
+  /** The last leading import before firstTorchImport (the standard library group), if any. */
+  beforeTorch: SyntaxNode | null;
 }
 
 function layoutOf(syn: Syntax): ModuleLayout {
-  const out: ModuleLayout = { torch: null, threading: null, after: null, first: null, firstTorchImport: null };
+  const out: ModuleLayout = { torch: null, threading: null, after: null, first: null, firstTorchImport: null, beforeTorch: null };
   let leading = true;
   let index = 0;
   for (const st of syn.root.namedChildren) {
@@ -190,6 +192,7 @@ function layoutOf(syn: Syntax): ModuleLayout {
       if (leading && (mod === "torch" || mod.startsWith("torch."))) out.firstTorchImport ??= st;
     }
     if (leading && (isDoc || st.type === "future_import_statement" || st.type === "import_statement" || st.type === "import_from_statement")) {
+      if (!out.firstTorchImport && (st.type === "import_statement" || st.type === "import_from_statement")) out.beforeTorch = st;
       out.after = st;
     } else leading = false;
   }
@@ -201,7 +204,12 @@ function ensureImport(syn: Syntax, layout: ModuleLayout, module: "torch" | "thre
   const have = module === "torch" ? layout.torch : layout.threading;
   if (have) return { name: have, edits: [] };
   const line = `import ${module}`;
-  // Standard library imports go before the first torch import; torch after the leading imports.
+  // Standard library imports go after the imports before torch's (or just before it); torch
+  // after the leading imports.
+  if (module === "threading" && layout.beforeTorch) {
+    const at = nextLineStart(syn, layout.beforeTorch.endIndex);
+    return { name: module, edits: [edit(syn, at, at, line + syn.eol)] };
+  }
   if (module === "threading" && layout.firstTorchImport) {
     const at = lineStart(syn, layout.firstTorchImport.startIndex);
     return { name: module, edits: [edit(syn, at, at, line + syn.eol)] };
@@ -418,11 +426,16 @@ export function perThreadSyncFix(
     const existing = existingSyncEvent(def, ctorText);
     if (existing) receiver = existing;
     else {
-      const name = freshName(def, ["event", `${backend}_event`, "sync_event", `_${backend}_event`]);
+      // A function that waits on several backends names each event after its backend.
+      const backends = new Set([...def.text.matchAll(/\b(mps|cuda|xpu|accelerator)\.synchronize\s*\(/g)].map((m) => m[1]));
+      const plain = backends.size > 1 ? [] : ["event"];
+      const name = freshName(def, [...plain, `${backend}_event`, "sync_event", `_${backend}_event`]);
       const first = bodyStart(def);
       if (!name || !first || first.startPosition.row === def.startPosition.row) return null;
       const at = lineStart(syn, first.startIndex);
-      edits.push(edit(syn, at, at, `${indentOf(syn, first.startIndex)}${name} = ${ctorText}()${syn.eol}`));
+      // PEP 8: a blank line between the new statement and a nested def or class.
+      const gap = /^(function_definition|class_definition|decorated_definition)$/.test(first.type) ? syn.eol : "";
+      edits.push(edit(syn, at, at, `${indentOf(syn, first.startIndex)}${name} = ${ctorText}()${syn.eol}${gap}`));
       receiver = name;
     }
   } else {

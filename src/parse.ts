@@ -31,7 +31,7 @@ const CHUNK = 64 * 1024;
 
 export function parsePython(source: string): ParserType.Tree {
   parser ??= load();
-  return parser.parse((index: number) => (index < source.length ? source.slice(index, index + CHUNK) : ""));
+  return parser.parse(source, undefined, { bufferSize: CHUNK });
 }
 
 export type SyntaxNode = ParserType.SyntaxNode;

@@ -4,7 +4,7 @@
 
 import yargs from "yargs";
 import { hideBin } from "yargs/helpers";
-import { runLint, UsageError } from "./main.js";
+import { cacheDirFor, runLint, UsageError } from "./main.js";
 import { ParserLoadError } from "./parse.js";
 
 const list = (v: unknown): string[] | undefined =>
@@ -30,6 +30,7 @@ async function main(argv: string[]): Promise<number> {
     .command("bench [args..]", "measure device sync vs event sync vs a process pool on this machine (the guide's comparison)", (y) =>
       y.positional("args", { type: "string", array: true }).strictOptions(false).parserConfiguration({ "unknown-options-as-args": true }),
     )
+    .command("clean", "remove the cache folder (.mps_lint_cache, or --cache-dir)")
     .option("format", { alias: "f", type: "string", default: "stylish", describe: "stylish | concise | json" })
     .option("output-file", { alias: "o", type: "string", describe: "write the report to a file" })
     .option("quiet", { type: "boolean", default: false, describe: "report errors only" })
@@ -45,6 +46,11 @@ async function main(argv: string[]): Promise<number> {
     .option("verify-entry", { type: "string", describe: "command to run for --verify instead of each file as __main__" })
     .option("verify-repeats", { type: "number", describe: "timed runs per mode (median)" })
     .option("verbose", { type: "boolean", default: false, describe: "show the verified program's own output" })
+    .option("jobs", { alias: "j", type: "number", describe: "parse workers (default: the number of cores)" })
+    .option("cache", { type: "boolean", default: true, describe: "use the cache in .mps_lint_cache (--no-cache)" })
+    .option("cache-dir", { type: "string", describe: "cache folder (default: .mps_lint_cache in the working folder)" })
+    .option("prefilter", { type: "boolean", default: true, hidden: true, describe: "parse only files that can matter" })
+    .option("timing", { type: "boolean", default: false, hidden: true, describe: "phase timings as JSON on stderr" })
     .strictOptions()
     .help()
     .version()
@@ -62,6 +68,12 @@ async function main(argv: string[]): Promise<number> {
       if (e instanceof VerifyPythonError) throw new UsageError(e.message);
       throw e;
     }
+  }
+  if (parsed._[0] === "clean") {
+    const { cleanCache } = await import("./cache.js");
+    const dir = cacheDirFor({ cwd: process.cwd(), cacheDir: parsed["cache-dir"] });
+    process.stdout.write(cleanCache(dir) ? `removed ${dir}\n` : `no cache at ${dir}\n`);
+    return 0;
   }
   const out = await runLint({
     paths: (parsed.paths as string[] | undefined)?.map(String) ?? [],
@@ -84,6 +96,11 @@ async function main(argv: string[]): Promise<number> {
           repeats: parsed["verify-repeats"],
         }
       : undefined,
+    jobs: parsed.jobs,
+    cache: parsed.cache,
+    cacheDir: parsed["cache-dir"],
+    prefilter: parsed.prefilter,
+    timing: parsed.timing,
   });
   if (out.stdout) process.stdout.write(out.stdout);
   if (out.stderr) process.stderr.write(out.stderr);

@@ -7,7 +7,7 @@
 // in which files were loaded or on how many workers parsed them.
 
 import { collectFacts, FactStore, type FileProblem } from "./collect.js";
-import type { Cache } from "./cache.js";
+import { Cache } from "./cache.js";
 import type { ModuleFacts } from "./facts/model.js";
 import { makePrefilter } from "./prefilter.js";
 import { aliasModuleNames, moduleNameFor } from "./project/modules.js";
@@ -31,8 +31,8 @@ export interface LintInput {
   overrides?: Map<string, string>;
   /** Parse workers (1: parse in this thread). Default 1. */
   jobs?: number;
-  /** Facts and results cache (src/cache.ts). Default none. */
-  cache?: Cache | null;
+  /** Cache folder (src/cache.ts), or none (default). */
+  cacheDir?: string | null;
   /** Parse only files that can matter (src/prefilter.ts). Default off. */
   prefilter?: boolean;
 }
@@ -65,12 +65,12 @@ interface CachedResult {
 
 export function lintFiles(input: LintInput): LintResult {
   const rules = input.rules ?? RULES;
-  if (!input.prefilter && !input.cache && (input.jobs ?? 1) <= 1) return lintAll(input, rules);
+  if (!input.prefilter && !input.cacheDir && (input.jobs ?? 1) <= 1) return lintAll(input, rules);
   const prefilter = input.prefilter ? makePrefilter(rules.map((r) => r.meta.code), input.threadEntryPoints) : null;
-  const store = new FactStore(input.files, { overrides: input.overrides, jobs: input.jobs ?? 1, cache: input.cache, prefilter });
+  const cache = input.cacheDir ? new Cache(input.cacheDir, prefilter ? prefilter.tokens.join("\0") : "") : null;
+  const store = new FactStore(input.files, { overrides: input.overrides, jobs: input.jobs ?? 1, cache, prefilter });
   try {
     store.scan();
-    const cache = input.cache;
     const settingsKey = {
       rules: rules.map((r) => r.meta.code),
       settings: input.settings ?? {},

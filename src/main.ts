@@ -3,7 +3,10 @@
 import { statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { discover, PathError } from "./discover.js";
+import { CACHE_DIR_NAME } from "./cache.js";
+import { defaultJobs } from "./collect.js";
 import { lintFiles } from "./engine.js";
+import { timed, timingReport, timingWanted } from "./timing.js";
 import type { CliOptions } from "./options.js";
 import { REPORTERS } from "./reporters/index.js";
 import { RULES } from "../rules/index.js";
@@ -40,25 +43,43 @@ export async function runLint(opts: CliOptions): Promise<RunOutput> {
   const rules = selectRules(opts.select, opts.ignore, opts.extendSelect);
   let files: string[];
   try {
-    files = discover(opts.paths.length > 0 ? opts.paths : ["."], opts.cwd);
+    files = timed("discover", () => discover(opts.paths.length > 0 ? opts.paths : ["."], opts.cwd));
   } catch (e) {
     if (e instanceof PathError) throw new UsageError(e.message);
     throw e;
   }
   const roots = [opts.cwd, ...opts.paths.map((p) => path.resolve(opts.cwd, p)).filter(isDirectory)];
-  const result = lintFiles({ files, rules, searchRoots: roots });
+  const result = lintFiles({
+    files,
+    rules,
+    searchRoots: roots,
+    jobs: opts.jobs ?? defaultJobs(),
+    cacheDir: opts.cache === false ? null : cacheDirFor(opts),
+    prefilter: opts.prefilter ?? true,
+  });
   let diagnostics = result.diagnostics;
   if (opts.quiet) diagnostics = diagnostics.filter((d) => d.severity === "error");
   let stderr = "";
   if (opts.verify && diagnostics.length > 0) stderr += await verifyFindings(diagnostics, opts);
-  const text = reporter({ diagnostics, files, cwd: opts.cwd, color: opts.color && !opts.outputFile, problems: result.problems });
+  const text = timed("report", () =>
+    reporter({ diagnostics, files, cwd: opts.cwd, color: opts.color && !opts.outputFile, problems: result.problems }),
+  );
   let stdout = text;
   if (opts.outputFile) {
     writeFileSync(opts.outputFile, text);
     stdout = "";
   }
   const exitCode = opts.exitZero ? 0 : diagnostics.length > 0 ? 1 : 0;
+  if (opts.timing || timingWanted()) {
+    const t = timingReport();
+    stderr += JSON.stringify({ ...t, counts: { ...t.counts, maxRssKB: process.resourceUsage().maxRSS } }) + "\n";
+  }
   return { exitCode, stdout, stderr };
+}
+
+/** The cache folder a run uses: --cache-dir, else .mps_lint_cache in the working folder. */
+export function cacheDirFor(opts: Pick<CliOptions, "cwd" | "cacheDir">): string {
+  return opts.cacheDir ? path.resolve(opts.cwd, opts.cacheDir) : path.join(opts.cwd, CACHE_DIR_NAME);
 }
 
 function isDirectory(p: string): boolean {

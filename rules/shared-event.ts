@@ -51,7 +51,7 @@ export default defineRule({
       "one per worker from a list built in a loop are taken as per-thread. A single background",
       "thread using an Event created on the main thread is not reported.",
     ].join("\n"),
-    references: ["MPS_SYNC_MODE_GUIDE.md: Mistake 3, Pattern 2"],
+    references: ["MPS_SYNC_MODE_GUIDE.md: Mistake 3, Pattern 2", "https://docs.python.org/3/library/threading.html#thread-local-data"],
   },
   check(ctx) {
     const { project, m, facts } = ctx;

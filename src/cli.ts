@@ -2,47 +2,68 @@
 // Command line: argv -> CliOptions, then hand over. Exit codes as ESLint and Ruff:
 // 0 no findings, 1 findings, 2 usage, configuration or internal error.
 
+import { readFileSync } from "node:fs";
 import yargs from "yargs";
 import { hideBin } from "yargs/helpers";
+import { ruleDocs } from "./explain.js";
 import { cacheDirFor, runLint, UsageError } from "./main.js";
 import { ParserLoadError } from "./parse.js";
+import { FORMATS } from "./reporters/index.js";
 
 const list = (v: unknown): string[] | undefined =>
   v === undefined
     ? undefined
     : (Array.isArray(v) ? v : [v]).flatMap((x) => String(x).split(",")).map((s) => s.trim()).filter(Boolean);
 
+/** --color/--no-color win; then NO_COLOR, then FORCE_COLOR; else colour only on a terminal. */
 function colorWanted(flag: boolean | undefined): boolean {
-  if (flag === false) return false;
+  if (flag !== undefined) return flag;
   if (process.env.NO_COLOR) return false;
-  if (process.env.FORCE_COLOR && process.env.FORCE_COLOR !== "0") return true;
-  if (flag === true) return true;
+  const force = process.env.FORCE_COLOR;
+  if (force !== undefined && force !== "") return force !== "0" && force !== "false";
   return !!process.stdout.isTTY;
 }
 
+// yargs drops a lone "-"; carry it through as a placeholder.
+const STDIN = "\u0000stdin";
+
 async function main(argv: string[]): Promise<number> {
-  const parsed = await yargs(argv)
+  const parsed = await yargs(argv.map((a) => (a === "-" ? STDIN : a)))
     .scriptName("mps-lint")
     .usage("$0 [paths..]\n\nFind PyTorch synchronization misuse in multi-threaded code.")
-    .command("$0 [paths..]", "lint Python files (default: the current folder)", (y) =>
+    .command("$0 [paths..]", "lint Python files and notebooks (default: the current folder; - reads standard input)", (y) =>
       y.positional("paths", { type: "string", array: true, describe: "files or folders" }),
     )
     .command("bench [args..]", "measure device sync vs event sync vs a process pool on this machine (the guide's comparison)", (y) =>
       y.positional("args", { type: "string", array: true }).strictOptions(false).parserConfiguration({ "unknown-options-as-args": true }),
     )
     .command("clean", "remove the cache folder (.mps_lint_cache, or --cache-dir)")
-    .option("format", { alias: "f", type: "string", default: "stylish", describe: "stylish | concise | json" })
+    .command("rule [code]", "show a rule's documentation", (y) =>
+      y.positional("code", { type: "string", describe: "rule code or name" }).option("all", { type: "boolean", describe: "every rule" }),
+    )
+    .option("explain", { type: "string", describe: "show a rule's documentation and exit" })
+    .option("statistics", { type: "boolean", default: false, describe: "print the number of findings per rule" })
+    .option("format", { alias: "f", type: "string", default: "stylish", describe: FORMATS.join(" | ") })
     .option("output-file", { alias: "o", type: "string", describe: "write the report to a file" })
     .option("quiet", { type: "boolean", default: false, describe: "report errors only" })
     .option("exit-zero", { type: "boolean", default: false, describe: "exit 0 even when there are findings" })
+    .option("max-warnings", { type: "number", describe: "exit 1 when there are more than this many warnings (warnings alone then fail only past it)" })
     .option("color", { type: "boolean", describe: "force colour on or off (--no-color)" })
     .option("select", { type: "string", describe: "rule codes or prefixes to enable (comma-separated)" })
     .option("extend-select", { type: "string", describe: "rules to enable in addition" })
     .option("ignore", { type: "string", describe: "rule codes or prefixes to disable" })
+    .option("config", { type: "string", describe: "use this configuration file for every file (pyproject.toml or mps-lint.toml)" })
+    .option("isolated", { type: "boolean", default: false, describe: "ignore all configuration files" })
+    .option("show-settings", { type: "boolean", default: false, describe: "print the settings in force for a file, and exit" })
+    .option("force-exclude", { type: "boolean", default: false, describe: "apply exclude settings to files named on the command line too" })
+    .option("add-noqa", { type: "boolean", default: false, describe: "add # noqa: CODE to every line with a finding" })
+    .option("baseline", { type: "string", describe: "ignore the findings recorded in this file" })
+    .option("write-baseline", { type: "string", describe: "record the current findings in this file, and exit" })
+    .option("stdin-filename", { type: "string", describe: "the path of the source read from standard input (-)" })
     .option("verify", { type: "boolean", default: false, describe: "run the files with findings on the accelerator and measure what the syncs cost" })
-    .option("python", { type: "string", describe: "Python interpreter with torch for --verify and bench" })
+    .option("python", { type: "string", describe: "Python interpreter with torch for --verify and bench (default: verify.python in the configuration)" })
     .option("device", { type: "string", choices: ["auto", "mps", "cuda", "xpu", "cpu"], describe: "device for --verify (default: mps, else cuda, else cpu)" })
-    .option("verify-timeout", { type: "number", default: 60, describe: "seconds per verify run before the target is killed" })
+    .option("verify-timeout", { type: "number", describe: "seconds per verify run before the target is killed (default: verify.timeout, else 60)" })
     .option("verify-entry", { type: "string", describe: "command to run for --verify instead of each file as __main__" })
     .option("verify-repeats", { type: "number", describe: "timed runs per mode (median)" })
     .option("verbose", { type: "boolean", default: false, describe: "show the verified program's own output" })
@@ -63,7 +84,9 @@ async function main(argv: string[]): Promise<number> {
     const { findPython, runBench, VerifyPythonError } = await import("./verify/index.js");
     try {
       const py = findPython({ python: parsed.python, env: process.env });
-      return await runBench(((parsed.args as string[] | undefined) ?? []).map(String), py.python);
+      // Bench flags come through as `args`, or after `--` in `_`.
+      const args = [...((parsed.args as unknown[] | undefined) ?? []), ...parsed._.slice(1)].map(String);
+      return await runBench(args, py.python);
     } catch (e) {
       if (e instanceof VerifyPythonError) throw new UsageError(e.message);
       throw e;
@@ -75,8 +98,17 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(cleanCache(dir) ? `removed ${dir}\n` : `no cache at ${dir}\n`);
     return 0;
   }
+  const doc = ruleDocs({ command: parsed._[0], code: parsed.code, all: parsed.all, explain: parsed.explain, format: parsed.format });
+  if (doc) {
+    process.stdout.write(doc.stdout);
+    process.stderr.write(doc.stderr);
+    return doc.exitCode;
+  }
+  const paths = ((parsed.paths as string[] | undefined)?.map(String) ?? []).map((p) => (p === STDIN ? "-" : p));
+  const wantsStdin = paths.includes("-") || (paths.length === 0 && parsed["stdin-filename"] !== undefined);
+  const showProgress = !!process.stderr.isTTY && !process.env.CI;
   const out = await runLint({
-    paths: (parsed.paths as string[] | undefined)?.map(String) ?? [],
+    paths,
     cwd: process.cwd(),
     format: parsed.format,
     outputFile: parsed["output-file"],
@@ -86,6 +118,16 @@ async function main(argv: string[]): Promise<number> {
     select: list(parsed.select),
     ignore: list(parsed.ignore),
     extendSelect: list(parsed["extend-select"]),
+    config: parsed.config,
+    isolated: parsed.isolated,
+    showSettings: parsed["show-settings"],
+    forceExclude: parsed["force-exclude"],
+    addNoqa: parsed["add-noqa"],
+    baseline: parsed.baseline,
+    writeBaseline: parsed["write-baseline"],
+    maxWarnings: parsed["max-warnings"],
+    stdinFilename: parsed["stdin-filename"],
+    stdin: wantsStdin ? readFileSync(0, "utf8") : undefined,
     verify: parsed.verify
       ? {
           python: parsed.python,
@@ -101,6 +143,8 @@ async function main(argv: string[]): Promise<number> {
     cacheDir: parsed["cache-dir"],
     prefilter: parsed.prefilter,
     timing: parsed.timing,
+    statistics: parsed.statistics,
+    progress: showProgress ? (line) => process.stderr.write(line ? `${line}\r` : "\r\u001b[K") : undefined,
   });
   if (out.stdout) process.stdout.write(out.stdout);
   if (out.stderr) process.stderr.write(out.stderr);

@@ -5,7 +5,7 @@ import { readdirSync, readFileSync, realpathSync, statSync, type Dirent } from "
 import path from "node:path";
 import ignore, { type Ignore } from "ignore";
 
-export const PYTHON_EXTENSIONS = [".py", ".pyi"];
+export const PYTHON_EXTENSIONS = [".py", ".pyi", ".ipynb"];
 const SKIP_DIRS = new Set([
   ".git", ".hg", ".svn", "node_modules", ".venv", "venv", "build", "dist", "__pycache__",
   ".mypy_cache", ".pytest_cache", ".ruff_cache", ".tox", ".nox", ".eggs", ".mps_lint_cache",
@@ -24,6 +24,10 @@ export interface DiscoverOptions {
   exclude?: string[];
   respectGitignore?: boolean;
   extensions?: string[];
+  /** Configured excludes (settings resolved per folder): consulted for every path walked. */
+  isExcluded?: (abs: string, isDir: boolean) => boolean;
+  /** Apply excludes to files named explicitly too (Ruff's --force-exclude; pre-commit). */
+  forceExclude?: boolean;
 }
 
 export function discover(paths: string[], cwd: string, options: DiscoverOptions = {}): string[] {
@@ -48,6 +52,7 @@ export function discover(paths: string[], cwd: string, options: DiscoverOptions 
       throw new PathError(`${p}: no such file or directory`);
     }
     if (st.isFile()) {
+      if (options.forceExclude && options.isExcluded && excludedWithParents(abs, options.isExcluded)) continue;
       addFile(abs);
       continue;
     }
@@ -105,12 +110,20 @@ export function discover(paths: string[], cwd: string, options: DiscoverOptions 
           const rel = path.relative(cwd, full);
           if (rel && !rel.startsWith("..") && exclude.ignores(isDir ? rel + "/" : rel)) continue;
         }
+        if (options.isExcluded?.(full, isDir)) continue;
         if (isDir) subdirs.push(full);
         else addFile(full);
       }
       for (let i = subdirs.length - 1; i >= 0; i--) stack.push({ dir: subdirs[i], scopes });
     }
   }
+}
+
+/** A file named explicitly is excluded when it, or a folder above it, is. */
+function excludedWithParents(abs: string, isExcluded: (abs: string, isDir: boolean) => boolean): boolean {
+  if (isExcluded(abs, false)) return true;
+  for (let d = path.dirname(abs); d !== path.dirname(d); d = path.dirname(d)) if (isExcluded(d, true)) return true;
+  return false;
 }
 
 function readIgnore(file: string): Ignore | null {

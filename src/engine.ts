@@ -53,6 +53,12 @@ export interface LintResult {
   diagnostics: Diagnostic[];
   files: string[];
   problems: FileProblem[];
+  /**
+   * Facts of the files analysed (suppression comments live here). With the prefilter, files
+   * never parsed are left out: the prefilter parses every file that spells a directive of ours,
+   * so the others have no directive comments.
+   */
+  facts: readonly ModuleFacts[];
   source(file: string): string;
   stats?: LintStats;
 }
@@ -61,6 +67,8 @@ interface CachedResult {
   diagnostics: Diagnostic[];
   analyzed: number;
   rounds: number;
+  /** Files whose facts carry directive comments: loaded (from the facts cache) on a hit. */
+  commentFiles: number[];
 }
 
 export function lintFiles(input: LintInput): LintResult {
@@ -84,21 +92,26 @@ export function lintFiles(input: LintInput): LintResult {
     if (canCacheResult) {
       const hit = timed("cache", () => cache.readResults<CachedResult>(resultsKey));
       if (hit) {
+        store.load(hit.commentFiles);
         cache.save();
         const stats = { files: input.files.length, analyzed: hit.analyzed, skipped: input.files.length - hit.analyzed, rounds: hit.rounds, cachedResult: true };
         recordStats(stats);
-        return { diagnostics: hit.diagnostics, files: input.files, problems: store.problems(), source: (f) => store.source(f), stats };
+        const facts = store.loaded().map((i) => store.get(i)!);
+        return { diagnostics: hit.diagnostics, files: input.files, problems: store.problems(), facts, source: (f) => store.source(f), stats };
       }
     }
     const { diagnostics, rounds } = prefilter ? analyzeOnDemand(store, input, rules) : analyzeAll(store, input, rules);
-    const analyzed = store.loaded().length;
+    const loaded = store.loaded();
+    const analyzed = loaded.length;
     if (canCacheResult) {
-      timed("cache", () => cache.writeResults(resultsKey, { diagnostics, analyzed, rounds } satisfies CachedResult));
+      const commentFiles = loaded.filter((i) => store.get(i)!.comments.length > 0);
+      timed("cache", () => cache.writeResults(resultsKey, { diagnostics, analyzed, rounds, commentFiles } satisfies CachedResult));
     }
     cache?.save();
     const stats = { files: input.files.length, analyzed, skipped: input.files.length - analyzed, rounds, cachedResult: false };
     recordStats(stats);
-    return { diagnostics, files: input.files, problems: store.problems(), source: (f) => store.source(f), stats };
+    const facts = loaded.map((i) => store.get(i)!);
+    return { diagnostics, files: input.files, problems: store.problems(), facts, source: (f) => store.source(f), stats };
   } finally {
     store.close();
   }
@@ -116,7 +129,7 @@ function recordStats(s: LintStats): void {
 function lintAll(input: LintInput, rules: readonly Rule[]): LintResult {
   const collected = collectFacts(input.files, { overrides: input.overrides, jobs: 1 });
   const diagnostics = analyze(collected.facts, input, rules, undefined, (f) => collected.source(f));
-  return { diagnostics, files: input.files, problems: collected.problems, source: collected.source };
+  return { diagnostics, files: input.files, problems: collected.problems, facts: collected.facts, source: collected.source };
 }
 
 function analyzeAll(store: FactStore, input: LintInput, rules: readonly Rule[]): { diagnostics: Diagnostic[]; rounds: number } {

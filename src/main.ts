@@ -1,17 +1,30 @@
-// One lint run from options to exit code: discover -> lint -> filter -> report.
+// One lint run from options to exit code:
+//   config -> discover -> (notebooks -> Python) -> lint -> per-file selection -> suppressions
+//   -> severity overrides -> add-noqa | baseline -> report.
+// Analysis is project-wide (one call graph for all files); rule selection is per file, so the
+// union of the rules any file enables runs and each file's findings are filtered afterwards.
 
 import { statSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { discover, PathError } from "./discover.js";
+import { addNoqa } from "./noqa.js";
+import { filterBaseline, fingerprints, readBaseline, writeBaseline, BaselineError } from "./baseline.js";
+import { ConfigError, ConfigResolver, enabledCodes, formatSettings, isExcluded, type Settings } from "./config.js";
 import { CACHE_DIR_NAME } from "./cache.js";
 import { defaultJobs } from "./collect.js";
-import { lintFiles } from "./engine.js";
-import { timed, timingReport, timingWanted } from "./timing.js";
+import { discover, PathError } from "./discover.js";
+import { compareDiagnostics, lintFiles } from "./engine.js";
+import type { CommentFact } from "./facts/model.js";
+import { isNotebook, notebookToPython, readNotebook, type CellPosition } from "./notebook.js";
 import type { CliOptions } from "./options.js";
 import { REPORTERS } from "./reporters/index.js";
+import { displayPath, tally } from "./reporters/paths.js";
+import type { ReportDiagnostic } from "./reporters/types.js";
 import { RULES } from "../rules/index.js";
 import type { Rule } from "./rule.js";
-import type { Diagnostic } from "./types.js";
+import { renderStatistics } from "./statistics.js";
+import { applySuppressions } from "./suppress.js";
+import type { Diagnostic, Range } from "./types.js";
+import { addTime, timed, timingReport, timingWanted } from "./timing.js";
 import type { VerifyOptions, VerifyProgress } from "./verify/index.js";
 
 export class UsageError extends Error {}
@@ -22,64 +35,207 @@ export interface RunOutput {
   stderr: string;
 }
 
+/** Rules chosen by command-line selectors alone (kept for callers that have no configuration). */
 export function selectRules(select?: string[], ignore?: string[], extendSelect?: string[]): Rule[] {
-  const matches = (rule: Rule, sel: string) => {
-    const s = sel.trim().toUpperCase();
-    return s === "ALL" || rule.meta.code.startsWith(s) || rule.meta.name.toUpperCase() === s;
-  };
-  const known = (sel: string) => RULES.some((r) => matches(r, sel));
-  for (const s of [...(select ?? []), ...(ignore ?? []), ...(extendSelect ?? [])]) {
-    if (!known(s)) throw new UsageError(`unknown rule selector "${s}" (known: ${RULES.map((r) => r.meta.code).join(", ")})`);
-  }
-  let chosen = select ? RULES.filter((r) => select.some((s) => matches(r, s))) : RULES.filter((r) => !r.meta.optIn);
-  if (extendSelect) chosen = [...new Set([...chosen, ...RULES.filter((r) => extendSelect.some((s) => matches(r, s)))])];
-  if (ignore) chosen = chosen.filter((r) => !ignore.some((s) => matches(r, s)));
-  return chosen;
+  const r = new ConfigResolver({ cwd: process.cwd(), isolated: true, cli: { select, ignore, extendSelect } });
+  return r.forDir(process.cwd()).rules;
 }
 
+/** Files with more than this many modules get a progress line (on a terminal). */
+const PROGRESS_THRESHOLD = 50;
+
 export async function runLint(opts: CliOptions): Promise<RunOutput> {
-  const reporter = REPORTERS[opts.format];
-  if (!reporter) throw new UsageError(`unknown format "${opts.format}" (known: ${Object.keys(REPORTERS).join(", ")})`);
-  const rules = selectRules(opts.select, opts.ignore, opts.extendSelect);
-  let files: string[];
   try {
-    files = timed("discover", () => discover(opts.paths.length > 0 ? opts.paths : ["."], opts.cwd));
+    return await run(opts);
   } catch (e) {
-    if (e instanceof PathError) throw new UsageError(e.message);
+    if (e instanceof ConfigError || e instanceof BaselineError) throw new UsageError(e.message);
     throw e;
   }
-  const roots = [opts.cwd, ...opts.paths.map((p) => path.resolve(opts.cwd, p)).filter(isDirectory)];
+}
+
+async function run(opts: CliOptions): Promise<RunOutput> {
+  const reporter = REPORTERS[opts.format];
+  if (!reporter) throw new UsageError(`unknown format "${opts.format}" (known: ${Object.keys(REPORTERS).join(", ")})`);
+  if (opts.maxWarnings !== undefined && (!Number.isInteger(opts.maxWarnings) || opts.maxWarnings < -1)) {
+    throw new UsageError(`--max-warnings expects a whole number, got ${opts.maxWarnings}`);
+  }
+  const exclusive = [opts.addNoqa && "--add-noqa", opts.writeBaseline && "--write-baseline", opts.baseline && "--baseline"].filter(Boolean);
+  if (exclusive.length > 1) throw new UsageError(`${exclusive.join(" and ")} cannot be used together`);
+  const config = new ConfigResolver({
+    cwd: opts.cwd,
+    configFile: opts.config,
+    isolated: opts.isolated,
+    cli: { select: opts.select, ignore: opts.ignore, extendSelect: opts.extendSelect },
+  });
+  const stderr: string[] = [];
+  const problems: { file: string; message: string }[] = [];
+
+  // ---- which files, and the text of those that are not plain Python files on disk
+  const stdinMode = opts.paths.includes("-") || (opts.paths.length === 0 && opts.stdinFilename !== undefined);
+  if (stdinMode && opts.paths.some((p) => p !== "-")) throw new UsageError('"-" (standard input) cannot be combined with other paths');
+  if (!stdinMode && opts.stdinFilename !== undefined) throw new UsageError("--stdin-filename needs the path - (read the source from standard input)");
+  if (stdinMode && opts.addNoqa) throw new UsageError("--add-noqa edits files; it cannot be used with standard input");
+  const overrides = new Map<string, string>();
+  const cells = new Map<string, CellPosition[]>();
+  let files: string[];
+  if (stdinMode) {
+    const file = opts.stdinFilename !== undefined ? path.resolve(opts.cwd, opts.stdinFilename) : "-";
+    const excluded = opts.forceExclude && file !== "-" && isExcluded(config.forPath(path.dirname(file)), file, false);
+    files = excluded ? [] : [file];
+    if (!excluded) {
+      const text = opts.stdin ?? "";
+      if (isNotebook(file)) {
+        const nb = notebookToPython(text);
+        if (nb.ok) {
+          overrides.set(file, nb.module.text);
+          cells.set(file, nb.module.rows);
+          for (const w of nb.module.warnings) problems.push({ file, message: w });
+        } else {
+          problems.push({ file, message: nb.message });
+          files = [];
+        }
+      } else overrides.set(file, text);
+    }
+  } else {
+    try {
+      files = timed("discover", () =>
+        discover(opts.paths.length > 0 ? opts.paths : ["."], opts.cwd, {
+          isExcluded: (abs, isDir) => isExcluded(config.forDir(path.dirname(abs)), abs, isDir),
+          forceExclude: opts.forceExclude,
+        }),
+      );
+    } catch (e) {
+      if (e instanceof PathError) throw new UsageError(e.message);
+      throw e;
+    }
+    files = files.filter((file) => {
+      if (!isNotebook(file)) return true;
+      const nb = readNotebook(file);
+      if (!nb.ok) {
+        problems.push({ file, message: nb.message });
+        return false;
+      }
+      overrides.set(file, nb.module.text);
+      cells.set(file, nb.module.rows);
+      for (const w of nb.module.warnings) problems.push({ file, message: w });
+      return true;
+    });
+  }
+
+  const settingsOf = (file: string): Settings => config.forPath(file === "-" ? opts.cwd : file);
+
+  if (opts.showSettings) {
+    const file = files[0] ?? (opts.paths[0] && opts.paths[0] !== "-" ? path.resolve(opts.cwd, opts.paths[0]) : path.join(opts.cwd, "-"));
+    return { exitCode: 0, stdout: formatSettings(settingsOf(file), file, opts.cwd), stderr: "" };
+  }
+
+  // ---- project-wide settings: the rules any file enables, every import root and entry point
+  const perFile = new Map<string, Settings>(files.map((f) => [f, settingsOf(f)]));
+  const all = [...new Set(perFile.values())];
+  const rules = RULES.filter((r) => all.some((s) => s.rules.includes(r)));
+  const rootSettings = config.forDir(opts.cwd);
+  const torchVersion = rootSettings.torchVersion ?? all.find((s) => s.torchVersion)?.torchVersion ?? null;
+
+  if (opts.progress && files.length > PROGRESS_THRESHOLD) opts.progress(`mps-lint: analysing ${files.length} files…`);
+  const searchRoots = [opts.cwd, ...opts.paths.filter((p) => p !== "-").map((p) => path.resolve(opts.cwd, p)).filter(isDirectory)];
   const result = lintFiles({
     files,
     rules,
-    searchRoots: roots,
+    settings: { torchVersion },
+    srcRoots: [...new Set(all.flatMap((s) => s.src))],
+    searchRoots,
+    threadEntryPoints: [...new Set(all.flatMap((s) => s.threadEntryPoints))],
+    overrides,
     jobs: opts.jobs ?? defaultJobs(),
     cacheDir: opts.cache === false ? null : cacheDirFor(opts),
     prefilter: opts.prefilter ?? true,
   });
-  let diagnostics = result.diagnostics;
+  if (opts.progress && files.length > PROGRESS_THRESHOLD) opts.progress("");
+  problems.push(...result.problems);
+
+  // ---- per-file selection, suppression comments, severities
+  const enabledCache = new Map<string, Set<string>>();
+  const enabled = (file: string) => {
+    let e = enabledCache.get(file);
+    if (!e) enabledCache.set(file, (e = enabledCodes(perFile.get(file) ?? settingsOf(file), file)));
+    return e;
+  };
+  const comments = new Map<string, readonly CommentFact[]>(result.facts.map((f) => [f.file, f.comments]));
+  const sup = applySuppressions({
+    diagnostics: result.diagnostics.filter((d) => enabled(d.file).has(d.code)),
+    files,
+    comments: (f) => comments.get(f) ?? [],
+    source: (f) => result.source(f),
+    enabled,
+  });
+  problems.push(...sup.problems);
+  let diagnostics: Diagnostic[] = [...sup.kept, ...sup.unused].sort(compareDiagnostics).map((d) => {
+    const level = (perFile.get(d.file) ?? settingsOf(d.file)).severity[d.code];
+    return level && level !== d.severity ? { ...d, severity: level } : d;
+  });
+
+  // ---- adoption: --add-noqa, --write-baseline; --baseline filters
+  if (opts.addNoqa) {
+    const editable = diagnostics.filter((d) => d.code !== "MPS100" && !cells.has(d.file) && !overrides.has(d.file));
+    for (const d of diagnostics) if (cells.has(d.file)) problems.push({ file: d.file, message: "--add-noqa does not edit notebooks; add # noqa in the cell by hand" });
+    const r = addNoqa(editable);
+    for (const s of r.skipped) stderr.push(`warning: ${displayPath(s.file, opts.cwd)}:${s.row + 1}: ${s.reason}`);
+    for (const p of dedupe(problems)) stderr.push(`warning: ${displayPath(p.file, opts.cwd)}: ${p.message}`);
+    stderr.push(`Added ${r.added} noqa directive${r.added === 1 ? "" : "s"}${r.files > 0 ? ` in ${r.files} file${r.files === 1 ? "" : "s"}` : ""}.`);
+    return { exitCode: 0, stdout: "", stderr: stderr.join("\n") + "\n" };
+  }
+  if (opts.writeBaseline) {
+    const n = writeBaseline(path.resolve(opts.cwd, opts.writeBaseline), diagnostics, result.source);
+    for (const p of dedupe(problems)) stderr.push(`warning: ${displayPath(p.file, opts.cwd)}: ${p.message}`);
+    stderr.push(`Wrote ${n} finding${n === 1 ? "" : "s"} to ${opts.writeBaseline}.`);
+    return { exitCode: 0, stdout: "", stderr: stderr.join("\n") + "\n" };
+  }
+  if (opts.baseline) {
+    const file = path.resolve(opts.cwd, opts.baseline);
+    diagnostics = filterBaseline(file, readBaseline(file), diagnostics, result.source).kept;
+  }
   if (opts.quiet) diagnostics = diagnostics.filter((d) => d.severity === "error");
-  let stderr = "";
-  if (opts.verify && diagnostics.length > 0) stderr += await verifyFindings(diagnostics, opts);
-  const text = timed("report", () =>
-    reporter({ diagnostics, files, cwd: opts.cwd, color: opts.color && !opts.outputFile, problems: result.problems }),
-  );
+  if (opts.verify && diagnostics.length > 0) stderr.push((await verifyFindings(diagnostics, opts, rootSettings)).replace(/\n$/, ""));
+
+  // ---- report
+  const fps = fingerprints(diagnostics, result.source, opts.cwd);
+  const shown: ReportDiagnostic[] = diagnostics.map((d, i) => toCells({ ...d, fingerprint: fps[i] }, cells));
+  const uniqueProblems = dedupe(problems);
+  const reportStart = performance.now();
+  const text = opts.statistics
+    ? renderStatistics(shown, opts.format)
+    : reporter({
+    diagnostics: shown,
+    files,
+    cwd: opts.cwd,
+    color: opts.color && !opts.outputFile,
+    problems: opts.format === "stylish" ? uniqueProblems : [],
+    rules,
+  });
+  if (opts.format !== "stylish" || opts.outputFile || opts.statistics) {
+    for (const p of uniqueProblems) stderr.push(`warning: ${displayPath(p.file, opts.cwd)}: ${p.message}`);
+  }
+  addTime("report", performance.now() - reportStart);
   let stdout = text;
   if (opts.outputFile) {
-    writeFileSync(opts.outputFile, text);
+    writeFileSync(path.resolve(opts.cwd, opts.outputFile), text);
     stdout = "";
   }
-  const exitCode = opts.exitZero ? 0 : diagnostics.length > 0 ? 1 : 0;
+  const { errors, warnings, infos } = tally(diagnostics);
+  let exitCode: number;
+  if (opts.maxWarnings !== undefined && opts.maxWarnings >= 0) {
+    const tooMany = warnings > opts.maxWarnings;
+    if (tooMany) stderr.push(`mps-lint found too many warnings (maximum: ${opts.maxWarnings}).`);
+    exitCode = errors > 0 || tooMany ? 1 : 0;
+  } else {
+    exitCode = errors + warnings + infos > 0 ? 1 : 0;
+  }
+  if (opts.exitZero) exitCode = 0;
   if (opts.timing || timingWanted()) {
     const t = timingReport();
-    stderr += JSON.stringify({ ...t, counts: { ...t.counts, maxRssKB: process.resourceUsage().maxRSS } }) + "\n";
+    stderr.push(JSON.stringify({ ...t, counts: { ...t.counts, maxRssKB: process.resourceUsage().maxRSS } }));
   }
-  return { exitCode, stdout, stderr };
-}
-
-/** The cache folder a run uses: --cache-dir, else .mps_lint_cache in the working folder. */
-export function cacheDirFor(opts: Pick<CliOptions, "cwd" | "cacheDir">): string {
-  return opts.cacheDir ? path.resolve(opts.cwd, opts.cacheDir) : path.join(opts.cwd, CACHE_DIR_NAME);
+  return { exitCode, stdout, stderr: stderr.length > 0 ? stderr.join("\n") + "\n" : "" };
 }
 
 function isDirectory(p: string): boolean {
@@ -91,16 +247,18 @@ function isDirectory(p: string): boolean {
 }
 
 /** Run the findings' files on the accelerator; measurements land in each diagnostic's properties. */
-async function verifyFindings(diagnostics: Diagnostic[], opts: CliOptions): Promise<string> {
+async function verifyFindings(diagnostics: Diagnostic[], opts: CliOptions, settings: Settings): Promise<string> {
   const v = opts.verify!;
+  const cfg = settings.verify;
   const { findPython, runVerify, formatVerifySummary, VerifyPythonError } = await import("./verify/index.js");
   let python: string;
   try {
-    python = findPython({ python: v.python, env: process.env }).python;
+    python = findPython({ python: v.python ?? cfg.python, env: process.env }).python;
   } catch (e) {
     if (e instanceof VerifyPythonError) throw new UsageError(e.message);
     throw e;
   }
+  const device = v.device ?? (cfg.device === "auto" ? undefined : cfg.device);
   const started = Date.now();
   const progress = process.stderr.isTTY
     ? (p: VerifyProgress) =>
@@ -111,9 +269,9 @@ async function verifyFindings(diagnostics: Diagnostic[], opts: CliOptions): Prom
     : undefined;
   const report = await runVerify(diagnostics, {
     python,
-    device: v.device as VerifyOptions["device"],
-    timeoutS: v.timeoutS,
-    entry: v.entry,
+    device: device as VerifyOptions["device"],
+    timeoutS: v.timeoutS ?? cfg.timeout ?? 60,
+    entry: v.entry ?? cfg.entry,
     cwd: opts.cwd,
     verbose: v.verbose,
     repeats: v.repeats,
@@ -121,4 +279,54 @@ async function verifyFindings(diagnostics: Diagnostic[], opts: CliOptions): Prom
   });
   if (progress) process.stderr.write("\r\x1b[2K");
   return report.targets.flatMap((t) => formatVerifySummary(t)).map((l) => l + "\n").join("");
+}
+
+function dedupe<T extends { file: string; message: string }>(xs: T[]): T[] {
+  const seen = new Set<string>();
+  return xs.filter((x) => {
+    const k = `${x.file}\0${x.message}`;
+    if (seen.has(k)) return false;
+    seen.add(k);
+    return true;
+  });
+}
+
+/** Rows of notebook findings (and their witness paths) relative to their cell. */
+function toCells(d: ReportDiagnostic, cells: Map<string, CellPosition[]>): ReportDiagnostic {
+  const map = (file: string, r: Range): { range: Range; cell?: number } => {
+    const rows = cells.get(file);
+    if (!rows) return { range: r };
+    const s = rows[r.start.row];
+    const e = rows[r.end.row];
+    if (!s) return { range: r };
+    const end = e && e.cell === s.cell ? { row: e.row, column: r.end.column } : { row: s.row, column: r.start.column };
+    return { range: { start: { row: s.row, column: r.start.column }, end }, cell: s.cell };
+  };
+  const at = map(d.file, d.range);
+  // Messages name lines of the concatenated module ("at line 12", "nb.ipynb:12"): name cells.
+  const cellLine = (file: string, n: string) => {
+    const p = cells.get(file)?.[Number(n) - 1];
+    return p ? `cell ${p.cell}, line ${p.row + 1}` : null;
+  };
+  let message = d.message;
+  if (cells.has(d.file)) message = message.replace(/\bline (\d+)\b/g, (m, n) => cellLine(d.file, n) ?? m);
+  for (const f of cells.keys()) {
+    const base = path.basename(f);
+    message = message.split(`${base}:`).map((part, i) => (i === 0 ? part : part.replace(/^(\d+)/, (m, n) => `${cellLine(f, n) ? `(${cellLine(f, n)})` : m}`))).join(`${base} `);
+  }
+  return {
+    ...d,
+    message,
+    range: at.range,
+    ...(at.cell !== undefined ? { cell: at.cell } : {}),
+    path: d.path.map((p) => {
+      const m = map(p.file, p.range);
+      return { ...p, range: m.range, ...(m.cell !== undefined ? { cell: m.cell } : {}) };
+    }),
+  };
+}
+
+/** The cache folder a run uses: --cache-dir, else .mps_lint_cache in the working folder. */
+export function cacheDirFor(opts: Pick<CliOptions, "cwd" | "cacheDir">): string {
+  return opts.cacheDir ? path.resolve(opts.cwd, opts.cacheDir) : path.join(opts.cwd, CACHE_DIR_NAME);
 }

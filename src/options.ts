@@ -11,6 +11,30 @@ export interface CliOptions {
   select?: string[];
   ignore?: string[];
   extendSelect?: string[];
+  /** --config FILE: one configuration file for every linted file. */
+  config?: string;
+  /** --isolated: ignore configuration files. */
+  isolated?: boolean;
+  /** --show-settings: print the resolved settings for the first file and exit. */
+  showSettings?: boolean;
+  /** --force-exclude: apply excludes to files named on the command line (pre-commit). */
+  forceExclude?: boolean;
+  /** --add-noqa: add `# noqa: CODE` to the line of every current finding. */
+  addNoqa?: boolean;
+  /** --baseline FILE: ignore findings recorded there. */
+  baseline?: string;
+  /** --write-baseline FILE: record the current findings there. */
+  writeBaseline?: string;
+  /** --max-warnings N: exit 1 when there are more warnings than N. */
+  maxWarnings?: number;
+  /** --stdin-filename: where the source read from stdin lives. */
+  stdinFilename?: string;
+  /** Source read from stdin (path "-"). */
+  stdin?: string;
+  /** Called with a one-line status for long runs (only when stderr is a terminal); "" clears it. */
+  progress?: (line: string) => void;
+  /** Print counts per rule instead of the findings. */
+  statistics?: boolean;
   verify?: VerifyCliOptions;
   /** Parse workers (default: the machine's cores). */
   jobs?: number;
@@ -27,7 +51,8 @@ export interface CliOptions {
 export interface VerifyCliOptions {
   python?: string;
   device?: string;
-  timeoutS: number;
+  /** --verify-timeout; unset: the configuration's verify.timeout, else 60. */
+  timeoutS?: number;
   entry?: string;
   verbose: boolean;
   repeats?: number;

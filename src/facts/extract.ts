@@ -357,13 +357,13 @@ class Extractor {
           if (v.type === "as_pattern") {
             const inner = v.namedChildren[0];
             const cm = inner ? this.expr(inner, ctx, depth) : ({ t: "unknown" } as Expr);
-            this.withItem(cm, inner ?? v, ctx);
+            this.withItem(cm, inner ?? v, ctx, n.endIndex + 1);
             const alias = v.childForFieldName("alias");
             const targetNode = alias?.namedChildren[0] ?? alias;
             if (targetNode) this.bindTarget(targetNode, { t: "enter", of: cm }, ctx, depth);
           } else {
             const cm = this.expr(v, ctx, depth);
-            this.withItem(cm, v, ctx);
+            this.withItem(cm, v, ctx, n.endIndex + 1);
           }
         }
       } else if (c.type === "block") {
@@ -372,10 +372,15 @@ class Extractor {
     }
   }
 
-  /** `with cm:` calls cm.__enter__ and cm.__exit__; record both as calls so the graph sees them. */
-  private withItem(cm: Expr, node: SyntaxNode, ctx: Ctx): void {
+  /**
+   * `with cm:` calls cm.__enter__ and cm.__exit__; record both as calls so the graph sees them.
+   * Both carry the item's range; __exit__ completes just after the with statement ends
+   * (`exitEnd`, one past the body's last call, which ends at the same offset), which is its
+   * place in the order of evaluation.
+   */
+  private withItem(cm: Expr, node: SyntaxNode, ctx: Ctx, exitEnd: number): void {
     for (const method of ["__enter__", "__exit__"]) {
-      this.addCall(
+      const call = this.addCall(
         { t: "attr", obj: cm, attr: method },
         [],
         {},
@@ -384,6 +389,7 @@ class Extractor {
         ctx,
         `${this.text(node, 60)}.${method}`,
       );
+      if (method === "__exit__" && call.t === "call") this.calls[call.id].end = exitEnd;
     }
   }
 

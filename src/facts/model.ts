@@ -116,4 +116,4 @@ export interface ModuleFacts {
   lineCount: number;
 }
 
-export const FACTS_VERSION = 1;
+export const FACTS_VERSION = 2;

@@ -8,6 +8,7 @@ export function describePath(steps: PathStep[], currentFile: string): string {
   const [spawn, ...hops] = steps;
   const where = (s: PathStep) =>
     s.file === currentFile ? `line ${s.range.start.row + 1}` : `${path.basename(s.file)}:${s.range.start.row + 1}`;
-  const chain = hops.map((h, i) => (i > 0 && h.file !== hops[i - 1].file ? `${h.label} (${where(h)})` : h.label));
+  // Name the place of a hop wherever the path moves to another file.
+  const chain = hops.map((h, i) => (h.file !== (i > 0 ? hops[i - 1] : spawn).file ? `${h.label} (${where(h)})` : h.label));
   return `reached from ${spawn.label} at ${where(spawn)}${chain.length > 0 ? ` via ${chain.join(" -> ")}` : ""}`;
 }

@@ -16,6 +16,12 @@ const MODEL_NAME = /^(model|net|network|module|encoder|decoder|backbone|pipe|pip
 const MODEL_METHODS = new Set(["forward", "generate", "__call__", "predict", "infer", "encode", "decode", "sample"]);
 /** torch namespaces and functions that do not queue device work. */
 const NOT_DEVICE_WORK = /^torch\.(mps|cuda|xpu|accelerator|backends|distributed|utils|jit|autograd\.grad_mode|nn\.init|random)\b|^torch\.(no_grad|inference_mode|enable_grad|device|manual_seed|set_grad_enabled|set_num_threads|get_num_threads|is_tensor|Event|Stream|dtype|compile|load|save|from_numpy|get_device_module)$/;
+/** Tensor methods that read metadata on the host: no device work, and the result is not on the device. */
+export const METADATA_METHODS = new Set([
+  "size", "dim", "numel", "nelement", "stride", "element_size", "is_contiguous", "is_floating_point",
+  "get_device", "data_ptr", "storage_offset", "ndimension", "type", "is_complex", "is_pinned",
+]);
+const HOST_ATTRS = new Set(["shape", "dtype", "device", "ndim", "is_cuda", "is_mps", "layout", "requires_grad"]);
 const PUBLISH_METHODS = new Set(["put", "put_nowait", "set_result", "append", "appendleft", "extend", "send"]);
 
 export interface Publish {
@@ -122,7 +128,8 @@ export class DeviceFlow {
       case "item":
         return this.isDevice(e.of, ctx);
       case "attr":
-        return this.isDevice(e.obj, ctx);
+        // x.shape, x.dtype, x.device are host metadata; other attributes (out.logits) stay on the device.
+        return !HOST_ATTRS.has(e.attr) && this.isDevice(e.obj, ctx);
       case "await":
         return this.isDevice(e.of, ctx);
       default:
@@ -151,7 +158,7 @@ export class DeviceFlow {
       c.args.some((a) => this.isDevice(a, ctx)) || Object.values(c.kwargs).some((a) => this.isDevice(a, ctx));
     if (c.fn.t === "attr") {
       const method = c.fn.attr;
-      if (this.isHostCopy(m, id)) return false;
+      if (this.isHostCopy(m, id) || METADATA_METHODS.has(method)) return false;
       if (method === "cuda") return true;
       if (method === "to") {
         const target = c.args[0] ?? c.kwargs.device;

@@ -1,10 +1,10 @@
-import { displayPath } from "./paths.js";
+import { displayPath, position } from "./paths.js";
 import type { ReportInput } from "./types.js";
 
 /** One line a finding: path:line:col: CODE message (Ruff's concise, flake8's default). */
 export function concise(input: ReportInput): string {
   const lines = input.diagnostics.map(
-    (d) => `${displayPath(d.file, input.cwd)}:${d.range.start.row + 1}:${d.range.start.column + 1}: ${d.code} ${d.message}`,
+    (d) => `${displayPath(d.file, input.cwd)}:${position(d)}: ${d.code} ${d.message}`,
   );
   const n = input.diagnostics.length;
   if (n > 0) lines.push(`Found ${n} error${n === 1 ? "" : "s"}.`);

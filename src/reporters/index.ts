@@ -1,6 +1,23 @@
 import { concise } from "./concise.js";
-import { json } from "./json.js";
+import { github } from "./github.js";
+import { gitlab } from "./gitlab.js";
+import { json, jsonLines } from "./json.js";
+import { junit } from "./junit.js";
+import { pylint } from "./pylint.js";
+import { sarif } from "./sarif.js";
 import { stylish } from "./stylish.js";
 import type { Reporter } from "./types.js";
 
-export const REPORTERS: Record<string, Reporter> = { stylish, concise, json };
+export const REPORTERS: Record<string, Reporter> = {
+  stylish,
+  concise,
+  json,
+  "json-lines": jsonLines,
+  sarif,
+  github,
+  gitlab,
+  junit,
+  pylint,
+};
+
+export const FORMATS = Object.keys(REPORTERS);

@@ -1,13 +1,12 @@
 // ESLint's stylish format: findings grouped by file, a closing count.
 
 import { Chalk } from "chalk";
-import type { Diagnostic } from "../types.js";
-import { displayPath } from "./paths.js";
-import type { ReportInput } from "./types.js";
+import { displayPath, position } from "./paths.js";
+import type { ReportDiagnostic, ReportInput } from "./types.js";
 
 export function stylish(input: ReportInput): string {
   const c = new Chalk({ level: input.color ? 1 : 0 });
-  const byFile = new Map<string, Diagnostic[]>();
+  const byFile = new Map<string, ReportDiagnostic[]>();
   for (const d of input.diagnostics) {
     let list = byFile.get(d.file);
     if (!list) byFile.set(d.file, (list = []));
@@ -26,7 +25,7 @@ export function stylish(input: ReportInput): string {
       else infos++;
       if (d.fix) fixable++;
       const sev = d.severity === "error" ? c.red("error") : d.severity === "warning" ? c.yellow("warning") : c.blue("info");
-      return { pos: `${d.range.start.row + 1}:${d.range.start.column + 1}`, sev, sevLen: d.severity.length, d };
+      return { pos: position(d), sev, sevLen: d.severity.length, d };
     });
     const posWidth = Math.max(...rows.map((r) => r.pos.length));
     const sevWidth = Math.max(...rows.map((r) => r.sevLen));

@@ -1,13 +1,26 @@
-import type { Diagnostic } from "../types.js";
+import type { Rule } from "../rule.js";
+import type { Diagnostic, PathStep } from "../types.js";
+
+/** A finding as reporters see it: rows already relative to the notebook cell, when in one. */
+export interface ReportDiagnostic extends Diagnostic {
+  /** 1-based notebook cell (rows are then relative to the cell). */
+  cell?: number;
+  path: (PathStep & { cell?: number })[];
+  /** Stable identity across runs (the baseline fingerprint): SARIF, GitLab. */
+  fingerprint?: string;
+}
 
 export interface ReportInput {
-  diagnostics: Diagnostic[];
+  diagnostics: ReportDiagnostic[];
   /** Files linted (for reporters that list clean files too). */
   files: string[];
   cwd: string;
   color: boolean;
   /** Per-file problems that are not findings (unreadable, bad encoding). */
   problems?: { file: string; message: string }[];
+  /** Rules that ran (SARIF lists them). */
+  rules?: readonly Rule[];
+  toolVersion?: string;
 }
 
 export type Reporter = (input: ReportInput) => string;

@@ -1,0 +1,479 @@
+// Wall-clock timing of device work, for MPS004.
+//
+// A function's calls and bindings are put in order of evaluation and classified: device work
+// (DeviceFlow's evidence), waits for the device (any kind, with the backends they run for), and
+// clock reads. Clock reads are direct (`time.perf_counter()`), through a project helper that
+// returns one, or through a timer object: a class whose method stores a clock read on `self`
+// (`__enter__`, `start()`, `__init__`) and another method that reads the clock again and uses
+// that attribute (`__exit__`, `stop()`); `@contextlib.contextmanager` generators that read the
+// clock before and after `yield` count too. A timed region runs from an opening read to the
+// next closing read in the same function.
+
+import type { CallFact, Expr } from "../../src/facts/model.js";
+import { fnKey, type FnRef } from "../../src/project/index.js";
+import type { Project } from "../../src/project/project.js";
+import { IMPLICIT_SYNC_METHODS } from "../../src/project/sync.js";
+import { walkExpr } from "./facts.js";
+
+export const CLOCKS = new Set([
+  "time.time",
+  "time.perf_counter",
+  "time.monotonic",
+  "time.time_ns",
+  "time.perf_counter_ns",
+  "time.monotonic_ns",
+  "timeit.default_timer",
+]);
+
+export const BACKENDS = ["mps", "cuda", "xpu"] as const;
+/** Backends a wait runs for: "all", or only those named by the condition around it. */
+export type Coverage = "all" | Set<string>;
+
+/** Builtins that turn a tensor into a host value and so wait for it. */
+const HOST_BUILTINS = new Set(["builtins.float", "builtins.int", "builtins.bool", "builtins.print", "builtins.str", "builtins.repr", "builtins.format"]);
+/** torch functions that return Python values (and so wait). */
+const HOST_TORCH = new Set(["torch.equal", "torch.allclose", "torch.is_nonzero", "torch.testing.assert_close"]);
+/**
+ * Model entry points whose results are host values or that wait internally on every step:
+ * `generate()` loops check stopping criteria on the host each token; pipelines and `predict()`
+ * return Python objects. Timing them measures run time, so they are not unsynced work.
+ */
+const HOST_RESULT_CALLS = /^(generate|predict|pipe|pipeline|transcribe|chat|complete|completion)$/;
+/** Tensor methods that read metadata: no kernel is queued. */
+const METADATA = new Set(["size", "dim", "numel", "nelement", "stride", "element_size", "is_contiguous", "is_floating_point", "get_device", "data_ptr", "storage_offset", "ndimension", "requires_grad_", "register_hook"]);
+const TRANSFERS = new Set(["to", "cuda", "mps", "xpu", "pin_memory", "contiguous", "half", "float", "bfloat16"]);
+
+export type Item =
+  | { k: "work"; end: number; loop: boolean; row: number; what: string; note?: string }
+  | { k: "sync"; end: number; loop: boolean; row: number; what: string; coverage: Coverage; guard: string | null }
+  | {
+      k: "clock";
+      end: number;
+      call: number;
+      /** The name the read is stored in (`t0`, `.start` for self.start), when it is. */
+      into: string | null;
+      open: boolean;
+      close: boolean;
+      /** Waits the clock read does itself before reading (a timer's stop() that syncs). */
+      before: Wait[];
+      what: string;
+    };
+
+/** Merge coverages: a union of backends, "all" absorbing. */
+export function unionCoverage(a: Coverage, b: Coverage): Coverage {
+  if (a === "all" || b === "all") return "all";
+  return new Set([...a, ...b]);
+}
+
+function intersect(a: Coverage, b: Coverage): Coverage {
+  if (a === "all") return b;
+  if (b === "all") return a;
+  return new Set([...a].filter((x) => b.has(x)));
+}
+
+/** Backends the innermost backend-naming condition restricts a call to ("all" when none). */
+export function guardCoverage(guards: string[]): { coverage: Coverage; guard: string | null } {
+  for (const g of guards) {
+    if (/^\s*not\b|!=|\bnot\s+in\b/.test(g)) continue;
+    const named = BACKENDS.filter((b) => new RegExp(`\\b${b}\\b`).test(g));
+    if (named.length > 0) return { coverage: new Set(named), guard: g };
+  }
+  return { coverage: "all", guard: null };
+}
+
+export interface Wait {
+  what: string;
+  coverage: Coverage;
+  guard: string | null;
+}
+
+interface Profile {
+  /** A clock alias (`return time.perf_counter()`): opens a region when its result is kept. */
+  alias: boolean;
+  open: boolean;
+  close: boolean;
+  before: Wait[];
+}
+
+export class TimingAnalysis {
+  private readonly profiles = new Map<string, Profile | null>();
+  private readonly coverageCache = new Map<string, Coverage>();
+  private readonly workCache = new Map<string, boolean>();
+  private decorated: Map<string, FnRef[]> | null = null;
+
+  constructor(private readonly project: Project) {}
+
+  private readsClock: boolean | null = null;
+
+  /** Does any module import `time` or `timeit` (cheap gate before any timeline is built). */
+  projectReadsClock(): boolean {
+    if (this.readsClock === null) {
+      this.readsClock = this.project.index.modules.some((mod) =>
+        mod.scopes.some((sc) => sc.bindings.some((b) => b.value.t === "import" && /^(time|timeit)$/.test(b.value.module))),
+      );
+    }
+    return this.readsClock;
+  }
+
+  isClock(m: number, call: number): boolean {
+    return this.project.index.extNames(m, call).some((n) => CLOCKS.has(n));
+  }
+
+  // ---- what project functions do ----------------------------------------------------------
+
+  /** Backends for which a function that waits somewhere waits (union over its wait sites). */
+  functionCoverage(fn: FnRef, depth = 0): Coverage {
+    const key = fnKey(fn.m, fn.s);
+    const hit = this.coverageCache.get(key);
+    if (hit !== undefined) return hit;
+    if (depth > 8) return "all";
+    this.coverageCache.set(key, "all");
+    const idx = this.project.index;
+    let cov: Coverage = new Set();
+    for (const call of idx.callsIn(fn)) {
+      const c = idx.call(fn.m, call);
+      const g = guardCoverage(c.guards).coverage;
+      if (this.project.sync.isAnySync(fn.m, call)) cov = unionCoverage(cov, g);
+      else {
+        for (const t of idx.calleesOf(fn.m, call)) {
+          if (this.project.sync.functionSyncs(t)) cov = unionCoverage(cov, intersect(g, this.functionCoverage(t, depth + 1)));
+        }
+      }
+      if (cov === "all") break;
+    }
+    this.coverageCache.set(key, cov);
+    return cov;
+  }
+
+  /** The condition that restricts a function's waits to some backends, for messages. */
+  restrictingGuard(fn: FnRef, depth = 0): string | null {
+    if (depth > 8) return null;
+    const idx = this.project.index;
+    for (const call of idx.callsIn(fn)) {
+      const c = idx.call(fn.m, call);
+      const g = guardCoverage(c.guards).guard;
+      if (this.project.sync.isAnySync(fn.m, call)) {
+        if (g) return g;
+        continue;
+      }
+      for (const t of idx.calleesOf(fn.m, call)) {
+        if (!this.project.sync.functionSyncs(t)) continue;
+        const inner = g ?? this.restrictingGuard(t, depth + 1);
+        if (inner) return inner;
+      }
+    }
+    return null;
+  }
+
+  /** Does a project function queue device work (itself or through project callees). */
+  doesDeviceWork(fn: FnRef, depth = 0): boolean {
+    const key = fnKey(fn.m, fn.s);
+    const hit = this.workCache.get(key);
+    if (hit !== undefined) return hit;
+    if (depth > 6) return false;
+    this.workCache.set(key, false);
+    const idx = this.project.index;
+    let r = this.project.deviceFlow.analyze(fn).hasDeviceWork;
+    if (!r) {
+      for (const call of idx.callsIn(fn)) {
+        if (idx.calleesOf(fn.m, call).some((t) => this.doesDeviceWork(t, depth + 1))) {
+          r = true;
+          break;
+        }
+      }
+    }
+    this.workCache.set(key, r);
+    return r;
+  }
+
+  /** Waits in `fn` that complete before offset `end` (a timer method syncing before it reads the clock). */
+  private waitsBefore(fn: FnRef, end: number): (Wait & { end: number })[] {
+    const idx = this.project.index;
+    const out: (Wait & { end: number })[] = [];
+    for (const call of idx.callsIn(fn)) {
+      const c = idx.call(fn.m, call);
+      if (c.end >= end) continue;
+      const g = guardCoverage(c.guards);
+      if (this.project.sync.isAnySync(fn.m, call)) out.push({ what: `${c.callee}()`, end: c.end, ...g });
+      else {
+        const t = idx.calleesOf(fn.m, call).find((f) => this.project.sync.functionSyncs(f));
+        if (t) {
+          const coverage = intersect(g.coverage, this.functionCoverage(t));
+          out.push({ what: `${c.callee}()`, end: c.end, coverage, guard: g.guard ?? (coverage === "all" ? null : this.restrictingGuard(t)) });
+        }
+      }
+    }
+    return out;
+  }
+
+  private clockCalls(fn: FnRef): number[] {
+    return this.project.index.callsIn(fn).filter((call) => this.isClock(fn.m, call));
+  }
+
+  /** Attributes of `self` that method `fn` sets from a clock read. */
+  private clockAttrs(fn: FnRef): string[] {
+    const idx = this.project.index;
+    const sc = idx.scope(fn);
+    const self = sc.params[0];
+    if (!self) return [];
+    const clocks = new Set(this.clockCalls(fn));
+    const clockNames = new Set(sc.bindings.filter((b) => b.value.t === "call" && clocks.has(b.value.id)).map((b) => b.name));
+    const out: string[] = [];
+    for (const st of sc.attrStores) {
+      if (st.obj.t !== "name" || st.obj.name !== self || st.obj.scope !== fn.s) continue;
+      const v = st.value;
+      if ((v.t === "call" && clocks.has(v.id)) || (v.t === "name" && v.scope === fn.s && clockNames.has(v.name))) out.push(st.attr);
+    }
+    return out;
+  }
+
+  /** Does method `fn` read `self.<attr>` for one of `attrs`. */
+  private readsSelfAttr(fn: FnRef, attrs: Set<string>): boolean {
+    const idx = this.project.index;
+    const facts = idx.modules[fn.m];
+    const self = idx.scope(fn).params[0];
+    if (!self) return false;
+    let found = false;
+    const visit = (e: Expr) =>
+      walkExpr(e, (x) => {
+        if (x.t === "attr" && attrs.has(x.attr) && x.obj.t === "name" && x.obj.name === self && x.obj.scope === fn.s) found = true;
+      });
+    for (const call of idx.callsIn(fn)) {
+      const c = facts.calls[call];
+      visit(c.fn);
+      c.args.forEach(visit);
+      Object.values(c.kwargs).forEach(visit);
+    }
+    const sc = idx.scope(fn);
+    sc.bindings.forEach((b) => visit(b.value));
+    sc.returns.forEach((r) => visit(r.value));
+    sc.attrStores.forEach((a) => visit(a.value));
+    return found;
+  }
+
+  /** How calling project function `fn` reads the clock, if it does. */
+  profile(fn: FnRef): Profile | null {
+    const key = fnKey(fn.m, fn.s);
+    if (this.profiles.has(key)) return this.profiles.get(key)!;
+    this.profiles.set(key, null);
+    const p = this.computeProfile(fn);
+    this.profiles.set(key, p);
+    return p;
+  }
+
+  private computeProfile(fn: FnRef): Profile | null {
+    const idx = this.project.index;
+    const sc = idx.scope(fn);
+    const clocks = this.clockCalls(fn);
+    if (clocks.length === 0) return null;
+    const firstEnd = Math.min(...clocks.map((c) => idx.call(fn.m, c).end));
+    // A clock alias: `return time.perf_counter()` (maybe after a sync).
+    const returnsClock = sc.returns.some((r) => r.value.t === "call" && clocks.includes(r.value.id));
+    if (returnsClock) return { alias: true, open: true, close: true, before: this.waitsBefore(fn, firstEnd) };
+    // toc(t0): `return time.perf_counter() - t0` with t0 a parameter.
+    const params = new Set(sc.params.map((p) => p.replace(/^\*+/, "")));
+    const tocLike = sc.returns.some(
+      (r) =>
+        r.value.t === "op" &&
+        r.value.args.some((a) => a.t === "call" && clocks.includes(a.id)) &&
+        r.value.args.some((a) => a.t === "name" && a.scope === fn.s && params.has(a.name)),
+    );
+    if (tocLike) return { alias: false, open: false, close: true, before: this.waitsBefore(fn, firstEnd) };
+    // Methods of a timer class.
+    const parent = sc.parent >= 0 ? idx.modules[fn.m].scopes[sc.parent] : null;
+    if (parent?.kind === "class") {
+      const cls = { m: fn.m, s: sc.parent };
+      const opened = new Set<string>();
+      for (const c of idx.mro(cls)) {
+        idx.modules[c.m].scopes.forEach((msc, ms) => {
+          if (msc.parent === c.s && msc.kind === "function") for (const a of this.clockAttrs({ m: c.m, s: ms })) opened.add(a);
+        });
+      }
+      const opens = this.clockAttrs(fn).length > 0;
+      const closes = opened.size > 0 && this.readsSelfAttr(fn, opened);
+      if (!opens && !closes) return null;
+      return { alias: false, open: opens, close: closes, before: closes ? this.waitsBefore(fn, firstEnd) : [] };
+    }
+    return null;
+  }
+
+  /** A `@contextlib.contextmanager` generator that reads the clock before and after `yield`. */
+  private contextTimer(fn: FnRef): { before: Wait[] } | null {
+    const idx = this.project.index;
+    const sc = idx.scope(fn);
+    if (!sc.isGenerator) return null;
+    const isCm = sc.decorators.some((d) =>
+      idx.eval(fn.m, d).some((v) => v.k === "ext" && /^contextlib\.(async)?contextmanager$/.test(v.name)),
+    );
+    if (!isCm) return null;
+    const ends = this.clockCalls(fn)
+      .map((c) => idx.call(fn.m, c).end)
+      .sort((a, b) => a - b);
+    if (ends.length < 2) return null;
+    const first = ends[0];
+    const last = ends[ends.length - 1];
+    // Waits between the first read and the last one: after `yield`, before the closing read.
+    const before = this.waitsBefore(fn, last).filter((w) => w.end > first).map(({ what, coverage, guard }) => ({ what, coverage, guard }));
+    return { before };
+  }
+
+  /** Functions decorated with the function that has parameter `name` (the decorator's `fn`). */
+  private decoratedBy(dec: FnRef): FnRef[] {
+    if (!this.decorated) {
+      const map = new Map<string, FnRef[]>();
+      const idx = this.project.index;
+      idx.modules.forEach((mod, m) => {
+        mod.scopes.forEach((sc, s) => {
+          if (sc.kind !== "function" || sc.decorators.length === 0) return;
+          for (const d of sc.decorators) {
+            for (const v of idx.eval(m, d)) {
+              if (v.k !== "fn") continue;
+              const key = fnKey(v.m, v.s);
+              let list = map.get(key);
+              if (!list) map.set(key, (list = []));
+              if (list.length < 64) list.push({ m, s });
+            }
+          }
+        });
+      });
+      this.decorated = map;
+    }
+    return this.decorated.get(fnKey(dec.m, dec.s)) ?? [];
+  }
+
+  /** Inside a decorator's wrapper: the functions `fn(*args)` may be, where fn is the decorator's parameter. */
+  decoratedTargets(m: number, c: CallFact): FnRef[] {
+    if (c.fn.t !== "name" || c.fn.scope < 0) return [];
+    const idx = this.project.index;
+    const owner = idx.modules[m].scopes[c.fn.scope];
+    if (owner.kind !== "function" || owner.params[0]?.replace(/^\*+/, "") !== c.fn.name) return [];
+    return this.decoratedBy({ m, s: c.fn.scope });
+  }
+
+  // ---- the timeline of one function ---------------------------------------------------------
+
+  timeline(fn: FnRef): Item[] {
+    const idx = this.project.index;
+    const mod = idx.modules[fn.m];
+    const scope = idx.scope(fn);
+    const flow = this.project.deviceFlow;
+    const deviceVars = new Set<string>();
+    const ctx = { fn, deviceVars, depth: 0, accel: mod.mentionsAccelerator };
+    const isDevice = (e: Expr): boolean => {
+      switch (e.t) {
+        case "name":
+          return e.scope === fn.s && deviceVars.has(e.name);
+        case "call":
+          return flow.isDeviceWork(e.id, ctx) && !this.isHostResult(fn.m, e.id);
+        case "op":
+          return e.args.some(isDevice);
+        case "seq":
+          return e.items.some(isDevice);
+        case "item":
+        case "await":
+          return isDevice(e.of);
+        case "attr":
+          return isDevice(e.obj);
+        default:
+          return false;
+      }
+    };
+    type Raw = { k: "bind"; end: number; row: number; name: string; value: Expr } | { k: "call"; end: number; id: number };
+    const raw: Raw[] = [];
+    for (const b of scope.bindings) raw.push({ k: "bind", end: b.end, row: b.range.start.row, name: b.name, value: b.value });
+    for (const id of idx.callsIn(fn)) raw.push({ k: "call", end: mod.calls[id].end, id });
+    raw.sort((a, b) => a.end - b.end || (a.k === "bind" ? 1 : 0) - (b.k === "bind" ? 1 : 0));
+    // Calls whose result is kept (`t0 = time.perf_counter()`, `self.t0 = ...`): clock reads that open a region.
+    const boundTo = new Map<number, string>();
+    for (const b of scope.bindings) if (b.value.t === "call") boundTo.set(b.value.id, b.name);
+    for (const st of scope.attrStores) if (st.value.t === "call") boundTo.set(st.value.id, `.${st.attr}`);
+
+    const items: Item[] = [];
+    for (const r of raw) {
+      if (r.k === "bind") {
+        const dev = isDevice(r.value);
+        if (dev) deviceVars.add(r.name);
+        else deviceVars.delete(r.name);
+        // Arithmetic on device tensors queues kernels (`y = a @ b`).
+        if (dev && r.value.t === "op") items.push({ k: "work", end: r.end, loop: false, row: r.row, what: `${r.name} = ...` });
+        continue;
+      }
+      const c = mod.calls[r.id];
+      const item = this.classify(fn, r.id, c, boundTo.get(r.id) ?? null, isDevice, ctx);
+      if (item) items.push(item);
+    }
+    return items;
+  }
+
+  private isHostResult(m: number, id: number): boolean {
+    const c = this.project.index.call(m, id);
+    if (c.fn.t === "attr") return IMPLICIT_SYNC_METHODS.has(c.fn.attr);
+    return false;
+  }
+
+  private classify(
+    fn: FnRef,
+    id: number,
+    c: CallFact,
+    into: string | null,
+    isDevice: (e: Expr) => boolean,
+    ctx: { fn: FnRef; deviceVars: Set<string>; depth: number; accel: boolean },
+  ): Item | null {
+    const idx = this.project.index;
+    const sync = this.project.sync;
+    const m = fn.m;
+    const row = c.range.start.row;
+    const what = `${c.callee}(${c.args.length > 0 || c.star || Object.keys(c.kwargs).length > 0 ? "..." : ""})`;
+    const bound = into !== null;
+    if (this.isClock(m, id)) return { k: "clock", end: c.end, call: id, into, open: bound, close: true, before: [], what };
+    // Context managers: `with Timer():` / `with timer("x"):`.
+    if (c.fn.t === "attr" && (c.fn.attr === "__enter__" || c.fn.attr === "__exit__")) {
+      const entering = c.fn.attr === "__enter__";
+      const cmWhat = `with ${c.callee.replace(/\.__(enter|exit)__$/, "")}`;
+      const obj = c.fn.obj;
+      for (const v of idx.eval(m, obj)) {
+        if (v.k !== "inst") continue;
+        const enter = idx.lookupMethod(v, "__enter__").map((f) => this.profile(f));
+        const exit = idx.lookupMethod(v, "__exit__").map((f) => this.profile(f));
+        if (!enter.some((p) => p?.open) || !exit.some((p) => p?.close)) continue;
+        if (entering) return { k: "clock", end: c.end, call: id, into: null, open: true, close: false, before: [], what: cmWhat };
+        return { k: "clock", end: c.end, call: id, into: null, open: false, close: true, before: exit.flatMap((p) => p?.before ?? []), what: cmWhat };
+      }
+      if (obj.t === "call") {
+        for (const f of idx.calleesOf(m, obj.id)) {
+          const t = this.contextTimer(f);
+          if (!t) continue;
+          if (entering) return { k: "clock", end: c.end, call: id, into: null, open: true, close: false, before: [], what: cmWhat };
+          return { k: "clock", end: c.end, call: id, into: null, open: false, close: true, before: t.before, what: cmWhat };
+        }
+      }
+    }
+    const callees = idx.calleesOf(m, id);
+    // Clock helpers and timer methods.
+    for (const t of callees) {
+      const p = this.profile(t);
+      if (p && (p.open || p.close)) return { k: "clock", end: c.end, call: id, into: p.alias ? into : null, open: p.alias ? bound : p.open, close: p.close, before: p.before, what };
+    }
+    const g = guardCoverage(c.guards);
+    // Waits.
+    if (sync.isAnySync(m, id)) return { k: "sync", end: c.end, loop: c.loop, row, what, ...g };
+    const names = idx.extNames(m, id);
+    if (names.some((n) => HOST_TORCH.has(n)) || (names.some((n) => HOST_BUILTINS.has(n)) && [...c.args, ...Object.values(c.kwargs)].some(isDevice))) {
+      return { k: "sync", end: c.end, loop: c.loop, row, what, ...g };
+    }
+    const syncing = callees.find((t) => sync.functionSyncs(t));
+    if (syncing) {
+      const coverage = intersect(g.coverage, this.functionCoverage(syncing));
+      return { k: "sync", end: c.end, loop: c.loop, row, what, coverage, guard: g.guard ?? (coverage === "all" ? null : this.restrictingGuard(syncing)) };
+    }
+    // A decorator's wrapper calling the decorated function: work if some decorated function works without waiting.
+    const decorated = this.decoratedTargets(m, c).find((t) => this.doesDeviceWork(t) && !sync.functionSyncs(t));
+    if (decorated) return { k: "work", end: c.end, loop: c.loop, row, what, note: `the decorated \`${idx.displayName(decorated)}\`` };
+    // Device work.
+    if (c.fn.t === "attr" && (TRANSFERS.has(c.fn.attr) || METADATA.has(c.fn.attr) || HOST_RESULT_CALLS.test(c.fn.attr))) return null;
+    if (c.fn.t === "name" && HOST_RESULT_CALLS.test(c.fn.name)) return null;
+    if (this.project.deviceFlow.isDeviceWork(id, ctx)) return { k: "work", end: c.end, loop: c.loop, row, what };
+    if (callees.some((t) => this.doesDeviceWork(t))) return { k: "work", end: c.end, loop: c.loop, row, what };
+    return null;
+  }
+}

@@ -1,0 +1,139 @@
+import { defineRule } from "../src/rule.js";
+import type { Project } from "../src/project/project.js";
+import { BACKENDS, TimingAnalysis, unionCoverage, type Coverage, type Item } from "./support/timing.js";
+
+const analyses = new WeakMap<Project, TimingAnalysis>();
+
+function rowText(it: Extract<Item, { k: "work" }>): string {
+  return `\`${it.what}\` at line ${it.row + 1}${it.note ? ` (${it.note})` : ""}`;
+}
+
+export default defineRule({
+  meta: {
+    code: "MPS004",
+    name: "unsynced-timing",
+    severity: "warning",
+    category: "timing",
+    fixable: null,
+    summary: "A wall-clock timing of device work ends without waiting for the device: it measures launch time, not run time.",
+    why: [
+      "GPU work is queued, not done, when the Python call returns: `model(x)` on MPS or CUDA",
+      "returns as soon as the kernels are encoded. A `time.perf_counter()` (or `time.time()`,",
+      "`time.monotonic()`, `timeit.default_timer()`) read right after measures how fast Python",
+      "queued the work — often a small fraction of the run time — and the work is billed to",
+      "whatever waits next. Benchmarks that do this report numbers that look great and mean",
+      "nothing; comparisons between sync modes, batch sizes or thread counts built on them are",
+      "wrong (the guide's 6,342 vs 17,228 ops/s only hold because every iteration waits).",
+      "",
+      "Wait for the device before the closing read: `torch.mps.synchronize()` /",
+      "`torch.cuda.synchronize()` (or `torch.accelerator.synchronize()`) in single-threaded code,",
+      "a per-thread Event (`record()` + `synchronize()`) in thread code, where a device-wide sync",
+      "would also wait for the other threads. A wait that runs for one backend only",
+      "(`if device == \"cuda\": torch.cuda.synchronize()`) leaves the timing wrong on the others.",
+    ].join("\n"),
+    example: [
+      "import time",
+      "import torch",
+      "",
+      "def bench(model, x):",
+      "    x = x.to(\"mps\")",
+      "    start = time.perf_counter()",
+      "    y = model(x)",
+      "    return time.perf_counter() - start",
+    ].join("\n"),
+    useInstead: [
+      "import time",
+      "import torch",
+      "",
+      "def bench(model, x):",
+      "    x = x.to(\"mps\")",
+      "    torch.mps.synchronize()",
+      "    start = time.perf_counter()",
+      "    y = model(x)",
+      "    torch.mps.synchronize()",
+      "    return time.perf_counter() - start",
+    ].join("\n"),
+    fixSafety: "No automatic fix: which wait is right (device sync, per-thread Event) depends on whether other threads use the device.",
+    limitations: [
+      "A timed region runs from a clock read whose value is kept (`t0 = time.perf_counter()`, a",
+      "timer's `start()`/`__enter__`) to the next clock read in the same function; a deliberate",
+      "measurement of launch overhead is reported too. Timers are recognized through project",
+      "helpers that return a clock read, classes whose methods store a clock read on `self` and",
+      "read it back, `@contextlib.contextmanager` timers, and decorators whose wrapper times",
+      "`fn(*args)`; unresolved timers are not followed. Device work needs evidence (see",
+      "unsynced-thread-result); host-to-device copies alone, `generate()`, `predict()` and",
+      "pipelines (which return host values or wait every step) are not counted. Any wait after the",
+      "last device work counts, including `.item()`, `.cpu()`, `print(tensor)` and project",
+      "functions that wait somewhere. In a loop where every iteration waits somewhere (a",
+      "`loss.item()` each step), the average over iterations is right and the loop is not reported.",
+    ].join("\n"),
+    references: [
+      "MPS_SYNC_MODE_GUIDE.md: Performance Comparison (how the numbers were measured)",
+      "https://pytorch.org/docs/stable/notes/cuda.html#asynchronous-execution",
+      "https://pytorch.org/docs/stable/generated/torch.mps.synchronize.html",
+    ],
+  },
+  check(ctx) {
+    const { project, m, facts } = ctx;
+    const idx = project.index;
+    let ta = analyses.get(project);
+    if (!ta) analyses.set(project, (ta = new TimingAnalysis(project)));
+    if (!ta.projectReadsClock()) return;
+    const targeted = BACKENDS.filter((b) => facts.accelerators.includes(b));
+    facts.scopes.forEach((scope, s) => {
+      if (scope.kind === "class") return;
+      const fn = { m, s };
+      if (idx.callsIn(fn).length === 0) return;
+      const items = ta!.timeline(fn);
+      if (!items.some((it) => it.k === "clock")) return;
+      const inThread = !!project.threads.reachOf(fn);
+      for (let j = 0; j < items.length; j++) {
+        const close = items[j];
+        if (close.k !== "clock" || !close.close) continue;
+        let i = j - 1;
+        while (i >= 0 && !(items[i].k === "clock" && (items[i] as Extract<Item, { k: "clock" }>).open)) i--;
+        if (i < 0) continue;
+        const open = items[i] as Extract<Item, { k: "clock" }>;
+        // `t0 = time.perf_counter()` again: a restart of the same timer, not the end of a timing.
+        if (close.into !== null && close.into === open.into) continue;
+        const region = items.slice(i + 1, j);
+        let w = -1;
+        region.forEach((it, k) => {
+          if (it.k === "work") w = k;
+        });
+        if (w < 0) continue;
+        const work = region[w] as Extract<Item, { k: "work" }>;
+        const waits = [
+          ...region.slice(w + 1).filter((it): it is Extract<Item, { k: "sync" }> => it.k === "sync"),
+          ...close.before.map((b) => ({ ...b, row: -1 })),
+        ];
+        const c = idx.call(m, close.call);
+        const startLine = idx.call(m, open.call).range.start.row + 1;
+        if (waits.length === 0) {
+          // Each iteration waits somewhere: the steady-state average is right.
+          if (work.loop && region.some((it) => it.k === "sync" && it.loop)) continue;
+          const advice = inThread
+            ? "record and synchronize a per-thread Event before reading the clock (a device-wide sync here would also wait for the other threads)"
+            : "synchronize first (`torch.mps.synchronize()`, `torch.cuda.synchronize()` or `torch.accelerator.synchronize()`)";
+          ctx.report({
+            range: c.range,
+            message: `\`${close.what}\` ends a timing (started at line ${startLine}) while device work is still queued: nothing waits after ${rowText(work)}, so this measures launch time, not run time; ${advice}`,
+          });
+          continue;
+        }
+        let cov: Coverage = new Set();
+        for (const wt of waits) cov = unionCoverage(cov, wt.coverage);
+        if (cov === "all") continue;
+        const covered = cov;
+        const missing = targeted.filter((b) => !covered.has(b));
+        if (missing.length === 0) continue;
+        const only = waits.find((wt) => wt.guard) ?? waits[0];
+        const when = only.guard ? `runs only when \`${only.guard}\`` : `runs only for ${[...covered].join(" and ") || "no backend"}`;
+        ctx.report({
+          range: c.range,
+          message: `\`${close.what}\` ends a timing (started at line ${startLine}) whose only wait, \`${only.what}\`, ${when}; this file also targets ${missing.join(" and ")}, where ${rowText(work)} is still queued and the time is launch time. Wait on every backend (\`torch.accelerator.synchronize()\`, or \`getattr(torch, device.type).synchronize()\`)`,
+        });
+      }
+    });
+  },
+});

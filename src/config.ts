@@ -1,0 +1,476 @@
+// Settings: `[tool.mps-lint]` in pyproject.toml, or `mps-lint.toml` / `.mps-lint.toml`, found as
+// Ruff finds its configuration: the closest file above each linted file wins (no merging between
+// files), `--config FILE` uses one file for everything, `--isolated` uses none. Command-line
+// selections are a layer on top of whichever file applies.
+
+import { existsSync, readFileSync, statSync } from "node:fs";
+import path from "node:path";
+import ignore, { type Ignore } from "ignore";
+import picomatch from "picomatch";
+import { parse as parseToml, TomlError } from "smol-toml";
+import { RULES } from "../rules/index.js";
+import type { Rule } from "./rule.js";
+import type { Severity } from "./types.js";
+
+/** A configuration file that cannot be used: exit 2, naming the file, line and key. */
+export class ConfigError extends Error {}
+
+/** In the order Ruff uses within one folder: the dot-file first, pyproject.toml last. */
+export const CONFIG_FILES = [".mps-lint.toml", "mps-lint.toml", "pyproject.toml"] as const;
+
+export const VERIFY_DEVICES = ["auto", "mps", "cuda", "xpu", "cpu"] as const;
+export type VerifyDevice = (typeof VERIFY_DEVICES)[number];
+
+export interface VerifySettings {
+  /** Python interpreter to run the suspect code with. */
+  python?: string;
+  /** What to run instead of each linted file ("app.py args", "-m pkg.mod", "pkg.mod:main"). */
+  entry?: string;
+  /** Seconds per run of the target. */
+  timeout?: number;
+  device?: VerifyDevice;
+}
+
+/** One layer of rule selection (a config file, or the command line), as Ruff layers them. */
+export interface Selection {
+  select?: string[];
+  extendSelect?: string[];
+  ignore?: string[];
+}
+
+export interface PerFileIgnore {
+  /** The glob as written. */
+  pattern: string;
+  /** Rule selectors (codes, prefixes, names). */
+  codes: string[];
+}
+
+export interface Settings {
+  /** The configuration file in force; null when none was found or --isolated. */
+  configFile: string | null;
+  /** Folder that relative settings (globs, src) are resolved against: the file's folder, or cwd. */
+  root: string;
+  select: string[] | null;
+  extendSelect: string[];
+  ignore: string[];
+  perFileIgnores: PerFileIgnore[];
+  exclude: string[];
+  extendExclude: string[];
+  /** Import roots, absolute. */
+  src: string[];
+  threadEntryPoints: string[];
+  torchVersion: string | null;
+  /** Severity by rule code. */
+  severity: Record<string, Severity>;
+  verify: VerifySettings;
+  /** Rules enabled by the selections (before per-file-ignores). */
+  rules: Rule[];
+}
+
+export interface ConfigOptions {
+  cwd: string;
+  /** --config FILE: this file for every linted file. */
+  configFile?: string;
+  /** --isolated: no configuration file at all. */
+  isolated?: boolean;
+  /** The command line's selection layer. */
+  cli?: Selection;
+}
+
+// ---- rule selection ----------------------------------------------------------------------------
+
+function matchesSelector(rule: Rule, sel: string): boolean {
+  const s = sel.trim().toUpperCase();
+  return s === "ALL" || rule.meta.code.startsWith(s) || rule.meta.name.toUpperCase() === s;
+}
+
+export function isKnownSelector(sel: string): boolean {
+  return RULES.some((r) => matchesSelector(r, sel));
+}
+
+function checkSelectors(sels: string[] | undefined, where: (s: string) => string): void {
+  for (const s of sels ?? []) {
+    if (!isKnownSelector(s)) throw new ConfigError(`${where(s)}unknown rule selector "${s}" (known: ${RULES.map((r) => r.meta.code).join(", ")})`);
+  }
+}
+
+/**
+ * Ruff's layering: start from the default rules; in each layer a `select` replaces the set,
+ * then `extend-select` adds and `ignore` removes. Opt-in rules come only when selected.
+ */
+export function resolveRules(layers: Selection[]): Rule[] {
+  let chosen = RULES.filter((r) => !r.meta.optIn);
+  for (const l of layers) {
+    if (l.select) chosen = RULES.filter((r) => l.select!.some((s) => matchesSelector(r, s)));
+    if (l.extendSelect) chosen = RULES.filter((r) => chosen.includes(r) || l.extendSelect!.some((s) => matchesSelector(r, s)));
+    if (l.ignore) chosen = chosen.filter((r) => !l.ignore!.some((s) => matchesSelector(r, s)));
+  }
+  return chosen;
+}
+
+/** Throws ConfigError for selectors that name no rule (command line). */
+export function checkCliSelection(cli: Selection | undefined): void {
+  checkSelectors(cli?.select, () => "");
+  checkSelectors(cli?.extendSelect, () => "");
+  checkSelectors(cli?.ignore, () => "");
+}
+
+// ---- loading and validating one file -----------------------------------------------------------
+
+interface Raw {
+  file: string;
+  text: string;
+  /** Key path of the table holding our settings: ["tool", "mps-lint"] or []. */
+  prefix: string[];
+  table: Record<string, unknown>;
+}
+
+const KEYS: Record<string, string> = {
+  select: "a list of rule codes or prefixes",
+  ignore: "a list of rule codes or prefixes",
+  "extend-select": "a list of rule codes or prefixes",
+  "per-file-ignores": 'a table of glob = [rule codes], e.g. "tests/**" = ["MPS002"]',
+  exclude: "a list of gitignore-style patterns",
+  "extend-exclude": "a list of gitignore-style patterns",
+  src: "a list of folders (import roots)",
+  "thread-entry-points": 'a list of qualified names, e.g. "app.handlers.handle"',
+  "torch-version": 'a PyTorch version string, e.g. "2.5" or "2.5.1"',
+  severity: 'a table of rule code = "error" | "warning" | "info"',
+  verify: "a table with keys python, entry, timeout, device",
+};
+const VERIFY_KEYS: Record<string, string> = {
+  python: "a path to a Python interpreter (string)",
+  entry: 'a string: "app.py args", "-m pkg.mod" or "pkg.mod:main"',
+  timeout: "a positive number of seconds",
+  device: `one of ${VERIFY_DEVICES.map((d) => `"${d}"`).join(", ")}`,
+};
+
+function isTable(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v) && !(v instanceof Date);
+}
+
+function describeValue(v: unknown): string {
+  if (Array.isArray(v)) return "an array";
+  if (isTable(v)) return "a table";
+  if (v instanceof Date) return "a date";
+  return `${typeof v} ${JSON.stringify(v)}`;
+}
+
+/** The line a key is written on (best effort: TOML parsers keep no positions). */
+function keyLine(raw: Raw, keyPath: string[]): number | null {
+  const lines = raw.text.split(/\r\n|\n|\r/);
+  const esc = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+  const last = keyPath[keyPath.length - 1] ?? "";
+  const keyRe = new RegExp(`(^\\s*|[{,.]\\s*)["']?${esc(last)}["']?\\s*=`);
+  const header = (t: string[]) => new RegExp(`^\\s*\\[\\s*${t.map((k) => `["']?${esc(k)}["']?`).join("\\s*\\.\\s*")}\\s*\\]`);
+  let headerLine: number | null = null;
+  for (const table of [[...raw.prefix, ...keyPath.slice(0, -1)], raw.prefix]) {
+    let start = 0;
+    if (table.length > 0) {
+      start = lines.findIndex((l) => header(table).test(l));
+      if (start < 0) continue;
+      headerLine ??= start + 1;
+      start++;
+    }
+    if (keyPath.length === 0) return headerLine;
+    for (let i = start; i < lines.length && !/^\s*\[/.test(lines[i]); i++) if (keyRe.test(lines[i])) return i + 1;
+  }
+  if (keyPath.length > 0) for (let i = 0; i < lines.length; i++) if (keyRe.test(lines[i])) return i + 1;
+  return headerLine;
+}
+
+function fail(raw: Raw, keyPath: string[], what: string): never {
+  const line = keyLine(raw, keyPath);
+  const where = `${raw.file}${line ? `:${line}` : ""}`;
+  const key = [...raw.prefix, ...keyPath].join(".");
+  throw new ConfigError(`${where}: ${key}: ${what}`);
+}
+
+function stringList(raw: Raw, key: string[], v: unknown): string[] {
+  if (!Array.isArray(v) || v.some((x) => typeof x !== "string")) {
+    fail(raw, key, `expected ${KEYS[key[0]] ?? "a list of strings"}, got ${describeValue(v)}`);
+  }
+  return v as string[];
+}
+
+function readRaw(file: string): Raw | null {
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (e) {
+    throw new ConfigError(`${file}: cannot read: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+  }
+  let doc: Record<string, unknown>;
+  try {
+    doc = parseToml(text) as Record<string, unknown>;
+  } catch (e) {
+    if (e instanceof TomlError) throw new ConfigError(`${file}:${e.line}:${e.column}: invalid TOML: ${e.message.split("\n")[0]}`);
+    throw e;
+  }
+  if (path.basename(file) === "pyproject.toml") {
+    const tool = doc.tool;
+    if (!isTable(tool) || !("mps-lint" in tool)) return null;
+    const table = tool["mps-lint"];
+    const raw: Raw = { file, text, prefix: ["tool", "mps-lint"], table: {} };
+    if (!isTable(table)) fail(raw, [], `expected a table, got ${describeValue(table)}`);
+    raw.table = table;
+    return raw;
+  }
+  return { file, text, prefix: [], table: doc };
+}
+
+/** The settings one configuration file gives (before the command line's layer). */
+interface FileSettings extends Omit<Settings, "rules" | "configFile" | "root"> {
+  selection: Selection;
+}
+
+function validate(raw: Raw): FileSettings {
+  const dir = path.dirname(raw.file);
+  const t = raw.table;
+  for (const key of Object.keys(t)) {
+    if (!(key in KEYS)) fail(raw, [key], `unknown key (known: ${Object.keys(KEYS).join(", ")})`);
+  }
+  const sel = (key: string): string[] | undefined => {
+    if (!(key in t)) return undefined;
+    const list = stringList(raw, [key], t[key]);
+    for (const s of list) if (!isKnownSelector(s)) fail(raw, [key], `unknown rule selector "${s}" (known: ${RULES.map((r) => r.meta.code).join(", ")})`);
+    return list;
+  };
+  const out: FileSettings = {
+    selection: { select: sel("select"), extendSelect: sel("extend-select"), ignore: sel("ignore") },
+    select: null,
+    extendSelect: [],
+    ignore: [],
+    perFileIgnores: [],
+    exclude: "exclude" in t ? stringList(raw, ["exclude"], t.exclude) : [],
+    extendExclude: "extend-exclude" in t ? stringList(raw, ["extend-exclude"], t["extend-exclude"]) : [],
+    src: "src" in t ? stringList(raw, ["src"], t.src).map((s) => path.resolve(dir, s)) : [],
+    threadEntryPoints: "thread-entry-points" in t ? stringList(raw, ["thread-entry-points"], t["thread-entry-points"]) : [],
+    torchVersion: null,
+    severity: {},
+    verify: {},
+  };
+  out.select = out.selection.select ?? null;
+  out.extendSelect = out.selection.extendSelect ?? [];
+  out.ignore = out.selection.ignore ?? [];
+  for (const ep of out.threadEntryPoints) {
+    if (!/^[A-Za-z_][\w]*(\.[A-Za-z_][\w]*)*$/.test(ep)) fail(raw, ["thread-entry-points"], `expected ${KEYS["thread-entry-points"]}, got ${JSON.stringify(ep)}`);
+  }
+  if ("torch-version" in t) {
+    const v = t["torch-version"];
+    if (typeof v !== "string" || !/^\d+(\.\d+){0,2}([a-z+.-][\w.+-]*)?$/i.test(v)) fail(raw, ["torch-version"], `expected ${KEYS["torch-version"]}, got ${describeValue(v)}`);
+    out.torchVersion = v;
+  }
+  if ("per-file-ignores" in t) {
+    const pfi = t["per-file-ignores"];
+    if (!isTable(pfi)) fail(raw, ["per-file-ignores"], `expected ${KEYS["per-file-ignores"]}, got ${describeValue(pfi)}`);
+    for (const [pattern, codes] of Object.entries(pfi)) {
+      const list = stringList(raw, ["per-file-ignores", pattern], codes);
+      for (const s of list) if (!isKnownSelector(s)) fail(raw, ["per-file-ignores", pattern], `unknown rule selector "${s}"`);
+      out.perFileIgnores.push({ pattern, codes: list });
+    }
+  }
+  if ("severity" in t) {
+    const sev = t.severity;
+    if (!isTable(sev)) fail(raw, ["severity"], `expected ${KEYS.severity}, got ${describeValue(sev)}`);
+    for (const [code, level] of Object.entries(sev)) {
+      const rules = RULES.filter((r) => r.meta.code === code.toUpperCase() || r.meta.name === code);
+      if (rules.length === 0) fail(raw, ["severity", code], `unknown rule code "${code}"`);
+      if (level !== "error" && level !== "warning" && level !== "info") fail(raw, ["severity", code], `expected "error", "warning" or "info", got ${describeValue(level)}`);
+      for (const r of rules) out.severity[r.meta.code] = level;
+    }
+  }
+  if ("verify" in t) {
+    const v = t.verify;
+    if (!isTable(v)) fail(raw, ["verify"], `expected ${KEYS.verify}, got ${describeValue(v)}`);
+    for (const [k, val] of Object.entries(v)) {
+      if (!(k in VERIFY_KEYS)) fail(raw, ["verify", k], `unknown key (known: ${Object.keys(VERIFY_KEYS).join(", ")})`);
+      const bad = () => fail(raw, ["verify", k], `expected ${VERIFY_KEYS[k]}, got ${describeValue(val)}`);
+      if (k === "timeout") {
+        if (typeof val !== "number" || !(val > 0) || !Number.isFinite(val)) bad();
+        out.verify.timeout = val as number;
+      } else if (k === "device") {
+        if (typeof val !== "string" || !(VERIFY_DEVICES as readonly string[]).includes(val)) bad();
+        out.verify.device = val as VerifyDevice;
+      } else {
+        if (typeof val !== "string" || val === "") bad();
+        out.verify[k as "python" | "entry"] = val as string;
+      }
+    }
+    if (out.verify.python && !path.isAbsolute(out.verify.python) && out.verify.python.includes("/")) {
+      out.verify.python = path.resolve(dir, out.verify.python);
+    }
+  }
+  return out;
+}
+
+const DEFAULTS: FileSettings = {
+  selection: {},
+  select: null,
+  extendSelect: [],
+  ignore: [],
+  perFileIgnores: [],
+  exclude: [],
+  extendExclude: [],
+  src: [],
+  threadEntryPoints: [],
+  torchVersion: null,
+  severity: {},
+  verify: {},
+};
+
+// ---- resolution per folder ----------------------------------------------------------------------
+
+/** Finds and caches the settings for each folder, as Ruff: the closest configuration file wins. */
+export class ConfigResolver {
+  private readonly byDir = new Map<string, Settings>();
+  private readonly byFile = new Map<string, Settings>();
+  private readonly fixed: Settings | null = null;
+  private readonly cli: Selection;
+
+  constructor(private readonly options: ConfigOptions) {
+    this.cli = options.cli ?? {};
+    checkCliSelection(this.cli);
+    if (options.configFile) {
+      const file = path.resolve(options.cwd, options.configFile);
+      if (!existsSync(file)) throw new ConfigError(`${options.configFile}: configuration file not found`);
+      const raw = readRaw(file);
+      if (!raw) throw new ConfigError(`${options.configFile}: has no [tool.mps-lint] table`);
+      this.fixed = this.build(file, validate(raw));
+    } else if (options.isolated) {
+      this.fixed = this.build(null, DEFAULTS);
+    }
+  }
+
+  /** Settings for a linted file (or a folder's contents). */
+  forPath(p: string): Settings {
+    const abs = path.resolve(this.options.cwd, p);
+    let dir = abs;
+    try {
+      if (!statSync(abs).isDirectory()) dir = path.dirname(abs);
+    } catch {
+      dir = path.dirname(abs);
+    }
+    return this.forDir(dir);
+  }
+
+  forDir(dir: string): Settings {
+    if (this.fixed) return this.fixed;
+    const cached = this.byDir.get(dir);
+    if (cached) return cached;
+    let found: Settings | null = null;
+    for (const name of CONFIG_FILES) {
+      const file = path.join(dir, name);
+      if (!existsSync(file)) continue;
+      const raw = readRaw(file);
+      if (!raw) continue; // a pyproject.toml without [tool.mps-lint]
+      found = this.byFile.get(file) ?? this.build(file, validate(raw));
+      this.byFile.set(file, found);
+      break;
+    }
+    if (!found) {
+      const up = path.dirname(dir);
+      found = up === dir ? this.build(null, DEFAULTS) : this.forDir(up);
+    }
+    this.byDir.set(dir, found);
+    return found;
+  }
+
+  /** Every distinct Settings resolved so far. */
+  all(): Settings[] {
+    return [...new Set([...(this.fixed ? [this.fixed] : []), ...this.byDir.values()])];
+  }
+
+  private build(file: string | null, fs: FileSettings): Settings {
+    const rules = resolveRules([fs.selection, this.cli]);
+    return {
+      ...fs,
+      configFile: file,
+      root: file ? path.dirname(file) : this.options.cwd,
+      rules,
+      // The effective selection, for --show-settings.
+      select: this.cli.select ?? fs.select,
+      extendSelect: [...fs.extendSelect, ...(this.cli.extendSelect ?? [])],
+      ignore: this.cli.select ? [...(this.cli.ignore ?? [])] : [...fs.ignore, ...(this.cli.ignore ?? [])],
+    };
+  }
+}
+
+// ---- applying settings to files -------------------------------------------------------------------
+
+function rel(root: string, file: string): string {
+  return path.relative(root, file).split(path.sep).join("/");
+}
+
+const excludeCache = new WeakMap<Settings, Ignore>();
+
+/** Does `exclude`/`extend-exclude` (gitignore syntax, relative to the settings' root) skip this path? */
+export function isExcluded(settings: Settings, abs: string, isDir: boolean): boolean {
+  let ig = excludeCache.get(settings);
+  if (!ig) excludeCache.set(settings, (ig = ignore().add([...settings.exclude, ...settings.extendExclude])));
+  const r = rel(settings.root, abs);
+  if (!r || r.startsWith("..") || path.isAbsolute(r)) return false;
+  return ig.ignores(isDir ? r + "/" : r);
+}
+
+const pfiCache = new WeakMap<Settings, { match: (relPath: string, base: string) => boolean; negated: boolean; codes: string[] }[]>();
+
+/** Rule codes that per-file-ignores turn off for this file. */
+export function perFileIgnoredRules(settings: Settings, file: string): Set<string> {
+  let matchers = pfiCache.get(settings);
+  if (!matchers) {
+    matchers = settings.perFileIgnores.map(({ pattern, codes }) => {
+      const negated = pattern.startsWith("!");
+      const glob = negated ? pattern.slice(1) : pattern;
+      const m = picomatch(glob, { dot: true });
+      const hasSlash = glob.includes("/");
+      return { match: (r: string, base: string) => m(r) || (!hasSlash && m(base)), negated, codes };
+    });
+    pfiCache.set(settings, matchers);
+  }
+  const r = rel(settings.root, path.resolve(file));
+  const base = path.basename(file);
+  const out = new Set<string>();
+  for (const m of matchers) {
+    if (m.match(r, base) !== m.negated) {
+      for (const rule of RULES) if (m.codes.some((c) => matchesSelector(rule, c))) out.add(rule.meta.code);
+    }
+  }
+  return out;
+}
+
+/** Codes of the rules enabled for one file: the selections less its per-file-ignores. */
+export function enabledCodes(settings: Settings, file: string): Set<string> {
+  const off = perFileIgnoredRules(settings, file);
+  return new Set(settings.rules.map((r) => r.meta.code).filter((c) => !off.has(c)));
+}
+
+/** What --show-settings prints: the resolved settings for one file, one key a line. */
+export function formatSettings(settings: Settings, file: string, cwd: string): string {
+  const show = (p: string) => JSON.stringify(p);
+  const list = (xs: string[]) => `[${xs.map((x) => JSON.stringify(x)).join(", ")}]`;
+  const enabled = enabledCodes(settings, file);
+  const lines = [
+    `Resolved settings for: ${show(path.resolve(cwd, file))}`,
+    `Settings path: ${settings.configFile ? show(settings.configFile) : "(none: defaults)"}`,
+    "",
+    `root = ${show(settings.root)}`,
+    `select = ${settings.select ? list(settings.select) : "(default)"}`,
+    `extend-select = ${list(settings.extendSelect)}`,
+    `ignore = ${list(settings.ignore)}`,
+    `per-file-ignores = {${settings.perFileIgnores.map((p) => ` ${JSON.stringify(p.pattern)} = ${list(p.codes)}`).join(",")}${settings.perFileIgnores.length ? " " : ""}}`,
+    `exclude = ${list(settings.exclude)}`,
+    `extend-exclude = ${list(settings.extendExclude)}`,
+    `src = ${list(settings.src)}`,
+    `thread-entry-points = ${list(settings.threadEntryPoints)}`,
+    `torch-version = ${settings.torchVersion ? show(settings.torchVersion) : "(not set)"}`,
+    `severity = {${Object.entries(settings.severity).map(([k, v]) => ` ${k} = ${show(v)}`).join(",")}${Object.keys(settings.severity).length ? " " : ""}}`,
+    `verify = {${Object.entries(settings.verify).map(([k, v]) => ` ${k} = ${JSON.stringify(v)}`).join(",")}${Object.keys(settings.verify).length ? " " : ""}}`,
+    "",
+    "rules enabled for this file:",
+    ...settings.rules
+      .filter((r) => enabled.has(r.meta.code))
+      .map((r) => `  ${r.meta.code} ${r.meta.name} (${settings.severity[r.meta.code] ?? r.meta.severity})`),
+  ];
+  return lines.join("\n") + "\n";
+}

@@ -9,7 +9,7 @@
 import { collectFacts, FactStore, type FileProblem } from "./collect.js";
 import { Cache } from "./cache.js";
 import type { ModuleFacts } from "./facts/model.js";
-import { makePrefilter } from "./prefilter.js";
+import { DIRECTIVE_PATTERN, makePrefilter } from "./prefilter.js";
 import { aliasModuleNames, moduleNameFor } from "./project/modules.js";
 import { Project } from "./project/project.js";
 import { ruleUrl, type Rule, type RuleSettings } from "./rule.js";
@@ -67,7 +67,7 @@ interface CachedResult {
   diagnostics: Diagnostic[];
   analyzed: number;
   rounds: number;
-  /** Files whose facts carry directive comments: loaded (from the facts cache) on a hit. */
+  /** Files whose directive comments the suppression stage needs: loaded (facts cache) on a hit. */
   commentFiles: number[];
 }
 
@@ -104,7 +104,14 @@ export function lintFiles(input: LintInput): LintResult {
     const loaded = store.loaded();
     const analyzed = loaded.length;
     if (canCacheResult) {
-      const commentFiles = loaded.filter((i) => store.get(i)!.comments.length > 0);
+      // What the suppression stage reads on a hit: comments of files with findings, and files
+      // that spell a directive of ours (unused-suppression, malformed directives).
+      const withFindings = new Set(diagnostics.map((d) => d.file));
+      const ours = new RegExp(DIRECTIVE_PATTERN);
+      const commentFiles = loaded.filter((i) => {
+        const f = store.get(i)!;
+        return f.comments.length > 0 && (withFindings.has(f.file) || f.comments.some((c) => ours.test(c.text)));
+      });
       timed("cache", () => cache.writeResults(resultsKey, { diagnostics, analyzed, rounds, commentFiles } satisfies CachedResult));
     }
     cache?.save();

@@ -6,7 +6,7 @@ import { readFileSync } from "node:fs";
 import yargs from "yargs";
 import { hideBin } from "yargs/helpers";
 import { ruleDocs } from "./explain.js";
-import { runLint, UsageError } from "./main.js";
+import { cacheDirFor, runLint, UsageError } from "./main.js";
 import { ParserLoadError } from "./parse.js";
 import { FORMATS } from "./reporters/index.js";
 
@@ -37,6 +37,7 @@ async function main(argv: string[]): Promise<number> {
     .command("bench [args..]", "measure device sync vs event sync vs a process pool on this machine (the guide's comparison)", (y) =>
       y.positional("args", { type: "string", array: true }).strictOptions(false).parserConfiguration({ "unknown-options-as-args": true }),
     )
+    .command("clean", "remove the cache folder (.mps_lint_cache, or --cache-dir)")
     .command("rule [code]", "show a rule's documentation", (y) =>
       y.positional("code", { type: "string", describe: "rule code or name" }).option("all", { type: "boolean", describe: "every rule" }),
     )
@@ -71,6 +72,11 @@ async function main(argv: string[]): Promise<number> {
     .option("verify-entry", { type: "string", describe: "command to run for --verify instead of each file as __main__" })
     .option("verify-repeats", { type: "number", describe: "timed runs per mode (median)" })
     .option("verbose", { type: "boolean", default: false, describe: "show the verified program's own output" })
+    .option("jobs", { alias: "j", type: "number", describe: "parse workers (default: the number of cores)" })
+    .option("cache", { type: "boolean", default: true, describe: "use the cache in .mps_lint_cache (--no-cache)" })
+    .option("cache-dir", { type: "string", describe: "cache folder (default: .mps_lint_cache in the working folder)" })
+    .option("prefilter", { type: "boolean", default: true, hidden: true, describe: "parse only files that can matter" })
+    .option("timing", { type: "boolean", default: false, hidden: true, describe: "phase timings as JSON on stderr" })
     .strictOptions()
     .help()
     .version()
@@ -90,6 +96,12 @@ async function main(argv: string[]): Promise<number> {
       if (e instanceof VerifyPythonError) throw new UsageError(e.message);
       throw e;
     }
+  }
+  if (parsed._[0] === "clean") {
+    const { cleanCache } = await import("./cache.js");
+    const dir = cacheDirFor({ cwd: process.cwd(), cacheDir: parsed["cache-dir"] });
+    process.stdout.write(cleanCache(dir) ? `removed ${dir}\n` : `no cache at ${dir}\n`);
+    return 0;
   }
   const doc = ruleDocs({ command: parsed._[0], code: parsed.code, all: parsed.all, explain: parsed.explain, format: parsed.format });
   if (doc) {
@@ -131,6 +143,11 @@ async function main(argv: string[]): Promise<number> {
           repeats: parsed["verify-repeats"],
         }
       : undefined,
+    jobs: parsed.jobs,
+    cache: parsed.cache,
+    cacheDir: parsed["cache-dir"],
+    prefilter: parsed.prefilter,
+    timing: parsed.timing,
     statistics: parsed.statistics,
     fix: parsed.fix,
     unsafeFixes: parsed["unsafe-fixes"],

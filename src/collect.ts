@@ -1,9 +1,24 @@
 // Files -> ModuleFacts: read, decode and parse each file once. This is the stage a cache and
 // worker threads make fast; everything after it works on facts alone.
+//
+// FactStore does it in two steps so that the engine can parse only what matters:
+//   scan()     stat every file; read and hash those the cache manifest does not vouch for; run
+//              the token prefilter (src/prefilter.ts) over their bytes.
+//   load(is)   facts for these files: from memory, from the cache, or parsed (in parallel by the
+//              worker pool when there is enough to parse, else in this thread).
+// collectFacts() keeps the old one-call form: every file, in order.
 
-import { extractFacts } from "./facts/extract.js";
-import type { ModuleFacts } from "./facts/model.js";
-import { readPython } from "./source.js";
+import { availableParallelism } from "node:os";
+import { statSync, readFileSync } from "node:fs";
+import { isUtf8 } from "node:buffer";
+import type { Cache } from "./cache.js";
+import { hashBytes, runFactsJob, type FactsJobResult } from "./facts-job.js";
+import { FACTS_VERSION, type ModuleFacts } from "./facts/model.js";
+import { ParserLoadError } from "./parse.js";
+import type { Prefilter } from "./prefilter.js";
+import { decodePython, readPython } from "./source.js";
+import { addTime, count } from "./timing.js";
+import { PARSER_ERROR, ParsePool, type Job } from "./workers/pool.js";
 
 export interface FileProblem {
   file: string;
@@ -20,39 +35,236 @@ export interface Collected {
 export interface CollectOptions {
   /** Source text to use instead of reading a file (stdin, tests). */
   overrides?: Map<string, string>;
+  /** Parallel parse workers; 1 parses in this thread. Default: the machine's cores. */
+  jobs?: number;
+  cache?: Cache | null;
+  /** Files the prefilter rejects are parsed only when loaded on demand. */
+  prefilter?: Prefilter | null;
+}
+
+/** Below this much work, starting workers costs more than it saves. */
+const MIN_PARALLEL_FILES = 8;
+const MIN_PARALLEL_BYTES = 256 * 1024;
+
+const COOKIE_HINT = /^[ \t\f]*#.*?coding[:=]/m;
+
+export function defaultJobs(): number {
+  return Math.max(1, availableParallelism());
+}
+
+export class FactStore {
+  readonly relevant: boolean[];
+  readonly hashes: string[];
+  readonly sizes: number[];
+  /** Problems by file index (read errors, decode warnings), reported in file order. */
+  private readonly fileProblems: (FileProblem | null)[];
+  private readonly facts: (ModuleFacts | undefined)[];
+  private readonly unreadable: boolean[];
+  private readonly sources = new Map<string, string>();
+  private pool: ParsePool | null = null;
+  private poolTried = false;
+  private scanned = false;
+  private readonly jobs: number;
+
+  constructor(
+    readonly files: string[],
+    private readonly options: CollectOptions = {},
+  ) {
+    const n = files.length;
+    this.relevant = new Array(n).fill(true);
+    this.hashes = new Array(n).fill("");
+    this.sizes = new Array(n).fill(0);
+    this.fileProblems = new Array(n).fill(null);
+    this.facts = new Array(n).fill(undefined);
+    this.unreadable = new Array(n).fill(false);
+    this.jobs = Math.max(1, options.jobs ?? defaultJobs());
+  }
+
+  /** Stat, read what must be read, hash and prefilter. Needed before load() when a cache or prefilter is on. */
+  scan(): void {
+    if (this.scanned) return;
+    this.scanned = true;
+    const { cache, prefilter, overrides } = this.options;
+    if (!cache && !prefilter) return;
+    let readMs = 0;
+    let filterMs = 0;
+    let hits = 0;
+    for (let i = 0; i < this.files.length; i++) {
+      const file = this.files[i];
+      const override = overrides?.get(file);
+      if (override !== undefined) {
+        this.hashes[i] = hashBytes(override);
+        this.sizes[i] = override.length;
+        this.relevant[i] = prefilter ? prefilter.test(override) : true;
+        continue;
+      }
+      const t0 = performance.now();
+      let st;
+      try {
+        st = statSync(file);
+      } catch (e) {
+        this.markUnreadable(i, e);
+        continue;
+      }
+      this.sizes[i] = st.size;
+      const hit = cache?.lookup(file, st.mtimeMs, st.size, st.ino);
+      if (hit) {
+        hits++;
+        this.hashes[i] = hit[3];
+        this.relevant[i] = prefilter ? hit[4] === 1 : true;
+        if (hit[5]) this.fileProblems[i] = { file, message: hit[5] };
+        readMs += performance.now() - t0;
+        continue;
+      }
+      let bytes: Buffer;
+      try {
+        bytes = readFileSync(file);
+      } catch (e) {
+        this.markUnreadable(i, e);
+        continue;
+      }
+      this.hashes[i] = hashBytes(bytes);
+      const warning = decodeWarning(bytes);
+      if (warning) this.fileProblems[i] = { file, message: warning };
+      const t1 = performance.now();
+      readMs += t1 - t0;
+      this.relevant[i] = prefilter ? prefilter.testBytes(bytes) : true;
+      filterMs += performance.now() - t1;
+      cache?.remember(file, [st.mtimeMs, st.size, st.ino, this.hashes[i], this.relevant[i] ? 1 : 0, warning]);
+    }
+    addTime("read", readMs);
+    addTime("prefilter", filterMs);
+    count("manifestHits", hits);
+  }
+
+  private markUnreadable(i: number, e: unknown): void {
+    this.unreadable[i] = true;
+    this.relevant[i] = false;
+    this.fileProblems[i] = { file: this.files[i], message: `cannot read: ${(e as NodeJS.ErrnoException).code ?? String(e)}` };
+  }
+
+  get(i: number): ModuleFacts | undefined {
+    return this.facts[i];
+  }
+
+  isLoaded(i: number): boolean {
+    return this.facts[i] !== undefined || this.unreadable[i];
+  }
+
+  /** Make facts available for these files (skipping unreadable ones). */
+  load(indices: Iterable<number>): void {
+    const { cache, overrides } = this.options;
+    const todo: Job[] = [];
+    let cacheMs = 0;
+    for (const i of indices) {
+      if (this.isLoaded(i)) continue;
+      const file = this.files[i];
+      const text = overrides?.get(file);
+      if (cache && text === undefined && this.hashes[i]) {
+        const t0 = performance.now();
+        const json = cache.readFacts(file, this.hashes[i]);
+        const f = json ? parseFacts(json, file) : null;
+        cacheMs += performance.now() - t0;
+        if (f) {
+          this.facts[i] = f;
+          count("cached");
+          continue;
+        }
+      }
+      todo.push({ i, file, text, size: this.sizes[i] || text?.length || 0 });
+    }
+    addTime("cache", cacheMs);
+    if (todo.length === 0) return;
+    count("parsed", todo.length);
+    const bytes = todo.reduce((a, j) => a + j.size, 0);
+    const pool = todo.length >= MIN_PARALLEL_FILES || bytes >= MIN_PARALLEL_BYTES ? this.getPool() : null;
+    const cacheDir = cache ? cache.dir : null;
+    const prefix = cache ? cache.keyPrefix : "";
+    const results: (FactsJobResult & { i: number })[] = pool
+      ? pool.run(todo)
+      : todo.map((j) => ({ i: j.i, ...runFactsJob(j.file, j.text, cacheDir, prefix, true) }));
+    let parseMs = 0;
+    let factsMs = 0;
+    for (const r of results) {
+      parseMs += r.parseMs;
+      factsMs += r.factsMs;
+      if (r.error !== null) {
+        if (r.error.startsWith(PARSER_ERROR)) throw new ParserLoadError(r.error.slice(PARSER_ERROR.length));
+        this.unreadable[r.i] = true;
+        this.fileProblems[r.i] = { file: this.files[r.i], message: r.error };
+        continue;
+      }
+      if (r.warning && !this.fileProblems[r.i]) this.fileProblems[r.i] = { file: this.files[r.i], message: r.warning };
+      this.facts[r.i] = r.facts ?? (JSON.parse(r.json!) as ModuleFacts);
+      if (r.hash) this.hashes[r.i] = r.hash;
+    }
+    addTime("parse", parseMs);
+    addTime("facts", factsMs);
+  }
+
+  private getPool(): ParsePool | null {
+    if (!this.poolTried) {
+      this.poolTried = true;
+      if (this.jobs > 1) {
+        const cache = this.options.cache;
+        this.pool = ParsePool.create(this.jobs, cache ? cache.dir : null, cache ? cache.keyPrefix : "");
+      }
+    }
+    return this.pool;
+  }
+
+  /** Indices of loaded files, in file order. */
+  loaded(): number[] {
+    const out: number[] = [];
+    for (let i = 0; i < this.files.length; i++) if (this.facts[i] !== undefined) out.push(i);
+    return out;
+  }
+
+  problems(): FileProblem[] {
+    return this.fileProblems.filter((p): p is FileProblem => p !== null);
+  }
+
+  source(file: string): string {
+    let s = this.sources.get(file);
+    if (s === undefined) {
+      s = this.options.overrides?.get(file) ?? readPython(file).text;
+      this.sources.set(file, s);
+    }
+    return s;
+  }
+
+  close(): void {
+    this.pool?.close();
+    this.pool = null;
+  }
+}
+
+function parseFacts(json: string, file: string): ModuleFacts | null {
+  try {
+    const f = JSON.parse(json) as ModuleFacts;
+    return f && f.version === FACTS_VERSION && f.file === file ? f : null;
+  } catch {
+    return null;
+  }
+}
+
+/** The warning decodePython would give, without decoding the common case (plain UTF-8, no cookie). */
+function decodeWarning(bytes: Buffer): string | null {
+  if (isUtf8(bytes) && !COOKIE_HINT.test(bytes.subarray(0, 400).toString("latin1"))) return null;
+  return decodePython(bytes).warning;
 }
 
 export function collectFacts(files: string[], options: CollectOptions = {}): Collected {
-  const facts: ModuleFacts[] = [];
-  const problems: FileProblem[] = [];
-  const sources = new Map<string, string>();
-  for (const file of files) {
-    let text: string;
-    const override = options.overrides?.get(file);
-    if (override !== undefined) text = override;
-    else {
-      try {
-        const src = readPython(file);
-        if (src.warning) problems.push({ file, message: src.warning });
-        text = src.text;
-      } catch (e) {
-        problems.push({ file, message: `cannot read: ${(e as NodeJS.ErrnoException).code ?? String(e)}` });
-        continue;
-      }
-    }
-    sources.set(file, text);
-    facts.push(extractFacts(file, text));
+  const store = new FactStore(files, options);
+  try {
+    store.scan();
+    store.load(files.keys());
+  } finally {
+    store.close();
   }
   return {
-    facts,
-    problems,
-    source(file: string): string {
-      let s = sources.get(file);
-      if (s === undefined) {
-        s = options.overrides?.get(file) ?? readPython(file).text;
-        sources.set(file, s);
-      }
-      return s;
-    },
+    facts: store.loaded().map((i) => store.get(i)!),
+    problems: store.problems(),
+    source: (file) => store.source(file),
   };
 }

@@ -1,7 +1,7 @@
 // Paths -> Python files. Walks folders iteratively, honours .gitignore files (nested ones too)
 // and skips virtualenvs, build output and tool caches. Files named explicitly are always linted.
 
-import { lstatSync, readdirSync, readFileSync, realpathSync, statSync } from "node:fs";
+import { readdirSync, readFileSync, realpathSync, statSync, type Dirent } from "node:fs";
 import path from "node:path";
 import ignore, { type Ignore } from "ignore";
 
@@ -33,6 +33,7 @@ export interface DiscoverOptions {
 export function discover(paths: string[], cwd: string, options: DiscoverOptions = {}): string[] {
   const exts = options.extensions ?? PYTHON_EXTENSIONS;
   const exclude = ignore().add(options.exclude ?? []);
+  const hasExclude = (options.exclude ?? []).length > 0;
   const out: string[] = [];
   const seenDirs = new Set<string>();
   const seenFiles = new Set<string>();
@@ -73,36 +74,45 @@ export function discover(paths: string[], cwd: string, options: DiscoverOptions 
       }
       if (seenDirs.has(real)) continue; // symlink loops and duplicates
       seenDirs.add(real);
-      let entries: string[];
+      let entries: Dirent[];
       try {
-        entries = readdirSync(dir).sort();
+        entries = readdirSync(dir, { withFileTypes: true });
       } catch {
         continue;
       }
-      if (entries.includes("pyvenv.cfg")) continue;
+      entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+      if (entries.some((e) => e.name === "pyvenv.cfg")) continue;
       let scopes = parentScopes;
-      if (options.respectGitignore !== false && entries.includes(".gitignore")) {
+      if (options.respectGitignore !== false && entries.some((e) => e.name === ".gitignore")) {
         const ig = readIgnore(path.join(dir, ".gitignore"));
         if (ig) scopes = [...parentScopes, { dir, ig }];
       }
       const subdirs: string[] = [];
-      for (const name of entries) {
-        const full = path.join(dir, name);
-        let st;
-        try {
-          st = lstatSync(full);
-          if (st.isSymbolicLink()) st = statSync(full);
-        } catch {
-          continue;
+      for (const entry of entries) {
+        const name = entry.name;
+        // The entry's type comes with the listing; only symlinks (and file systems that do not
+        // report types) need a stat.
+        let isDir = entry.isDirectory();
+        let isFile = entry.isFile();
+        if (entry.isSymbolicLink() || (!isDir && !isFile && !entry.isFIFO() && !entry.isSocket())) {
+          try {
+            const st = statSync(path.join(dir, name));
+            isDir = st.isDirectory();
+            isFile = st.isFile();
+          } catch {
+            continue;
+          }
         }
-        const isDir = st.isDirectory();
-        if (isDir && SKIP_DIRS.has(name)) continue;
-        if (isIgnored(full, isDir, scopes)) continue;
-        const rel = path.relative(cwd, full);
-        if (rel && !rel.startsWith("..") && exclude.ignores(isDir ? rel + "/" : rel)) continue;
+        if (isDir ? SKIP_DIRS.has(name) : !(isFile && exts.includes(path.extname(name)))) continue;
+        const full = path.join(dir, name);
+        if (scopes.length > 0 && isIgnored(full, isDir, scopes)) continue;
+        if (hasExclude) {
+          const rel = path.relative(cwd, full);
+          if (rel && !rel.startsWith("..") && exclude.ignores(isDir ? rel + "/" : rel)) continue;
+        }
         if (options.isExcluded?.(full, isDir)) continue;
         if (isDir) subdirs.push(full);
-        else if (st.isFile() && exts.includes(path.extname(name))) addFile(full);
+        else addFile(full);
       }
       for (let i = subdirs.length - 1; i >= 0; i--) stack.push({ dir: subdirs[i], scopes });
     }

@@ -1,10 +1,20 @@
 // The lint pipeline for one run: files -> facts (collect) -> project -> rules -> results.
+//
+// With the prefilter on, only files that can hold a spawn site are parsed up front; the
+// project index reports every module name it looks up and lacks, those files are loaded, and
+// the analysis runs again, until it asks for nothing new (demand loading, src/prefilter.ts).
+// Facts are always handed to the project in file order, so results do not depend on the order
+// in which files were loaded or on how many workers parsed them.
 
-import { collectFacts, type FileProblem } from "./collect.js";
+import { collectFacts, FactStore, type FileProblem } from "./collect.js";
+import { Cache } from "./cache.js";
+import type { ModuleFacts } from "./facts/model.js";
+import { DIRECTIVE_PATTERN, makePrefilter } from "./prefilter.js";
+import { aliasModuleNames, moduleNameFor } from "./project/modules.js";
 import { Project } from "./project/project.js";
 import { ruleUrl, type Rule, type RuleSettings } from "./rule.js";
+import { addTime, count, setCount, timed } from "./timing.js";
 import type { Diagnostic } from "./types.js";
-import type { ModuleFacts } from "./facts/model.js";
 import { RULES } from "../rules/index.js";
 
 export type { FileProblem } from "./collect.js";
@@ -19,33 +29,183 @@ export interface LintInput {
   threadEntryPoints?: string[];
   /** Source text to use instead of reading a file (stdin, tests). */
   overrides?: Map<string, string>;
+  /** Parse workers (1: parse in this thread). Default 1. */
+  jobs?: number;
+  /** Cache folder (src/cache.ts), or none (default). */
+  cacheDir?: string | null;
+  /** Parse only files that can matter (src/prefilter.ts). Default off. */
+  prefilter?: boolean;
+}
+
+export interface LintStats {
+  files: number;
+  /** Files whose facts the analysis used. */
+  analyzed: number;
+  /** Files never parsed nor loaded. */
+  skipped: number;
+  /** Analysis rounds (demand loading). */
+  rounds: number;
+  /** The whole result came from the cache. */
+  cachedResult: boolean;
 }
 
 export interface LintResult {
   diagnostics: Diagnostic[];
   files: string[];
   problems: FileProblem[];
-  /** Facts of each file read (suppression comments live here). */
+  /**
+   * Facts of the files analysed (suppression comments live here). With the prefilter, files
+   * never parsed are left out: the prefilter parses every file that spells a directive of ours,
+   * so the others have no directive comments.
+   */
   facts: readonly ModuleFacts[];
   source(file: string): string;
+  stats?: LintStats;
+}
+
+interface CachedResult {
+  diagnostics: Diagnostic[];
+  analyzed: number;
+  rounds: number;
+  /** Files whose directive comments the suppression stage needs: loaded (facts cache) on a hit. */
+  commentFiles: number[];
 }
 
 export function lintFiles(input: LintInput): LintResult {
   const rules = input.rules ?? RULES;
-  const collected = collectFacts(input.files, { overrides: input.overrides });
-  const project = new Project(collected.facts, {
+  if (!input.prefilter && !input.cacheDir && (input.jobs ?? 1) <= 1) return lintAll(input, rules);
+  const prefilter = input.prefilter ? makePrefilter(rules.map((r) => r.meta.code), input.threadEntryPoints) : null;
+  const cache = input.cacheDir ? new Cache(input.cacheDir, prefilter ? prefilter.tokens.join("\0") : "") : null;
+  const store = new FactStore(input.files, { overrides: input.overrides, jobs: input.jobs ?? 1, cache, prefilter });
+  try {
+    store.scan();
+    const settingsKey = {
+      rules: rules.map((r) => r.meta.code),
+      settings: input.settings ?? {},
+      srcRoots: input.srcRoots ?? [],
+      searchRoots: input.searchRoots ?? [],
+      threadEntryPoints: input.threadEntryPoints ?? [],
+      prefilter: prefilter?.tokens ?? null,
+    };
+    const canCacheResult = !!cache && !input.overrides?.size && input.files.every((_, i) => store.hashes[i] !== "");
+    const resultsKey = canCacheResult ? cache.resultsKey(settingsKey, input.files.map((file, i) => ({ file, hash: store.hashes[i] }))) : "";
+    if (canCacheResult) {
+      const hit = timed("cache", () => cache.readResults<CachedResult>(resultsKey));
+      if (hit) {
+        store.load(hit.commentFiles);
+        cache.save();
+        const stats = { files: input.files.length, analyzed: hit.analyzed, skipped: input.files.length - hit.analyzed, rounds: hit.rounds, cachedResult: true };
+        recordStats(stats);
+        const facts = store.loaded().map((i) => store.get(i)!);
+        return { diagnostics: hit.diagnostics, files: input.files, problems: store.problems(), facts, source: (f) => store.source(f), stats };
+      }
+    }
+    const { diagnostics, rounds } = prefilter ? analyzeOnDemand(store, input, rules) : analyzeAll(store, input, rules);
+    const loaded = store.loaded();
+    const analyzed = loaded.length;
+    if (canCacheResult) {
+      // What the suppression stage reads on a hit: comments of files with findings, and files
+      // that spell a directive of ours (unused-suppression, malformed directives).
+      const withFindings = new Set(diagnostics.map((d) => d.file));
+      const ours = new RegExp(DIRECTIVE_PATTERN);
+      const commentFiles = loaded.filter((i) => {
+        const f = store.get(i)!;
+        return f.comments.length > 0 && (withFindings.has(f.file) || f.comments.some((c) => ours.test(c.text)));
+      });
+      timed("cache", () => cache.writeResults(resultsKey, { diagnostics, analyzed, rounds, commentFiles } satisfies CachedResult));
+    }
+    cache?.save();
+    const stats = { files: input.files.length, analyzed, skipped: input.files.length - analyzed, rounds, cachedResult: false };
+    recordStats(stats);
+    const facts = loaded.map((i) => store.get(i)!);
+    return { diagnostics, files: input.files, problems: store.problems(), facts, source: (f) => store.source(f), stats };
+  } finally {
+    store.close();
+  }
+}
+
+function recordStats(s: LintStats): void {
+  setCount("files", s.files);
+  setCount("analyzed", s.analyzed);
+  setCount("skipped", s.skipped);
+  setCount("rounds", s.rounds);
+  if (s.cachedResult) count("cachedResult");
+}
+
+/** The plain path: every file, parsed in this thread (library default). */
+function lintAll(input: LintInput, rules: readonly Rule[]): LintResult {
+  const collected = collectFacts(input.files, { overrides: input.overrides, jobs: 1 });
+  const diagnostics = analyze(collected.facts, input, rules, undefined, (f) => collected.source(f));
+  return { diagnostics, files: input.files, problems: collected.problems, facts: collected.facts, source: collected.source };
+}
+
+function analyzeAll(store: FactStore, input: LintInput, rules: readonly Rule[]): { diagnostics: Diagnostic[]; rounds: number } {
+  store.load(input.files.keys());
+  const facts = store.loaded().map((i) => store.get(i)!);
+  return { diagnostics: analyze(facts, input, rules, undefined, (f) => store.source(f)), rounds: 1 };
+}
+
+/** Demand loading: analyse the loaded files; load every project module the index missed; repeat. */
+function analyzeOnDemand(store: FactStore, input: LintInput, rules: readonly Rule[]): { diagnostics: Diagnostic[]; rounds: number } {
+  const byModule = new Map<string, number[]>();
+  timed("index", () => {
+    input.files.forEach((file, i) => {
+      for (const name of [moduleNameFor(file, input.srcRoots ?? []), ...aliasModuleNames(file, input.searchRoots ?? [])]) {
+        const list = byModule.get(name);
+        if (list) list.push(i);
+        else byModule.set(name, [i]);
+      }
+    });
+  });
+  const seeds: number[] = [];
+  input.files.forEach((_, i) => {
+    if (store.relevant[i]) seeds.push(i);
+  });
+  setCount("relevant", seeds.length);
+  store.load(seeds);
+  for (let round = 1; ; round++) {
+    const wanted = new Set<number>();
+    const onMissingModule = (name: string) => {
+      const list = byModule.get(name);
+      if (list) for (const i of list) if (!store.isLoaded(i)) wanted.add(i);
+    };
+    const facts = store.loaded().map((i) => store.get(i)!);
+    const diagnostics = analyze(facts, input, rules, onMissingModule, (f) => store.source(f), () => wanted.size > 0);
+    if (wanted.size === 0) return { diagnostics, rounds: round };
+    store.load([...wanted].sort((a, b) => a - b));
+  }
+}
+
+/**
+ * Project + rules over these facts. With `stop`, gives up (returning nothing) as soon as it
+ * says so after the project is built: no need to run rules over a project about to grow.
+ */
+function analyze(
+  facts: ModuleFacts[],
+  input: LintInput,
+  rules: readonly Rule[],
+  onMissingModule: ((name: string) => void) | undefined,
+  source: (file: string) => string,
+  stop?: () => boolean,
+): Diagnostic[] {
+  const t0 = performance.now();
+  const project = new Project(facts, {
     srcRoots: input.srcRoots,
     searchRoots: input.searchRoots,
     threadEntryPoints: input.threadEntryPoints,
+    onMissingModule,
   });
+  const t1 = performance.now();
+  addTime("index", t1 - t0);
+  if (stop?.()) return [];
   const diagnostics: Diagnostic[] = [];
-  collected.facts.forEach((f, m) => {
+  facts.forEach((f, m) => {
     for (const rule of rules) {
       rule.check({
         m,
         facts: f,
         get source() {
-          return collected.source(f.file);
+          return source(f.file);
         },
         project,
         settings: input.settings ?? {},
@@ -65,7 +225,8 @@ export function lintFiles(input: LintInput): LintResult {
     }
   });
   diagnostics.sort(compareDiagnostics);
-  return { diagnostics, files: input.files, problems: collected.problems, facts: collected.facts, source: collected.source };
+  addTime("rules", performance.now() - t1);
+  return diagnostics;
 }
 
 export function compareDiagnostics(a: Diagnostic, b: Diagnostic): number {

@@ -10,6 +10,8 @@ import { fixedCount, fixLoop, MAX_PASSES as MAX_FIX_PASSES, unifiedDiff, writeFi
 import { addNoqa } from "./noqa.js";
 import { filterBaseline, fingerprints, readBaseline, writeBaseline, BaselineError } from "./baseline.js";
 import { ConfigError, ConfigResolver, enabledCodes, formatSettings, isExcluded, type Settings } from "./config.js";
+import { CACHE_DIR_NAME } from "./cache.js";
+import { defaultJobs } from "./collect.js";
 import { discover, PathError } from "./discover.js";
 import { compareDiagnostics, lintFiles } from "./engine.js";
 import type { CommentFact } from "./facts/model.js";
@@ -24,6 +26,7 @@ import { renderStatistics } from "./statistics.js";
 import { readPython } from "./source.js";
 import { applySuppressions } from "./suppress.js";
 import type { Diagnostic, Range } from "./types.js";
+import { addTime, timed, timingReport, timingWanted } from "./timing.js";
 import type { VerifyOptions, VerifyProgress } from "./verify/index.js";
 
 export class UsageError extends Error {}
@@ -100,10 +103,12 @@ async function run(opts: CliOptions): Promise<RunOutput> {
     }
   } else {
     try {
-      files = discover(opts.paths.length > 0 ? opts.paths : ["."], opts.cwd, {
-        isExcluded: (abs, isDir) => isExcluded(config.forDir(path.dirname(abs)), abs, isDir),
-        forceExclude: opts.forceExclude,
-      });
+      files = timed("discover", () =>
+        discover(opts.paths.length > 0 ? opts.paths : ["."], opts.cwd, {
+          isExcluded: (abs, isDir) => isExcluded(config.forDir(path.dirname(abs)), abs, isDir),
+          forceExclude: opts.forceExclude,
+        }),
+      );
     } catch (e) {
       if (e instanceof PathError) throw new UsageError(e.message);
       throw e;
@@ -146,6 +151,9 @@ async function run(opts: CliOptions): Promise<RunOutput> {
     searchRoots,
     threadEntryPoints: [...new Set(all.flatMap((s) => s.threadEntryPoints))],
     overrides,
+    jobs: opts.jobs ?? defaultJobs(),
+    cacheDir: opts.cache === false ? null : cacheDirFor(opts),
+    prefilter: opts.prefilter ?? true,
   };
   const result = lintFiles(lintInput);
   if (opts.progress && files.length > PROGRESS_THRESHOLD) opts.progress("");
@@ -282,6 +290,7 @@ async function run(opts: CliOptions): Promise<RunOutput> {
   // Notebook findings carry no fix: their edits are offsets in the concatenated cells.
   const shown: ReportDiagnostic[] = diagnostics.map((d, i) => toCells({ ...d, fingerprint: fps[i], ...(cells.has(d.file) ? { fix: null } : {}) }, cells));
   const uniqueProblems = dedupe(problems);
+  const reportStart = performance.now();
   const text = opts.statistics
     ? renderStatistics(shown, opts.format)
     : reporter({
@@ -297,6 +306,7 @@ async function run(opts: CliOptions): Promise<RunOutput> {
   if (opts.format !== "stylish" || opts.outputFile || opts.statistics) {
     for (const p of uniqueProblems) stderr.push(`warning: ${displayPath(p.file, opts.cwd)}: ${p.message}`);
   }
+  addTime("report", performance.now() - reportStart);
   let stdout = text;
   if (opts.outputFile) {
     writeFileSync(path.resolve(opts.cwd, opts.outputFile), text);
@@ -317,6 +327,10 @@ async function run(opts: CliOptions): Promise<RunOutput> {
     exitCode = errors + warnings + infos > 0 ? 1 : 0;
   }
   if (opts.exitZero) exitCode = 0;
+  if (opts.timing || timingWanted()) {
+    const t = timingReport();
+    stderr.push(JSON.stringify({ ...t, counts: { ...t.counts, maxRssKB: process.resourceUsage().maxRSS } }));
+  }
   return { exitCode, stdout, stderr: stderr.length > 0 ? stderr.join("\n") + "\n" : "" };
 }
 
@@ -406,4 +420,9 @@ function toCells(d: ReportDiagnostic, cells: Map<string, CellPosition[]>): Repor
       return { ...p, range: m.range, ...(m.cell !== undefined ? { cell: m.cell } : {}) };
     }),
   };
+}
+
+/** The cache folder a run uses: --cache-dir, else .mps_lint_cache in the working folder. */
+export function cacheDirFor(opts: Pick<CliOptions, "cwd" | "cacheDir">): string {
+  return opts.cacheDir ? path.resolve(opts.cwd, opts.cacheDir) : path.join(opts.cwd, CACHE_DIR_NAME);
 }

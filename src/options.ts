@@ -46,6 +46,16 @@ export interface CliOptions {
   diff?: boolean;
   /** --show-fixes: list fixed findings (with --fix), or each finding's fix. */
   showFixes?: boolean;
+  /** Parse workers (default: the machine's cores). */
+  jobs?: number;
+  /** Use the cache (default true). */
+  cache?: boolean;
+  /** Cache folder (default: .mps_lint_cache in cwd). */
+  cacheDir?: string;
+  /** Token prefilter with demand loading (default true). */
+  prefilter?: boolean;
+  /** Print phase timings to stderr as JSON (also MPS_LINT_TIMING=1). */
+  timing?: boolean;
 }
 
 export interface VerifyCliOptions {

@@ -37,7 +37,7 @@ interface ArgBinding {
 
 export class ProjectIndex {
   readonly moduleNames: string[];
-  private readonly byName = new Map<string, number>();
+  private readonly byName: Map<string, number>;
   private readonly isPackage: boolean[];
   /** Calls of each scope, in source order: key fnKey. */
   private readonly callsByScope = new Map<string, number[]>();
@@ -55,7 +55,10 @@ export class ProjectIndex {
     readonly modules: ModuleFacts[],
     srcRoots: string[] = [],
     searchRoots: string[] = [],
+    /** Told every module name looked up and not found (demand loading: src/engine.ts). */
+    onMissingModule?: (name: string) => void,
   ) {
+    this.byName = onMissingModule ? new MissReportingMap(onMissingModule) : new Map();
     this.moduleNames = modules.map((f) => moduleNameFor(f.file, srcRoots));
     this.isPackage = modules.map((f) => /^__init__\.pyi?$/.test(path.basename(f.file)));
     modules.forEach((f, m) => {
@@ -621,6 +624,17 @@ export class ProjectIndex {
       else if (v.k === "class") out.push(...this.extBases(v).map((b) => b));
     }
     return out;
+  }
+}
+
+class MissReportingMap extends Map<string, number> {
+  constructor(private readonly onMiss: (name: string) => void) {
+    super();
+  }
+  override get(name: string): number | undefined {
+    const v = super.get(name);
+    if (v === undefined) this.onMiss(name);
+    return v;
   }
 }
 

@@ -1,0 +1,89 @@
+// One file -> ModuleFacts JSON: read, hash, decode, parse, extract, optionally store in the
+// cache. Shared by parse workers and the in-process path, so both give the same bytes.
+
+import { createHash } from "node:crypto";
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
+import { readFileSync } from "node:fs";
+import { extractFacts } from "./facts/extract.js";
+import type { ModuleFacts } from "./facts/model.js";
+import { parseStats } from "./parse.js";
+import { decodePython } from "./source.js";
+import { factsEntryPath, writeAtomic } from "./cache-files.js";
+
+export interface FactsJobResult {
+  json: string | null;
+  /** The facts themselves, when asked for (in-process runs skip the JSON round trip). */
+  facts?: ModuleFacts;
+  hash: string;
+  warning: string | null;
+  error: string | null;
+  parseMs: number;
+  factsMs: number;
+}
+
+export function hashBytes(bytes: Uint8Array | string): string {
+  return createHash("sha1").update(bytes).digest("hex");
+}
+
+export function runFactsJob(
+  file: string,
+  text: string | undefined,
+  cacheDir: string | null,
+  keyPrefix: string,
+  keepObject = false,
+): FactsJobResult {
+  let source: string;
+  let hash: string;
+  let warning: string | null = null;
+  if (text !== undefined) {
+    source = text;
+    hash = hashBytes(text);
+  } else {
+    let bytes: Buffer;
+    try {
+      bytes = readFileSync(file);
+    } catch (e) {
+      return { json: null, hash: "", warning: null, error: `cannot read: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, parseMs: 0, factsMs: 0 };
+    }
+    hash = hashBytes(bytes);
+    const src = decodePython(bytes);
+    source = src.text;
+    warning = src.warning;
+  }
+  const p0 = parseStats.ms;
+  const t0 = performance.now();
+  const facts = extractFacts(file, source);
+  const store = !!cacheDir && text === undefined;
+  const json = store || !keepObject ? JSON.stringify(facts) : null;
+  const total = performance.now() - t0;
+  const parseMs = parseStats.ms - p0;
+  if (store && json !== null && cacheDir) {
+    try {
+      writeAtomic(factsEntryPath(cacheDir, keyPrefix, file, hash), json);
+    } catch {
+      /* a cache that cannot be written is no cache */
+    }
+  }
+  notePressure(source.length);
+  return { json, facts: keepObject ? facts : undefined, hash, warning, error: null, parseMs, factsMs: total - parseMs };
+}
+
+// tree-sitter trees live in native memory the GC does not see, so it runs too seldom for them:
+// collect every few megabytes parsed to keep the resident size flat.
+let gcFn: (() => void) | null | undefined;
+let sinceGc = 0;
+function notePressure(chars: number): void {
+  sinceGc += chars;
+  if (sinceGc < 8e6) return;
+  sinceGc = 0;
+  if (gcFn === undefined) {
+    try {
+      setFlagsFromString("--expose-gc");
+      gcFn = runInNewContext("gc") as () => void;
+    } catch {
+      gcFn = null;
+    }
+  }
+  gcFn?.();
+}

@@ -1,0 +1,62 @@
+// The prefilter with demand loading must not change what is found: every fixture project gives
+// the same diagnostics, in the same order, with and without it; every rule's own example passes.
+import { readdirSync, statSync } from "node:fs";
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import { RULES } from "../rules/index.js";
+import { discover } from "../src/discover.js";
+import { lintFiles } from "../src/engine.js";
+import { makePrefilter } from "../src/prefilter.js";
+import { FIXTURES } from "./harness.js";
+
+/** Each top-level file and each folder below a fixture folder is one project; all of fixtures/ is one more. */
+function projects(): { name: string; files: string[] }[] {
+  const out = [{ name: "all fixtures", files: discover([FIXTURES], FIXTURES) }];
+  for (const group of readdirSync(FIXTURES).sort()) {
+    const dir = path.join(FIXTURES, group);
+    if (!statSync(dir).isDirectory()) continue;
+    out.push({ name: group, files: discover([dir], dir) });
+    for (const entry of readdirSync(dir).sort()) {
+      const full = path.join(dir, entry);
+      if (statSync(full).isDirectory()) out.push({ name: `${group}/${entry}`, files: discover([full], full) });
+      else if (entry.endsWith(".py")) out.push({ name: `${group}/${entry}`, files: [full] });
+    }
+  }
+  return out;
+}
+
+const show = (r: ReturnType<typeof lintFiles>) =>
+  r.diagnostics.map((d) => `${path.relative(FIXTURES, d.file)}:${d.range.start.row + 1}:${d.range.start.column + 1} ${d.code} ${d.message}`);
+
+describe("prefilter and demand loading", () => {
+  for (const p of projects()) {
+    it(`same findings with and without: ${p.name}`, () => {
+      const plain = lintFiles({ files: p.files });
+      const filtered = lintFiles({ files: p.files, prefilter: true });
+      expect(show(filtered)).toEqual(show(plain));
+      expect(filtered.diagnostics).toEqual(plain.diagnostics);
+    });
+  }
+
+  it("skips files that cannot matter and loads cross-module helpers on demand", () => {
+    const dir = path.join(FIXTURES, "device-sync-in-thread", "cross_module");
+    const files = discover([dir], dir);
+    const r = lintFiles({ files, prefilter: true });
+    // batch.py names no thread API: it is loaded because serve.py's spawn resolves through it.
+    expect(r.stats!.rounds).toBeGreaterThan(1);
+    expect(r.diagnostics.map((d) => path.basename(d.file))).toEqual(["sync.py"]);
+    const all = lintFiles({ files: discover([FIXTURES], FIXTURES), prefilter: true });
+    expect(all.stats!.skipped).toBeGreaterThan(0);
+  });
+
+  it("passes every rule's example", () => {
+    const pf = makePrefilter(RULES.map((r) => r.meta.code));
+    expect(pf).not.toBeNull();
+    for (const rule of RULES) expect(pf!.test(rule.meta.example), rule.meta.code).toBe(true);
+  });
+
+  it("turns itself off for a rule it has no tokens for", () => {
+    expect(makePrefilter(["MPS001", "XYZ999"])).toBeNull();
+    expect(makePrefilter(["MPS001"], ["app.hooks.on_worker"])!.tokens).toContain("on_worker");
+  });
+});

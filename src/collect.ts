@@ -41,7 +41,12 @@ export function collectFacts(files: string[], options: CollectOptions = {}): Col
       }
     }
     sources.set(file, text);
-    facts.push(extractFacts(file, text));
+    try {
+      facts.push(extractFacts(file, text));
+    } catch (e) {
+      // An internal error on one file must not lose the others' findings.
+      problems.push({ file, message: `internal error while analysing this file (${e instanceof Error ? e.message : String(e)}); not linted` });
+    }
   }
   return {
     facts,

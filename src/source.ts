@@ -14,6 +14,12 @@ export interface SourceFile {
 const COOKIE = /^[ \t\f]*#.*?coding[:=][ \t]*([-\w.]+)/;
 
 export function decodePython(bytes: Uint8Array): SourceFile {
+  // Python refuses source with NUL bytes ("source code cannot contain null bytes"), and to
+  // tree-sitter a NUL ends the input: such a file is binary (or corrupt) and is not linted.
+  const nul = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).indexOf(0);
+  if (nul >= 0) {
+    return { text: "", encoding: "binary", hadBom: false, warning: `contains a NUL byte at offset ${nul} (a binary file?); not linted` };
+  }
   let hadBom = false;
   let body = bytes;
   if (bytes.length >= 3 && bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) {

@@ -99,6 +99,12 @@ export interface CommentFact {
   text: string;
 }
 
+export interface SyntaxErrorFact {
+  range: Range;
+  /** e.g. "missing `)`", "cannot parse `x = = 2`" */
+  message: string;
+}
+
 export interface ModuleFacts {
   /** Bumped whenever the shape or meaning of facts changes (cache key). */
   version: number;
@@ -108,7 +114,8 @@ export interface ModuleFacts {
   calls: CallFact[];
   /** Comments that carry directives (noqa, mps-lint:, expect:). */
   comments: CommentFact[];
-  syntaxErrors: Range[];
+  /** Where tree-sitter could not parse (first error of each region), with a short message. */
+  syntaxErrors: SyntaxErrorFact[];
   /** The file names an accelerator: "mps"/"cuda"/"xpu" strings, .cuda(), torch.mps... */
   mentionsAccelerator: boolean;
   /** Accelerator names that appear in string literals or APIs ("mps", "cuda", "xpu"). */
@@ -116,4 +123,4 @@ export interface ModuleFacts {
   lineCount: number;
 }
 
-export const FACTS_VERSION = 2;
+export const FACTS_VERSION = 3;

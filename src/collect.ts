@@ -3,6 +3,7 @@
 
 import { extractFacts } from "./facts/extract.js";
 import type { ModuleFacts } from "./facts/model.js";
+import { fsErrorText } from "./discover.js";
 import { readPython } from "./source.js";
 
 export interface FileProblem {
@@ -36,7 +37,7 @@ export function collectFacts(files: string[], options: CollectOptions = {}): Col
         if (src.warning) problems.push({ file, message: src.warning });
         text = src.text;
       } catch (e) {
-        problems.push({ file, message: `cannot read: ${(e as NodeJS.ErrnoException).code ?? String(e)}` });
+        problems.push({ file, message: `cannot read: ${fsErrorText(e)}; not linted` });
         continue;
       }
     }

@@ -20,6 +20,7 @@ import type { ReportDiagnostic } from "./reporters/types.js";
 import { RULES } from "../rules/index.js";
 import type { Rule } from "./rule.js";
 import { renderStatistics } from "./statistics.js";
+import { charColumns } from "./source.js";
 import { applySuppressions } from "./suppress.js";
 import type { Diagnostic, Range } from "./types.js";
 import type { VerifyOptions, VerifyProgress } from "./verify/index.js";
@@ -98,6 +99,7 @@ async function run(opts: CliOptions): Promise<RunOutput> {
       files = discover(opts.paths.length > 0 ? opts.paths : ["."], opts.cwd, {
         isExcluded: (abs, isDir) => isExcluded(config.forDir(path.dirname(abs)), abs, isDir),
         forceExclude: opts.forceExclude,
+        onWarning: (file, message) => problems.push({ file, message }),
       });
     } catch (e) {
       if (e instanceof PathError) throw new UsageError(e.message);
@@ -191,7 +193,9 @@ async function run(opts: CliOptions): Promise<RunOutput> {
 
   // ---- report
   const fps = fingerprints(diagnostics, result.source, opts.cwd);
-  const shown: ReportDiagnostic[] = diagnostics.map((d, i) => toCells({ ...d, fingerprint: fps[i] }, cells));
+  // Columns in characters as Ruff reports them; SARIF declares UTF-16 code units (columnKind).
+  const col = opts.format === "sarif" ? null : charColumns(result.source);
+  const shown: ReportDiagnostic[] = diagnostics.map((d, i) => toCells({ ...(col ? inChars(d, col) : d), fingerprint: fps[i] }, cells));
   const uniqueProblems = dedupe(problems);
   const text = opts.statistics
     ? renderStatistics(shown, opts.format)
@@ -222,6 +226,20 @@ async function run(opts: CliOptions): Promise<RunOutput> {
   }
   if (opts.exitZero) exitCode = 0;
   return { exitCode, stdout, stderr: stderr.length > 0 ? stderr.join("\n") + "\n" : "" };
+}
+
+/** A diagnostic with every column (finding, witness path, fix edits) in characters. */
+function inChars(d: Diagnostic, col: (file: string, row: number, column: number) => number): Diagnostic {
+  const r = (file: string, x: Range): Range => ({
+    start: { row: x.start.row, column: col(file, x.start.row, x.start.column) },
+    end: { row: x.end.row, column: col(file, x.end.row, x.end.column) },
+  });
+  return {
+    ...d,
+    range: r(d.file, d.range),
+    path: d.path.map((p) => ({ ...p, range: r(p.file, p.range) })),
+    fix: d.fix ? { ...d.fix, edits: d.fix.edits.map((e) => ({ ...e, range: r(d.file, e.range) })) } : null,
+  };
 }
 
 function isDirectory(p: string): boolean {

@@ -4,12 +4,12 @@
 // Analysis is project-wide (one call graph for all files); rule selection is per file, so the
 // union of the rules any file enables runs and each file's findings are filtered afterwards.
 
-import { statSync, writeFileSync } from "node:fs";
+import { statSync } from "node:fs";
 import path from "node:path";
 import { addNoqa } from "./noqa.js";
 import { filterBaseline, fingerprints, readBaseline, writeBaseline, BaselineError } from "./baseline.js";
 import { ConfigError, ConfigResolver, enabledCodes, formatSettings, isExcluded, type Settings } from "./config.js";
-import { discover, PathError } from "./discover.js";
+import { discover, fsErrorText, PathError } from "./discover.js";
 import { compareDiagnostics, lintFiles } from "./engine.js";
 import type { CommentFact } from "./facts/model.js";
 import { isNotebook, notebookToPython, readNotebook, type CellPosition } from "./notebook.js";
@@ -24,6 +24,7 @@ import { charColumns } from "./source.js";
 import { applySuppressions } from "./suppress.js";
 import type { Diagnostic, Range } from "./types.js";
 import type { VerifyOptions, VerifyProgress } from "./verify/index.js";
+import { writeFileAtomic } from "./write.js";
 
 export class UsageError extends Error {}
 
@@ -179,7 +180,7 @@ async function run(opts: CliOptions): Promise<RunOutput> {
     return { exitCode: 0, stdout: "", stderr: stderr.join("\n") + "\n" };
   }
   if (opts.writeBaseline) {
-    const n = writeBaseline(path.resolve(opts.cwd, opts.writeBaseline), diagnostics, result.source);
+    const n = writing(opts.writeBaseline, () => writeBaseline(path.resolve(opts.cwd, opts.writeBaseline!), diagnostics, result.source));
     for (const p of dedupe(problems)) stderr.push(`warning: ${displayPath(p.file, opts.cwd)}: ${p.message}`);
     stderr.push(`Wrote ${n} finding${n === 1 ? "" : "s"} to ${opts.writeBaseline}.`);
     return { exitCode: 0, stdout: "", stderr: stderr.join("\n") + "\n" };
@@ -212,7 +213,7 @@ async function run(opts: CliOptions): Promise<RunOutput> {
   }
   let stdout = text;
   if (opts.outputFile) {
-    writeFileSync(path.resolve(opts.cwd, opts.outputFile), text);
+    writing(opts.outputFile, () => writeFileAtomic(path.resolve(opts.cwd, opts.outputFile!), text));
     stdout = "";
   }
   const { errors, warnings, infos } = tally(diagnostics);
@@ -240,6 +241,17 @@ function inChars(d: Diagnostic, col: (file: string, row: number, column: number)
     path: d.path.map((p) => ({ ...p, range: r(p.file, p.range) })),
     fix: d.fix ? { ...d.fix, edits: d.fix.edits.map((e) => ({ ...e, range: r(d.file, e.range) })) } : null,
   };
+}
+
+/** A file the user named cannot be written (a folder, a missing folder, no permission): exit 2. */
+function writing<T>(name: string, write: () => T): T {
+  try {
+    return write();
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code && /^E[A-Z]+$/.test(code)) throw new UsageError(`cannot write ${name}: ${fsErrorText(e)}`);
+    throw e;
+  }
 }
 
 function isDirectory(p: string): boolean {

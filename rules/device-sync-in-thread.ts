@@ -1,5 +1,6 @@
 import { defineRule } from "../src/rule.js";
 import { describePath } from "../src/project/describe.js";
+import { deviceSyncFix, safely } from "./support/fixes.js";
 
 export default defineRule({
   meta: {
@@ -46,8 +47,19 @@ export default defineRule({
       "",
       "threads = [threading.Thread(target=worker, args=(m, x)) for m, x in jobs]",
     ].join("\n"),
-    fixSafety:
-      "Unsafe: the per-thread event waits only for work this thread queued. Code that relied on the device-wide wait for work of other threads would change behaviour.",
+    fixSafety: [
+      "Unsafe: the per-thread event waits only for work this thread queued. Code that relied on the",
+      "device-wide wait for work of other threads would change behaviour.",
+      "",
+      "The fix (`--fix --unsafe-fixes`) replaces the call by `event.record()` + `event.synchronize()`",
+      "with an Event of the same backend (`torch.mps.Event`, `torch.cuda.Event`, `torch.xpu.Event`;",
+      "`torch.Event` for `torch.accelerator.synchronize()`), created once per thread: at the top of",
+      "the function when it is where the thread starts (a spawn target, or called by a lambda that",
+      "is one), otherwise in a module-level `threading.local()` through a small helper",
+      "(`_thread_mps_event()`) that creates the thread's Event on first use. It adds `import",
+      "threading` / `import torch` when missing. No fix when the backend is chosen at run time",
+      "(`getattr(torch, device).synchronize()`) or the call is not a statement of its own.",
+    ].join("\n"),
     limitations: [
       "Thread reachability follows calls the project index resolves (functions, methods through",
       "known instances, partial, lambdas, decorators, context managers, imports between project",
@@ -68,10 +80,17 @@ export default defineRule({
         if (!backend) continue;
         const c = project.index.call(m, call);
         const path = project.threads.pathTo(fn);
+        // One thread started once: the barrier costs only if other threads (or the main thread)
+        // use the device meanwhile. Say so rather than claim lost parallelism.
+        const single = project.threads.spawnsReaching(fn).every((sp) => !sp.many);
+        const cost = single
+          ? "waits for all work on the device, by any thread (here a single worker: it serializes with whatever else uses the device)"
+          : "waits for every thread's work on the device";
         ctx.report({
           range: c.range,
-          message: `\`${c.callee}()\` waits for every thread's work on the device; in thread code use a per-thread event (record + synchronize) — ${describePath(path, facts.file)}`,
+          message: `\`${c.callee}()\` ${cost}; in thread code use a per-thread event (record + synchronize) — ${describePath(path, facts.file)}`,
           path,
+          fix: safely(() => deviceSyncFix(ctx, fn, c.range, backend)),
         });
       }
     });

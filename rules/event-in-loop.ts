@@ -4,6 +4,7 @@ import { fnKey, type FnRef } from "../src/project/index.js";
 import type { Project } from "../src/project/project.js";
 import { EVENT_METHODS } from "../src/project/sync.js";
 import { isEventConstructor, namesBoundTo, usedOnlyAsReceiver } from "./support/facts.js";
+import { hoistEventFix, safely } from "./support/fixes.js";
 
 /**
  * Project functions that make a fresh Event on every call and keep it to themselves: an
@@ -59,7 +60,7 @@ export default defineRule({
     name: "event-in-loop",
     severity: "warning",
     category: "threads",
-    fixable: null,
+    fixable: "safe",
     summary: "Thread code creates a new Event on every loop iteration instead of once per thread.",
     why: [
       "The guide's pattern for multi-threaded work is one Event per thread, created once when the",
@@ -96,7 +97,14 @@ export default defineRule({
       "",
       "threads = [threading.Thread(target=worker, args=(m, b)) for m, b in jobs]",
     ].join("\n"),
-    fixSafety: "No automatic fix yet. Hoisting the constructor above the loop is safe when each iteration waits for its event before the next record, as in the example.",
+    fixSafety: [
+      "Safe: the fix moves the constructor statement (with its comment) to just before the",
+      "outermost loop of the function, at the loop's indentation; the loop then records and waits",
+      "on one Event, which is what each iteration did with its own. Offered when the Event is a",
+      "direct constructor call bound to a name that is bound nowhere else in the function, whose",
+      "arguments call nothing and use no name the loop assigns. Events made by a helper",
+      "(`make_event()`) are not moved.",
+    ].join("\n"),
     limitations: [
       "Reported only in code that runs on a worker thread (reachable from a spawn site), and only",
       "when the Event stays inside the iteration: bound to a local that is used only through its",
@@ -128,6 +136,10 @@ export default defineRule({
             range: c.range,
             message: `\`${c.callee}()\` creates a new Event on every iteration; create one Event per thread before the loop and reuse it (record + synchronize) — ${describePath(path, facts.file)}`,
             path,
+            fix:
+              names.length === 1 && isEventConstructor(project, m, call) && scope.bindings.filter((b) => b.name === names[0]).length === 1
+                ? safely(() => hoistEventFix(ctx, c.range, names[0]))
+                : null,
           });
           continue;
         }

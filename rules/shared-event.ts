@@ -1,5 +1,7 @@
 import { defineRule } from "../src/rule.js";
 import { describePath } from "../src/project/describe.js";
+import type { Fix } from "../src/types.js";
+import { safely, sharedEventFix } from "./support/fixes.js";
 
 export default defineRule({
   meta: {
@@ -43,7 +45,18 @@ export default defineRule({
       "",
       "threads = [threading.Thread(target=worker, args=(m, x)) for m, x in jobs]",
     ].join("\n"),
-    fixSafety: "Unsafe: each thread gets its own Event through threading.local(); code that recorded on one thread and waited on another changes behaviour.",
+    fixSafety: [
+      "Unsafe: each thread gets its own Event through threading.local(); code that recorded on one",
+      "thread and waited on another changes behaviour.",
+      "",
+      "The fix keeps the name and every call site: `shared_event = torch.mps.Event()` becomes",
+      "`shared_event = _PerThreadEvent(torch.mps.Event)`, where `_PerThreadEvent` (added once per",
+      "module) is a `threading.local` subclass that creates the thread's own Event on first use and",
+      "forwards `record()`, `synchronize()`, `wait()` and `query()` to it. Offered only when the",
+      "Event is created in the same file as the finding and every use of its name (or of the",
+      "`self.` attribute) is such a method call: an Event handed to torch (`stream.wait_event(ev)`,",
+      "`start.elapsed_time(ev)`) or to other code must stay a real Event.",
+    ].join("\n"),
     limitations: [
       "An Event counts as shared when it is created outside thread code, once (not in a loop),",
       "and used from a spawn site that starts several threads (a loop, a comprehension, a pool,",
@@ -59,6 +72,7 @@ export default defineRule({
     for (const info of project.events.all()) {
       if (!info.shared) continue;
       const reported = new Set<number>();
+      let fix: Fix | null | undefined;
       for (const use of info.uses) {
         if (use.m !== m || reported.has(use.fn.s)) continue;
         if (!project.threads.reachOf(use.fn)) continue;
@@ -75,6 +89,7 @@ export default defineRule({
           range: c.range,
           message: `Event created once at ${createdAt} is used by ${threadsText}; give each thread its own Event — ${describePath(path, facts.file)}`,
           path,
+          fix: info.event.m === m ? (fix ??= safely(() => sharedEventFix(ctx, created.range))) : null,
         });
       }
     }

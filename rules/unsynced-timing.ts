@@ -1,5 +1,6 @@
 import { defineRule } from "../src/rule.js";
 import type { Project } from "../src/project/project.js";
+import { safely, timingSyncFix } from "./support/fixes.js";
 import { BACKENDS, TimingAnalysis, unionCoverage, type Coverage, type Item } from "./support/timing.js";
 
 const analyses = new WeakMap<Project, TimingAnalysis>();
@@ -14,7 +15,7 @@ export default defineRule({
     name: "unsynced-timing",
     severity: "warning",
     category: "timing",
-    fixable: null,
+    fixable: "safe",
     summary: "A wall-clock timing of device work ends without waiting for the device: it measures launch time, not run time.",
     why: [
       "GPU work is queued, not done, when the Python call returns: `model(x)` on MPS or CUDA",
@@ -53,7 +54,17 @@ export default defineRule({
       "    torch.mps.synchronize()",
       "    return time.perf_counter() - start",
     ].join("\n"),
-    fixSafety: "No automatic fix: which wait is right (device sync, per-thread Event) depends on whether other threads use the device.",
+    fixSafety: [
+      "Safe: the fix only adds a wait, on its own line before the statement that reads the clock",
+      "(the timing then includes the device work, which is the point). Outside thread code it",
+      "inserts the device sync of the backend the file targets (`torch.mps.synchronize()`,",
+      "`torch.cuda.synchronize()`); when the file targets several backends or names none,",
+      "`torch.accelerator.synchronize()` (not with a configured torch-version below 2.6). In thread",
+      "code it inserts a per-thread Event `record()` + `synchronize()` instead (as the MPS001 fix),",
+      "since a device-wide sync would wait for the other threads. No fix when a wait exists but runs",
+      "for only some backends, or when the clock read is part of a compound statement",
+      "(`with Timer():`, `while time.time() < deadline:`).",
+    ].join("\n"),
     limitations: [
       "A timed region runs from a clock read whose value is kept (`t0 = time.perf_counter()`, a",
       "timer's `start()`/`__enter__`) to the next clock read in the same function; a deliberate",
@@ -118,6 +129,7 @@ export default defineRule({
           ctx.report({
             range: c.range,
             message: `\`${close.what}\` ends a timing (started at line ${startLine}) while device work is still queued: nothing waits after ${rowText(work)}, so this measures launch time, not run time; ${advice}`,
+            fix: safely(() => timingSyncFix(ctx, fn, c.range, work.end, targeted, inThread)),
           });
           continue;
         }

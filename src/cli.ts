@@ -64,6 +64,11 @@ async function main(argv: string[]): Promise<number> {
     .option("show-settings", { type: "boolean", default: false, describe: "print the settings in force for a file, and exit" })
     .option("force-exclude", { type: "boolean", default: false, describe: "apply exclude settings to files named on the command line too" })
     .option("add-noqa", { type: "boolean", default: false, describe: "add # noqa: CODE to every line with a finding" })
+    .option("fix", { type: "boolean", default: false, describe: "apply safe fixes (with --unsafe-fixes: unsafe ones too) and report what is left" })
+    .option("unsafe-fixes", { type: "boolean", default: false, describe: "enable fixes that may change behaviour (applied with --fix, shown as available)" })
+    .option("fix-only", { type: "boolean", default: false, describe: "apply fixes and report nothing else (exit 0)" })
+    .option("diff", { type: "boolean", default: false, describe: "print the fixes as a unified diff and change nothing (exit 1 when there would be changes)" })
+    .option("show-fixes", { type: "boolean", default: false, describe: "list the fixed findings (with --fix), or show each finding's fix" })
     .option("baseline", { type: "string", describe: "ignore the findings recorded in this file" })
     .option("write-baseline", { type: "string", describe: "record the current findings in this file, and exit" })
     .option("stdin-filename", { type: "string", describe: "the path of the source read from standard input (-)" })
@@ -86,7 +91,9 @@ async function main(argv: string[]): Promise<number> {
     const { findPython, runBench, VerifyPythonError } = await import("./verify/index.js");
     try {
       const py = findPython({ python: parsed.python, env: process.env });
-      return await runBench(((parsed.args as string[] | undefined) ?? []).map(String), py.python);
+      // Bench flags come through as `args`, or after `--` in `_`.
+      const args = [...((parsed.args as unknown[] | undefined) ?? []), ...parsed._.slice(1)].map(String);
+      return await runBench(args, py.python);
     } catch (e) {
       if (e instanceof VerifyPythonError) throw new UsageError(e.message);
       throw e;
@@ -133,6 +140,11 @@ async function main(argv: string[]): Promise<number> {
         }
       : undefined,
     statistics: parsed.statistics,
+    fix: parsed.fix,
+    unsafeFixes: parsed["unsafe-fixes"],
+    fixOnly: parsed["fix-only"],
+    diff: parsed.diff,
+    showFixes: parsed["show-fixes"],
     progress: showProgress ? (line) => process.stderr.write(line ? `${line}\r` : "\r\u001b[K") : undefined,
   });
   if (out.stdout) process.stdout.write(out.stdout);

@@ -21,7 +21,7 @@ export const CATEGORY_TITLES: Record<Category, string> = {
 const CATEGORY_ORDER: Category[] = ["threads", "correctness", "timing", "async", "portability"];
 
 function fixLine(meta: RuleMeta): string {
-  if (meta.fixable === "safe") return "Fix is always available.";
+  if (meta.fixable === "safe") return "Fix is sometimes available (safe).";
   if (meta.fixable === "unsafe") return "Fix is sometimes available (unsafe).";
   return "No automatic fix.";
 }

@@ -6,6 +6,7 @@
 
 import { statSync } from "node:fs";
 import path from "node:path";
+import { fixedCount, fixLoop, MAX_PASSES as MAX_FIX_PASSES, unifiedDiff, writeFixed } from "./fix.js";
 import { addNoqa } from "./noqa.js";
 import { filterBaseline, fingerprints, readBaseline, writeBaseline, BaselineError } from "./baseline.js";
 import { ConfigError, ConfigResolver, enabledCodes, formatSettings, isExcluded, type Settings } from "./config.js";
@@ -20,7 +21,7 @@ import type { ReportDiagnostic } from "./reporters/types.js";
 import { RULES } from "../rules/index.js";
 import type { Rule } from "./rule.js";
 import { renderStatistics } from "./statistics.js";
-import { charColumns } from "./source.js";
+import { charColumns, readPython } from "./source.js";
 import { applySuppressions } from "./suppress.js";
 import type { Diagnostic, Range } from "./types.js";
 import type { VerifyOptions, VerifyProgress } from "./verify/index.js";
@@ -60,6 +61,9 @@ async function run(opts: CliOptions): Promise<RunOutput> {
   }
   const exclusive = [opts.addNoqa && "--add-noqa", opts.writeBaseline && "--write-baseline", opts.baseline && "--baseline"].filter(Boolean);
   if (exclusive.length > 1) throw new UsageError(`${exclusive.join(" and ")} cannot be used together`);
+  const fixing = [opts.fix && "--fix", opts.fixOnly && "--fix-only", opts.diff && "--diff"].filter(Boolean);
+  const adopting = [opts.addNoqa && "--add-noqa", opts.writeBaseline && "--write-baseline"].filter(Boolean);
+  if (fixing.length > 0 && adopting.length > 0) throw new UsageError(`${fixing[0]} and ${adopting[0]} cannot be used together`);
   const config = new ConfigResolver({
     cwd: opts.cwd,
     configFile: opts.config,
@@ -136,7 +140,7 @@ async function run(opts: CliOptions): Promise<RunOutput> {
 
   if (opts.progress && files.length > PROGRESS_THRESHOLD) opts.progress(`mps-lint: analysing ${files.length} files…`);
   const searchRoots = [opts.cwd, ...opts.paths.filter((p) => p !== "-").map((p) => path.resolve(opts.cwd, p)).filter(isDirectory)];
-  const result = lintFiles({
+  const lintInput = {
     files,
     rules,
     settings: { torchVersion },
@@ -144,7 +148,8 @@ async function run(opts: CliOptions): Promise<RunOutput> {
     searchRoots,
     threadEntryPoints: [...new Set(all.flatMap((s) => s.threadEntryPoints))],
     overrides,
-  });
+  };
+  const result = lintFiles(lintInput);
   if (opts.progress && files.length > PROGRESS_THRESHOLD) opts.progress("");
   problems.push(...result.problems);
 
@@ -189,14 +194,99 @@ async function run(opts: CliOptions): Promise<RunOutput> {
     const file = path.resolve(opts.cwd, opts.baseline);
     diagnostics = filterBaseline(file, readBaseline(file), diagnostics, result.source).kept;
   }
+
+  // ---- fixes: --fix, --fix-only, --diff (+ --unsafe-fixes), to a fixpoint (src/fix.ts)
+  let sourceOf = result.source;
+  let fixSummary = "";
+  let fixedStdin: string | undefined;
+  if (fixing.length > 0) {
+    const fileOk = new Map<string, boolean>();
+    const outcome = fixLoop({
+      diagnostics,
+      source: result.source,
+      unsafe: !!opts.unsafeFixes,
+      editable: (file) => {
+        if (cells.has(file)) return false;
+        if (stdinMode) return true;
+        if (overrides.has(file)) return false;
+        let ok = fileOk.get(file);
+        if (ok === undefined) {
+          const src = readPython(file);
+          ok = src.encoding === "utf-8" && !src.warning;
+          if (!ok) problems.push({ file, message: "not UTF-8; fixes are not applied" });
+          fileOk.set(file, ok);
+        }
+        return ok;
+      },
+      // The same stages as the first pass: lint, per-file selection, suppressions, severities, baseline.
+      relint: (texts) => {
+        const again = lintFiles({ ...lintInput, overrides: new Map([...overrides, ...texts]) });
+        const notes = new Map<string, readonly CommentFact[]>(again.facts.map((f) => [f.file, f.comments]));
+        const kept = applySuppressions({
+          diagnostics: again.diagnostics.filter((d) => enabled(d.file).has(d.code)),
+          files,
+          comments: (f) => notes.get(f) ?? [],
+          source: (f) => again.source(f),
+          enabled,
+        });
+        let ds: Diagnostic[] = [...kept.kept, ...kept.unused].sort(compareDiagnostics).map((d) => {
+          const level = (perFile.get(d.file) ?? settingsOf(d.file)).severity[d.code];
+          return level && level !== d.severity ? { ...d, severity: level } : d;
+        });
+        if (opts.baseline) {
+          const file = path.resolve(opts.cwd, opts.baseline);
+          ds = filterBaseline(file, readBaseline(file), ds, again.source).kept;
+        }
+        sourceOf = again.source;
+        return ds;
+      },
+    });
+    problems.push(...outcome.problems);
+    if (!outcome.converged) stderr.push(`warning: fixes were still being found after ${MAX_FIX_PASSES} passes; run --fix again`);
+    const n = fixedCount(outcome.fixed);
+    const plural = (k: number, w: string) => `${k} ${w}${k === 1 ? "" : "s"}`;
+    const enumerate = () => {
+      const lines = [`${opts.diff ? "Would fix" : "Fixed"} ${plural(n, "problem")}:`];
+      for (const [file, counts] of [...outcome.fixed].sort(([a], [b]) => (a < b ? -1 : 1))) {
+        lines.push(`- ${displayPath(file, opts.cwd)}:`);
+        for (const [code, k] of [...counts].sort(([a], [b]) => (a < b ? -1 : 1))) lines.push(`    ${k} × ${code} (${RULES.find((r) => r.meta.code === code)?.meta.name ?? code})`);
+      }
+      return lines;
+    };
+    if (opts.diff) {
+      const diffs = [...outcome.texts].map(([file, text]) => {
+        const name = displayPath(file, opts.cwd);
+        return unifiedDiff(outcome.originals.get(file)!, text, name, name);
+      });
+      for (const p of dedupe(problems)) stderr.push(`warning: ${displayPath(p.file, opts.cwd)}: ${p.message}`);
+      if (opts.showFixes && n > 0) stderr.push(...enumerate());
+      stderr.push(n > 0 ? `Would fix ${plural(n, "problem")}.` : "No fixes would be applied.");
+      return { exitCode: outcome.texts.size > 0 ? 1 : 0, stdout: diffs.join(""), stderr: stderr.join("\n") + "\n" };
+    }
+    // Standard input: the fixed source goes to stdout (as Ruff does), the report to stderr.
+    if (stdinMode) fixedStdin = files[0] !== undefined ? (outcome.texts.get(files[0]) ?? result.source(files[0])) : (opts.stdin ?? "");
+    else problems.push(...writeFixed(outcome.texts, outcome.originals));
+    diagnostics = outcome.diagnostics;
+    if (opts.showFixes && n > 0) stderr.push(...enumerate());
+    if (opts.fixOnly) {
+      for (const p of dedupe(problems)) stderr.push(`warning: ${displayPath(p.file, opts.cwd)}: ${p.message}`);
+      stderr.push(`Fixed ${plural(n, "problem")}.`);
+      return { exitCode: 0, stdout: fixedStdin ?? "", stderr: stderr.join("\n") + "\n" };
+    }
+    fixSummary = `Fixed ${plural(n, "problem")}, ${diagnostics.length} remaining.`;
+  }
+
   if (opts.quiet) diagnostics = diagnostics.filter((d) => d.severity === "error");
   if (opts.verify && diagnostics.length > 0) stderr.push((await verifyFindings(diagnostics, opts, rootSettings)).replace(/\n$/, ""));
 
   // ---- report
-  const fps = fingerprints(diagnostics, result.source, opts.cwd);
+  const fps = fingerprints(diagnostics, sourceOf, opts.cwd);
   // Columns in characters as Ruff reports them; SARIF declares UTF-16 code units (columnKind).
-  const col = opts.format === "sarif" ? null : charColumns(result.source);
-  const shown: ReportDiagnostic[] = diagnostics.map((d, i) => toCells({ ...(col ? inChars(d, col) : d), fingerprint: fps[i] }, cells));
+  const col = opts.format === "sarif" ? null : charColumns(sourceOf);
+  // Notebook findings carry no fix: their edits are offsets in the concatenated cells.
+  const shown: ReportDiagnostic[] = diagnostics.map((d, i) =>
+    toCells({ ...(col ? inChars(d, col) : d), fingerprint: fps[i], ...(cells.has(d.file) ? { fix: null } : {}) }, cells),
+  );
   const uniqueProblems = dedupe(problems);
   const text = opts.statistics
     ? renderStatistics(shown, opts.format)
@@ -207,6 +297,8 @@ async function run(opts: CliOptions): Promise<RunOutput> {
     color: opts.color && !opts.outputFile,
     problems: opts.format === "stylish" ? uniqueProblems : [],
     rules,
+    unsafeFixes: !!opts.unsafeFixes,
+    showFixes: !!opts.showFixes,
   });
   if (opts.format !== "stylish" || opts.outputFile || opts.statistics) {
     for (const p of uniqueProblems) stderr.push(`warning: ${displayPath(p.file, opts.cwd)}: ${p.message}`);
@@ -215,6 +307,11 @@ async function run(opts: CliOptions): Promise<RunOutput> {
   if (opts.outputFile) {
     writing(opts.outputFile, () => writeFileAtomic(path.resolve(opts.cwd, opts.outputFile!), text));
     stdout = "";
+  }
+  if (fixSummary) stderr.push(fixSummary);
+  if (fixedStdin !== undefined) {
+    if (stdout) stderr.unshift(stdout.replace(/\n$/, ""));
+    stdout = fixedStdin;
   }
   const { errors, warnings, infos } = tally(diagnostics);
   let exitCode: number;

@@ -36,6 +36,16 @@ export interface CliOptions {
   /** Print counts per rule instead of the findings. */
   statistics?: boolean;
   verify?: VerifyCliOptions;
+  /** --fix: apply safe fixes (and unsafe ones with unsafeFixes). */
+  fix?: boolean;
+  /** --unsafe-fixes: fixes that may change behaviour count as available and --fix applies them. */
+  unsafeFixes?: boolean;
+  /** --fix-only: apply fixes, report nothing else. */
+  fixOnly?: boolean;
+  /** --diff: print the fixes as a unified diff and change nothing. */
+  diff?: boolean;
+  /** --show-fixes: list fixed findings (with --fix), or each finding's fix. */
+  showFixes?: boolean;
 }
 
 export interface VerifyCliOptions {

@@ -122,7 +122,7 @@ describe("--statistics", () => {
     expect(r.stdout).toBe("3\tMPS001\tdevice-sync-in-thread\n1\tMPS006\tblocking-sync-in-async\n");
     const json = JSON.parse(runCli(["--statistics", "-f", "json", "s.py"], { cwd: dir }).stdout);
     expect(json).toEqual([
-      { code: "MPS001", name: "device-sync-in-thread", count: 3, fixable: false },
+      { code: "MPS001", name: "device-sync-in-thread", count: 3, fixable: true },
       { code: "MPS006", name: "blocking-sync-in-async", count: 1, fixable: false },
     ]);
   });

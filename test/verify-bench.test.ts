@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 
 import { runBench } from "../src/verify/index.js";
+import { runCli } from "./cli.js";
 
 const PY = process.env.MPS_LINT_PYTHON ?? "/usr/bin/python3";
 const hasTorch = spawnSync(PY, ["-c", "import torch"]).status === 0;
@@ -46,4 +47,15 @@ describe.skipIf(!hasTorch)("runBench", () => {
     expect(r.stdout).toMatch(/\| 2 threads \+ event sync +\| [\d,]+ +\| [\d.]+% +\|/);
     expect(r.stdout).toContain("2-thread scaling vs 1-thread: device sync");
   }, 60_000);
+
+  it("takes the bench flags through the CLI, before or after --", () => {
+    for (const sep of [[], ["--"]]) {
+      const dir = mkdtempSync(join(tmpdir(), "bench-cli-"));
+      const json = join(dir, "b.json");
+      const r = runCli(["bench", "--python", PY, ...sep, "--op", "matmul", "--size", "16", "--threads", "1,3", "--iters", "3", "--warmup", "1", "--no-process-pool", "--sync-mode", "device", "--json", json]);
+      expect(r.code).toBe(0);
+      const res = JSON.parse(readFileSync(json, "utf8"));
+      expect(res.results.map((x: { threads: number }) => x.threads)).toEqual([1, 3]);
+    }
+  }, 90_000);
 });

@@ -50,14 +50,17 @@ class Extractor {
   readonly calls: CallFact[] = [];
   readonly accelerators = new Set<string>();
   /** Name expressions to bind once all scopes are known, with the scope they occur in. */
-  private readonly pendingNames: { e: Extract<Expr, { t: "name" }>; from: number }[] = [];
+  private readonly pendingNames: { e: Extract<Expr, { t: "name" }>; from: number; at: number }[] = [];
 
   constructor(private readonly source: string) {}
 
   run(root: SyntaxNode): void {
     const mod = this.newScope("module", "<module>", -1, root, root, false, false);
     this.block(root, { scope: mod, loop: false, guards: [], awaited: false }, 0);
-    for (const { e, from } of this.pendingNames) e.scope = this.resolve(e.name, from);
+    for (const { e, from, at } of this.pendingNames) {
+      e.scope = this.resolve(e.name, from);
+      if (e.scope === from && e.scope >= 0) e.at = at;
+    }
   }
 
   private newScope(
@@ -109,12 +112,16 @@ class Extractor {
     return -1;
   }
 
+  /** End of the assignment statement being bound: its targets take effect after the value. */
+  private statementEnd: number | null = null;
+
   private bind(scope: number, name: string, value: Expr, at: SyntaxNode): void {
     let target = scope;
     const st = this.scopes[scope];
     if (st.globals.has(name)) target = 0;
     this.scopes[target].locals.add(name);
-    this.scopes[target].fact.bindings.push({ name, value, end: at.endIndex, range: rangeOf(at) });
+    const end = this.statementEnd ?? at.endIndex;
+    this.scopes[target].fact.bindings.push({ name, value, end, range: rangeOf(at) });
   }
 
   private text(n: SyntaxNode, max = 120): string {
@@ -268,8 +275,12 @@ class Extractor {
       value = right.type === "assignment" ? this.chainedAssignment(right, ctx, depth) : this.expr(right, ctx, depth);
     }
     const left = n.childForFieldName("left");
-    if (left && right) this.bindTarget(left, value, ctx, depth);
-    else if (left && n.childForFieldName("type")) {
+    if (left && right) {
+      const outer = this.statementEnd;
+      this.statementEnd = n.endIndex;
+      this.bindTarget(left, value, ctx, depth);
+      this.statementEnd = outer;
+    } else if (left && n.childForFieldName("type")) {
       // Annotation only: `x: int` declares a local without a value.
       if (left.type === "identifier") this.scopes[ctx.scope].locals.add(left.text);
     }
@@ -489,9 +500,9 @@ class Extractor {
 
   // ---- expressions ------------------------------------------------------------------------
 
-  private nameExpr(name: string, ctx: Ctx): Expr {
-    const e = { t: "name" as const, name, scope: -1 };
-    this.pendingNames.push({ e, from: ctx.scope });
+  private nameExpr(name: string, ctx: Ctx, at: number): Expr {
+    const e: Extract<Expr, { t: "name" }> = { t: "name", name, scope: -1 };
+    this.pendingNames.push({ e, from: ctx.scope, at });
     return e;
   }
 
@@ -526,7 +537,7 @@ class Extractor {
     const d = depth + 1;
     switch (n.type) {
       case "identifier":
-        return this.nameExpr(n.text, ctx);
+        return this.nameExpr(n.text, ctx, n.startIndex);
       case "attribute": {
         const obj = n.childForFieldName("object");
         const attr = n.childForFieldName("attribute");

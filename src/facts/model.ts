@@ -7,8 +7,12 @@ import type { Range } from "../types.js";
 
 /** A symbolic expression: enough structure to resolve what a name or call refers to. */
 export type Expr =
-  /** A name, bound in `scope` (an index into ModuleFacts.scopes); -1: builtin or unbound. */
-  | { t: "name"; name: string; scope: number }
+  /**
+   * A name, bound in `scope` (an index into ModuleFacts.scopes); -1: builtin or unbound. `at`
+   * (the offset of the reference) is kept when the name is read in the scope that binds it, so
+   * the binding visible at that point can be chosen (a name defined twice in one function).
+   */
+  | { t: "name"; name: string; scope: number; at?: number }
   | { t: "attr"; obj: Expr; attr: string }
   /** A call; `id` indexes ModuleFacts.calls. */
   | { t: "call"; id: number }
@@ -123,4 +127,4 @@ export interface ModuleFacts {
   lineCount: number;
 }
 
-export const FACTS_VERSION = 3;
+export const FACTS_VERSION = 4;

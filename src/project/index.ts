@@ -139,7 +139,7 @@ export class ProjectIndex {
   private evalUncached(m: number, e: Expr): Value[] {
     switch (e.t) {
       case "name":
-        return this.evalName(m, e.name, e.scope);
+        return this.evalName(m, e.name, e.scope, e.at);
       case "attr":
         return this.eval(m, e.obj).flatMap((v) => this.getAttr(v, e.attr));
       case "call":
@@ -167,7 +167,7 @@ export class ProjectIndex {
     }
   }
 
-  private evalName(m: number, name: string, scopeIdx: number): Value[] {
+  private evalName(m: number, name: string, scopeIdx: number, at?: number): Value[] {
     if (scopeIdx < 0) return [{ k: "ext", name: `builtins.${name}` }];
     const scope = this.modules[m].scopes[scopeIdx];
     const out: Value[] = [];
@@ -175,7 +175,14 @@ export class ProjectIndex {
       const pi = scope.params.findIndex((p) => p.replace(/^\*+/, "") === name);
       if (pi >= 0) out.push(...this.paramValues({ m, s: scopeIdx }, pi));
     }
-    for (const b of scope.bindings) if (b.name === name) out.push(...this.eval(m, b.value));
+    let bindings = scope.bindings.filter((b) => b.name === name);
+    if (at !== undefined && bindings.length > 1) {
+      // Read in the binding scope itself: the last binding before the read is the one in force
+      // (source order; a loop may carry a later one round, which this ignores).
+      const before = bindings.filter((b) => b.end <= at);
+      if (before.length > 0) bindings = [before[before.length - 1]];
+    }
+    for (const b of bindings) out.push(...this.eval(m, b.value));
     if (out.length === 0 && scopeIdx === 0) {
       for (const star of scope.starImports) {
         const target = this.absoluteModule(m, star.level, star.module);

@@ -277,7 +277,9 @@ export class ThreadAnalysis {
         if (!t) calleeCache.set(key, (t = idx.calleesOf(fn.m, call)));
         return { call, targets: t };
       });
-    for (const spawn of this.spawns) {
+    // Spawns that start several threads first: their path is the one worth showing.
+    const ordered = [...this.spawns.filter((sp) => sp.many), ...this.spawns.filter((sp) => !sp.many)];
+    for (const spawn of ordered) {
       const seen = new Set<string>();
       const queue: FnRef[] = [];
       for (const t of spawn.targets) {

@@ -83,6 +83,21 @@ export function toSarif(input: ReportInput): Sarif.Log {
       res.relatedLocations = d.path.map((p, k) => ({ id: k + 1, ...location(p.file, p.range, input.cwd, p.cell, p.label) }));
     }
     if (d.cell !== undefined) res.properties = { cell: d.cell };
+    // SARIF fixes: one artifact change with a replacement per edit; Ruff's applicability kept.
+    if (d.fix && d.fix.edits.length > 0) {
+      res.fixes = [
+        {
+          description: { text: d.fix.message },
+          artifactChanges: [
+            {
+              artifactLocation: artifact(d.file, input.cwd),
+              replacements: d.fix.edits.map((e) => ({ deletedRegion: region(e.range), insertedContent: { text: e.content } })),
+            },
+          ],
+          properties: { applicability: d.fix.applicability },
+        },
+      ];
+    }
     return res;
   });
   return {

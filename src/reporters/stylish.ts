@@ -17,13 +17,15 @@ export function stylish(input: ReportInput): string {
   let warnings = 0;
   let infos = 0;
   let fixable = 0;
+  let hidden = 0;
   for (const [file, list] of byFile) {
     lines.push(c.underline(displayPath(file, input.cwd)));
     const rows = list.map((d) => {
       if (d.severity === "error") errors++;
       else if (d.severity === "warning") warnings++;
       else infos++;
-      if (d.fix) fixable++;
+      if (d.fix && (d.fix.applicability === "safe" || input.unsafeFixes)) fixable++;
+      else if (d.fix) hidden++;
       const sev = d.severity === "error" ? c.red("error") : d.severity === "warning" ? c.yellow("warning") : c.blue("info");
       return { pos: position(d), sev, sevLen: d.severity.length, d };
     });
@@ -33,6 +35,7 @@ export function stylish(input: ReportInput): string {
       lines.push(`  ${c.dim(r.pos.padEnd(posWidth))}  ${r.sev}${" ".repeat(sevWidth - r.sevLen)}  ${r.d.message}  ${c.dim(r.d.code)}`);
       const verify = (r.d.properties?.verify as { text?: unknown } | undefined)?.text;
       if (typeof verify === "string") lines.push(`  ${" ".repeat(posWidth)}  ${c.cyan(verify)}`);
+      if (input.showFixes && r.d.fix) lines.push(`  ${" ".repeat(posWidth)}  ${c.green(`fix (${r.d.fix.applicability}): ${r.d.fix.message}`)}`);
     }
     lines.push("");
   }
@@ -43,7 +46,10 @@ export function stylish(input: ReportInput): string {
     if (infos > 0) parts.push(`${infos} info`);
     const summary = `✖ ${total} problem${total === 1 ? "" : "s"} (${parts.join(", ")})`;
     lines.push(errors > 0 ? c.red.bold(summary) : c.yellow.bold(summary));
-    if (fixable > 0) lines.push(c.dim(`  ${fixable} fixable with --fix (some with --unsafe-fixes)`));
+    // Ruff's wording: fixes that apply with --fix, and unsafe ones --unsafe-fixes would enable.
+    const more = hidden > 0 ? `${hidden} hidden fix${hidden === 1 ? "" : "es"} can be enabled with --unsafe-fixes` : "";
+    if (fixable > 0) lines.push(c.dim(`  ${fixable} fixable with --fix${more ? ` (${more})` : ""}`));
+    else if (more) lines.push(c.dim(`  No fixes available (${more})`));
   }
   return lines.length > 0 ? lines.join("\n") + "\n" : "";
 }

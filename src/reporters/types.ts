@@ -21,6 +21,10 @@ export interface ReportInput {
   /** Rules that ran (SARIF lists them). */
   rules?: readonly Rule[];
   toolVersion?: string;
+  /** --unsafe-fixes: unsafe fixes count as available (stylish's "fixable" line). */
+  unsafeFixes?: boolean;
+  /** --show-fixes: show each finding's fix. */
+  showFixes?: boolean;
 }
 
 export type Reporter = (input: ReportInput) => string;

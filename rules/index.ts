@@ -5,6 +5,7 @@ import blockingSyncInAsync from "./blocking-sync-in-async.js";
 import deviceSyncInThread from "./device-sync-in-thread.js";
 import elapsedTimeWithoutSync from "./elapsed-time-without-sync.js";
 import eventInLoop from "./event-in-loop.js";
+import invalidSyntax from "./invalid-syntax.js";
 import mpsThreadsWithoutStreams from "./mps-threads-without-streams.js";
 import sharedEvent from "./shared-event.js";
 import unsyncedThreadResult from "./unsynced-thread-result.js";
@@ -12,6 +13,7 @@ import unsyncedTiming from "./unsynced-timing.js";
 import unusedSuppression from "./unused-suppression.js";
 
 export const RULES: readonly Rule[] = [
+  invalidSyntax,
   deviceSyncInThread,
   unsyncedThreadResult,
   sharedEvent,

@@ -9,6 +9,7 @@ import { ruleDocs } from "./explain.js";
 import { cacheDirFor, runLint, UsageError } from "./main.js";
 import { ParserLoadError } from "./parse.js";
 import { FORMATS } from "./reporters/index.js";
+import { decodePython } from "./source.js";
 
 const list = (v: unknown): string[] | undefined =>
   v === undefined
@@ -26,6 +27,13 @@ function colorWanted(flag: boolean | undefined): boolean {
 
 // yargs drops a lone "-"; carry it through as a placeholder.
 const STDIN = "\u0000stdin";
+
+/** Standard input decoded as a file would be (BOM, coding cookie, invalid UTF-8, NUL bytes). */
+function readStdin(name: string | undefined): string {
+  const src = decodePython(readFileSync(0));
+  if (src.warning) process.stderr.write(`warning: ${name ?? "-"}: ${src.warning}\n`);
+  return src.text;
+}
 
 async function main(argv: string[]): Promise<number> {
   const parsed = await yargs(argv.map((a) => (a === "-" ? STDIN : a)))
@@ -132,7 +140,7 @@ async function main(argv: string[]): Promise<number> {
     writeBaseline: parsed["write-baseline"],
     maxWarnings: parsed["max-warnings"],
     stdinFilename: parsed["stdin-filename"],
-    stdin: wantsStdin ? readFileSync(0, "utf8") : undefined,
+    stdin: wantsStdin ? readStdin(parsed["stdin-filename"]) : undefined,
     verify: parsed.verify
       ? {
           python: parsed.python,

@@ -16,6 +16,7 @@ import { hashBytes, runFactsJob, type FactsJobResult } from "./facts-job.js";
 import { FACTS_VERSION, type ModuleFacts } from "./facts/model.js";
 import { ParserLoadError } from "./parse.js";
 import type { Prefilter } from "./prefilter.js";
+import { fsErrorText } from "./discover.js";
 import { decodePython, readPython } from "./source.js";
 import { addTime, count } from "./timing.js";
 import { PARSER_ERROR, ParsePool, type Job } from "./workers/pool.js";
@@ -140,7 +141,7 @@ export class FactStore {
   private markUnreadable(i: number, e: unknown): void {
     this.unreadable[i] = true;
     this.relevant[i] = false;
-    this.fileProblems[i] = { file: this.files[i], message: `cannot read: ${(e as NodeJS.ErrnoException).code ?? String(e)}` };
+    this.fileProblems[i] = { file: this.files[i], message: `cannot read: ${fsErrorText(e)}; not linted` };
   }
 
   get(i: number): ModuleFacts | undefined {

@@ -28,6 +28,30 @@ export interface DiscoverOptions {
   isExcluded?: (abs: string, isDir: boolean) => boolean;
   /** Apply excludes to files named explicitly too (Ruff's --force-exclude; pre-commit). */
   forceExclude?: boolean;
+  /** A path inside a walked folder that cannot be read (a folder, a Python file's link): skipped, and told. */
+  onWarning?: (path: string, message: string) => void;
+}
+
+/** What a failed stat or readdir means, in words. */
+export function fsErrorText(e: unknown): string {
+  const code = (e as NodeJS.ErrnoException)?.code;
+  switch (code) {
+    case "ENOENT":
+      return "no such file or directory";
+    case "EACCES":
+    case "EPERM":
+      return "permission denied";
+    case "ELOOP":
+      return "too many levels of symbolic links (a link loop)";
+    case "ENOTDIR":
+      return "a part of the path is not a folder";
+    case "ENAMETOOLONG":
+      return "file name too long";
+    case "EISDIR":
+      return "is a folder";
+    default:
+      return code ?? (e instanceof Error ? e.message : String(e));
+  }
 }
 
 export function discover(paths: string[], cwd: string, options: DiscoverOptions = {}): string[] {
@@ -48,15 +72,15 @@ export function discover(paths: string[], cwd: string, options: DiscoverOptions 
     let st;
     try {
       st = statSync(abs);
-    } catch {
-      throw new PathError(`${p}: no such file or directory`);
+    } catch (e) {
+      throw new PathError(`${p}: ${fsErrorText(e)}`);
     }
     if (st.isFile()) {
       if (options.forceExclude && options.isExcluded && excludedWithParents(abs, options.isExcluded)) continue;
       addFile(abs);
       continue;
     }
-    if (!st.isDirectory()) continue;
+    if (!st.isDirectory()) throw new PathError(`${p}: not a regular file or a folder`);
     const scopes = options.respectGitignore === false ? [] : gitignoreScopesAbove(abs);
     walk(abs, scopes);
   }
@@ -69,7 +93,8 @@ export function discover(paths: string[], cwd: string, options: DiscoverOptions 
       let real: string;
       try {
         real = realpathSync(dir);
-      } catch {
+      } catch (e) {
+        options.onWarning?.(dir, `cannot read folder: ${fsErrorText(e)}; skipped`);
         continue;
       }
       if (seenDirs.has(real)) continue; // symlink loops and duplicates
@@ -77,7 +102,8 @@ export function discover(paths: string[], cwd: string, options: DiscoverOptions 
       let entries: Dirent[];
       try {
         entries = readdirSync(dir, { withFileTypes: true });
-      } catch {
+      } catch (e) {
+        options.onWarning?.(dir, `cannot read folder: ${fsErrorText(e)}; skipped`);
         continue;
       }
       entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
@@ -99,7 +125,9 @@ export function discover(paths: string[], cwd: string, options: DiscoverOptions 
             const st = statSync(path.join(dir, name));
             isDir = st.isDirectory();
             isFile = st.isFile();
-          } catch {
+          } catch (e) {
+            // A link that leads nowhere (or in a loop): say so when it is named like a Python file.
+            if (exts.includes(path.extname(name))) options.onWarning?.(path.join(dir, name), `cannot follow: ${fsErrorText(e)}; skipped`);
             continue;
           }
         }

@@ -16,6 +16,7 @@ import { ruleUrl, type Rule, type RuleSettings } from "./rule.js";
 import { addTime, count, setCount, timed } from "./timing.js";
 import type { Diagnostic } from "./types.js";
 import { RULES } from "../rules/index.js";
+import invalidSyntax from "../rules/invalid-syntax.js";
 
 export type { FileProblem } from "./collect.js";
 
@@ -100,7 +101,8 @@ export function lintFiles(input: LintInput): LintResult {
         return { diagnostics: hit.diagnostics, files: input.files, problems: store.problems(), facts, source: (f) => store.source(f), stats };
       }
     }
-    const { diagnostics, rounds } = prefilter ? analyzeOnDemand(store, input, rules) : analyzeAll(store, input, rules);
+    const ruleProblems: FileProblem[] = [];
+    const { diagnostics, rounds } = prefilter ? analyzeOnDemand(store, input, rules, ruleProblems) : analyzeAll(store, input, rules, ruleProblems);
     const loaded = store.loaded();
     const analyzed = loaded.length;
     if (canCacheResult) {
@@ -118,7 +120,7 @@ export function lintFiles(input: LintInput): LintResult {
     const stats = { files: input.files.length, analyzed, skipped: input.files.length - analyzed, rounds, cachedResult: false };
     recordStats(stats);
     const facts = loaded.map((i) => store.get(i)!);
-    return { diagnostics, files: input.files, problems: store.problems(), facts, source: (f) => store.source(f), stats };
+    return { diagnostics, files: input.files, problems: [...store.problems(), ...ruleProblems], facts, source: (f) => store.source(f), stats };
   } finally {
     store.close();
   }
@@ -135,18 +137,19 @@ function recordStats(s: LintStats): void {
 /** The plain path: every file, parsed in this thread (library default). */
 function lintAll(input: LintInput, rules: readonly Rule[]): LintResult {
   const collected = collectFacts(input.files, { overrides: input.overrides, jobs: 1 });
-  const diagnostics = analyze(collected.facts, input, rules, undefined, (f) => collected.source(f));
-  return { diagnostics, files: input.files, problems: collected.problems, facts: collected.facts, source: collected.source };
+  const problems = [...collected.problems];
+  const diagnostics = analyze(collected.facts, input, rules, undefined, (f) => collected.source(f), problems);
+  return { diagnostics, files: input.files, problems, facts: collected.facts, source: collected.source };
 }
 
-function analyzeAll(store: FactStore, input: LintInput, rules: readonly Rule[]): { diagnostics: Diagnostic[]; rounds: number } {
+function analyzeAll(store: FactStore, input: LintInput, rules: readonly Rule[], problems: FileProblem[]): { diagnostics: Diagnostic[]; rounds: number } {
   store.load(input.files.keys());
   const facts = store.loaded().map((i) => store.get(i)!);
-  return { diagnostics: analyze(facts, input, rules, undefined, (f) => store.source(f)), rounds: 1 };
+  return { diagnostics: analyze(facts, input, rules, undefined, (f) => store.source(f), problems), rounds: 1 };
 }
 
 /** Demand loading: analyse the loaded files; load every project module the index missed; repeat. */
-function analyzeOnDemand(store: FactStore, input: LintInput, rules: readonly Rule[]): { diagnostics: Diagnostic[]; rounds: number } {
+function analyzeOnDemand(store: FactStore, input: LintInput, rules: readonly Rule[], problems: FileProblem[]): { diagnostics: Diagnostic[]; rounds: number } {
   const byModule = new Map<string, number[]>();
   timed("index", () => {
     input.files.forEach((file, i) => {
@@ -170,8 +173,12 @@ function analyzeOnDemand(store: FactStore, input: LintInput, rules: readonly Rul
       if (list) for (const i of list) if (!store.isLoaded(i)) wanted.add(i);
     };
     const facts = store.loaded().map((i) => store.get(i)!);
-    const diagnostics = analyze(facts, input, rules, onMissingModule, (f) => store.source(f), () => wanted.size > 0);
-    if (wanted.size === 0) return { diagnostics, rounds: round };
+    const roundProblems: FileProblem[] = [];
+    const diagnostics = analyze(facts, input, rules, onMissingModule, (f) => store.source(f), roundProblems, () => wanted.size > 0);
+    if (wanted.size === 0) {
+      problems.push(...roundProblems);
+      return { diagnostics, rounds: round };
+    }
     store.load([...wanted].sort((a, b) => a - b));
   }
 }
@@ -186,6 +193,7 @@ function analyze(
   rules: readonly Rule[],
   onMissingModule: ((name: string) => void) | undefined,
   source: (file: string) => string,
+  problems: FileProblem[],
   stop?: () => boolean,
 ): Diagnostic[] {
   const t0 = performance.now();
@@ -199,34 +207,62 @@ function analyze(
   addTime("index", t1 - t0);
   if (stop?.()) return [];
   const diagnostics: Diagnostic[] = [];
+  const syntax = rules.includes(invalidSyntax) ? invalidSyntax.meta : null;
   facts.forEach((f, m) => {
+    if (syntax) {
+      for (const e of f.syntaxErrors) {
+        diagnostics.push({
+          code: syntax.code,
+          name: syntax.name,
+          severity: syntax.severity,
+          message: `SyntaxError: ${e.message}`,
+          file: f.file,
+          range: e.range,
+          path: [],
+          fix: null,
+          url: ruleUrl(syntax),
+        });
+      }
+    }
     for (const rule of rules) {
-      rule.check({
-        m,
-        facts: f,
-        get source() {
-          return source(f.file);
-        },
-        project,
-        settings: input.settings ?? {},
-        report: (r) =>
-          diagnostics.push({
-            code: rule.meta.code,
-            name: rule.meta.name,
-            severity: rule.meta.severity,
-            message: r.message,
-            file: f.file,
-            range: r.range,
-            path: r.path ?? [],
-            fix: r.fix ?? null,
-            url: ruleUrl(rule.meta),
-          }),
-      });
+      // One rule failing on one file must not lose the other files' (or rules') findings.
+      try {
+        rule.check({
+          m,
+          facts: f,
+          get source() {
+            return source(f.file);
+          },
+          project,
+          settings: input.settings ?? {},
+          report: (r) =>
+            diagnostics.push({
+              code: rule.meta.code,
+              name: rule.meta.name,
+              severity: rule.meta.severity,
+              message: r.message,
+              file: f.file,
+              range: r.range,
+              path: r.path ?? [],
+              fix: r.fix ?? null,
+              url: ruleUrl(rule.meta),
+            }),
+        });
+      } catch (e) {
+        problems.push({
+          file: f.file,
+          message: `internal error in ${rule.meta.code} (${rule.meta.name}): ${errorText(e)}; this file's ${rule.meta.code} findings may be incomplete`,
+        });
+      }
     }
   });
   diagnostics.sort(compareDiagnostics);
   addTime("rules", performance.now() - t1);
   return diagnostics;
+}
+
+export function errorText(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
 }
 
 export function compareDiagnostics(a: Diagnostic, b: Diagnostic): number {

@@ -8,6 +8,7 @@ import { readFileSync } from "node:fs";
 import { extractFacts } from "./facts/extract.js";
 import type { ModuleFacts } from "./facts/model.js";
 import { parseStats } from "./parse.js";
+import { fsErrorText } from "./discover.js";
 import { decodePython } from "./source.js";
 import { factsEntryPath, writeAtomic } from "./cache-files.js";
 
@@ -44,7 +45,7 @@ export function runFactsJob(
     try {
       bytes = readFileSync(file);
     } catch (e) {
-      return { json: null, hash: "", warning: null, error: `cannot read: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, parseMs: 0, factsMs: 0 };
+      return { json: null, hash: "", warning: null, error: `cannot read: ${fsErrorText(e)}; not linted`, parseMs: 0, factsMs: 0 };
     }
     hash = hashBytes(bytes);
     const src = decodePython(bytes);
@@ -53,7 +54,14 @@ export function runFactsJob(
   }
   const p0 = parseStats.ms;
   const t0 = performance.now();
-  const facts = extractFacts(file, source);
+  let facts: ModuleFacts;
+  try {
+    facts = extractFacts(file, source);
+  } catch (e) {
+    // An internal error on one file must not lose the others' findings.
+    const why = e instanceof Error ? e.message : String(e);
+    return { json: null, hash, warning, error: `internal error while analysing this file (${why}); not linted`, parseMs: 0, factsMs: 0 };
+  }
   const store = !!cacheDir && text === undefined;
   const json = store || !keepObject ? JSON.stringify(facts) : null;
   const total = performance.now() - t0;

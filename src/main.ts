@@ -4,7 +4,7 @@
 // Analysis is project-wide (one call graph for all files); rule selection is per file, so the
 // union of the rules any file enables runs and each file's findings are filtered afterwards.
 
-import { statSync, writeFileSync } from "node:fs";
+import { statSync } from "node:fs";
 import path from "node:path";
 import { fixedCount, fixLoop, MAX_PASSES as MAX_FIX_PASSES, unifiedDiff, writeFixed } from "./fix.js";
 import { addNoqa } from "./noqa.js";
@@ -12,7 +12,7 @@ import { filterBaseline, fingerprints, readBaseline, writeBaseline, BaselineErro
 import { ConfigError, ConfigResolver, enabledCodes, formatSettings, isExcluded, type Settings } from "./config.js";
 import { CACHE_DIR_NAME } from "./cache.js";
 import { defaultJobs } from "./collect.js";
-import { discover, PathError } from "./discover.js";
+import { discover, fsErrorText, PathError } from "./discover.js";
 import { compareDiagnostics, lintFiles } from "./engine.js";
 import type { CommentFact } from "./facts/model.js";
 import { isNotebook, notebookToPython, readNotebook, type CellPosition } from "./notebook.js";
@@ -23,11 +23,12 @@ import type { ReportDiagnostic } from "./reporters/types.js";
 import { RULES } from "../rules/index.js";
 import type { Rule } from "./rule.js";
 import { renderStatistics } from "./statistics.js";
-import { readPython } from "./source.js";
+import { charColumns, readPython } from "./source.js";
 import { applySuppressions } from "./suppress.js";
 import type { Diagnostic, Range } from "./types.js";
 import { addTime, timed, timingReport, timingWanted } from "./timing.js";
 import type { VerifyOptions, VerifyProgress } from "./verify/index.js";
+import { writeFileAtomic } from "./write.js";
 
 export class UsageError extends Error {}
 
@@ -107,6 +108,7 @@ async function run(opts: CliOptions): Promise<RunOutput> {
         discover(opts.paths.length > 0 ? opts.paths : ["."], opts.cwd, {
           isExcluded: (abs, isDir) => isExcluded(config.forDir(path.dirname(abs)), abs, isDir),
           forceExclude: opts.forceExclude,
+          onWarning: (file, message) => problems.push({ file, message }),
         }),
       );
     } catch (e) {
@@ -191,7 +193,7 @@ async function run(opts: CliOptions): Promise<RunOutput> {
     return { exitCode: 0, stdout: "", stderr: stderr.join("\n") + "\n" };
   }
   if (opts.writeBaseline) {
-    const n = writeBaseline(path.resolve(opts.cwd, opts.writeBaseline), diagnostics, result.source);
+    const n = writing(opts.writeBaseline, () => writeBaseline(path.resolve(opts.cwd, opts.writeBaseline!), diagnostics, result.source));
     for (const p of dedupe(problems)) stderr.push(`warning: ${displayPath(p.file, opts.cwd)}: ${p.message}`);
     stderr.push(`Wrote ${n} finding${n === 1 ? "" : "s"} to ${opts.writeBaseline}.`);
     return { exitCode: 0, stdout: "", stderr: stderr.join("\n") + "\n" };
@@ -287,8 +289,12 @@ async function run(opts: CliOptions): Promise<RunOutput> {
 
   // ---- report
   const fps = fingerprints(diagnostics, sourceOf, opts.cwd);
+  // Columns in characters as Ruff reports them; SARIF declares UTF-16 code units (columnKind).
+  const col = opts.format === "sarif" ? null : charColumns(sourceOf);
   // Notebook findings carry no fix: their edits are offsets in the concatenated cells.
-  const shown: ReportDiagnostic[] = diagnostics.map((d, i) => toCells({ ...d, fingerprint: fps[i], ...(cells.has(d.file) ? { fix: null } : {}) }, cells));
+  const shown: ReportDiagnostic[] = diagnostics.map((d, i) =>
+    toCells({ ...(col ? inChars(d, col) : d), fingerprint: fps[i], ...(cells.has(d.file) ? { fix: null } : {}) }, cells),
+  );
   const uniqueProblems = dedupe(problems);
   const reportStart = performance.now();
   const text = opts.statistics
@@ -309,7 +315,7 @@ async function run(opts: CliOptions): Promise<RunOutput> {
   addTime("report", performance.now() - reportStart);
   let stdout = text;
   if (opts.outputFile) {
-    writeFileSync(path.resolve(opts.cwd, opts.outputFile), text);
+    writing(opts.outputFile, () => writeFileAtomic(path.resolve(opts.cwd, opts.outputFile!), text));
     stdout = "";
   }
   if (fixSummary) stderr.push(fixSummary);
@@ -332,6 +338,31 @@ async function run(opts: CliOptions): Promise<RunOutput> {
     stderr.push(JSON.stringify({ ...t, counts: { ...t.counts, maxRssKB: process.resourceUsage().maxRSS } }));
   }
   return { exitCode, stdout, stderr: stderr.length > 0 ? stderr.join("\n") + "\n" : "" };
+}
+
+/** A diagnostic with every column (finding, witness path, fix edits) in characters. */
+function inChars(d: Diagnostic, col: (file: string, row: number, column: number) => number): Diagnostic {
+  const r = (file: string, x: Range): Range => ({
+    start: { row: x.start.row, column: col(file, x.start.row, x.start.column) },
+    end: { row: x.end.row, column: col(file, x.end.row, x.end.column) },
+  });
+  return {
+    ...d,
+    range: r(d.file, d.range),
+    path: d.path.map((p) => ({ ...p, range: r(p.file, p.range) })),
+    fix: d.fix ? { ...d.fix, edits: d.fix.edits.map((e) => ({ ...e, range: r(d.file, e.range) })) } : null,
+  };
+}
+
+/** A file the user named cannot be written (a folder, a missing folder, no permission): exit 2. */
+function writing<T>(name: string, write: () => T): T {
+  try {
+    return write();
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code && /^E[A-Z]+$/.test(code)) throw new UsageError(`cannot write ${name}: ${fsErrorText(e)}`);
+    throw e;
+  }
 }
 
 function isDirectory(p: string): boolean {

@@ -14,6 +14,12 @@ export interface SourceFile {
 const COOKIE = /^[ \t\f]*#.*?coding[:=][ \t]*([-\w.]+)/;
 
 export function decodePython(bytes: Uint8Array): SourceFile {
+  // Python refuses source with NUL bytes ("source code cannot contain null bytes"), and to
+  // tree-sitter a NUL ends the input: such a file is binary (or corrupt) and is not linted.
+  const nul = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).indexOf(0);
+  if (nul >= 0) {
+    return { text: "", encoding: "binary", hadBom: false, warning: `contains a NUL byte at offset ${nul} (a binary file?); not linted` };
+  }
   let hadBom = false;
   let body = bytes;
   if (bytes.length >= 3 && bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) {
@@ -49,4 +55,45 @@ function normalizeEncoding(name: string): string {
 
 export function readPython(file: string): SourceFile {
   return decodePython(readFileSync(file));
+}
+
+/**
+ * Columns: tree-sitter's Node binding counts UTF-16 code units; Ruff (and so our text and JSON
+ * reports) counts characters (code points). They differ after an astral character (an emoji):
+ * one character, two code units. This converts a 0-based UTF-16 column on `line`.
+ */
+export function charColumn(line: string, utf16: number): number {
+  let n = utf16;
+  for (let i = 0; i < utf16 - 1 && i < line.length; i++) {
+    const c = line.charCodeAt(i);
+    if (c >= 0xd800 && c <= 0xdbff) {
+      const d = line.charCodeAt(i + 1);
+      if (d >= 0xdc00 && d <= 0xdfff) {
+        n--;
+        i++;
+      }
+    }
+  }
+  return n;
+}
+
+const ASTRAL = /[\uD800-\uDBFF][\uDC00-\uDFFF]/;
+
+/** Per file: a converter of (row, UTF-16 column) to a character column; identity when no line needs it. */
+export function charColumns(source: (file: string) => string): (file: string, row: number, column: number) => number {
+  const byFile = new Map<string, string[] | null>();
+  return (file, row, column) => {
+    let lines = byFile.get(file);
+    if (lines === undefined) {
+      let text = "";
+      try {
+        text = source(file);
+      } catch {
+        /* unreadable now: leave columns as they are */
+      }
+      lines = ASTRAL.test(text) ? text.split(/\r\n|\n|\r/) : null;
+      byFile.set(file, lines);
+    }
+    return lines ? charColumn(lines[row] ?? "", column) : column;
+  };
 }

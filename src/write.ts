@@ -1,19 +1,29 @@
 // Writing files so that a crash or a full disk never leaves a half-written one: write a
 // temporary file beside the target, flush it, then rename over the target (keeping its mode).
 
-import { closeSync, fsyncSync, openSync, renameSync, statSync, unlinkSync, writeSync, chmodSync } from "node:fs";
+import { closeSync, fsyncSync, openSync, realpathSync, renameSync, statSync, unlinkSync, writeSync, chmodSync } from "node:fs";
 import path from "node:path";
 
-export function writeFileAtomic(file: string, data: string | Uint8Array): void {
-  const dir = path.dirname(path.resolve(file));
-  const tmp = path.join(dir, `.${path.basename(file)}.mps-lint-${process.pid}-${Date.now()}.tmp`);
-  let mode: number | undefined;
+export function writeFileAtomic(target: string, data: string | Uint8Array): void {
+  // Through a symbolic link: replace the file it points to, not the link itself.
+  let file = path.resolve(target);
   try {
-    mode = statSync(file).mode & 0o7777;
+    file = realpathSync(file);
   } catch {
     /* a new file */
   }
-  const fd = openSync(tmp, "w", mode ?? 0o644);
+  const dir = path.dirname(file);
+  const tmp = path.join(dir, `.${path.basename(file)}.mps-lint-${process.pid}-${Date.now()}.tmp`);
+  let mode: number | undefined;
+  try {
+    const st = statSync(file);
+    if (st.isDirectory()) throw Object.assign(new Error(`EISDIR: ${target} is a folder`), { code: "EISDIR" });
+    mode = st.mode & 0o7777;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "EISDIR") throw e;
+    /* a new file */
+  }
+  const fd = openSync(tmp, "wx", mode ?? 0o644);
   try {
     const buf = typeof data === "string" ? Buffer.from(data, "utf8") : data;
     let off = 0;

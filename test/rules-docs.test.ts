@@ -65,7 +65,7 @@ describe("mps-lint rule / --explain", () => {
   it("prints the rule's page", () => {
     const r = runCli(["rule", "MPS001"]);
     expect(r.code).toBe(0);
-    expect(r.stdout).toBe(renderRule(RULES[0].meta));
+    expect(r.stdout).toBe(renderRule(RULES.find((x) => x.meta.code === "MPS001")!.meta));
     expect(r.stdout).toContain("## Why is this bad?");
   });
 
@@ -80,7 +80,7 @@ describe("mps-lint rule / --explain", () => {
     for (const rule of RULES) expect(r.stdout).toContain(`# ${rule.meta.name} (${rule.meta.code})`);
     const json = JSON.parse(runCli(["rule", "--all", "--format", "json"]).stdout);
     expect(json.map((m: { code: string }) => m.code)).toEqual(RULES.map((x) => x.meta.code));
-    expect(json[0].url).toBe("docs/rules/device-sync-in-thread.md");
+    expect(json[0].url).toBe("docs/rules/invalid-syntax.md");
   });
 
   it("exits 2 with a clear message for an unknown code", () => {
@@ -88,7 +88,7 @@ describe("mps-lint rule / --explain", () => {
       const r = runCli(args);
       expect(r.code).toBe(2);
       expect(r.stdout).toBe("");
-      expect(r.stderr).toMatch(/^mps-lint: unknown rule "(MPS999|nope)" \(known: MPS001, /);
+      expect(r.stderr).toMatch(/^mps-lint: unknown rule "(MPS999|nope)" \(known: MPS000, MPS001, /);
     }
     expect(runCli(["rule"]).code).toBe(2);
   });

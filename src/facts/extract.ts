@@ -5,7 +5,7 @@
 // from their methods. Comprehension variables are treated as locals of the enclosing scope.
 // Deeply nested code is cut off at MAX_DEPTH (real Python rejects far less nesting).
 
-import { parsePython, type SyntaxNode } from "../parse.js";
+import { parsePython, type SyntaxNode, type Tree } from "../parse.js";
 import type { Range } from "../types.js";
 import {
   FACTS_VERSION,
@@ -14,9 +14,12 @@ import {
   type Expr,
   type ModuleFacts,
   type ScopeFact,
+  type SyntaxErrorFact,
 } from "./model.js";
 
 const MAX_DEPTH = 300;
+const MAX_SYNTAX_ERRORS = 50;
+const MAX_REPAIR_PASSES = 10;
 const DIRECTIVE = /noqa|mps-lint|expect/i;
 const ACCELERATOR_STRING = /^(mps|cuda|xpu)(:\d+)?$/;
 const ACCELERATOR_ATTR = new Set(["mps", "cuda", "xpu"]);
@@ -45,8 +48,6 @@ interface Ctx {
 class Extractor {
   readonly scopes: ScopeState[] = [];
   readonly calls: CallFact[] = [];
-  readonly comments: CommentFact[] = [];
-  readonly syntaxErrors: Range[] = [];
   readonly accelerators = new Set<string>();
   /** Name expressions to bind once all scopes are known, with the scope they occur in. */
   private readonly pendingNames: { e: Extract<Expr, { t: "name" }>; from: number; at: number }[] = [];
@@ -56,7 +57,6 @@ class Extractor {
   run(root: SyntaxNode): void {
     const mod = this.newScope("module", "<module>", -1, root, root, false, false);
     this.block(root, { scope: mod, loop: false, guards: [], awaited: false }, 0);
-    this.collectTrivia(root);
     for (const { e, from, at } of this.pendingNames) {
       e.scope = this.resolve(e.name, from);
       if (e.scope === from && e.scope >= 0) e.at = at;
@@ -695,53 +695,136 @@ class Extractor {
       ? { t: "seq", items: [item] }
       : { t: "unknown" };
   }
+}
 
-  // ---- comments and errors -----------------------------------------------------------------
+// ---- comments and syntax errors ---------------------------------------------------------------
 
-  private collectTrivia(root: SyntaxNode): void {
-    // Directive comments: find candidate lines by text, then confirm with the tree (a "#" may
-    // sit inside a string).
-    const lines = this.source.split("\n");
-    for (let row = 0; row < lines.length; row++) {
-      const line = lines[row];
-      const hash = line.indexOf("#");
-      if (hash < 0 || !DIRECTIVE.test(line)) continue;
-      for (let col = hash; col >= 0 && col < line.length; col = line.indexOf("#", col + 1)) {
-        const node = root.descendantForPosition({ row, column: col });
-        if (node.type === "comment" && node.startPosition.row === row && node.startPosition.column === col) {
-          if (DIRECTIVE.test(node.text)) this.comments.push({ row, column: col, text: node.text });
-          break;
-        }
+/** Directive comments: candidate lines by text, confirmed with the tree (a "#" may sit in a string). */
+function directiveComments(source: string, root: SyntaxNode): CommentFact[] {
+  const comments: CommentFact[] = [];
+  const lines = source.split("\n");
+  for (let row = 0; row < lines.length; row++) {
+    const line = lines[row];
+    const hash = line.indexOf("#");
+    if (hash < 0 || !DIRECTIVE.test(line)) continue;
+    for (let col = hash; col >= 0 && col < line.length; col = line.indexOf("#", col + 1)) {
+      const node = root.descendantForPosition({ row, column: col });
+      if (node.type === "comment" && node.startPosition.row === row && node.startPosition.column === col) {
+        if (DIRECTIVE.test(node.text)) comments.push({ row, column: col, text: node.text });
+        break;
       }
     }
-    if (!root.hasError) return;
-    // Syntax errors: descend only into subtrees that contain one (iteratively).
-    const stack: SyntaxNode[] = [root];
-    while (stack.length > 0 && this.syntaxErrors.length < 50) {
+  }
+  return comments;
+}
+
+/** The first ERROR or MISSING node in document order (iterative: trees can be deep). */
+function firstError(root: SyntaxNode): SyntaxNode | null {
+  let node = root;
+  for (;;) {
+    if (node.type === "ERROR" || node.isMissing) return node;
+    const next = node.children.find((c) => c.hasError || c.isMissing || c.type === "ERROR");
+    if (!next) return node === root ? null : node;
+    node = next;
+  }
+}
+
+function syntaxMessage(node: SyntaxNode, source: string): string {
+  if (node.isMissing) return node.type === "identifier" ? "missing a name" : `missing \`${node.type}\``;
+  const text = source.slice(node.startIndex, node.endIndex).trim();
+  if (text === "") return "unexpected end of input";
+  const firstLine = text.split("\n", 1)[0].replace(/\s+#.*$/, "").replace(/\s+/g, " ").trim();
+  const short = firstLine.length > 40 ? `${firstLine.slice(0, 40)}…` : firstLine;
+  // Binary junk or control characters must not reach a terminal raw.
+  const shown = short.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029\ufffd`]/g, (c) => (c === "`" ? "'" : `\\u{${c.codePointAt(0)!.toString(16)}}`));
+  return `cannot parse \`${shown}\`${text.includes("\n") ? " (and what follows)" : ""}`;
+}
+
+const leadingSpace = (line: string): number => line.length - line.trimStart().length;
+
+/**
+ * Rows `row`..end: the line and the block it opens (following lines indented deeper; blank and
+ * comment-only lines in between), as the statement that failed to parse most likely spans.
+ */
+function blockRows(lines: string[], row: number): number {
+  const indent = leadingSpace(lines[row] ?? "");
+  let end = row;
+  for (let r = row + 1; r < lines.length; r++) {
+    const t = lines[r].trim();
+    if (t === "" || t.startsWith("#")) continue;
+    if (leadingSpace(lines[r]) <= indent) break;
+    end = r;
+  }
+  return end;
+}
+
+/**
+ * Parse with error recovery beyond tree-sitter's own: tree-sitter sometimes swallows the rest of
+ * a file into one ERROR node (an unclosed bracket in a `def` line). Report the first error, blank
+ * out its line and the block it opens (spaces, same length: every offset, row and column stays),
+ * parse again, and repeat: each later region gets its own finding and the code between regions
+ * is analysed. An error above the last blanked row is a consequence of the blanking, not reported.
+ */
+function parseRecovering(text: string): { tree: Tree; text: string; errors: SyntaxErrorFact[] } {
+  let tree = parsePython(text);
+  const errors: SyntaxErrorFact[] = [];
+  if (!tree.rootNode.hasError) return { tree, text, errors };
+  const passes = text.length > 1_000_000 ? 2 : MAX_REPAIR_PASSES;
+  let work = text;
+  let blankedTo = -1;
+  for (let pass = 0; pass < passes; pass++) {
+    const node = firstError(tree.rootNode);
+    if (!node) break;
+    const range = rangeOf(node);
+    if (range.start.row > blankedTo && errors.length < MAX_SYNTAX_ERRORS) errors.push({ range, message: syntaxMessage(node, work) });
+    const lines = work.split("\n");
+    const from = range.start.row;
+    const to = Math.max(blockRows(lines, from), from);
+    for (let r = from; r <= to && r < lines.length; r++) lines[r] = " ".repeat(lines[r].length);
+    blankedTo = Math.max(blankedTo, to);
+    work = lines.join("\n");
+    tree = parsePython(work);
+    if (!tree.rootNode.hasError) break;
+  }
+  if (tree.rootNode.hasError) {
+    // Out of passes: the rest, the first error of each region, one per line.
+    const stack: SyntaxNode[] = [tree.rootNode];
+    let lastRow = blankedTo;
+    while (stack.length > 0 && errors.length < MAX_SYNTAX_ERRORS) {
       const node = stack.pop()!;
       if (node.type === "ERROR" || node.isMissing) {
-        this.syntaxErrors.push(rangeOf(node));
+        const range = rangeOf(node);
+        if (range.start.row > lastRow) errors.push({ range, message: syntaxMessage(node, work) });
+        lastRow = Math.max(lastRow, range.end.row);
         continue;
       }
       const kids = node.children;
       for (let i = kids.length - 1; i >= 0; i--) if (kids[i].hasError || kids[i].isMissing) stack.push(kids[i]);
     }
   }
+  errors.sort((a, b) => a.range.start.row - b.range.start.row || a.range.start.column - b.range.start.column);
+  return { tree, text: work, errors };
 }
 
 export function extractFacts(file: string, source: string): ModuleFacts {
-  const tree = parsePython(source);
-  const ex = new Extractor(source);
-  ex.run(tree.rootNode);
+  // Python reads a lone CR as a line break (universal newlines); tree-sitter does not. The same
+  // length keeps every offset and column; only rows change, and they then count lines as Python
+  // (and every other stage: suppressions, baselines, --add-noqa) does.
+  const text = source.includes("\r") ? source.replace(/\r(?!\n)/g, "\n") : source;
+  const parsed = parseRecovering(text);
+  const ex = new Extractor(parsed.text);
+  ex.run(parsed.tree.rootNode);
+  // Comments come from the text as written (a noqa on a line with a syntax error counts).
+  const comments = directiveComments(text, parsed.text === text ? parsed.tree.rootNode : parsePython(text).rootNode);
   let lineCount = 1;
-  for (let i = 0; i < source.length; i++) if (source.charCodeAt(i) === 10) lineCount++;
+  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) === 10) lineCount++;
   return {
     version: FACTS_VERSION,
     file,
     scopes: ex.scopes.map((s) => s.fact),
     calls: ex.calls,
-    comments: ex.comments,
-    syntaxErrors: ex.syntaxErrors,
+    comments,
+    syntaxErrors: parsed.errors,
     mentionsAccelerator: ex.accelerators.size > 0,
     accelerators: [...ex.accelerators].sort(),
     lineCount,

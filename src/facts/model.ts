@@ -103,6 +103,12 @@ export interface CommentFact {
   text: string;
 }
 
+export interface SyntaxErrorFact {
+  range: Range;
+  /** e.g. "missing `)`", "cannot parse `x = = 2`" */
+  message: string;
+}
+
 export interface ModuleFacts {
   /** Bumped whenever the shape or meaning of facts changes (cache key). */
   version: number;
@@ -112,7 +118,8 @@ export interface ModuleFacts {
   calls: CallFact[];
   /** Comments that carry directives (noqa, mps-lint:, expect:). */
   comments: CommentFact[];
-  syntaxErrors: Range[];
+  /** Where tree-sitter could not parse (first error of each region), with a short message. */
+  syntaxErrors: SyntaxErrorFact[];
   /** The file names an accelerator: "mps"/"cuda"/"xpu" strings, .cuda(), torch.mps... */
   mentionsAccelerator: boolean;
   /** Accelerator names that appear in string literals or APIs ("mps", "cuda", "xpu"). */
@@ -120,4 +127,4 @@ export interface ModuleFacts {
   lineCount: number;
 }
 
-export const FACTS_VERSION = 3;
+export const FACTS_VERSION = 4;

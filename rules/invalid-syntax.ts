@@ -1,0 +1,38 @@
+// MPS000: meta only. The findings come from the engine (src/engine.ts), which turns the syntax
+// errors tree-sitter found while the facts were extracted (ModuleFacts.syntaxErrors) into
+// diagnostics; `check` has nothing to do.
+
+import { defineRule } from "../src/rule.js";
+
+export default defineRule({
+  meta: {
+    code: "MPS000",
+    name: "invalid-syntax",
+    severity: "error",
+    category: "correctness",
+    fixable: null,
+    summary: "Python that does not parse: reported where the parser gave up, and the rest of the file is linted anyway.",
+    why: [
+      "Code that does not parse cannot run, and mps-lint cannot see what it would do: a",
+      "`synchronize()` inside the broken part is invisible to every other rule. As Ruff does, the",
+      "syntax error is reported as a finding with a code, so it shows in every output format and",
+      "fails the run. The parser (tree-sitter) recovers: the code around the error is still",
+      "linted, in this file and in all the others. Each broken region is reported once, at its",
+      "first error; of several errors on one line only the first is reported.",
+    ].join("\n"),
+    example: ["import torch", "", "def main(model, x:", "    y = model(x)", "    torch.mps.synchronize()", "    return y"].join("\n"),
+    useInstead: ["import torch", "", "def main(model, x):", "    y = model(x)", "    torch.mps.synchronize()", "    return y"].join("\n"),
+    fixSafety: "No automatic fix: correct the syntax by hand.",
+    limitations: [
+      "The parser is tree-sitter's Python grammar, which is more lenient than CPython: it",
+      "accepts Python 2 `print` statements and `except X, e:`, and it does not check indentation",
+      "as strictly, so such files give no finding. Where it recovers, the location is where its",
+      "recovery starts, which can be a little before the token CPython would name. At most 50",
+      "syntax errors are reported per file.",
+    ].join("\n"),
+    references: ["Ruff: syntax errors are reported as diagnostics (invalid-syntax)", "PEP 617 (the CPython parser)"],
+  },
+  check() {
+    /* reported by the engine, from the facts */
+  },
+});

@@ -90,8 +90,11 @@ export default defineRule({
       for (let j = 0; j < items.length; j++) {
         const close = items[j];
         if (close.k !== "clock" || !close.close) continue;
+        // The timing starts at the last read kept in the name the closing read subtracts (`t0` of
+        // `time.perf_counter() - t0`), or, for a timer, at the last opening read.
+        const opens = (it: Item) => it.k === "clock" && it.open && (close.start === null || it.into === close.start);
         let i = j - 1;
-        while (i >= 0 && !(items[i].k === "clock" && (items[i] as Extract<Item, { k: "clock" }>).open)) i--;
+        while (i >= 0 && !opens(items[i])) i--;
         if (i < 0) continue;
         const open = items[i] as Extract<Item, { k: "clock" }>;
         // `t0 = time.perf_counter()` again: a restart of the same timer, not the end of a timing.

@@ -13,6 +13,11 @@ import { fnKey, type FnRef, type ProjectIndex } from "./index.js";
 import { IMPLICIT_SYNC_METHODS, isAcceleratorString, isCpuTarget, type SyncInfo } from "./sync.js";
 
 const MODEL_NAME = /^(model|net|network|module|encoder|decoder|backbone|pipe|pipeline|llm|generator|classifier|detector|transformer|unet|vae)$|_(model|net|module|encoder|decoder)$|^model_/i;
+/**
+ * Names like a model that hold something else: a class or factory (`model_cls()`, `Model(...)`
+ * constructs), a name, path or configuration.
+ */
+const NOT_A_MODEL = /^[A-Z][a-z0-9]|_(cls|class|type|name|names|path|paths|dir|file|id|url|config|cfg|args|kwargs|kind|size)$/;
 const MODEL_METHODS = new Set(["forward", "generate", "__call__", "predict", "infer", "encode", "decode", "sample"]);
 /** torch namespaces and functions that do not queue device work. */
 const NOT_DEVICE_WORK = /^torch\.(mps|cuda|xpu|accelerator|backends|distributed|utils|jit|autograd\.grad_mode|nn\.init|random)\b|^torch\.(no_grad|inference_mode|enable_grad|device|manual_seed|set_grad_enabled|set_num_threads|get_num_threads|is_tensor|Event|Stream|dtype|compile|load|save|from_numpy|get_device_module)$/;
@@ -144,9 +149,43 @@ export class DeviceFlow {
   }
 
   private isModelish(e: Expr): boolean {
-    if (e.t === "name") return MODEL_NAME.test(e.name);
-    if (e.t === "attr") return MODEL_NAME.test(e.attr) || (MODEL_METHODS.has(e.attr) && this.isModelish(e.obj));
+    if (e.t === "name") return MODEL_NAME.test(e.name) && !NOT_A_MODEL.test(e.name);
+    if (e.t === "attr") return (MODEL_NAME.test(e.attr) && !NOT_A_MODEL.test(e.attr)) || (MODEL_METHODS.has(e.attr) && this.isModelish(e.obj));
     return false;
+  }
+
+  /**
+   * The naming convention is for callees whose value is unknown (a parameter, `self.model`).
+   * A callee that resolves to a project function or class, or to a library function or class
+   * reached through an import (`ov.convert_model`, `tf.lite.TFLiteConverter.from_keras_model`),
+   * is judged by what it is, not by its name.
+   */
+  private modelishCall(m: number, fn: Expr): boolean {
+    if (this.isModelEntry(fn)) return true;
+    if (!this.isModelish(fn)) return false;
+    const vals = this.index.eval(m, fn);
+    return !vals.some((v) => v.k === "fn" || v.k === "bound" || v.k === "class" || v.k === "ext" || v.k === "module");
+  }
+
+  /** `self.model.forward(...)`, `encoder.generate(...)`: an entry point of something named like a model. */
+  private isModelEntry(fn: Expr): boolean {
+    return fn.t === "attr" && MODEL_METHODS.has(fn.attr) && this.isModelish(fn.obj);
+  }
+
+  /**
+   * Does calling `fn` run a model on the device by convention, whatever project code it resolves
+   * to: a model's entry point (`self.model.forward(...)` in a file that names an accelerator), or
+   * the forward of a project nn.Module subclass.
+   */
+  isModelCall(m: number, fn: Expr, accel: boolean): boolean {
+    if (accel && this.isModelEntry(fn)) return true;
+    const idx = this.index;
+    return idx.eval(m, fn).some((v) => {
+      if (v.k !== "bound" || !accel) return false;
+      const sc = idx.modules[v.m].scopes[v.s];
+      if (sc.name !== "forward" && sc.name !== "__call__") return false;
+      return sc.parent >= 0 && idx.modules[v.m].scopes[sc.parent].kind === "class" && idx.extBases({ m: v.m, s: sc.parent }).some((b) => b.startsWith("torch.nn."));
+    });
   }
 
   /** Does this call queue work on the device. */
@@ -179,7 +218,7 @@ export class DeviceFlow {
       }
       if ((v.k === "fn" || v.k === "bound") && ctx.depth < 8 && this.returnsDevice({ m: v.m, s: v.s }, ctx.depth)) return true;
     }
-    if (ctx.accel && this.isModelish(c.fn)) return true;
+    if (ctx.accel && this.modelishCall(m, c.fn)) return true;
     return false;
   }
 }

@@ -214,7 +214,8 @@ export class TimingAnalysis {
     return null;
   }
 
-  private workDepth = 0;
+  private readonly workInProgress = new Set<string>();
+  private workIncomplete = false;
   private readonly threadWaitCache = new Map<string, boolean>();
 
   /** Does the call block until another thread hands something over (see THREAD_WAITS). */
@@ -267,18 +268,26 @@ export class TimingAnalysis {
     const key = fnKey(fn.m, fn.s);
     const hit = this.workCache.get(key);
     if (hit !== undefined) return hit;
-    if (this.workDepth > 6) return false;
-    this.workCache.set(key, false);
-    this.workDepth++;
+    if (this.workInProgress.has(key) || this.workInProgress.size > 6) {
+      // Cut off (a cycle, or too deep): "no" for now, not a final answer for the callers.
+      this.workIncomplete = true;
+      return false;
+    }
+    this.workInProgress.add(key);
+    const outer = this.workIncomplete;
+    this.workIncomplete = false;
     let r = false;
     try {
       r = this.timeline(fn).some((it) => it.k === "work");
     } finally {
-      this.workDepth--;
+      this.workInProgress.delete(key);
     }
-    this.workCache.set(key, r);
+    // Finding work is final; "no work" is final only when nothing below was cut off.
+    if (r || !this.workIncomplete) this.workCache.set(key, r);
+    this.workIncomplete = outer || (this.workIncomplete && !r);
     return r;
   }
+
 
   /** Waits in `fn` that complete before offset `end` (a timer method syncing before it reads the clock). */
   private waitsBefore(fn: FnRef, end: number): (Wait & { end: number })[] {

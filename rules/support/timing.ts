@@ -521,7 +521,8 @@ export class TimingAnalysis {
     const scope = mod.scopes[fn.s];
     const startOf = (e: Expr): string | null => {
       if (e.t === "name" && e.scope === fn.s) return e.name;
-      if (e.t === "attr" && e.obj.t === "name" && e.obj.scope === fn.s) return `.${e.attr}`;
+      // `self.t0`, read in this method or (for `self.t_end = ...`) in another method of the class.
+      if (e.t === "attr" && e.obj.t === "name" && e.obj.scope >= 0) return `.${e.attr}`;
       return null;
     };
     let subs = scope.subtractions.filter((d) => d.left.t === "call" && d.left.id === it.call);

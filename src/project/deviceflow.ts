@@ -123,7 +123,8 @@ export class DeviceFlow {
   private isDevice(e: Expr, ctx: { fn: FnRef; deviceVars: Set<string>; depth: number; accel: boolean }): boolean {
     switch (e.t) {
       case "name":
-        return e.scope === ctx.fn.s && ctx.deviceVars.has(e.name);
+        if (e.scope === ctx.fn.s) return ctx.deviceVars.has(e.name);
+        return this.closureDevice(ctx.fn.m, e.scope, e.name, ctx.depth);
       case "call":
         return this.isDeviceWork(e.id, ctx) && !this.isHostCopy(ctx.fn.m, e.id);
       case "op":
@@ -140,6 +141,27 @@ export class DeviceFlow {
       default:
         return false;
     }
+  }
+
+  private readonly closureCache = new Map<string, boolean>();
+
+  /**
+   * A name a nested function reads from the function around it (a closure): a device value when
+   * every binding of it there is one (`weight = torch.randn(..., device="mps")`).
+   */
+  private closureDevice(m: number, s: number, name: string, depth: number): boolean {
+    if (s <= 0 || depth > 6) return false;
+    const sc = this.facts(m).scopes[s];
+    if (sc.kind !== "function") return false;
+    const key = `${m}:${s}:${name}`;
+    const hit = this.closureCache.get(key);
+    if (hit !== undefined) return hit;
+    this.closureCache.set(key, false);
+    const bindings = sc.bindings.filter((b) => b.name === name);
+    const ctx = { fn: { m, s }, deviceVars: new Set<string>(), depth: depth + 1, accel: this.facts(m).mentionsAccelerator };
+    const r = bindings.length > 0 && !sc.params.some((p) => p.replace(/^\*+/, "") === name) && bindings.every((b) => b.value.t === "call" && this.isDevice(b.value, ctx));
+    this.closureCache.set(key, r);
+    return r;
   }
 
   private isHostCopy(m: number, id: number): boolean {

@@ -11,6 +11,7 @@
 import type { Expr, ModuleFacts } from "../facts/model.js";
 import { fnKey, type FnRef, type ProjectIndex } from "./index.js";
 import { IMPLICIT_SYNC_METHODS, isAcceleratorString, isCpuTarget, type SyncInfo } from "./sync.js";
+import type { Value } from "./values.js";
 
 const MODEL_NAME = /^(model|net|network|module|encoder|decoder|backbone|pipe|pipeline|llm|generator|classifier|detector|transformer|unet|vae)$|_(model|net|module|encoder|decoder)$|^model_/i;
 /**
@@ -185,8 +186,11 @@ export class DeviceFlow {
   private modelishCall(m: number, fn: Expr): boolean {
     if (this.isModelEntry(fn)) return true;
     if (!this.isModelish(fn)) return false;
+    // (Unbound names evaluate to `builtins.<name>`: no evidence either way.)
+    const imported = (vals: Value[]) => vals.some((v) => v.k === "module" || (v.k === "ext" && !v.name.startsWith("builtins.")));
     const vals = this.index.eval(m, fn);
-    return !vals.some((v) => v.k === "fn" || v.k === "bound" || v.k === "class" || v.k === "ext" || v.k === "module");
+    if (vals.some((v) => v.k === "fn" || v.k === "bound" || v.k === "class")) return false;
+    return !(fn.t === "attr" ? imported(this.index.eval(m, fn.obj)) : imported(vals));
   }
 
   /** `self.model.forward(...)`, `encoder.generate(...)`: an entry point of something named like a model. */

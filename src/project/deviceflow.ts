@@ -190,7 +190,7 @@ export class DeviceFlow {
     const imported = (vals: Value[]) => vals.some((v) => v.k === "module" || (v.k === "ext" && !v.name.startsWith("builtins.")));
     const vals = this.index.eval(m, fn);
     if (vals.some((v) => v.k === "fn" || v.k === "bound" || v.k === "class")) return false;
-    return !(fn.t === "attr" ? imported(this.index.eval(m, fn.obj)) : imported(vals));
+    return !(imported(vals) || (fn.t === "attr" && imported(this.index.eval(m, fn.obj))));
   }
 
   /** `self.model.forward(...)`, `encoder.generate(...)`: an entry point of something named like a model. */

@@ -66,17 +66,28 @@ export default defineRule({
       "(`with Timer():`, `while time.time() < deadline:`).",
     ].join("\n"),
     limitations: [
-      "A timed region runs from a clock read whose value is kept (`t0 = time.perf_counter()`, a",
-      "timer's `start()`/`__enter__`) to the next clock read in the same function; a deliberate",
-      "measurement of launch overhead is reported too. Timers are recognized through project",
-      "helpers that return a clock read, classes whose methods store a clock read on `self` and",
-      "read it back, `@contextlib.contextmanager` timers, and decorators whose wrapper times",
-      "`fn(*args)`; unresolved timers are not followed. Device work needs evidence (see",
-      "unsynced-thread-result); host-to-device copies alone, `generate()`, `predict()` and",
-      "pipelines (which return host values or wait every step) are not counted. Any wait after the",
-      "last device work counts, including `.item()`, `.cpu()`, `print(tensor)` and project",
-      "functions that wait somewhere. In a loop where every iteration waits somewhere (a",
-      "`loss.item()` each step), the average over iterations is right and the loop is not reported.",
+      "A timed region ends at a clock read used as the end of an interval: the left side of a",
+      "subtraction (`time.perf_counter() - t0`), directly or through the name or `self` attribute",
+      "it is kept in (`t1 = ...` then `t1 - t0`), or a timer's `stop()`/`__exit__`; it starts at the",
+      "last read kept in the subtracted name (`t0`), or for timers at the last opening read",
+      "(`start()`/`__enter__`), in the same function. A read that is only kept, passed on or",
+      "logged, and a deadline check (`time.time() - t > limit` inside a comparison) end no",
+      "timing; an elapsed value stored first and compared later is taken as a measurement. A",
+      "deliberate measurement of launch overhead is reported too. Timers are recognized through",
+      "project helpers that return a clock read, classes whose methods store a clock read on",
+      "`self` and read it back, `@contextlib.contextmanager` timers, and decorators whose wrapper",
+      "times `fn(*args)`; unresolved timers are not followed. Device work is compute with evidence",
+      "(see unsynced-thread-result); not counted: host-to-device copies (`.to()`,",
+      "`torch.tensor(data, device=...)`), views (`unsqueeze`, `view`, ...), nn.Module state",
+      "methods (`eval()`, `train()`, `load_state_dict()`, `parameters()`), `generate()`,",
+      "`predict()` and pipelines (which return host values or wait every step), and project",
+      "functions that only load or move data (their own body decides, except a model's",
+      "`forward`). Any wait after the last device work counts, including `.item()`, `.cpu()`,",
+      "`print(tensor)`, `mx.eval()`, project functions that wait somewhere, and blocking on",
+      "another thread (`Future.result()`, `join()`, `Queue.get()`, leaving a `with",
+      "ThreadPoolExecutor()` block), whose own waits are not followed. In a loop where every",
+      "iteration waits somewhere (a `loss.item()` each step), the average over iterations is",
+      "right and the loop is not reported.",
     ].join("\n"),
     references: [
       "MPS_SYNC_MODE_GUIDE.md: Performance Comparison (how the numbers were measured)",
@@ -101,8 +112,11 @@ export default defineRule({
       for (let j = 0; j < items.length; j++) {
         const close = items[j];
         if (close.k !== "clock" || !close.close) continue;
+        // The timing starts at the last read kept in the name the closing read subtracts (`t0` of
+        // `time.perf_counter() - t0`), or, for a timer, at the last opening read.
+        const opens = (it: Item) => it.k === "clock" && it.open && (close.start === null || it.into === close.start);
         let i = j - 1;
-        while (i >= 0 && !(items[i].k === "clock" && (items[i] as Extract<Item, { k: "clock" }>).open)) i--;
+        while (i >= 0 && !opens(items[i])) i--;
         if (i < 0) continue;
         const open = items[i] as Extract<Item, { k: "clock" }>;
         // `t0 = time.perf_counter()` again: a restart of the same timer, not the end of a timing.

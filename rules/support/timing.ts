@@ -31,6 +31,10 @@ export type Coverage = "all" | Set<string>;
 
 /** Builtins that turn a tensor into a host value and so wait for it. */
 const HOST_BUILTINS = new Set(["builtins.float", "builtins.int", "builtins.bool", "builtins.print", "builtins.str", "builtins.repr", "builtins.format"]);
+/** torch functions that build a tensor from host data: with a device, a host-to-device copy, like `.to()`. */
+const TRANSFER_FUNCTIONS = new Set(["torch.tensor", "torch.as_tensor", "torch.asarray", "torch.from_numpy"]);
+/** Waits outside torch: MLX evaluates its lazy arrays and waits for the GPU in `mx.eval()`. */
+const OTHER_WAITS = new Set(["mlx.core.eval", "mlx.core.synchronize"]);
 /** torch functions that return Python values (and so wait). */
 const HOST_TORCH = new Set(["torch.equal", "torch.allclose", "torch.is_nonzero", "torch.testing.assert_close"]);
 /**
@@ -42,6 +46,42 @@ const HOST_RESULT_CALLS = /^(generate|predict|pipe|pipeline|transcribe|chat|comp
 /** Tensor methods that read metadata: no kernel is queued. */
 const METADATA = new Set(["size", "dim", "numel", "nelement", "stride", "element_size", "is_contiguous", "is_floating_point", "get_device", "data_ptr", "storage_offset", "ndimension", "requires_grad_", "register_hook"]);
 const TRANSFERS = new Set(["to", "cuda", "mps", "xpu", "pin_memory", "contiguous", "half", "float", "bfloat16"]);
+/** Tensor methods that return a view of the same storage: no kernel is queued. */
+const VIEWS = new Set([
+  "view", "view_as", "unsqueeze", "squeeze", "transpose", "permute", "expand", "expand_as", "narrow",
+  "select", "t", "unflatten", "detach", "as_strided", "split", "chunk", "unbind", "movedim", "moveaxis",
+  "swapaxes", "swapdims", "diagonal",
+]);
+/**
+ * Blocking waits for another thread, by method and receiver type: a Future's result, a join, a
+ * queue's get, an Event's wait, leaving a `with ThreadPoolExecutor()` block.
+ * What the other thread waited for is not followed; if it waited for the device (a device-wide
+ * sync waits for every thread's work) the timing is right, so a timing that ends after one is
+ * not reported (the other thread's hand-over is MPS002's to check).
+ */
+const THREAD_WAITS: Record<string, RegExp> = {
+  result: /^concurrent\.futures\.Future$|\.submit$|^concurrent\.futures\.as_completed$/,
+  exception: /^concurrent\.futures\.Future$|\.submit$|^concurrent\.futures\.as_completed$/,
+  join: /^threading\.Thread$|ThreadPool$|^queue\.\w*Queue$/,
+  get: /^queue\.\w*Queue$|ThreadPool\(\)\.(apply_async|map_async)$/,
+  wait: /^threading\.(Event|Condition|Barrier)$/,
+  map: /ThreadPoolExecutor$|ThreadPool$/,
+  shutdown: /ThreadPoolExecutor$/,
+  __exit__: /ThreadPoolExecutor$|ThreadPool$/,
+};
+const THREAD_WAIT_FUNCTIONS = new Set(["concurrent.futures.wait"]);
+/**
+ * nn.Module methods that change or read the module's state on the host: switching modes,
+ * listing parameters, registering hooks, loading a state dict (a host-to-device copy, like
+ * `.to()`). None of them queues device compute.
+ */
+const MODULE_STATE = new Set([
+  "eval", "train", "requires_grad_", "zero_grad", "state_dict", "load_state_dict", "parameters",
+  "named_parameters", "buffers", "named_buffers", "modules", "named_modules", "children",
+  "named_children", "get_submodule", "get_parameter", "get_buffer", "add_module", "register_module",
+  "register_buffer", "register_parameter", "register_forward_hook", "register_forward_pre_hook",
+  "register_full_backward_hook", "register_backward_hook", "share_memory",
+]);
 
 export type Item =
   | { k: "work"; end: number; loop: boolean; row: number; what: string; note?: string }
@@ -57,6 +97,15 @@ export type Item =
       /** Waits the clock read does itself before reading (a timer's stop() that syncs). */
       before: Wait[];
       what: string;
+      /**
+       * For a plain clock read that ends an interval (`time.perf_counter() - t0`, `t1` of a
+       * later `t1 - t0`): the name the start is kept in (`t0`, `.t0` for self.t0). The timing
+       * starts at the last read kept in that name; null for timers, whose start is the last
+       * opening read.
+       */
+      start: string | null;
+      /** A plain read (`time.perf_counter()`, a clock alias): its use decides whether it ends an interval. */
+      plain: boolean;
     };
 
 /** Merge coverages: a union of backends, "all" absorbing. */
@@ -165,26 +214,80 @@ export class TimingAnalysis {
     return null;
   }
 
-  /** Does a project function queue device work (itself or through project callees). */
-  doesDeviceWork(fn: FnRef, depth = 0): boolean {
+  private readonly workInProgress = new Set<string>();
+  private workIncomplete = false;
+  private readonly threadWaitCache = new Map<string, boolean>();
+
+  /** Does the call block until another thread hands something over (see THREAD_WAITS). */
+  isThreadWait(m: number, id: number): boolean {
+    const idx = this.project.index;
+    const c = idx.call(m, id);
+    if (c.fn.t !== "attr") return idx.extNames(m, id).some((n) => THREAD_WAIT_FUNCTIONS.has(n));
+    const types = Object.hasOwn(THREAD_WAITS, c.fn.attr) ? THREAD_WAITS[c.fn.attr] : null;
+    if (!types) return false;
+    // Other processes cannot wait for this process's device work.
+    return idx.eval(m, c.fn.obj).some((v) => (v.k === "extinst" || v.k === "ext") && types.test(v.name) && !/Process/.test(v.name));
+  }
+
+  private readonly otherWaitCache = new Map<string, boolean>();
+
+  /** Does a project function call a wait outside torch (OTHER_WAITS), itself or through project callees. */
+  waitsOtherwise(fn: FnRef, depth = 0): boolean {
+    const key = fnKey(fn.m, fn.s);
+    const hit = this.otherWaitCache.get(key);
+    if (hit !== undefined) return hit;
+    if (depth > 6) return false;
+    this.otherWaitCache.set(key, false);
+    const idx = this.project.index;
+    const r = idx.callsIn(fn).some(
+      (call) => idx.extNames(fn.m, call).some((n) => OTHER_WAITS.has(n)) || idx.calleesOf(fn.m, call).some((t) => this.waitsOtherwise(t, depth + 1)),
+    );
+    this.otherWaitCache.set(key, r);
+    return r;
+  }
+
+  /** Does a project function block on another thread (itself or through project callees). */
+  blocksOnThread(fn: FnRef, depth = 0): boolean {
+    const key = fnKey(fn.m, fn.s);
+    const hit = this.threadWaitCache.get(key);
+    if (hit !== undefined) return hit;
+    if (depth > 6) return false;
+    this.threadWaitCache.set(key, false);
+    const idx = this.project.index;
+    const r = idx.callsIn(fn).some((call) => this.isThreadWait(fn.m, call) || idx.calleesOf(fn.m, call).some((t) => this.blocksOnThread(t, depth + 1)));
+    this.threadWaitCache.set(key, r);
+    return r;
+  }
+
+  /**
+   * Does a project function queue device compute (itself or through project callees): what its
+   * own timeline counts as work. Moving data to the device, loading a state dict or switching
+   * a module to eval() is not compute: a helper that only loads a model is not timed work.
+   */
+  doesDeviceWork(fn: FnRef): boolean {
     const key = fnKey(fn.m, fn.s);
     const hit = this.workCache.get(key);
     if (hit !== undefined) return hit;
-    if (depth > 6) return false;
-    this.workCache.set(key, false);
-    const idx = this.project.index;
-    let r = this.project.deviceFlow.analyze(fn).hasDeviceWork;
-    if (!r) {
-      for (const call of idx.callsIn(fn)) {
-        if (idx.calleesOf(fn.m, call).some((t) => this.doesDeviceWork(t, depth + 1))) {
-          r = true;
-          break;
-        }
-      }
+    if (this.workInProgress.has(key) || this.workInProgress.size > 6) {
+      // Cut off (a cycle, or too deep): "no" for now, not a final answer for the callers.
+      this.workIncomplete = true;
+      return false;
     }
-    this.workCache.set(key, r);
+    this.workInProgress.add(key);
+    const outer = this.workIncomplete;
+    this.workIncomplete = false;
+    let r = false;
+    try {
+      r = this.timeline(fn).some((it) => it.k === "work");
+    } finally {
+      this.workInProgress.delete(key);
+    }
+    // Finding work is final; "no work" is final only when nothing below was cut off.
+    if (r || !this.workIncomplete) this.workCache.set(key, r);
+    this.workIncomplete = outer || (this.workIncomplete && !r);
     return r;
   }
+
 
   /** Waits in `fn` that complete before offset `end` (a timer method syncing before it reads the clock). */
   private waitsBefore(fn: FnRef, end: number): (Wait & { end: number })[] {
@@ -378,9 +481,9 @@ export class TimingAnalysis {
           return false;
       }
     };
-    type Raw = { k: "bind"; end: number; row: number; name: string; value: Expr } | { k: "call"; end: number; id: number };
+    type Raw = { k: "bind"; end: number; row: number; name: string; value: Expr; loop: boolean } | { k: "call"; end: number; id: number };
     const raw: Raw[] = [];
-    for (const b of scope.bindings) raw.push({ k: "bind", end: b.end, row: b.range.start.row, name: b.name, value: b.value });
+    for (const b of scope.bindings) raw.push({ k: "bind", end: b.end, row: b.range.start.row, name: b.name, value: b.value, loop: b.loop });
     for (const id of idx.callsIn(fn)) raw.push({ k: "call", end: mod.calls[id].end, id });
     raw.sort((a, b) => a.end - b.end || (a.k === "bind" ? 1 : 0) - (b.k === "bind" ? 1 : 0));
     // Calls whose result is kept (`t0 = time.perf_counter()`, `self.t0 = ...`): clock reads that open a region.
@@ -395,14 +498,48 @@ export class TimingAnalysis {
         if (dev) deviceVars.add(r.name);
         else deviceVars.delete(r.name);
         // Arithmetic on device tensors queues kernels (`y = a @ b`).
-        if (dev && r.value.t === "op") items.push({ k: "work", end: r.end, loop: false, row: r.row, what: `${r.name} = ...` });
+        if (dev && r.value.t === "op") items.push({ k: "work", end: r.end, loop: r.loop, row: r.row, what: `${r.name} = ...` });
         continue;
       }
       const c = mod.calls[r.id];
       const item = this.classify(fn, r.id, c, boundTo.get(r.id) ?? null, isDevice, ctx);
       if (item) items.push(item);
     }
+    for (const it of items) if (it.k === "clock" && it.plain) this.intervalEnd(fn, it);
     return items;
+  }
+
+  /**
+   * A plain clock read ends a timing only when it is used as the end of an interval: the left
+   * operand of a subtraction (`time.perf_counter() - t0`), directly or through the name or
+   * attribute it is kept in (`t1 = ...; t1 - t0`). A read that is only kept (`t0 = ...`), one
+   * subtracted from (`sync_start` that nothing subtracts from), or one compared with a limit
+   * (`if time.time() - t > timeout:`, a deadline) measures nothing.
+   */
+  private intervalEnd(fn: FnRef, it: Extract<Item, { k: "clock" }>): void {
+    const mod = this.project.index.modules[fn.m];
+    const scope = mod.scopes[fn.s];
+    const startOf = (e: Expr): string | null => {
+      if (e.t === "name" && e.scope === fn.s) return e.name;
+      // `self.t0`, read in this method or (for `self.t_end = ...`) in another method of the class.
+      if (e.t === "attr" && e.obj.t === "name" && e.obj.scope >= 0) return `.${e.attr}`;
+      return null;
+    };
+    let subs = scope.subtractions.filter((d) => d.left.t === "call" && d.left.id === it.call);
+    if (subs.length === 0 && it.into !== null) {
+      const into = it.into;
+      if (into.startsWith(".")) {
+        // `self.end = time.time()`: an interval that subtracts the attribute (in any method of the module).
+        const attr = into.slice(1);
+        subs = mod.scopes.flatMap((sc) => sc.subtractions).filter((d) => d.left.t === "attr" && d.left.attr === attr);
+      } else {
+        const end = mod.calls[it.call].end;
+        subs = scope.subtractions.filter((d) => d.end > end && d.left.t === "name" && d.left.name === into && d.left.scope === fn.s);
+      }
+    }
+    const measured = subs.find((d) => !d.compared);
+    it.start = measured ? startOf(measured.right) : null;
+    it.close = it.start !== null;
   }
 
   private isHostResult(m: number, id: number): boolean {
@@ -425,7 +562,7 @@ export class TimingAnalysis {
     const row = c.range.start.row;
     const what = `${c.callee}(${c.args.length > 0 || c.star || Object.keys(c.kwargs).length > 0 ? "..." : ""})`;
     const bound = into !== null;
-    if (this.isClock(m, id)) return { k: "clock", end: c.end, call: id, into, open: bound, close: true, before: [], what };
+    if (this.isClock(m, id)) return { k: "clock", end: c.end, call: id, into, open: bound, close: true, before: [], what, start: null, plain: true };
     // Context managers: `with Timer():` / `with timer("x"):`.
     if (c.fn.t === "attr" && (c.fn.attr === "__enter__" || c.fn.attr === "__exit__")) {
       const entering = c.fn.attr === "__enter__";
@@ -436,15 +573,15 @@ export class TimingAnalysis {
         const enter = idx.lookupMethod(v, "__enter__").map((f) => this.profile(f));
         const exit = idx.lookupMethod(v, "__exit__").map((f) => this.profile(f));
         if (!enter.some((p) => p?.open) || !exit.some((p) => p?.close)) continue;
-        if (entering) return { k: "clock", end: c.end, call: id, into: null, open: true, close: false, before: [], what: cmWhat };
-        return { k: "clock", end: c.end, call: id, into: null, open: false, close: true, before: exit.flatMap((p) => p?.before ?? []), what: cmWhat };
+        if (entering) return { k: "clock", end: c.end, call: id, into: null, open: true, close: false, before: [], what: cmWhat, start: null, plain: false };
+        return { k: "clock", end: c.end, call: id, into: null, open: false, close: true, before: exit.flatMap((p) => p?.before ?? []), what: cmWhat, start: null, plain: false };
       }
       if (obj.t === "call") {
         for (const f of idx.calleesOf(m, obj.id)) {
           const t = this.contextTimer(f);
           if (!t) continue;
-          if (entering) return { k: "clock", end: c.end, call: id, into: null, open: true, close: false, before: [], what: cmWhat };
-          return { k: "clock", end: c.end, call: id, into: null, open: false, close: true, before: t.before, what: cmWhat };
+          if (entering) return { k: "clock", end: c.end, call: id, into: null, open: true, close: false, before: [], what: cmWhat, start: null, plain: false };
+          return { k: "clock", end: c.end, call: id, into: null, open: false, close: true, before: t.before, what: cmWhat, start: null, plain: false };
         }
       }
     }
@@ -452,13 +589,16 @@ export class TimingAnalysis {
     // Clock helpers and timer methods.
     for (const t of callees) {
       const p = this.profile(t);
-      if (p && (p.open || p.close)) return { k: "clock", end: c.end, call: id, into: p.alias ? into : null, open: p.alias ? bound : p.open, close: p.close, before: p.before, what };
+      if (p && (p.open || p.close)) {
+        // A clock alias (`def now(): return time.perf_counter()`) is used like a plain read.
+        return { k: "clock", end: c.end, call: id, into: p.alias ? into : null, open: p.alias ? bound : p.open, close: p.close, before: p.before, what, start: null, plain: p.alias };
+      }
     }
     const g = guardCoverage(c.guards);
     // Waits.
     if (sync.isAnySync(m, id)) return { k: "sync", end: c.end, loop: c.loop, row, what, ...g };
     const names = idx.extNames(m, id);
-    if (names.some((n) => HOST_TORCH.has(n)) || (names.some((n) => HOST_BUILTINS.has(n)) && [...c.args, ...Object.values(c.kwargs)].some(isDevice))) {
+    if (names.some((n) => HOST_TORCH.has(n) || OTHER_WAITS.has(n)) || (names.some((n) => HOST_BUILTINS.has(n)) && [...c.args, ...Object.values(c.kwargs)].some(isDevice))) {
       return { k: "sync", end: c.end, loop: c.loop, row, what, ...g };
     }
     const syncing = callees.find((t) => sync.functionSyncs(t));
@@ -466,12 +606,27 @@ export class TimingAnalysis {
       const coverage = intersect(g.coverage, this.functionCoverage(syncing));
       return { k: "sync", end: c.end, loop: c.loop, row, what, coverage, guard: g.guard ?? (coverage === "all" ? null : this.restrictingGuard(syncing)) };
     }
+    // A hand-over from another thread: whether that thread waited for the device is not followed.
+    if (this.isThreadWait(m, id) || callees.some((t) => this.blocksOnThread(t))) {
+      return { k: "sync", end: c.end, loop: c.loop, row, what: `${what} (blocks on another thread)`, coverage: "all", guard: null };
+    }
+    // A project function that waits in a way only timing knows (`mx.eval()`).
+    if (callees.some((t) => this.waitsOtherwise(t))) return { k: "sync", end: c.end, loop: c.loop, row, what, coverage: "all", guard: null };
     // A decorator's wrapper calling the decorated function: work if some decorated function works without waiting.
     const decorated = this.decoratedTargets(m, c).find((t) => this.doesDeviceWork(t) && !sync.functionSyncs(t));
     if (decorated) return { k: "work", end: c.end, loop: c.loop, row, what, note: `the decorated \`${idx.displayName(decorated)}\`` };
     // Device work.
-    if (c.fn.t === "attr" && (TRANSFERS.has(c.fn.attr) || METADATA.has(c.fn.attr) || HOST_RESULT_CALLS.test(c.fn.attr))) return null;
+    if (c.fn.t === "attr" && (TRANSFERS.has(c.fn.attr) || METADATA.has(c.fn.attr) || VIEWS.has(c.fn.attr) || MODULE_STATE.has(c.fn.attr) || HOST_RESULT_CALLS.test(c.fn.attr))) return null;
     if (c.fn.t === "name" && HOST_RESULT_CALLS.test(c.fn.name)) return null;
+    if (names.some((n) => TRANSFER_FUNCTIONS.has(n))) return null;
+    // A call of project functions is work when their bodies compute (not when they only load or move data),
+    // unless it is a module's forward on a device object.
+    const vals = idx.eval(m, c.fn);
+    const forwardOfDevice = c.fn.t === "attr" && /^(forward|__call__)$/.test(c.fn.attr) && isDevice(c.fn.obj);
+    const modelCall = forwardOfDevice || this.project.deviceFlow.isModelCall(m, c.fn, ctx.accel);
+    if (!modelCall && callees.length > 0 && vals.length > 0 && vals.every((v) => v.k === "fn" || v.k === "bound")) {
+      return callees.some((t) => this.doesDeviceWork(t)) ? { k: "work", end: c.end, loop: c.loop, row, what } : null;
+    }
     if (this.project.deviceFlow.isDeviceWork(id, ctx)) return { k: "work", end: c.end, loop: c.loop, row, what };
     if (callees.some((t) => this.doesDeviceWork(t))) return { k: "work", end: c.end, loop: c.loop, row, what };
     return null;

@@ -88,6 +88,7 @@ class Extractor {
       bindings: [],
       attrStores: [],
       returns: [],
+      subtractions: [],
       isGenerator: false,
       starImports: [],
     };
@@ -115,13 +116,13 @@ class Extractor {
   /** End of the assignment statement being bound: its targets take effect after the value. */
   private statementEnd: number | null = null;
 
-  private bind(scope: number, name: string, value: Expr, at: SyntaxNode): void {
+  private bind(scope: number, name: string, value: Expr, at: SyntaxNode, loop = false): void {
     let target = scope;
     const st = this.scopes[scope];
     if (st.globals.has(name)) target = 0;
     this.scopes[target].locals.add(name);
     const end = this.statementEnd ?? at.endIndex;
-    this.scopes[target].fact.bindings.push({ name, value, end, range: rangeOf(at) });
+    this.scopes[target].fact.bindings.push({ name, value, end, range: rangeOf(at), loop: loop && target === scope });
   }
 
   private text(n: SyntaxNode, max = 120): string {
@@ -302,7 +303,7 @@ class Extractor {
   private bindTarget(target: SyntaxNode, value: Expr, ctx: Ctx, depth: number): void {
     switch (target.type) {
       case "identifier":
-        this.bind(ctx.scope, target.text, value, target);
+        this.bind(ctx.scope, target.text, value, target, ctx.loop);
         return;
       case "pattern_list":
       case "tuple_pattern":
@@ -586,7 +587,14 @@ class Extractor {
         const l = n.childForFieldName("left");
         const r = n.childForFieldName("right");
         const inner = { ...ctx, awaited: false };
-        return { t: "op", args: [l ? this.expr(l, inner, d) : { t: "unknown" }, r ? this.expr(r, inner, d) : { t: "unknown" }] };
+        const left: Expr = l ? this.expr(l, inner, d) : { t: "unknown" };
+        const right: Expr = r ? this.expr(r, inner, d) : { t: "unknown" };
+        if (n.type === "binary_operator" && n.childForFieldName("operator")?.type === "-") {
+          let up = n.parent;
+          while (up && up.type === "parenthesized_expression") up = up.parent;
+          this.scopes[ctx.scope].fact.subtractions.push({ left, right, end: n.endIndex, compared: up?.type === "comparison_operator" });
+        }
+        return { t: "op", args: [left, right] };
       }
       case "unary_operator":
       case "not_operator": {
@@ -608,7 +616,7 @@ class Extractor {
         const name = n.childForFieldName("name");
         const v = n.childForFieldName("value");
         const value = v ? this.expr(v, ctx, d) : ({ t: "unknown" } as Expr);
-        if (name) this.bind(ctx.scope, name.text, value, name);
+        if (name) this.bind(ctx.scope, name.text, value, name, ctx.loop);
         return value;
       }
       case "list_comprehension":

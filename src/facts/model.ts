@@ -59,6 +59,20 @@ export interface Binding {
   value: Expr;
   end: number;
   range: Range;
+  /** Inside a loop or comprehension of its scope. */
+  loop: boolean;
+}
+
+/**
+ * A subtraction `left - right` (`time.perf_counter() - t0`, `t1 - t0`): how a clock read is
+ * used as the end of an interval.
+ */
+export interface SubtractionFact {
+  left: Expr;
+  right: Expr;
+  end: number;
+  /** An operand of a comparison (`time.time() - t > limit`): a deadline check, not a measurement. */
+  compared: boolean;
 }
 
 /** `obj.attr = value` (self.x = ... in methods; module attributes). */
@@ -92,6 +106,8 @@ export interface ScopeFact {
   bindings: Binding[];
   attrStores: AttrStore[];
   returns: ReturnFact[];
+  /** Subtractions evaluated in the scope, in source order. */
+  subtractions: SubtractionFact[];
   isGenerator: boolean;
   /** Modules of `from m import *` (module scope). */
   starImports: { module: string; level: number }[];
@@ -127,4 +143,4 @@ export interface ModuleFacts {
   lineCount: number;
 }
 
-export const FACTS_VERSION = 4;
+export const FACTS_VERSION = 5;

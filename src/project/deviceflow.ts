@@ -11,8 +11,14 @@
 import type { Expr, ModuleFacts } from "../facts/model.js";
 import { fnKey, type FnRef, type ProjectIndex } from "./index.js";
 import { IMPLICIT_SYNC_METHODS, isAcceleratorString, isCpuTarget, type SyncInfo } from "./sync.js";
+import type { Value } from "./values.js";
 
 const MODEL_NAME = /^(model|net|network|module|encoder|decoder|backbone|pipe|pipeline|llm|generator|classifier|detector|transformer|unet|vae)$|_(model|net|module|encoder|decoder)$|^model_/i;
+/**
+ * Names like a model that hold something else: a class or factory (`model_cls()`, `Model(...)`
+ * constructs), a name, path or configuration.
+ */
+const NOT_A_MODEL = /^[A-Z][a-z0-9]|_(cls|class|type|name|names|path|paths|dir|file|id|url|config|cfg|args|kwargs|kind|size)$/;
 const MODEL_METHODS = new Set(["forward", "generate", "__call__", "predict", "infer", "encode", "decode", "sample"]);
 /** torch namespaces and functions that do not queue device work. */
 const NOT_DEVICE_WORK = /^torch\.(mps|cuda|xpu|accelerator|backends|distributed|utils|jit|autograd\.grad_mode|nn\.init|random)\b|^torch\.(no_grad|inference_mode|enable_grad|device|manual_seed|set_grad_enabled|set_num_threads|get_num_threads|is_tensor|Event|Stream|dtype|compile|load|save|from_numpy|get_device_module)$/;
@@ -118,7 +124,8 @@ export class DeviceFlow {
   private isDevice(e: Expr, ctx: { fn: FnRef; deviceVars: Set<string>; depth: number; accel: boolean }): boolean {
     switch (e.t) {
       case "name":
-        return e.scope === ctx.fn.s && ctx.deviceVars.has(e.name);
+        if (e.scope === ctx.fn.s) return ctx.deviceVars.has(e.name);
+        return this.closureDevice(ctx.fn.m, e.scope, e.name, ctx.depth);
       case "call":
         return this.isDeviceWork(e.id, ctx) && !this.isHostCopy(ctx.fn.m, e.id);
       case "op":
@@ -137,6 +144,27 @@ export class DeviceFlow {
     }
   }
 
+  private readonly closureCache = new Map<string, boolean>();
+
+  /**
+   * A name a nested function reads from the function around it (a closure): a device value when
+   * every binding of it there is one (`weight = torch.randn(..., device="mps")`).
+   */
+  private closureDevice(m: number, s: number, name: string, depth: number): boolean {
+    if (s <= 0 || depth > 6) return false;
+    const sc = this.facts(m).scopes[s];
+    if (sc.kind !== "function") return false;
+    const key = `${m}:${s}:${name}`;
+    const hit = this.closureCache.get(key);
+    if (hit !== undefined) return hit;
+    this.closureCache.set(key, false);
+    const bindings = sc.bindings.filter((b) => b.name === name);
+    const ctx = { fn: { m, s }, deviceVars: new Set<string>(), depth: depth + 1, accel: this.facts(m).mentionsAccelerator };
+    const r = bindings.length > 0 && !sc.params.some((p) => p.replace(/^\*+/, "") === name) && bindings.every((b) => b.value.t === "call" && this.isDevice(b.value, ctx));
+    this.closureCache.set(key, r);
+    return r;
+  }
+
   private isHostCopy(m: number, id: number): boolean {
     const c = this.index.call(m, id);
     if (c.fn.t !== "attr") return false;
@@ -144,9 +172,46 @@ export class DeviceFlow {
   }
 
   private isModelish(e: Expr): boolean {
-    if (e.t === "name") return MODEL_NAME.test(e.name);
-    if (e.t === "attr") return MODEL_NAME.test(e.attr) || (MODEL_METHODS.has(e.attr) && this.isModelish(e.obj));
+    if (e.t === "name") return MODEL_NAME.test(e.name) && !NOT_A_MODEL.test(e.name);
+    if (e.t === "attr") return (MODEL_NAME.test(e.attr) && !NOT_A_MODEL.test(e.attr)) || (MODEL_METHODS.has(e.attr) && this.isModelish(e.obj));
     return false;
+  }
+
+  /**
+   * The naming convention is for callees whose value is unknown (a parameter, `self.model`).
+   * A callee that resolves to a project function or class, or to a library function or class
+   * reached through an import (`ov.convert_model`, `tf.lite.TFLiteConverter.from_keras_model`),
+   * is judged by what it is, not by its name.
+   */
+  private modelishCall(m: number, fn: Expr): boolean {
+    if (this.isModelEntry(fn)) return true;
+    if (!this.isModelish(fn)) return false;
+    // (Unbound names evaluate to `builtins.<name>`: no evidence either way.)
+    const imported = (vals: Value[]) => vals.some((v) => v.k === "module" || (v.k === "ext" && !v.name.startsWith("builtins.")));
+    const vals = this.index.eval(m, fn);
+    if (vals.some((v) => v.k === "fn" || v.k === "bound" || v.k === "class")) return false;
+    return !(imported(vals) || (fn.t === "attr" && imported(this.index.eval(m, fn.obj))));
+  }
+
+  /** `self.model.forward(...)`, `encoder.generate(...)`: an entry point of something named like a model. */
+  private isModelEntry(fn: Expr): boolean {
+    return fn.t === "attr" && MODEL_METHODS.has(fn.attr) && this.isModelish(fn.obj);
+  }
+
+  /**
+   * Does calling `fn` run a model on the device by convention, whatever project code it resolves
+   * to: a model's entry point (`self.model.forward(...)` in a file that names an accelerator), or
+   * the forward of a project nn.Module subclass.
+   */
+  isModelCall(m: number, fn: Expr, accel: boolean): boolean {
+    if (accel && this.isModelEntry(fn)) return true;
+    const idx = this.index;
+    return idx.eval(m, fn).some((v) => {
+      if (v.k !== "bound" || !accel) return false;
+      const sc = idx.modules[v.m].scopes[v.s];
+      if (sc.name !== "forward" && sc.name !== "__call__") return false;
+      return sc.parent >= 0 && idx.modules[v.m].scopes[sc.parent].kind === "class" && idx.extBases({ m: v.m, s: sc.parent }).some((b) => b.startsWith("torch.nn."));
+    });
   }
 
   /** Does this call queue work on the device. */
@@ -179,7 +244,7 @@ export class DeviceFlow {
       }
       if ((v.k === "fn" || v.k === "bound") && ctx.depth < 8 && this.returnsDevice({ m: v.m, s: v.s }, ctx.depth)) return true;
     }
-    if (ctx.accel && this.isModelish(c.fn)) return true;
+    if (ctx.accel && this.modelishCall(m, c.fn)) return true;
     return false;
   }
 }

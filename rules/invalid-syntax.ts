@@ -11,6 +11,7 @@ export default defineRule({
     severity: "error",
     category: "correctness",
     fixable: null,
+    optIn: true,
     summary: "Python that does not parse: reported where the parser gave up, and the rest of the file is linted anyway.",
     why: [
       "Code that does not parse cannot run, and mps-lint cannot see what it would do: a",
@@ -24,7 +25,10 @@ export default defineRule({
     useInstead: ["import torch", "", "def main(model, x):", "    y = model(x)", "    torch.mps.synchronize()", "    return y"].join("\n"),
     fixSafety: "No automatic fix: correct the syntax by hand.",
     limitations: [
-      "The parser is tree-sitter's Python grammar, which is more lenient than CPython: it",
+      "Off unless selected (`--extend-select MPS000`): tree-sitter's Python grammar is not",
+      "CPython's, and it rejects some valid code (for example `return x, *rest` without",
+      "parentheses, valid since Python 3.8, gave three false errors in one public project), so a",
+      "finding that fails the run is not raised by default. It is also more lenient than CPython: it",
       "accepts Python 2 `print` statements and `except X, e:`, and it does not check indentation",
       "as strictly, so such files give no finding. Where it recovers, the location is where its",
       "recovery starts, which can be a little before the token CPython would name. At most 50",

@@ -25,8 +25,8 @@ function projects(): { name: string; files: string[] }[] {
   return out;
 }
 
-// MPS000 needs every file parsed (syntax errors anywhere), which turns the prefilter off: these
-// tests run the rules that can use it.
+// MPS000 (opt-in) needs every file parsed (syntax errors anywhere), which turns the prefilter off
+// when selected: these tests run the rules that can use it.
 const FILTERABLE = RULES.filter((r) => r.meta.code !== "MPS000");
 
 const show = (r: ReturnType<typeof lintFiles>) =>
@@ -61,7 +61,7 @@ describe("prefilter and demand loading", () => {
 
   it("turns itself off for a rule it has no tokens for", () => {
     expect(makePrefilter(["MPS001", "XYZ999"])).toBeNull();
-    expect(makePrefilter(RULES.map((r) => r.meta.code))).toBeNull(); // MPS000: every file
+    expect(makePrefilter(RULES.map((r) => r.meta.code))).toBeNull(); // MPS000 (when selected): every file
     expect(makePrefilter(["MPS001"], ["app.hooks.on_worker"])!.tokens).toContain("on_worker");
   });
 });

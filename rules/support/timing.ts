@@ -282,8 +282,10 @@ export class TimingAnalysis {
     } finally {
       this.workInProgress.delete(key);
     }
-    // Finding work is final; "no work" is final only when nothing below was cut off.
-    if (r || !this.workIncomplete) this.workCache.set(key, r);
+    // Cached either way: re-exploring a "no" that a cut-off below made uncertain is exponential
+    // on large call graphs (minutes on PyTorch's sources). A cut-off can only hide work, so the
+    // cost is a missed finding, never a false one.
+    this.workCache.set(key, r);
     this.workIncomplete = outer || (this.workIncomplete && !r);
     return r;
   }

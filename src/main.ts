@@ -21,7 +21,6 @@ import { REPORTERS } from "./reporters/index.js";
 import { displayPath, tally } from "./reporters/paths.js";
 import type { ReportDiagnostic } from "./reporters/types.js";
 import { RULES } from "../rules/index.js";
-import type { Rule } from "./rule.js";
 import { renderStatistics } from "./statistics.js";
 import { charColumns, readPython } from "./source.js";
 import { applySuppressions } from "./suppress.js";
@@ -39,11 +38,6 @@ export interface RunOutput {
 }
 
 /** Rules chosen by command-line selectors alone (kept for callers that have no configuration). */
-export function selectRules(select?: string[], ignore?: string[], extendSelect?: string[]): Rule[] {
-  const r = new ConfigResolver({ cwd: process.cwd(), isolated: true, cli: { select, ignore, extendSelect } });
-  return r.forDir(process.cwd()).rules;
-}
-
 /** Files with more than this many modules get a progress line (on a terminal). */
 const PROGRESS_THRESHOLD = 50;
 

@@ -218,9 +218,9 @@ ast-grep found ${r.agMatches} matches; mps-lint ${r.cold.findings} findings (the
 
 ## Files
 
-| Run | Files | Prefilter relevant | Analysed (parsed or cached) | Parsed | From cache | Skipped | Analysis rounds |
+| Run | Files | Prefilter relevant | Analysed (parsed or cached) | Parsed | From cache | Skipped | Loaded on demand |
 |---|---|---|---|---|---|---|---|
-| Cold | ${r.cold.counts.files} | ${r.cold.counts.relevant ?? "-"} | ${r.cold.counts.analyzed} | ${r.cold.counts.parsed ?? 0} | ${r.cold.counts.cached ?? 0} | ${r.cold.counts.skipped} | ${r.cold.counts.rounds} |
+| Cold | ${r.cold.counts.files} | ${r.cold.counts.relevant ?? "-"} | ${r.cold.counts.analyzed} | ${r.cold.counts.parsed ?? 0} | ${r.cold.counts.cached ?? 0} | ${r.cold.counts.skipped} | ${r.cold.counts.demandLoaded ?? 0} |
 | Warm | ${r.warm.counts.files} | (manifest) | ${r.warm.counts.analyzed} | ${r.warm.counts.parsed ?? 0} | whole result | ${r.warm.counts.skipped} | - |
 
 ## Time by phase (medians; parse and facts are CPU time summed over the workers)

@@ -105,7 +105,7 @@ export default defineRule({
     facts.scopes.forEach((scope, s) => {
       if (scope.kind === "class") return;
       const fn = { m, s };
-      if (idx.callsIn(fn).length === 0) return;
+      if (idx.callsIn(fn).length === 0 || !ta!.mayTime(fn)) return;
       const items = ta!.timeline(fn);
       if (!items.some((it) => it.k === "clock")) return;
       const inThread = !!project.threads.reachOf(fn);

@@ -1,10 +1,10 @@
 // The lint pipeline for one run: files -> facts (collect) -> project -> rules -> results.
 //
-// With the prefilter on, only files that can hold a spawn site are parsed up front; the
-// project index reports every module name it looks up and lacks, those files are loaded, and
-// the analysis runs again, until it asks for nothing new (demand loading, src/prefilter.ts).
-// Facts are always handed to the project in file order, so results do not depend on the order
-// in which files were loaded or on how many workers parsed them.
+// With the prefilter on, only files that can hold a finding are parsed up front; when the
+// project index looks up a module it lacks, that module is loaded and joins the index at once
+// (demand loading, src/prefilter.ts). The files kept up front are handed to the project in file
+// order and the rest in the order the analysis asks for them, so results do not depend on how
+// many workers parsed them or on what came from the cache.
 
 import { collectFacts, FactStore, type FileProblem } from "./collect.js";
 import { Cache } from "./cache.js";
@@ -44,8 +44,8 @@ export interface LintStats {
   analyzed: number;
   /** Files never parsed nor loaded. */
   skipped: number;
-  /** Analysis rounds (demand loading). */
-  rounds: number;
+  /** Files loaded because the analysis asked for their modules (demand loading). */
+  demandLoaded: number;
   /** The whole result came from the cache. */
   cachedResult: boolean;
 }
@@ -67,7 +67,7 @@ export interface LintResult {
 interface CachedResult {
   diagnostics: Diagnostic[];
   analyzed: number;
-  rounds: number;
+  demandLoaded: number;
   /** Files whose directive comments the suppression stage needs: loaded (facts cache) on a hit. */
   commentFiles: number[];
 }
@@ -95,14 +95,14 @@ export function lintFiles(input: LintInput): LintResult {
       if (hit) {
         store.load(hit.commentFiles);
         cache.save();
-        const stats = { files: input.files.length, analyzed: hit.analyzed, skipped: input.files.length - hit.analyzed, rounds: hit.rounds, cachedResult: true };
+        const stats = { files: input.files.length, analyzed: hit.analyzed, skipped: input.files.length - hit.analyzed, demandLoaded: hit.demandLoaded, cachedResult: true };
         recordStats(stats);
         const facts = store.loaded().map((i) => store.get(i)!);
         return { diagnostics: hit.diagnostics, files: input.files, problems: store.problems(), facts, source: (f) => store.source(f), stats };
       }
     }
     const ruleProblems: FileProblem[] = [];
-    const { diagnostics, rounds } = prefilter ? analyzeOnDemand(store, input, rules, ruleProblems) : analyzeAll(store, input, rules, ruleProblems);
+    const { diagnostics, demandLoaded } = prefilter ? analyzeOnDemand(store, input, rules, ruleProblems) : analyzeAll(store, input, rules, ruleProblems);
     const loaded = store.loaded();
     const analyzed = loaded.length;
     if (canCacheResult) {
@@ -114,10 +114,10 @@ export function lintFiles(input: LintInput): LintResult {
         const f = store.get(i)!;
         return f.comments.length > 0 && (withFindings.has(f.file) || f.comments.some((c) => ours.test(c.text)));
       });
-      timed("cache", () => cache.writeResults(resultsKey, { diagnostics, analyzed, rounds, commentFiles } satisfies CachedResult));
+      timed("cache", () => cache.writeResults(resultsKey, { diagnostics, analyzed, demandLoaded, commentFiles } satisfies CachedResult));
     }
     cache?.save();
-    const stats = { files: input.files.length, analyzed, skipped: input.files.length - analyzed, rounds, cachedResult: false };
+    const stats = { files: input.files.length, analyzed, skipped: input.files.length - analyzed, demandLoaded, cachedResult: false };
     recordStats(stats);
     const facts = loaded.map((i) => store.get(i)!);
     return { diagnostics, files: input.files, problems: [...store.problems(), ...ruleProblems], facts, source: (f) => store.source(f), stats };
@@ -130,7 +130,7 @@ function recordStats(s: LintStats): void {
   setCount("files", s.files);
   setCount("analyzed", s.analyzed);
   setCount("skipped", s.skipped);
-  setCount("rounds", s.rounds);
+  setCount("demandLoaded", s.demandLoaded);
   if (s.cachedResult) count("cachedResult");
 }
 
@@ -142,14 +142,19 @@ function lintAll(input: LintInput, rules: readonly Rule[]): LintResult {
   return { diagnostics, files: input.files, problems, facts: collected.facts, source: collected.source };
 }
 
-function analyzeAll(store: FactStore, input: LintInput, rules: readonly Rule[], problems: FileProblem[]): { diagnostics: Diagnostic[]; rounds: number } {
+function analyzeAll(store: FactStore, input: LintInput, rules: readonly Rule[], problems: FileProblem[]): { diagnostics: Diagnostic[]; demandLoaded: number } {
   store.load(input.files.keys());
   const facts = store.loaded().map((i) => store.get(i)!);
-  return { diagnostics: analyze(facts, input, rules, undefined, (f) => store.source(f), problems), rounds: 1 };
+  return { diagnostics: analyze(facts, input, rules, undefined, (f) => store.source(f), problems), demandLoaded: 0 };
 }
 
-/** Demand loading: analyse the loaded files; load every project module the index missed; repeat. */
-function analyzeOnDemand(store: FactStore, input: LintInput, rules: readonly Rule[], problems: FileProblem[]): { diagnostics: Diagnostic[]; rounds: number } {
+/**
+ * Demand loading: analyse the files the prefilter kept; whenever the project index looks up a
+ * module it lacks, that module's files are loaded there and then (from the cache or parsed) and
+ * join the index, so one pass sees everything it asked for and nothing is analysed twice. The
+ * order of loading follows the analysis, which is the same whatever the workers or the cache.
+ */
+function analyzeOnDemand(store: FactStore, input: LintInput, rules: readonly Rule[], problems: FileProblem[]): { diagnostics: Diagnostic[]; demandLoaded: number } {
   const byModule = new Map<string, number[]>();
   timed("index", () => {
     input.files.forEach((file, i) => {
@@ -166,49 +171,56 @@ function analyzeOnDemand(store: FactStore, input: LintInput, rules: readonly Rul
   });
   setCount("relevant", seeds.length);
   store.load(seeds);
-  for (let round = 1; ; round++) {
-    const wanted = new Set<number>();
-    const onMissingModule = (name: string) => {
-      const list = byModule.get(name);
-      if (list) for (const i of list) if (!store.isLoaded(i)) wanted.add(i);
-    };
-    const facts = store.loaded().map((i) => store.get(i)!);
-    const roundProblems: FileProblem[] = [];
-    const diagnostics = analyze(facts, input, rules, onMissingModule, (f) => store.source(f), roundProblems, () => wanted.size > 0);
-    if (wanted.size === 0) {
-      problems.push(...roundProblems);
-      return { diagnostics, rounds: round };
+  const loading = { ms: 0 };
+  let demandLoaded = 0;
+  const loadModule = (name: string): ModuleFacts[] => {
+    const wanted = [...new Set(byModule.get(name) ?? [])].filter((i) => !store.isLoaded(i));
+    if (wanted.length === 0) return [];
+    // Time spent here is loading (parse, facts, cache), not the analysis that asked.
+    const t0 = performance.now();
+    store.load(wanted);
+    loading.ms += performance.now() - t0;
+    const out: ModuleFacts[] = [];
+    for (const i of wanted) {
+      const f = store.get(i);
+      if (f) out.push(f);
     }
-    store.load([...wanted].sort((a, b) => a - b));
-  }
+    demandLoaded += out.length;
+    return out;
+  };
+  const facts = store.loaded().map((i) => store.get(i)!);
+  const diagnostics = analyze(facts, input, rules, loadModule, (f) => store.source(f), problems, loading);
+  return { diagnostics, demandLoaded };
 }
 
-/**
- * Project + rules over these facts. With `stop`, gives up (returning nothing) as soon as it
- * says so after the project is built: no need to run rules over a project about to grow.
- */
+/** Project + rules over these facts (and any the project loads on demand while the rules run). */
 function analyze(
   facts: ModuleFacts[],
   input: LintInput,
   rules: readonly Rule[],
-  onMissingModule: ((name: string) => void) | undefined,
+  loadModule: ((name: string) => readonly ModuleFacts[]) | undefined,
   source: (file: string) => string,
   problems: FileProblem[],
-  stop?: () => boolean,
+  /** Time spent in loadModule so far (kept out of the analysis phases). */
+  loading = { ms: 0 },
 ): Diagnostic[] {
   const t0 = performance.now();
+  const l0 = loading.ms;
   const project = new Project(facts, {
     srcRoots: input.srcRoots,
     searchRoots: input.searchRoots,
     threadEntryPoints: input.threadEntryPoints,
-    onMissingModule,
+    loadModule,
   });
   const t1 = performance.now();
-  addTime("index", t1 - t0);
-  if (stop?.()) return [];
+  const l1 = loading.ms;
+  addTime("index", t1 - t0 - (l1 - l0));
   const diagnostics: Diagnostic[] = [];
   const syntax = rules.includes(invalidSyntax) ? invalidSyntax.meta : null;
-  facts.forEach((f, m) => {
+  // Modules loaded while the rules run are appended to the index: check them too.
+  const modules = project.index.modules;
+  for (let m = 0; m < modules.length; m++) {
+    const f = modules[m];
     if (syntax) {
       for (const e of f.syntaxErrors) {
         diagnostics.push({
@@ -255,9 +267,9 @@ function analyze(
         });
       }
     }
-  });
+  }
   diagnostics.sort(compareDiagnostics);
-  addTime("rules", performance.now() - t1);
+  addTime("rules", performance.now() - t1 - (loading.ms - l1));
   return diagnostics;
 }
 

@@ -9,8 +9,8 @@
 // clock before and after `yield` count too. A timed region runs from an opening read to the
 // next closing read in the same function.
 
-import type { CallFact, Expr } from "../../src/facts/model.js";
-import { fnKey, type FnRef } from "../../src/project/index.js";
+import type { CallFact, Expr, ModuleFacts } from "../../src/facts/model.js";
+import { fnKey, lastName, type FnRef } from "../../src/project/index.js";
 import type { Project } from "../../src/project/project.js";
 import { IMPLICIT_SYNC_METHODS } from "../../src/project/sync.js";
 import { walkExpr } from "./facts.js";
@@ -24,6 +24,9 @@ export const CLOCKS = new Set([
   "time.monotonic_ns",
   "timeit.default_timer",
 ]);
+
+/** The last names a call of a clock in CLOCKS spells (`perf_counter()`, `time.time()`). */
+const CLOCK_LAST_NAMES = new Set([...CLOCKS].map((n) => n.slice(n.lastIndexOf(".") + 1)));
 
 export const BACKENDS = ["mps", "cuda", "xpu"] as const;
 /** Backends a wait runs for: "all", or only those named by the condition around it. */
@@ -162,6 +165,83 @@ export class TimingAnalysis {
       );
     }
     return this.readsClock;
+  }
+
+  /** Names a clock read may be called by: CLOCK_LAST_NAMES and names bound to them (`pc = time.perf_counter`). */
+  private readonly clockNames = new Set(CLOCK_LAST_NAMES);
+  /** Names of project clock helpers and timer classes (called as `name()` or `mod.name()`). */
+  private readonly helperNames = new Set<string>();
+  /** Names of timer methods (called as `obj.name()` only). */
+  private readonly timerMethods = new Set<string>();
+  private namedModules = 0;
+
+  /**
+   * Can function `fn` read the clock, directly or through a helper or timer (a cheap, syntactic
+   * superset of the clock items its timeline would have): the rule builds timelines only where
+   * this holds, since building one resolves every call in the function and what it calls.
+   * Every clock helper and timer method itself calls a clock (see computeProfile), so a function
+   * that spells neither a clock nor such a helper's name has no clock item.
+   */
+  mayTime(fn: FnRef): boolean {
+    const idx = this.project.index;
+    // Modules loaded since the last ask (demand loading) add their aliases and helpers.
+    while (this.namedModules < idx.modules.length) {
+      const mod = idx.modules[this.namedModules++];
+      for (let pass = 0; pass < 2; pass++) {
+        for (const sc of mod.scopes) {
+          for (const b of sc.bindings) {
+            const v = b.value;
+            const last = v.t === "import" ? (v.name ?? v.module.slice(v.module.lastIndexOf(".") + 1)) : lastName(v);
+            if (last !== null && this.clockNames.has(last)) this.clockNames.add(b.name);
+          }
+        }
+      }
+      this.addHelperNames(mod);
+    }
+    return idx.callsIn(fn).some((id) => {
+      const last = lastName(idx.call(fn.m, id).fn);
+      if (last === null) return false;
+      return this.clockNames.has(last) || this.helperNames.has(last) || (idx.call(fn.m, id).fn.t === "attr" && this.timerMethods.has(last));
+    });
+  }
+
+  /**
+   * Names under which a module's clock helpers are called, mirroring computeProfile and
+   * contextTimer: a function returning a clock read (or a difference with one), a generator
+   * reading the clock twice (`@contextmanager`), and the methods of a timer class (one stores
+   * a clock read on `self`; its methods that read the clock), with the class's name when
+   * `__init__` opens the timer.
+   */
+  private addHelperNames(mod: ModuleFacts): void {
+    const clockCalls = new Map<number, Set<number>>();
+    mod.calls.forEach((c, id) => {
+      const last = lastName(c.fn);
+      if (last === null || !this.clockNames.has(last)) return;
+      let set = clockCalls.get(c.scope);
+      if (!set) clockCalls.set(c.scope, (set = new Set()));
+      set.add(id);
+    });
+    if (clockCalls.size === 0) return;
+    const isClockExpr = (e: Expr, ids: Set<number>): boolean =>
+      (e.t === "call" && ids.has(e.id)) || (e.t === "op" && e.args.some((a) => isClockExpr(a, ids)));
+    const timerClasses = new Set<number>();
+    for (const [s, ids] of clockCalls) {
+      const sc = mod.scopes[s];
+      if (sc.kind !== "function") continue;
+      if (sc.returns.some((r) => isClockExpr(r.value, ids)) || (sc.isGenerator && ids.size >= 2)) {
+        (sc.parent > 0 && mod.scopes[sc.parent].kind === "class" ? this.timerMethods : this.helperNames).add(sc.name);
+      }
+      const kept = new Set(sc.bindings.filter((b) => isClockExpr(b.value, ids)).map((b) => b.name));
+      const storesOnSelf = sc.attrStores.some((st) => isClockExpr(st.value, ids) || (st.value.t === "name" && kept.has(st.value.name)));
+      if (storesOnSelf && sc.parent > 0 && mod.scopes[sc.parent].kind === "class") timerClasses.add(sc.parent);
+    }
+    for (const [s] of clockCalls) {
+      const sc = mod.scopes[s];
+      if (sc.kind !== "function" || !timerClasses.has(sc.parent)) continue;
+      // A timer opened by its constructor is called by the class's name (`t = Timer()`).
+      if (sc.name === "__init__") this.helperNames.add(mod.scopes[sc.parent].name);
+      else this.timerMethods.add(sc.name);
+    }
   }
 
   isClock(m: number, call: number): boolean {

@@ -37,7 +37,7 @@ interface ArgBinding {
 
 export class ProjectIndex {
   readonly moduleNames: string[];
-  private readonly byName: Map<string, number>;
+  private readonly byName: Map<string, number> | LoadingMap;
   private readonly isPackage: boolean[];
   /** Calls of each scope, in source order: key fnKey. */
   private readonly callsByScope = new Map<string, number[]>();
@@ -49,36 +49,57 @@ export class ProjectIndex {
   private depth = 0;
   /** Extra argument bindings (spawn sites, partial, decorators): fnKey -> bindings. */
   private readonly extraBindings = new Map<string, ArgBinding[]>();
-  private subclassMap: Map<string, FnRef[]> | null = null;
+  private readonly subclassMap = new Map<string, FnRef[]>();
+  /** Modules whose classes are in subclassMap (modules loaded later are added on the next ask). */
+  private subclassModules = 0;
+
+  /** Facts by module index: the ones given, then any loaded on demand. */
+  readonly modules: ModuleFacts[] = [];
 
   constructor(
-    readonly modules: ModuleFacts[],
-    srcRoots: string[] = [],
-    searchRoots: string[] = [],
-    /** Told every module name looked up and not found (demand loading: src/engine.ts). */
-    onMissingModule?: (name: string) => void,
+    modules: readonly ModuleFacts[],
+    private readonly srcRoots: string[] = [],
+    private readonly searchRoots: string[] = [],
+    /**
+     * Demand loading (src/engine.ts): asked for the facts of a module name the index looks up and
+     * does not have; what it returns joins the index there and then, so the lookup, and every
+     * later one, sees it. Asked at most once per name.
+     */
+    load?: (name: string) => readonly ModuleFacts[],
   ) {
-    this.byName = onMissingModule ? new MissReportingMap(onMissingModule) : new Map();
-    this.moduleNames = modules.map((f) => moduleNameFor(f.file, srcRoots));
-    this.isPackage = modules.map((f) => /^__init__\.pyi?$/.test(path.basename(f.file)));
-    modules.forEach((f, m) => {
-      const name = this.moduleNames[m];
-      // Prefer .py over .pyi and the first file seen.
-      if (!this.byName.has(name) || f.file.endsWith(".py")) this.byName.set(name, m);
-      for (const alias of aliasModuleNames(f.file, searchRoots)) if (!this.byName.has(alias)) this.byName.set(alias, m);
-      f.calls.forEach((c, id) => {
-        const key = fnKey(m, c.scope);
-        let list = this.callsByScope.get(key);
-        if (!list) this.callsByScope.set(key, (list = []));
-        list.push(id);
-        const last = lastName(c.fn);
-        if (last) {
-          let l = this.callsByLastName.get(last);
-          if (!l) this.callsByLastName.set(last, (l = []));
-          l.push({ m, s: id });
-        }
-      });
+    this.byName = load ? new LoadingMap((name) => this.loadModule(name, load)) : new Map();
+    this.moduleNames = [];
+    this.isPackage = [];
+    for (const f of modules) this.addModule(f);
+  }
+
+  /** Add one module's facts (in construction, or loaded on demand while evaluating). */
+  private addModule(f: ModuleFacts): void {
+    const m = this.modules.length;
+    this.modules.push(f);
+    const name = moduleNameFor(f.file, this.srcRoots);
+    this.moduleNames.push(name);
+    this.isPackage.push(/^__init__\.pyi?$/.test(path.basename(f.file)));
+    const byName = this.byName instanceof LoadingMap ? this.byName.plain : this.byName;
+    // Prefer .py over .pyi and the first file seen.
+    if (!byName.has(name) || f.file.endsWith(".py")) byName.set(name, m);
+    for (const alias of aliasModuleNames(f.file, this.searchRoots)) if (!byName.has(alias)) byName.set(alias, m);
+    f.calls.forEach((c, id) => {
+      const key = fnKey(m, c.scope);
+      let list = this.callsByScope.get(key);
+      if (!list) this.callsByScope.set(key, (list = []));
+      list.push(id);
+      const last = lastName(c.fn);
+      if (last) {
+        let l = this.callsByLastName.get(last);
+        if (!l) this.callsByLastName.set(last, (l = []));
+        l.push({ m, s: id });
+      }
     });
+  }
+
+  private loadModule(name: string, load: (name: string) => readonly ModuleFacts[]): void {
+    for (const f of load(name)) this.addModule(f);
   }
 
   scope(ref: FnRef): ScopeFact {
@@ -488,21 +509,20 @@ export class ProjectIndex {
   }
 
   private allSubclasses(cls: FnRef): FnRef[] {
-    if (!this.subclassMap) {
-      const map = new Map<string, FnRef[]>();
-      this.modules.forEach((mod, m) => {
-        mod.scopes.forEach((sc, s) => {
-          if (sc.kind !== "class" || sc.bases.length === 0) return;
-          for (const b of this.baseValues({ m, s })) {
-            if (b.k !== "class") continue;
-            const key = fnKey(b.m, b.s);
-            let list = map.get(key);
-            if (!list) map.set(key, (list = []));
-            list.push({ m, s });
-          }
-        });
+    // Built as modules arrive; evaluating bases may load more, which the loop then covers too.
+    const map = this.subclassMap;
+    while (this.subclassModules < this.modules.length) {
+      const m = this.subclassModules++;
+      this.modules[m].scopes.forEach((sc, s) => {
+        if (sc.kind !== "class" || sc.bases.length === 0) return;
+        for (const b of this.baseValues({ m, s })) {
+          if (b.k !== "class") continue;
+          const key = fnKey(b.m, b.s);
+          let list = map.get(key);
+          if (!list) map.set(key, (list = []));
+          list.push({ m, s });
+        }
       });
-      this.subclassMap = map;
     }
     const out: FnRef[] = [];
     const seen = new Set<string>();
@@ -627,14 +647,23 @@ export class ProjectIndex {
   }
 }
 
-class MissReportingMap extends Map<string, number> {
-  constructor(private readonly onMiss: (name: string) => void) {
-    super();
+/** Module names -> index, loading a missing name's files once (the loader adds them to `plain`). */
+class LoadingMap {
+  readonly plain = new Map<string, number>();
+  private readonly asked = new Set<string>();
+  constructor(private readonly loadName: (name: string) => void) {}
+  get(name: string): number | undefined {
+    const v = this.plain.get(name);
+    if (v !== undefined || this.asked.has(name)) return v;
+    this.asked.add(name);
+    this.loadName(name);
+    return this.plain.get(name);
   }
-  override get(name: string): number | undefined {
-    const v = super.get(name);
-    if (v === undefined) this.onMiss(name);
-    return v;
+  has(name: string): boolean {
+    return this.get(name) !== undefined;
+  }
+  set(name: string, m: number): void {
+    this.plain.set(name, m);
   }
 }
 

@@ -12,8 +12,8 @@ export interface ProjectOptions {
   /** Folders whose relative paths also name modules (namespace packages): the linted roots. */
   searchRoots?: string[];
   threadEntryPoints?: string[];
-  /** Told every module name the index looks up and does not have (demand loading). */
-  onMissingModule?: (name: string) => void;
+  /** Facts of a module name the index looks up and does not have (demand loading, src/engine.ts). */
+  loadModule?: (name: string) => readonly ModuleFacts[];
 }
 
 export class Project {
@@ -24,7 +24,7 @@ export class Project {
   private eventAnalysis: EventAnalysis | null = null;
 
   constructor(modules: ModuleFacts[], options: ProjectOptions = {}) {
-    this.index = new ProjectIndex(modules, options.srcRoots ?? [], options.searchRoots ?? [], options.onMissingModule);
+    this.index = new ProjectIndex(modules, options.srcRoots ?? [], options.searchRoots ?? [], options.loadModule);
     this.threads = new ThreadAnalysis(this.index, options.threadEntryPoints ?? []);
     this.sync = new SyncInfo(this.index);
     this.deviceFlow = new DeviceFlow(this.index, this.sync);

@@ -106,7 +106,7 @@ export default defineRule({
       if (scope.kind === "class") return;
       const fn = { m, s };
       if (idx.callsIn(fn).length === 0 || !ta!.mayTime(fn)) return;
-      const items = ta!.timeline(fn);
+      const items = ta!.timeline(fn, ta!.timedSpan(fn));
       if (!items.some((it) => it.k === "clock")) return;
       const inThread = !!project.threads.reachOf(fn);
       for (let j = 0; j < items.length; j++) {

@@ -198,11 +198,37 @@ export class TimingAnalysis {
       }
       this.addHelperNames(mod);
     }
-    return idx.callsIn(fn).some((id) => {
-      const last = lastName(idx.call(fn.m, id).fn);
-      if (last === null) return false;
-      return this.clockNames.has(last) || this.helperNames.has(last) || (idx.call(fn.m, id).fn.t === "attr" && this.timerMethods.has(last));
-    });
+    return idx.callsIn(fn).some((id) => this.mayReadClock(fn.m, id));
+  }
+
+  /** Can this call be a clock item (a read, a helper, a timer method, entering or leaving a `with`). */
+  private mayReadClock(m: number, id: number): boolean {
+    const callee = this.project.index.call(m, id).fn;
+    const last = lastName(callee);
+    if (last === null) return false;
+    if (this.clockNames.has(last) || this.helperNames.has(last)) return true;
+    if (callee.t !== "attr") return false;
+    if (this.timerMethods.has(last)) return true;
+    // `with timer():` (a `@contextmanager` helper): entering and leaving the block are its clock reads.
+    return (last === "__enter__" || last === "__exit__") && callee.obj.t === "call" && this.mayReadClock(m, callee.obj.id);
+  }
+
+  /**
+   * Source offsets from the first call of `fn` that may read the clock to the last: outside
+   * them no timed region can lie, so the rule's timeline need not classify those calls (each
+   * classification may explore what the callee does, deep into the project).
+   */
+  timedSpan(fn: FnRef): { from: number; to: number } | null {
+    const idx = this.project.index;
+    let from = Infinity;
+    let to = -Infinity;
+    for (const id of idx.callsIn(fn)) {
+      if (!this.mayReadClock(fn.m, id)) continue;
+      const end = idx.call(fn.m, id).end;
+      from = Math.min(from, end);
+      to = Math.max(to, end);
+    }
+    return from <= to ? { from, to } : null;
   }
 
   /**
@@ -537,7 +563,8 @@ export class TimingAnalysis {
 
   // ---- the timeline of one function ---------------------------------------------------------
 
-  timeline(fn: FnRef): Item[] {
+  /** The function's items in order; with a span, calls outside it are left out (timedSpan). */
+  timeline(fn: FnRef, span: { from: number; to: number } | null = null): Item[] {
     const idx = this.project.index;
     const mod = idx.modules[fn.m];
     const scope = idx.scope(fn);
@@ -584,6 +611,7 @@ export class TimingAnalysis {
         continue;
       }
       const c = mod.calls[r.id];
+      if (span && (c.end < span.from || c.end > span.to)) continue;
       const item = this.classify(fn, r.id, c, boundTo.get(r.id) ?? null, isDevice, ctx);
       if (item) items.push(item);
     }

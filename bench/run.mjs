@@ -19,7 +19,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
-const CLI = path.join(ROOT, "dist", "src", "cli.js");
+const CLI = path.join(ROOT, "dist", "bundle", "bin.js"); // the bin (package.json), as installed
 const AST_GREP = path.join(ROOT, "node_modules", ".bin", "ast-grep");
 const CORPUS = [
   "/usr/lib/python3/dist-packages/torch",

@@ -5,11 +5,18 @@
 import { readFileSync } from "node:fs";
 import yargs from "yargs";
 import { hideBin } from "yargs/helpers";
-import { ruleDocs } from "./explain.js";
-import { cacheDirFor, runLint, UsageError } from "./main.js";
-import { ParserLoadError } from "./parse.js";
-import { FORMATS } from "./reporters/index.js";
+import { packageVersion } from "./reporters/docs.js";
+import { FORMATS } from "./reporters/formats.js";
 import { decodePython } from "./source.js";
+
+// The lint pipeline (rules, analysis, reporters, rule docs) is imported only after the command
+// line is parsed: --help, --version and usage errors need none of it (./cli-main.ts).
+type Lint = typeof import("./cli-main.js");
+let lint: Lint | undefined;
+const loadLint = async (): Promise<Lint> => (lint ??= await import("./cli-main.js"));
+
+/** A command-line error found while parsing, before ./cli-main.js (and its UsageError) is loaded. */
+class ArgvError extends Error {}
 
 const list = (v: unknown): string[] | undefined =>
   v === undefined
@@ -87,9 +94,11 @@ async function main(argv: string[]): Promise<number> {
     .option("timing", { type: "boolean", default: false, hidden: true, describe: "phase timings as JSON on stderr" })
     .strictOptions()
     .help()
-    .version()
+    // Our own package.json: yargs would look next to its own files, which inside the bundle
+    // means the working folder's package.json.
+    .version(packageVersion())
     .fail((msg, err) => {
-      throw new UsageError(err?.message ?? msg);
+      throw new ArgvError(err?.message ?? msg);
     })
     .parseAsync();
 
@@ -101,16 +110,17 @@ async function main(argv: string[]): Promise<number> {
       const args = [...((parsed.args as unknown[] | undefined) ?? []), ...parsed._.slice(1)].map(String);
       return await runBench(args, py.python);
     } catch (e) {
-      if (e instanceof VerifyPythonError) throw new UsageError(e.message);
+      if (e instanceof VerifyPythonError) throw new ArgvError(e.message);
       throw e;
     }
   }
   if (parsed._[0] === "clean") {
-    const { cleanCache } = await import("./cache.js");
+    const { cacheDirFor, cleanCache } = await loadLint();
     const dir = cacheDirFor({ cwd: process.cwd(), cacheDir: parsed["cache-dir"] });
     process.stdout.write(cleanCache(dir) ? `removed ${dir}\n` : `no cache at ${dir}\n`);
     return 0;
   }
+  const { ruleDocs, runLint } = await loadLint();
   const doc = ruleDocs({ command: parsed._[0], code: parsed.code, all: parsed.all, explain: parsed.explain, format: parsed.format });
   if (doc) {
     process.stdout.write(doc.stdout);
@@ -174,7 +184,8 @@ main(hideBin(process.argv)).then(
     process.exitCode = code;
   },
   (err: unknown) => {
-    if (err instanceof UsageError || err instanceof ParserLoadError) {
+    // UsageError and ParserLoadError come from the lint pipeline, so it is loaded when they occur.
+    if (err instanceof ArgvError || (lint && (err instanceof lint.UsageError || err instanceof lint.ParserLoadError))) {
       process.stderr.write(`mps-lint: ${err.message}\n`);
     } else {
       const e = err instanceof Error ? err : new Error(String(err));

@@ -1,8 +1,8 @@
-import { mkdtempSync, writeFileSync, mkdirSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync, mkdirSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { runCli } from "./cli.js";
+import { CLI, ROOT, runCli } from "./cli.js";
 
 const BAD = `import threading
 import torch
@@ -135,5 +135,35 @@ describe("mps-lint CLI", () => {
     expect(runCli(["serve.py"], { cwd: dir }).stdout).not.toContain("\u001b[");
     expect(runCli(["serve.py"], { cwd: dir, env: { FORCE_COLOR: "1" } }).stdout).toContain("\u001b[");
     expect(runCli(["--no-color", "serve.py"], { cwd: dir, env: { FORCE_COLOR: "1" } }).stdout).not.toContain("\u001b[");
+  });
+});
+
+describe("the bin is the bundle (dist/bundle, scripts/bundle.mjs)", () => {
+  it("package.json's bin is what these tests run, with the worker beside it", () => {
+    const pkg = JSON.parse(readFileSync(path.join(ROOT, "package.json"), "utf8"));
+    expect(path.resolve(ROOT, pkg.bin["mps-lint"])).toBe(CLI);
+    expect(existsSync(path.join(path.dirname(CLI), "worker.js"))).toBe(true);
+  });
+
+  it("--version is ours wherever it runs, not the working folder's package.json", () => {
+    const pkg = JSON.parse(readFileSync(path.join(ROOT, "package.json"), "utf8"));
+    const dir = project({ "package.json": '{ "name": "someone-else", "version": "9.9.9" }\n' });
+    expect(runCli(["--version"], { cwd: dir })).toMatchObject({ code: 0, stdout: `${pkg.version}\n` });
+  });
+
+  it("writes nothing but its cache into the working folder (rule docs are bundled in, not run)", () => {
+    const dir = project({ "serve.py": BAD });
+    expect(runCli(["rule", "MPS001"], { cwd: dir }).code).toBe(0);
+    expect(runCli(["serve.py"], { cwd: dir }).code).toBe(1);
+    expect(readdirSync(dir).sort()).toEqual([".mps_lint_cache", "serve.py"]);
+  });
+
+  it("parse workers (-j 2) give the same report as parsing in the main thread", () => {
+    const args = ["-f", "json", "--no-cache", "--isolated", path.join(ROOT, "fixtures")];
+    const one = runCli(["-j", "1", ...args]);
+    const two = runCli(["-j", "2", ...args]);
+    expect(one.code).toBe(1);
+    expect(two.stderr).toBe(one.stderr);
+    expect(two.stdout).toBe(one.stdout);
   });
 });

@@ -1,9 +1,10 @@
-// Runs the built CLI (dist/) as a user would.
+// Runs the built CLI (dist/bundle/, built by `npm run build`) as a user would.
 import { spawnSync } from "node:child_process";
 import path from "node:path";
 
 export const ROOT = path.resolve(import.meta.dirname, "..");
-export const CLI = path.join(ROOT, "dist", "src", "cli.js");
+// The bundled bin (package.json "bin"): what users run is what is tested.
+export const CLI = path.join(ROOT, "dist", "bundle", "bin.js");
 
 export interface CliRun {
   code: number;

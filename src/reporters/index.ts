@@ -6,8 +6,10 @@ import { junit } from "./junit.js";
 import { pylint } from "./pylint.js";
 import { sarif } from "./sarif.js";
 import { stylish } from "./stylish.js";
+import { FORMATS, type Format } from "./formats.js";
 import type { Reporter } from "./types.js";
 
+// `satisfies`: tsc checks that this table and FORMATS name the same formats.
 export const REPORTERS: Record<string, Reporter> = {
   stylish,
   concise,
@@ -18,6 +20,6 @@ export const REPORTERS: Record<string, Reporter> = {
   gitlab,
   junit,
   pylint,
-};
+} satisfies Record<Format, Reporter>;
 
-export const FORMATS = Object.keys(REPORTERS);
+export { FORMATS };

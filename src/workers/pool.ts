@@ -47,6 +47,8 @@ export function workerScript(): string | null {
     const root = path.resolve(path.dirname(here), "..", "..");
     script = path.join(root, "dist", "src", "workers", "worker.js");
   } else {
+    // Next to this code: dist/src/workers/worker.js (tsc), or dist/bundle/worker.js when this
+    // code runs inside the bundled CLI (dist/bundle/cli-main.js, scripts/bundle.mjs).
     script = path.join(path.dirname(here), "worker.js");
   }
   return existsSync(script) ? script : null;

@@ -1,0 +1,9 @@
+// What the CLI (src/cli.ts) loads only once the command line is parsed: the lint pipeline and
+// the rule documentation. --help, --version and usage errors need none of it. One module, so
+// the bundle (scripts/bundle.mjs) makes it one file, dist/bundle/cli-main.js, and the classes
+// the CLI tests with instanceof exist once.
+
+export { cacheDirFor, runLint, UsageError } from "./main.js";
+export { cleanCache } from "./cache.js";
+export { ruleDocs } from "./explain.js";
+export { ParserLoadError } from "./parse.js";

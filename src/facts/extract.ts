@@ -16,6 +16,7 @@ import {
   type ScopeFact,
   type SyntaxErrorFact,
 } from "./model.js";
+import { mirrorTree, type Point, type PyNode } from "./tree.js";
 
 const MAX_DEPTH = 300;
 const MAX_SYNTAX_ERRORS = 50;
@@ -24,11 +25,10 @@ const DIRECTIVE = /noqa|mps-lint|expect/i;
 const ACCELERATOR_STRING = /^(mps|cuda|xpu)(:\d+)?$/;
 const ACCELERATOR_ATTR = new Set(["mps", "cuda", "xpu"]);
 
-export function rangeOf(n: SyntaxNode): Range {
-  return {
-    start: { row: n.startPosition.row, column: n.startPosition.column },
-    end: { row: n.endPosition.row, column: n.endPosition.column },
-  };
+export function rangeOf(n: { startPosition: Point; endPosition: Point }): Range {
+  const start = n.startPosition;
+  const end = n.endPosition;
+  return { start: { row: start.row, column: start.column }, end: { row: end.row, column: end.column } };
 }
 
 interface ScopeState {
@@ -54,7 +54,7 @@ class Extractor {
 
   constructor(private readonly source: string) {}
 
-  run(root: SyntaxNode): void {
+  run(root: PyNode): void {
     const mod = this.newScope("module", "<module>", -1, root, root, false, false);
     this.block(root, { scope: mod, loop: false, guards: [], awaited: false }, 0);
     for (const { e, from, at } of this.pendingNames) {
@@ -67,8 +67,8 @@ class Extractor {
     kind: ScopeFact["kind"],
     name: string,
     parent: number,
-    node: SyntaxNode,
-    nameNode: SyntaxNode,
+    node: PyNode,
+    nameNode: PyNode,
     isAsync: boolean,
     isLambda: boolean,
   ): number {
@@ -116,7 +116,7 @@ class Extractor {
   /** End of the assignment statement being bound: its targets take effect after the value. */
   private statementEnd: number | null = null;
 
-  private bind(scope: number, name: string, value: Expr, at: SyntaxNode, loop = false): void {
+  private bind(scope: number, name: string, value: Expr, at: PyNode, loop = false): void {
     let target = scope;
     const st = this.scopes[scope];
     if (st.globals.has(name)) target = 0;
@@ -125,19 +125,19 @@ class Extractor {
     this.scopes[target].fact.bindings.push({ name, value, end, range: rangeOf(at), loop: loop && target === scope });
   }
 
-  private text(n: SyntaxNode, max = 120): string {
+  private text(n: PyNode, max = 120): string {
     const t = this.source.slice(n.startIndex, Math.min(n.endIndex, n.startIndex + max));
     return t.replace(/\s+/g, " ");
   }
 
   // ---- statements -------------------------------------------------------------------------
 
-  private block(node: SyntaxNode, ctx: Ctx, depth: number): void {
+  private block(node: PyNode, ctx: Ctx, depth: number): void {
     if (depth > MAX_DEPTH) return;
     for (const child of node.namedChildren) this.statement(child, ctx, depth + 1);
   }
 
-  private statement(n: SyntaxNode, ctx: Ctx, depth: number): void {
+  private statement(n: PyNode, ctx: Ctx, depth: number): void {
     if (depth > MAX_DEPTH) return;
     switch (n.type) {
       case "expression_statement":
@@ -254,7 +254,7 @@ class Extractor {
     }
   }
 
-  private exprStatement(n: SyntaxNode, ctx: Ctx, depth: number): void {
+  private exprStatement(n: PyNode, ctx: Ctx, depth: number): void {
     if (n.type === "assignment") {
       this.assignment(n, ctx, depth);
       return;
@@ -269,7 +269,7 @@ class Extractor {
     this.expr(n, ctx, depth);
   }
 
-  private assignment(n: SyntaxNode, ctx: Ctx, depth: number): void {
+  private assignment(n: PyNode, ctx: Ctx, depth: number): void {
     const right = n.childForFieldName("right");
     let value: Expr = { t: "unknown" };
     if (right) {
@@ -288,7 +288,7 @@ class Extractor {
   }
 
   /** a = b = value: bind every target to the innermost value. */
-  private chainedAssignment(n: SyntaxNode, ctx: Ctx, depth: number): Expr {
+  private chainedAssignment(n: PyNode, ctx: Ctx, depth: number): Expr {
     const right = n.childForFieldName("right");
     const value = right
       ? right.type === "assignment"
@@ -300,7 +300,7 @@ class Extractor {
     return value;
   }
 
-  private bindTarget(target: SyntaxNode, value: Expr, ctx: Ctx, depth: number): void {
+  private bindTarget(target: PyNode, value: Expr, ctx: Ctx, depth: number): void {
     switch (target.type) {
       case "identifier":
         this.bind(ctx.scope, target.text, value, target, ctx.loop);
@@ -337,7 +337,7 @@ class Extractor {
     }
   }
 
-  private ifStatement(n: SyntaxNode, ctx: Ctx, depth: number): void {
+  private ifStatement(n: PyNode, ctx: Ctx, depth: number): void {
     const cond = n.childForFieldName("condition");
     const condText = cond ? this.text(cond) : "";
     if (cond) this.expr(cond, ctx, depth);
@@ -359,7 +359,7 @@ class Extractor {
     }
   }
 
-  private withStatement(n: SyntaxNode, ctx: Ctx, depth: number): void {
+  private withStatement(n: PyNode, ctx: Ctx, depth: number): void {
     for (const c of n.namedChildren) {
       if (c.type === "with_clause") {
         for (const item of c.namedChildren) {
@@ -390,7 +390,7 @@ class Extractor {
    * (`exitEnd`, one past the body's last call, which ends at the same offset), which is its
    * place in the order of evaluation.
    */
-  private withItem(cm: Expr, node: SyntaxNode, ctx: Ctx, exitEnd: number): void {
+  private withItem(cm: Expr, node: PyNode, ctx: Ctx, exitEnd: number): void {
     for (const method of ["__enter__", "__exit__"]) {
       const call = this.addCall(
         { t: "attr", obj: cm, attr: method },
@@ -405,7 +405,7 @@ class Extractor {
     }
   }
 
-  private importStatement(n: SyntaxNode, ctx: Ctx): void {
+  private importStatement(n: PyNode, ctx: Ctx): void {
     for (const c of n.namedChildren) {
       if (c.type === "dotted_name") {
         const full = c.text;
@@ -419,7 +419,7 @@ class Extractor {
     }
   }
 
-  private importFrom(n: SyntaxNode, ctx: Ctx): void {
+  private importFrom(n: PyNode, ctx: Ctx): void {
     const modNode = n.childForFieldName("module_name");
     if (!modNode) return;
     let level = 0;
@@ -444,7 +444,7 @@ class Extractor {
     }
   }
 
-  private functionDef(n: SyntaxNode, ctx: Ctx, decorators: Expr[], depth: number): void {
+  private functionDef(n: PyNode, ctx: Ctx, decorators: Expr[], depth: number): void {
     const nameNode = n.childForFieldName("name") ?? n;
     const isAsync = n.children[0]?.type === "async";
     const id = this.newScope("function", nameNode.text, ctx.scope, n, nameNode, isAsync, false);
@@ -458,10 +458,10 @@ class Extractor {
     if (body) this.block(body, { scope: id, loop: false, guards: [], awaited: false }, depth);
   }
 
-  private parameters(params: SyntaxNode, fn: number, outer: Ctx, depth: number): void {
+  private parameters(params: PyNode, fn: number, outer: Ctx, depth: number): void {
     const st = this.scopes[fn];
     for (const p of params.namedChildren) {
-      let nameNode: SyntaxNode | null = null;
+      let nameNode: PyNode | null = null;
       if (p.type === "identifier") nameNode = p;
       else if (p.type === "typed_parameter" || p.type === "list_splat_pattern" || p.type === "dictionary_splat_pattern") {
         nameNode = p.namedChildren.find((c) => c.type === "identifier") ?? null;
@@ -479,7 +479,7 @@ class Extractor {
     }
   }
 
-  private classDef(n: SyntaxNode, ctx: Ctx, decorators: Expr[], depth: number): void {
+  private classDef(n: PyNode, ctx: Ctx, decorators: Expr[], depth: number): void {
     const nameNode = n.childForFieldName("name") ?? n;
     const supers = n.childForFieldName("superclasses");
     const bases: Expr[] = [];
@@ -512,7 +512,7 @@ class Extractor {
     args: Expr[],
     kwargs: Record<string, Expr>,
     star: boolean,
-    node: SyntaxNode,
+    node: PyNode,
     ctx: Ctx,
     callee: string,
   ): Expr {
@@ -533,7 +533,7 @@ class Extractor {
     return { t: "call", id };
   }
 
-  expr(n: SyntaxNode, ctx: Ctx, depth: number): Expr {
+  expr(n: PyNode, ctx: Ctx, depth: number): Expr {
     if (depth > MAX_DEPTH) return { t: "unknown" };
     const d = depth + 1;
     switch (n.type) {
@@ -589,7 +589,7 @@ class Extractor {
         const inner = { ...ctx, awaited: false };
         const left: Expr = l ? this.expr(l, inner, d) : { t: "unknown" };
         const right: Expr = r ? this.expr(r, inner, d) : { t: "unknown" };
-        if (n.type === "binary_operator" && n.childForFieldName("operator")?.type === "-") {
+        if (n.type === "binary_operator" && n.fieldType("operator") === "-") {
           let up = n.parent;
           while (up && up.type === "parenthesized_expression") up = up.parent;
           this.scopes[ctx.scope].fact.subtractions.push({ left, right, end: n.endIndex, compared: up?.type === "comparison_operator" });
@@ -640,11 +640,11 @@ class Extractor {
     }
   }
 
-  private walkChildren(n: SyntaxNode, ctx: Ctx, depth: number): void {
+  private walkChildren(n: PyNode, ctx: Ctx, depth: number): void {
     for (const c of n.namedChildren) this.expr(c, ctx, depth);
   }
 
-  private callExpr(n: SyntaxNode, ctx: Ctx, depth: number): Expr {
+  private callExpr(n: PyNode, ctx: Ctx, depth: number): Expr {
     const fnNode = n.childForFieldName("function");
     const argsNode = n.childForFieldName("arguments");
     const inner = { ...ctx, awaited: false };
@@ -671,7 +671,7 @@ class Extractor {
     return this.addCall(fn, args, kwargs, star, n, ctx, fnNode ? this.text(fnNode, 80) : "?");
   }
 
-  private lambda(n: SyntaxNode, ctx: Ctx, depth: number): Expr {
+  private lambda(n: PyNode, ctx: Ctx, depth: number): Expr {
     const id = this.newScope("function", `<lambda>@${n.startPosition.row + 1}`, ctx.scope, n, n, false, true);
     const params = n.childForFieldName("parameters");
     if (params) this.parameters(params, id, ctx, depth);
@@ -684,7 +684,7 @@ class Extractor {
     return { t: "scope", scope: id };
   }
 
-  private comprehension(n: SyntaxNode, ctx: Ctx, depth: number): Expr {
+  private comprehension(n: PyNode, ctx: Ctx, depth: number): Expr {
     const inner = { ...ctx, loop: true, awaited: false };
     // Clauses first: they bind the loop variables the body reads.
     for (const c of n.namedChildren) {
@@ -821,7 +821,8 @@ export function extractFacts(file: string, source: string): ModuleFacts {
   const text = source.includes("\r") ? source.replace(/\r(?!\n)/g, "\n") : source;
   const parsed = parseRecovering(text);
   const ex = new Extractor(parsed.text);
-  ex.run(parsed.tree.rootNode);
+  // The extractor reads a copy of the tree (tree.ts): the binding's node API costs an N-API call per read.
+  ex.run(mirrorTree(parsed.tree, parsed.text));
   // Comments come from the text as written (a noqa on a line with a syntax error counts).
   const comments = directiveComments(text, parsed.text === text ? parsed.tree.rootNode : parsePython(text).rootNode);
   let lineCount = 1;

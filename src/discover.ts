@@ -92,7 +92,7 @@ export function discover(paths: string[], cwd: string, options: DiscoverOptions 
       const { dir, scopes: parentScopes } = stack.pop()!;
       let real: string;
       try {
-        real = realpathSync(dir);
+        real = realpathSync.native(dir);
       } catch (e) {
         options.onWarning?.(dir, `cannot read folder: ${fsErrorText(e)}; skipped`);
         continue;

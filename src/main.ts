@@ -123,11 +123,12 @@ async function run(opts: CliOptions): Promise<RunOutput> {
     });
   }
 
-  const settingsOf = (file: string): Settings => config.forPath(file === "-" ? opts.cwd : file);
+  // Discovered paths are files: their folder's settings, without a stat each.
+  const settingsOf = (file: string): Settings => (file === "-" ? config.forPath(opts.cwd) : config.forDir(path.dirname(file)));
 
   if (opts.showSettings) {
     const file = files[0] ?? (opts.paths[0] && opts.paths[0] !== "-" ? path.resolve(opts.cwd, opts.paths[0]) : path.join(opts.cwd, "-"));
-    return { exitCode: 0, stdout: formatSettings(settingsOf(file), file, opts.cwd), stderr: "" };
+    return { exitCode: 0, stdout: formatSettings(config.forPath(file === "-" ? opts.cwd : file), file, opts.cwd), stderr: "" };
   }
 
   // ---- project-wide settings: the rules any file enables, every import root and entry point

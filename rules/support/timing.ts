@@ -338,30 +338,26 @@ export class TimingAnalysis {
   private readonly otherWaitCache = new Map<string, boolean>();
 
   /** Does a project function call a wait outside torch (OTHER_WAITS), itself or through project callees. */
-  waitsOtherwise(fn: FnRef, depth = 0): boolean {
-    const key = fnKey(fn.m, fn.s);
-    const hit = this.otherWaitCache.get(key);
-    if (hit !== undefined) return hit;
-    if (depth > 6) return false;
-    this.otherWaitCache.set(key, false);
+  waitsOtherwise(fn: FnRef): boolean {
     const idx = this.project.index;
-    const r = idx.callsIn(fn).some(
-      (call) => idx.extNames(fn.m, call).some((n) => OTHER_WAITS.has(n)) || idx.calleesOf(fn.m, call).some((t) => this.waitsOtherwise(t, depth + 1)),
-    );
-    this.otherWaitCache.set(key, r);
-    return r;
+    return this.reachesCall(fn, this.otherWaitCache, (m, call) => idx.extNames(m, call).some((n) => OTHER_WAITS.has(n)));
   }
 
   /** Does a project function block on another thread (itself or through project callees). */
-  blocksOnThread(fn: FnRef, depth = 0): boolean {
+  blocksOnThread(fn: FnRef): boolean {
+    return this.reachesCall(fn, this.threadWaitCache, (m, call) => this.isThreadWait(m, call));
+  }
+
+  /** Does `fn`, or a project function it calls (up to 6 calls deep), make a call that `direct` accepts. Memoized in `cache`. */
+  private reachesCall(fn: FnRef, cache: Map<string, boolean>, direct: (m: number, call: number) => boolean, depth = 0): boolean {
     const key = fnKey(fn.m, fn.s);
-    const hit = this.threadWaitCache.get(key);
+    const hit = cache.get(key);
     if (hit !== undefined) return hit;
     if (depth > 6) return false;
-    this.threadWaitCache.set(key, false);
+    cache.set(key, false);
     const idx = this.project.index;
-    const r = idx.callsIn(fn).some((call) => this.isThreadWait(fn.m, call) || idx.calleesOf(fn.m, call).some((t) => this.blocksOnThread(t, depth + 1)));
-    this.threadWaitCache.set(key, r);
+    const r = idx.callsIn(fn).some((call) => direct(fn.m, call) || idx.calleesOf(fn.m, call).some((t) => this.reachesCall(t, cache, direct, depth + 1)));
+    cache.set(key, r);
     return r;
   }
 

@@ -659,9 +659,6 @@ class LoadingMap {
     this.loadName(name);
     return this.plain.get(name);
   }
-  has(name: string): boolean {
-    return this.get(name) !== undefined;
-  }
   set(name: string, m: number): void {
     this.plain.set(name, m);
   }

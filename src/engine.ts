@@ -160,8 +160,9 @@ function analyzeOnDemand(store: FactStore, input: LintInput, rules: readonly Rul
     input.files.forEach((file, i) => {
       for (const name of [moduleNameFor(file, input.srcRoots ?? []), ...aliasModuleNames(file, input.searchRoots ?? [])]) {
         const list = byModule.get(name);
-        if (list) list.push(i);
-        else byModule.set(name, [i]);
+        // A file's alias can equal its own module name: list it once.
+        if (!list) byModule.set(name, [i]);
+        else if (list[list.length - 1] !== i) list.push(i);
       }
     });
   });
@@ -174,7 +175,7 @@ function analyzeOnDemand(store: FactStore, input: LintInput, rules: readonly Rul
   const loading = { ms: 0 };
   let demandLoaded = 0;
   const loadModule = (name: string): ModuleFacts[] => {
-    const wanted = [...new Set(byModule.get(name) ?? [])].filter((i) => !store.isLoaded(i));
+    const wanted = (byModule.get(name) ?? []).filter((i) => !store.isLoaded(i));
     if (wanted.length === 0) return [];
     // Time spent here is loading (parse, facts, cache), not the analysis that asked.
     const t0 = performance.now();

@@ -2,7 +2,7 @@ import { defineRule } from "../src/rule.js";
 import { describePath } from "../src/project/describe.js";
 import { fnKey, type FnRef } from "../src/project/index.js";
 import type { Project } from "../src/project/project.js";
-import { EVENT_METHODS } from "../src/project/sync.js";
+import { EVENT_METHODS } from "../src/project/vocabulary.js";
 import { isEventConstructor, namesBoundTo, usedOnlyAsReceiver } from "./support/facts.js";
 import { hoistEventFix, safely } from "./support/fixes.js";
 

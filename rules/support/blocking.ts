@@ -5,9 +5,9 @@
 import type { Summaries } from "../../src/project/fixpoint.js";
 import type { FnRef } from "../../src/project/index.js";
 import { nearestSummary, type Nearest } from "../../src/project/summaries.js";
+import { STREAM_SYNC } from "../../src/project/vocabulary.js";
 import type { Project } from "../../src/project/project.js";
 
-const STREAM_SYNC = /^torch\.(\w+|<dev>)\.(Stream|current_stream|default_stream)\(\)\.synchronize$|^torch\.Stream\(\)\.synchronize$/;
 
 export interface BlockingWait {
   m: number;

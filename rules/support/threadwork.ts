@@ -6,8 +6,8 @@ import type { FlowCtx } from "../../src/project/deviceflow.js";
 import type { Summaries } from "../../src/project/fixpoint.js";
 import type { Project } from "../../src/project/project.js";
 import { nearestSummary, type Nearest } from "../../src/project/summaries.js";
+import { LOCKS } from "../../src/project/vocabulary.js";
 
-const LOCKS = /^threading\.(Lock|RLock|Semaphore|BoundedSemaphore|Condition)$|^multiprocessing\.(Lock|RLock|Semaphore)$/;
 
 export interface WorkSite {
   m: number;
@@ -27,7 +27,7 @@ export class ThreadWork {
       const key = fnKey(fn.m, fn.s);
       let ctx = contexts.get(key);
       if (!ctx) {
-        ctx = { fn, deviceVars: new Set<string>(), accel: idx.modules[fn.m].mentionsAccelerator };
+        ctx = { fn, deviceVars: new Set<string>(), accel: flow.accelerator(fn.m) };
         for (const b of idx.scope(fn).bindings) if (b.value.t === "call" && flow.isDeviceWork(b.value.id, ctx)) ctx.deviceVars.add(b.name);
         contexts.set(key, ctx);
       }

@@ -16,18 +16,23 @@ import { fnKey, lastName, type FnRef } from "../../src/project/index.js";
 import { fnSummary, nearestSummary, reachSummary, type Nearest } from "../../src/project/summaries.js";
 import type { FlowCtx } from "../../src/project/deviceflow.js";
 import type { Project } from "../../src/project/project.js";
-import { IMPLICIT_SYNC_METHODS } from "../../src/project/sync.js";
+import {
+  ALLOCATION_FUNCTIONS,
+  CLOCKS,
+  HOST_BUILTINS,
+  HOST_RESULT_CALLS,
+  HOST_TORCH,
+  METADATA_METHODS,
+  MODULE_STATE_METHODS,
+  OTHER_WAITS,
+  THREAD_WAIT_FUNCTIONS,
+  THREAD_WAITS,
+  TRANSFER_METHODS,
+  UPLOAD_FUNCTIONS,
+  VIEW_METHODS,
+  WRAPPER_FUNCTIONS,
+} from "../../src/project/vocabulary.js";
 import { walkExpr } from "./facts.js";
-
-export const CLOCKS = new Set([
-  "time.time",
-  "time.perf_counter",
-  "time.monotonic",
-  "time.time_ns",
-  "time.perf_counter_ns",
-  "time.monotonic_ns",
-  "timeit.default_timer",
-]);
 
 /** The last names a call of a clock in CLOCKS spells (`perf_counter()`, `time.time()`). */
 const CLOCK_LAST_NAMES = new Set([...CLOCKS].map((n) => n.slice(n.lastIndexOf(".") + 1)));
@@ -35,60 +40,6 @@ const CLOCK_LAST_NAMES = new Set([...CLOCKS].map((n) => n.slice(n.lastIndexOf(".
 export const BACKENDS = ["mps", "cuda", "xpu"] as const;
 /** Backends a wait runs for: "all", or only those named by the condition around it. */
 export type Coverage = "all" | Set<string>;
-
-/** Builtins that turn a tensor into a host value and so wait for it. */
-const HOST_BUILTINS = new Set(["builtins.float", "builtins.int", "builtins.bool", "builtins.print", "builtins.str", "builtins.repr", "builtins.format"]);
-/** torch functions that build a tensor from host data: with a device, a host-to-device copy, like `.to()`. */
-const TRANSFER_FUNCTIONS = new Set(["torch.tensor", "torch.as_tensor", "torch.asarray", "torch.from_numpy"]);
-/** Waits outside torch: MLX evaluates its lazy arrays and waits for the GPU in `mx.eval()`. */
-const OTHER_WAITS = new Set(["mlx.core.eval", "mlx.core.synchronize"]);
-/** torch functions that return Python values (and so wait). */
-const HOST_TORCH = new Set(["torch.equal", "torch.allclose", "torch.is_nonzero", "torch.testing.assert_close"]);
-/**
- * Model entry points whose results are host values or that wait internally on every step:
- * `generate()` loops check stopping criteria on the host each token; pipelines and `predict()`
- * return Python objects. Timing them measures run time, so they are not unsynced work.
- */
-const HOST_RESULT_CALLS = /^(generate|predict|pipe|pipeline|transcribe|chat|complete|completion)$/;
-/** Tensor methods that read metadata: no kernel is queued. */
-const METADATA = new Set(["size", "dim", "numel", "nelement", "stride", "element_size", "is_contiguous", "is_floating_point", "get_device", "data_ptr", "storage_offset", "ndimension", "requires_grad_", "register_hook"]);
-const TRANSFERS = new Set(["to", "cuda", "mps", "xpu", "pin_memory", "contiguous", "half", "float", "bfloat16"]);
-/** Tensor methods that return a view of the same storage: no kernel is queued. */
-const VIEWS = new Set([
-  "view", "view_as", "unsqueeze", "squeeze", "transpose", "permute", "expand", "expand_as", "narrow",
-  "select", "t", "unflatten", "detach", "as_strided", "split", "chunk", "unbind", "movedim", "moveaxis",
-  "swapaxes", "swapdims", "diagonal",
-]);
-/**
- * Blocking waits for another thread, by method and receiver type: a Future's result, a join, a
- * queue's get, an Event's wait, leaving a `with ThreadPoolExecutor()` block.
- * What the other thread waited for is not followed; if it waited for the device (a device-wide
- * sync waits for every thread's work) the timing is right, so a timing that ends after one is
- * not reported (the other thread's hand-over is MPS002's to check).
- */
-const THREAD_WAITS: Record<string, RegExp> = {
-  result: /^concurrent\.futures\.Future$|\.submit$|^concurrent\.futures\.as_completed$/,
-  exception: /^concurrent\.futures\.Future$|\.submit$|^concurrent\.futures\.as_completed$/,
-  join: /^threading\.Thread$|ThreadPool$|^queue\.\w*Queue$/,
-  get: /^queue\.\w*Queue$|ThreadPool\(\)\.(apply_async|map_async)$/,
-  wait: /^threading\.(Event|Condition|Barrier)$/,
-  map: /ThreadPoolExecutor$|ThreadPool$/,
-  shutdown: /ThreadPoolExecutor$/,
-  __exit__: /ThreadPoolExecutor$|ThreadPool$/,
-};
-const THREAD_WAIT_FUNCTIONS = new Set(["concurrent.futures.wait"]);
-/**
- * nn.Module methods that change or read the module's state on the host: switching modes,
- * listing parameters, registering hooks, loading a state dict (a host-to-device copy, like
- * `.to()`). None of them queues device compute.
- */
-const MODULE_STATE = new Set([
-  "eval", "train", "requires_grad_", "zero_grad", "state_dict", "load_state_dict", "parameters",
-  "named_parameters", "buffers", "named_buffers", "modules", "named_modules", "children",
-  "named_children", "get_submodule", "get_parameter", "get_buffer", "add_module", "register_module",
-  "register_buffer", "register_parameter", "register_forward_hook", "register_forward_pre_hook",
-  "register_full_backward_hook", "register_backward_hook", "share_memory",
-]);
 
 export type Item =
   | { k: "work"; end: number; loop: boolean; row: number; what: string; note?: string }
@@ -536,26 +487,11 @@ export class TimingAnalysis {
     const scope = idx.scope(fn);
     const flow = this.project.deviceFlow;
     const deviceVars = new Set<string>();
-    const ctx: FlowCtx = { fn, deviceVars, accel: mod.mentionsAccelerator };
-    const isDevice = (e: Expr): boolean => {
-      switch (e.t) {
-        case "name":
-          return e.scope === fn.s && deviceVars.has(e.name);
-        case "call":
-          return flow.isDeviceWork(e.id, ctx) && !this.isHostResult(fn.m, e.id);
-        case "op":
-          return e.args.some(isDevice);
-        case "seq":
-          return e.items.some(isDevice);
-        case "item":
-        case "await":
-          return isDevice(e.of);
-        case "attr":
-          return isDevice(e.obj);
-        default:
-          return false;
-      }
-    };
+    const ctx: FlowCtx = { fn, deviceVars, accel: flow.accelerator(fn.m) };
+    const isDevice = (e: Expr): boolean => flow.isDevice(e, ctx);
+    // Calls recorded into a CUDA graph queue nothing.
+    const captures = flow.captureRegions(fn);
+    const captured = (end: number) => captures.some(([a, b]) => end > a && end <= b);
     type Raw = { k: "bind"; end: number; row: number; name: string; value: Expr; loop: boolean } | { k: "call"; end: number; id: number };
     const raw: Raw[] = [];
     for (const b of scope.bindings) raw.push({ k: "bind", end: b.end, row: b.range.start.row, name: b.name, value: b.value, loop: b.loop });
@@ -573,13 +509,13 @@ export class TimingAnalysis {
         if (dev) deviceVars.add(r.name);
         else deviceVars.delete(r.name);
         // Arithmetic on device tensors queues kernels (`y = a @ b`).
-        if (dev && r.value.t === "op") items.push({ k: "work", end: r.end, loop: r.loop, row: r.row, what: `${r.name} = ...` });
+        if (dev && r.value.t === "op" && !captured(r.end)) items.push({ k: "work", end: r.end, loop: r.loop, row: r.row, what: `${r.name} = ...` });
         continue;
       }
       const c = mod.calls[r.id];
       if (span && (c.end < span.from || c.end > span.to)) continue;
       const item = this.classify(fn, r.id, c, boundTo.get(r.id) ?? null, isDevice, ctx);
-      if (item) items.push(item);
+      if (item && !(item.k === "work" && captured(c.end))) items.push(item);
     }
     for (const it of items) if (it.k === "clock" && it.plain) this.intervalEnd(fn, it);
     return items;
@@ -616,12 +552,6 @@ export class TimingAnalysis {
     const measured = subs.find((d) => !d.compared);
     it.start = measured ? startOf(measured.right) : null;
     it.close = it.start !== null;
-  }
-
-  private isHostResult(m: number, id: number): boolean {
-    const c = this.project.index.call(m, id);
-    if (c.fn.t === "attr") return IMPLICIT_SYNC_METHODS.has(c.fn.attr);
-    return false;
   }
 
   private classify(
@@ -692,9 +622,9 @@ export class TimingAnalysis {
     const decorated = this.decoratedTargets(m, c).find((t) => this.doesDeviceWork(t) && !sync.functionSyncs(t));
     if (decorated) return { k: "work", end: c.end, loop: c.loop, row, what, note: `the decorated \`${idx.displayName(decorated)}\`` };
     // Device work.
-    if (c.fn.t === "attr" && (TRANSFERS.has(c.fn.attr) || METADATA.has(c.fn.attr) || VIEWS.has(c.fn.attr) || MODULE_STATE.has(c.fn.attr) || HOST_RESULT_CALLS.test(c.fn.attr))) return null;
+    if (c.fn.t === "attr" && (TRANSFER_METHODS.has(c.fn.attr) || METADATA_METHODS.has(c.fn.attr) || VIEW_METHODS.has(c.fn.attr) || MODULE_STATE_METHODS.has(c.fn.attr) || HOST_RESULT_CALLS.test(c.fn.attr))) return null;
     if (c.fn.t === "name" && HOST_RESULT_CALLS.test(c.fn.name)) return null;
-    if (names.some((n) => TRANSFER_FUNCTIONS.has(n))) return null;
+    if (names.some((n) => UPLOAD_FUNCTIONS.has(n) || ALLOCATION_FUNCTIONS.has(n) || WRAPPER_FUNCTIONS.has(n))) return null;
     // A call of project functions is work when their bodies compute (not when they only load or move data),
     // unless it is a module's forward on a device object.
     const vals = idx.eval(m, c.fn);

@@ -5,7 +5,7 @@
 // soon as two threads, or a worker and the main thread, use it.
 
 import type { FnRef, ProjectIndex } from "./index.js";
-import { EVENT_METHODS } from "./sync.js";
+import { EVENT_METHODS } from "./vocabulary.js";
 import type { SpawnSite, ThreadAnalysis } from "./threads.js";
 import type { Value } from "./values.js";
 

@@ -1,9 +1,7 @@
 import { defineRule } from "../src/rule.js";
-import type { Project } from "../src/project/project.js";
 import { safely, timingSyncFix } from "./support/fixes.js";
-import { BACKENDS, TimingAnalysis, unionCoverage, type Coverage, type Item } from "./support/timing.js";
+import { BACKENDS, unionCoverage, type Coverage, type Item } from "../src/project/timeline.js";
 
-const analyses = new WeakMap<Project, TimingAnalysis>();
 
 function rowText(it: Extract<Item, { k: "work" }>): string {
   return `\`${it.what}\` at line ${it.row + 1}${it.note ? ` (${it.note})` : ""}`;
@@ -98,15 +96,14 @@ export default defineRule({
   check(ctx) {
     const { project, m, facts } = ctx;
     const idx = project.index;
-    let ta = analyses.get(project);
-    if (!ta) analyses.set(project, (ta = new TimingAnalysis(project)));
+    const ta = project.timeline;
     if (!ta.projectReadsClock()) return;
     const targeted = BACKENDS.filter((b) => facts.accelerators.includes(b));
     facts.scopes.forEach((scope, s) => {
       if (scope.kind === "class") return;
       const fn = { m, s };
-      if (idx.callsIn(fn).length === 0 || !ta!.mayTime(fn)) return;
-      const items = ta!.timeline(fn, ta!.timedSpan(fn));
+      if (idx.callsIn(fn).length === 0 || !ta.mayTime(fn)) return;
+      const items = ta.timeline(fn, ta.timedSpan(fn));
       if (!items.some((it) => it.k === "clock")) return;
       const inThread = !!project.threads.reachOf(fn);
       for (let j = 0; j < items.length; j++) {

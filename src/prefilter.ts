@@ -52,7 +52,7 @@ export const RULE_TOKENS: Record<string, readonly string[]> = {
   MPS001: [],
   MPS002: [],
   MPS003: [],
-  // unsynced-timing: a timing starts and ends at clock reads (rules/support/timing.ts CLOCKS).
+  // unsynced-timing: a timing starts and ends at clock reads (src/project/vocabulary.ts CLOCKS).
   // Known gap: a timing made only through a timer helper imported from another module, in a file
   // that names neither a clock nor a token above (the fixture's `CudaTimer` passes as "Timer").
   // "time.monotonic" rather than "monotonic": the word is common in maths code and docs.

@@ -2,10 +2,13 @@
 
 import type { ModuleFacts } from "../facts/model.js";
 import { DeviceFlow } from "./deviceflow.js";
+import { BlockingWaits } from "./blocking.js";
 import { EventAnalysis } from "./events.js";
 import { ProjectIndex } from "./index.js";
 import { SyncInfo } from "./sync.js";
 import { ThreadAnalysis } from "./threads.js";
+import { ThreadWork } from "./threadwork.js";
+import { TimingAnalysis } from "./timeline.js";
 
 export interface ProjectOptions {
   srcRoots?: string[];
@@ -22,6 +25,9 @@ export class Project {
   readonly sync: SyncInfo;
   readonly deviceFlow: DeviceFlow;
   private eventAnalysis: EventAnalysis | null = null;
+  private timingAnalysis: TimingAnalysis | null = null;
+  private blockingAnalysis: BlockingWaits | null = null;
+  private threadWorkAnalysis: ThreadWork | null = null;
 
   constructor(modules: ModuleFacts[], options: ProjectOptions = {}) {
     this.index = new ProjectIndex(modules, options.srcRoots ?? [], options.searchRoots ?? [], options.loadModule);
@@ -32,5 +38,20 @@ export class Project {
 
   get events(): EventAnalysis {
     return (this.eventAnalysis ??= new EventAnalysis(this.index, this.threads));
+  }
+
+  /** Functions' ordered timelines of work, waits and clock reads, and their summaries (MPS004). */
+  get timeline(): TimingAnalysis {
+    return (this.timingAnalysis ??= new TimingAnalysis(this));
+  }
+
+  /** Blocking waits synchronous functions reach (MPS006). */
+  get blockingWaits(): BlockingWaits {
+    return (this.blockingAnalysis ??= new BlockingWaits(this));
+  }
+
+  /** Device work functions reach outside a lock (MPS008). */
+  get threadWork(): ThreadWork {
+    return (this.threadWorkAnalysis ??= new ThreadWork(this));
   }
 }

@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import { extractFacts } from "../../src/facts/extract.js";
 import { Project } from "../../src/project/project.js";
 import type { FnRef } from "../../src/project/index.js";
-import { TimingAnalysis } from "../../rules/support/timing.js";
+import { TimingAnalysis } from "../../src/project/timeline.js";
 
 function load(source: string) {
   const facts = extractFacts("/tmp/vocab_case.py", source);

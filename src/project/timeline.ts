@@ -1,4 +1,4 @@
-// Wall-clock timing of device work, for MPS004.
+// The ordered timeline of one function: device work, waits and clock reads, for MPS004.
 //
 // A function's calls and bindings are put in order of evaluation and classified: device work
 // (DeviceFlow's evidence), waits for the device (any kind, with the backends they run for), and
@@ -9,13 +9,13 @@
 // clock before and after `yield` count too. A timed region runs from an opening read to the
 // next closing read in the same function.
 
-import type { CallFact, Expr, ModuleFacts } from "../../src/facts/model.js";
-import type { Summaries } from "../../src/project/fixpoint.js";
-import { MAY } from "../../src/project/fixpoint.js";
-import { fnKey, lastName, type FnRef } from "../../src/project/index.js";
-import { fnSummary, nearestSummary, reachSummary, type Nearest } from "../../src/project/summaries.js";
-import type { FlowCtx } from "../../src/project/deviceflow.js";
-import type { Project } from "../../src/project/project.js";
+import type { CallFact, Expr, ModuleFacts } from "../facts/model.js";
+import type { Summaries } from "./fixpoint.js";
+import { MAY } from "./fixpoint.js";
+import { fnKey, lastName, type FnRef } from "./index.js";
+import { fnSummary, nearestSummary, reachSummary, type Nearest } from "./summaries.js";
+import type { FlowCtx } from "./deviceflow.js";
+import type { Project } from "./project.js";
 import {
   ALLOCATION_FUNCTIONS,
   CLOCKS,
@@ -31,8 +31,7 @@ import {
   UPLOAD_FUNCTIONS,
   VIEW_METHODS,
   WRAPPER_FUNCTIONS,
-} from "../../src/project/vocabulary.js";
-import { walkExpr } from "./facts.js";
+} from "./vocabulary.js";
 
 /** The last names a call of a clock in CLOCKS spells (`perf_counter()`, `time.time()`). */
 const CLOCK_LAST_NAMES = new Set([...CLOCKS].map((n) => n.slice(n.lastIndexOf(".") + 1)));
@@ -636,5 +635,28 @@ export class TimingAnalysis {
     if (this.project.deviceFlow.isDeviceWork(id, ctx)) return { k: "work", end: c.end, loop: c.loop, row, what };
     if (callees.some((t) => this.doesDeviceWork(t))) return { k: "work", end: c.end, loop: c.loop, row, what };
     return null;
+  }
+}
+
+/** Visit an Expr and its parts, without entering calls (they are facts of their own). */
+function walkExpr(e: Expr, cb: (e: Expr) => void): void {
+  cb(e);
+  switch (e.t) {
+    case "attr":
+      walkExpr(e.obj, cb);
+      return;
+    case "seq":
+      for (const i of e.items) walkExpr(i, cb);
+      return;
+    case "op":
+      for (const a of e.args) walkExpr(a, cb);
+      return;
+    case "item":
+    case "enter":
+    case "await":
+      walkExpr(e.of, cb);
+      return;
+    default:
+      return;
   }
 }

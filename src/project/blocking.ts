@@ -2,11 +2,11 @@
 // Event.synchronize() and Stream.synchronize(). Host copies (.item(), .cpu()) block too but
 // are the normal way to get a value out and are not reported as syncs here.
 
-import type { Summaries } from "../../src/project/fixpoint.js";
-import type { FnRef } from "../../src/project/index.js";
-import { nearestSummary, type Nearest } from "../../src/project/summaries.js";
-import { STREAM_SYNC } from "../../src/project/vocabulary.js";
-import type { Project } from "../../src/project/project.js";
+import type { Summaries } from "./fixpoint.js";
+import type { FnRef } from "./index.js";
+import { nearestSummary, type Nearest } from "./summaries.js";
+import { STREAM_SYNC } from "./vocabulary.js";
+import type { Project } from "./project.js";
 
 
 export interface BlockingWait {

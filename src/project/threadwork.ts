@@ -1,12 +1,12 @@
 // Device work that worker threads submit without a lock around it (MPS008).
 
-import type { Expr } from "../../src/facts/model.js";
-import { fnKey, type FnRef } from "../../src/project/index.js";
-import type { FlowCtx } from "../../src/project/deviceflow.js";
-import type { Summaries } from "../../src/project/fixpoint.js";
-import type { Project } from "../../src/project/project.js";
-import { nearestSummary, type Nearest } from "../../src/project/summaries.js";
-import { LOCKS } from "../../src/project/vocabulary.js";
+import type { Expr } from "../facts/model.js";
+import { fnKey, type FnRef } from "./index.js";
+import type { FlowCtx } from "./deviceflow.js";
+import type { Summaries } from "./fixpoint.js";
+import type { Project } from "./project.js";
+import { nearestSummary, type Nearest } from "./summaries.js";
+import { LOCKS } from "./vocabulary.js";
 
 
 export interface WorkSite {

@@ -126,14 +126,15 @@ export default defineRule({
         if (w < 0) continue;
         const work = region[w] as Extract<Item, { k: "work" }>;
         const waits = [
-          ...region.slice(w + 1).filter((it): it is Extract<Item, { k: "sync" }> => it.k === "sync"),
+          // A callee that waits only on some paths covers nothing.
+          ...region.slice(w + 1).filter((it): it is Extract<Item, { k: "sync" }> => it.k === "sync" && !it.partial),
           ...close.before.map((b) => ({ ...b, row: -1 })),
         ];
         const c = idx.call(m, close.call);
         const startLine = idx.call(m, open.call).range.start.row + 1;
         if (waits.length === 0) {
           // Each iteration waits somewhere: the steady-state average is right.
-          if (work.loop && region.some((it) => it.k === "sync" && it.loop)) continue;
+          if (work.loop && region.some((it) => it.k === "sync" && it.loop && !it.partial)) continue;
           const advice = inThread
             ? "record and synchronize a per-thread Event before reading the clock (a device-wide sync here would also wait for the other threads)"
             : "synchronize first (`torch.mps.synchronize()`, `torch.cuda.synchronize()` or `torch.accelerator.synchronize()`)";

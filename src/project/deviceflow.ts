@@ -16,6 +16,7 @@ import type { SyncInfo } from "./sync.js";
 import type { Value } from "./values.js";
 import {
   GRAPH_CAPTURE,
+  GRAPH_REPLAY,
   HOST_COPY_METHODS,
   isAcceleratorString,
   isCpuTarget,
@@ -411,6 +412,7 @@ export class DeviceFlow {
     }
     if (c.fn.t === "name" && c.fn.scope === ctx.fn.s && ctx.deviceVars.has(c.fn.name)) return true;
     for (const v of idx.eval(m, c.fn)) {
+      if (v.k === "ext" && GRAPH_REPLAY.test(v.name)) return true;
       if (v.k === "ext" && v.name.startsWith("torch.") && !NOT_DEVICE_WORK.test(v.name)) {
         // Uploading host data and wrapping a tensor queue no compute (isUpload, wraps).
         if (UPLOAD_FUNCTIONS.has(v.name) || WRAPPER_FUNCTIONS.has(v.name)) continue;

@@ -11,13 +11,14 @@
 
 import type { CallFact, Expr, ModuleFacts } from "../facts/model.js";
 import type { Summaries } from "./fixpoint.js";
-import { MAY } from "./fixpoint.js";
 import { fnKey, lastName, type FnRef } from "./index.js";
 import { fnSummary, nearestSummary, reachSummary, type Nearest } from "./summaries.js";
 import type { FlowCtx } from "./deviceflow.js";
 import type { Project } from "./project.js";
 import {
   ALLOCATION_FUNCTIONS,
+  BARRIER_METHOD,
+  TRUTH_REDUCTIONS,
   CLOCKS,
   HOST_BUILTINS,
   HOST_RESULT_CALLS,
@@ -42,7 +43,19 @@ export type Coverage = "all" | Set<string>;
 
 export type Item =
   | { k: "work"; end: number; loop: boolean; row: number; what: string; note?: string }
-  | { k: "sync"; end: number; loop: boolean; row: number; what: string; coverage: Coverage; guard: string | null }
+  | {
+      k: "sync";
+      end: number;
+      loop: boolean;
+      row: number;
+      what: string;
+      coverage: Coverage;
+      guard: string | null;
+      /** Under a condition of this function that names no backend (`if not warm:`): may not run. */
+      conditional: boolean;
+      /** A call of a function that waits only on some paths (a callee's conditional wait): covers nothing. */
+      partial: boolean;
+    }
   | {
       k: "clock";
       end: number;
@@ -87,6 +100,31 @@ export function guardCoverage(guards: string[]): { coverage: Coverage; guard: st
   return { coverage: "all", guard: null };
 }
 
+/**
+ * How a function waits, for its callers: whether it queues work, whether some path through it
+ * does not wait (its waits are conditional, or it has none), and whether it may queue work after
+ * its last unconditional wait ("waits, then queues more"). A caller's timing is covered by a call
+ * only when the callee always waits; work the callee queues after that wait is still queued.
+ */
+export interface WaitShape {
+  work: boolean;
+  mayNotWait: boolean;
+  workAfterWait: boolean;
+}
+
+/**
+ * Is the call under a condition that may skip it on an accelerator: one that names no backend
+ * (`if not warm:`, `if self.graph is None:`). Conditions that name a backend restrict it to that
+ * backend (coverage); one that only excludes the CPU (`if device.type != "cpu":`) runs it on
+ * every accelerator.
+ */
+function underCondition(guards: string[]): boolean {
+  const negated = (g: string) => /^\s*not\b|!=|\bnot\s+in\b/.test(g);
+  const namesBackend = (g: string) => BACKENDS.some((b) => new RegExp(`\\b${b}\\b`).test(g));
+  const excludesCpu = (g: string) => negated(g) && /\bcpu\b/.test(g);
+  return guards.some((g) => !excludesCpu(g) && (negated(g) || !namesBackend(g)));
+}
+
 export interface Wait {
   what: string;
   coverage: Coverage;
@@ -112,8 +150,8 @@ export class TimingAnalysis {
   private readonly otherWaits: Summaries<FnRef, boolean>;
   /** Does a function block on another thread, itself or through project callees. */
   private readonly threadWaits: Summaries<FnRef, boolean>;
-  /** Does a function queue device compute, itself or through project callees (its timeline's work). */
-  private readonly work: Summaries<FnRef, boolean>;
+  /** How a function waits and works, itself or through project callees (its timeline). */
+  private readonly shapes: Summaries<FnRef, WaitShape>;
 
   constructor(private readonly project: Project) {
     const idx = project.index;
@@ -145,9 +183,22 @@ export class TimingAnalysis {
     );
     this.otherWaits = reachSummary(idx, (m, call) => idx.extNames(m, call).some((n) => OTHER_WAITS.has(n)));
     this.threadWaits = reachSummary(idx, (m, call) => this.isThreadWait(m, call));
-    this.work = fnSummary(idx, {
-      ...MAY,
-      transfer: (fn) => this.timeline(fn).some((it) => it.k === "work"),
+    this.shapes = fnSummary<WaitShape>(idx, {
+      bottom: { work: false, mayNotWait: false, workAfterWait: false },
+      join: (a, b) => ({ work: a.work || b.work, mayNotWait: a.mayNotWait || b.mayNotWait, workAfterWait: a.workAfterWait || b.workAfterWait }),
+      equal: (a, b) => a.work === b.work && a.mayNotWait === b.mayNotWait && a.workAfterWait === b.workAfterWait,
+      transfer: (fn) => {
+        const items = this.timeline(fn);
+        let lastWait = -1;
+        items.forEach((it, i) => {
+          if (it.k === "sync" && !it.conditional && !it.partial) lastWait = i;
+        });
+        return {
+          work: items.some((it) => it.k === "work"),
+          mayNotWait: lastWait < 0,
+          workAfterWait: items.some((it, i) => it.k === "work" && i > lastWait),
+        };
+      },
       alsoReads: (fn) => idx.callsIn(fn).flatMap((call) => this.decoratedTargets(fn.m, idx.call(fn.m, call))),
     });
   }
@@ -310,7 +361,12 @@ export class TimingAnalysis {
    * a module to eval() is not compute: a helper that only loads a model is not timed work.
    */
   doesDeviceWork(fn: FnRef): boolean {
-    return this.work.get(fn);
+    return this.shapes.get(fn).work;
+  }
+
+  /** How a project function waits and works (see WaitShape). */
+  waitShape(fn: FnRef): WaitShape {
+    return this.shapes.get(fn);
   }
 
   /** Waits in `fn` that complete before offset `end` (a timer method syncing before it reads the clock). */
@@ -513,8 +569,8 @@ export class TimingAnalysis {
       }
       const c = mod.calls[r.id];
       if (span && (c.end < span.from || c.end > span.to)) continue;
-      const item = this.classify(fn, r.id, c, boundTo.get(r.id) ?? null, isDevice, ctx);
-      if (item && !(item.k === "work" && captured(c.end))) items.push(item);
+      const got = this.classify(fn, r.id, c, boundTo.get(r.id) ?? null, isDevice, ctx);
+      for (const item of got === null ? [] : Array.isArray(got) ? got : [got]) if (!(item.k === "work" && captured(c.end))) items.push(item);
     }
     for (const it of items) if (it.k === "clock" && it.plain) this.intervalEnd(fn, it);
     return items;
@@ -553,6 +609,33 @@ export class TimingAnalysis {
     it.close = it.start !== null;
   }
 
+  /**
+   * `x.any()` / `x.all()` of a device value whose result is neither kept, returned nor passed on:
+   * Python tests its truth at once (`assert not x.isnan().any()`), which waits.
+   */
+  private truthTest(fn: FnRef, id: number, c: CallFact, isDevice: (e: Expr) => boolean): boolean {
+    if (c.fn.t !== "attr" || !TRUTH_REDUCTIONS.has(c.fn.attr) || c.args.length > 0 || Object.keys(c.kwargs).length > 0) return false;
+    if (!isDevice(c.fn.obj)) return false;
+    const idx = this.project.index;
+    const sc = idx.scope(fn);
+    let used = false;
+    const visit = (e: Expr) =>
+      walkExpr(e, (x) => {
+        if (x.t === "call" && x.id === id) used = true;
+      });
+    for (const other of idx.callsIn(fn)) {
+      if (other === id) continue;
+      const o = idx.call(fn.m, other);
+      visit(o.fn);
+      o.args.forEach(visit);
+      Object.values(o.kwargs).forEach(visit);
+    }
+    sc.bindings.forEach((b) => visit(b.value));
+    sc.returns.forEach((r) => visit(r.value));
+    sc.attrStores.forEach((a) => visit(a.value));
+    return !used;
+  }
+
   private classify(
     fn: FnRef,
     id: number,
@@ -560,7 +643,7 @@ export class TimingAnalysis {
     into: string | null,
     isDevice: (e: Expr) => boolean,
     ctx: FlowCtx,
-  ): Item | null {
+  ): Item | Item[] | null {
     const idx = this.project.index;
     const sync = this.project.sync;
     const m = fn.m;
@@ -600,23 +683,43 @@ export class TimingAnalysis {
       }
     }
     const g = guardCoverage(c.guards);
+    const conditional = underCondition(c.guards);
+    const wait = { k: "sync" as const, end: c.end, loop: c.loop, row, what, conditional, partial: false };
     // Waits.
-    if (sync.isAnySync(m, id)) return { k: "sync", end: c.end, loop: c.loop, row, what, ...g };
+    if (sync.isAnySync(m, id)) return { ...wait, ...g };
     const names = idx.extNames(m, id);
     if (names.some((n) => HOST_TORCH.has(n) || OTHER_WAITS.has(n)) || (names.some((n) => HOST_BUILTINS.has(n)) && [...c.args, ...Object.values(c.kwargs)].some(isDevice))) {
-      return { k: "sync", end: c.end, loop: c.loop, row, what, ...g };
+      return { ...wait, ...g };
     }
-    const syncing = callees.find((t) => sync.functionSyncs(t));
-    if (syncing) {
+    if (c.fn.t === "attr" && c.fn.attr === BARRIER_METHOD) return { ...wait, what: `${what} (a barrier)`, coverage: "all", guard: null };
+    if (this.truthTest(fn, id, c, isDevice)) return { ...wait, what: `${what} (tested on the host)`, ...g };
+    const waiting = callees.filter((t) => sync.functionSyncs(t));
+    if (waiting.length > 0) {
+      // A callee that always waits covers the work before the call; one that waits only on some
+      // paths covers nothing; work it queues after its last certain wait is still queued.
+      const syncing = waiting.find((t) => !this.waitShape(t).mayNotWait) ?? waiting[0];
+      const shape = this.waitShape(syncing);
       const coverage = intersect(g.coverage, this.functionCoverage(syncing));
-      return { k: "sync", end: c.end, loop: c.loop, row, what, coverage, guard: g.guard ?? (coverage === "all" ? null : this.restrictingGuard(syncing)) };
+      const item: Item = { ...wait, coverage, guard: g.guard ?? (coverage === "all" ? null : this.restrictingGuard(syncing)), partial: shape.mayNotWait };
+      const queuesMore = shape.mayNotWait ? shape.work : shape.workAfterWait;
+      if (!queuesMore) return item;
+      const note = shape.mayNotWait
+        ? `\`${idx.displayName(syncing)}\` waits only on some paths`
+        : `\`${idx.displayName(syncing)}\` queues more work after its wait`;
+      return [item, { k: "work", end: c.end, loop: c.loop, row, what, note }];
     }
     // A hand-over from another thread: whether that thread waited for the device is not followed.
     if (this.isThreadWait(m, id) || callees.some((t) => this.blocksOnThread(t))) {
-      return { k: "sync", end: c.end, loop: c.loop, row, what: `${what} (blocks on another thread)`, coverage: "all", guard: null };
+      return { ...wait, what: `${what} (blocks on another thread)`, coverage: "all", guard: null };
     }
-    // A project function that waits in a way only timing knows (`mx.eval()`).
-    if (callees.some((t) => this.waitsOtherwise(t))) return { k: "sync", end: c.end, loop: c.loop, row, what, coverage: "all", guard: null };
+    // A project function that waits in a way only timing knows (`mx.eval()`, a barrier, a truth test).
+    if (callees.some((t) => this.waitsOtherwise(t))) return { ...wait, coverage: "all", guard: null };
+    const alwaysWaits = callees.find((t) => !this.waitShape(t).mayNotWait);
+    if (alwaysWaits) {
+      const item: Item = { ...wait, coverage: "all", guard: null };
+      if (!this.waitShape(alwaysWaits).workAfterWait) return item;
+      return [item, { k: "work", end: c.end, loop: c.loop, row, what, note: `\`${idx.displayName(alwaysWaits)}\` queues more work after its wait` }];
+    }
     // A decorator's wrapper calling the decorated function: work if some decorated function works without waiting.
     const decorated = this.decoratedTargets(m, c).find((t) => this.doesDeviceWork(t) && !sync.functionSyncs(t));
     if (decorated) return { k: "work", end: c.end, loop: c.loop, row, what, note: `the decorated \`${idx.displayName(decorated)}\`` };

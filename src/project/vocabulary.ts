@@ -46,6 +46,19 @@ export const HOST_BUILTINS = new Set(["builtins.float", "builtins.int", "builtin
 /** torch functions that return Python values (and so wait). */
 export const HOST_TORCH = new Set(["torch.equal", "torch.allclose", "torch.is_nonzero", "torch.testing.assert_close"]);
 
+/**
+ * Collective barriers (`torch.distributed.barrier()`, `dist.barrier()` of a wrapper): every rank
+ * blocks until all reach it; with NCCL the host waits for the barrier's kernel on the current
+ * stream, behind the work queued before it.
+ */
+export const BARRIER_METHOD = "barrier";
+
+/**
+ * Reductions to one boolean whose result Python consumes at once (`assert not x.isnan().any()`,
+ * `if mask.all():`): testing a tensor's truth copies it to the host and waits.
+ */
+export const TRUTH_REDUCTIONS = new Set(["any", "all"]);
+
 /** Waits outside torch: MLX evaluates its lazy arrays and waits for the GPU in `mx.eval()`. */
 export const OTHER_WAITS = new Set(["mlx.core.eval", "mlx.core.synchronize"]);
 
@@ -113,6 +126,8 @@ export const HOST_RESULT_CALLS = /^(generate|predict|pipe|pipeline|transcribe|ch
 
 /** Blocks inside which calls are recorded into a CUDA graph, not run: `with torch.cuda.graph(g):`. */
 export const GRAPH_CAPTURE = /^torch\.(cuda|xpu)\.(graphs\.)?graph$/;
+/** Replaying a captured graph queues all its kernels: device work. */
+export const GRAPH_REPLAY = /^torch\.(cuda|xpu)\.(graphs\.)?(CUDAGraph|XPUGraph)\(\)\.replay$/;
 
 /**
  * Methods of torch.Tensor (`dir(torch.Tensor)` of torch 1.13, public callables): a method call on a

@@ -73,7 +73,7 @@ export class DeviceFlow {
       join: (a, b) => ({ returnsDevice: a.returnsDevice || b.returnsDevice, works: a.works || b.works }),
       equal: (a, b) => a.returnsDevice === b.returnsDevice && a.works === b.works,
       transfer: (fn) => {
-        const r = this.analyze(fn);
+        const r = this.analyze(fn, false);
         return { returnsDevice: r.returnsDevice, works: r.hasDeviceWork };
       },
       alsoReads: (fn) => [...this.calledValues(fn), ...this.enclosingFunctions(fn)],
@@ -210,8 +210,18 @@ export class DeviceFlow {
     return this.summaries.get(fn).works;
   }
 
-  /** Walk the function's bindings, calls and returns in order of evaluation. */
-  analyze(fn: FnRef): { publishes: Publish[]; returnsDevice: boolean; hasDeviceWork: boolean } {
+  /**
+   * How project functions wait (the timeline's summaries), set by Project. The hand-over check
+   * reads it; this class's own summary does not, so that the two fixpoints stay apart.
+   */
+  waitShapes: ((fn: FnRef) => { work: boolean; mayNotWait: boolean; workAfterWait: boolean }) | null = null;
+
+  /**
+   * Walk the function's bindings, calls and returns in order of evaluation. With `shapes`, a call
+   * of a callee that waits counts as a wait only when the callee always waits, and as work when
+   * it queues more after its wait (or waits only on some paths).
+   */
+  analyze(fn: FnRef, shapes = true): { publishes: Publish[]; returnsDevice: boolean; hasDeviceWork: boolean } {
     const idx = this.index;
     const scope = idx.scope(fn);
     const mod = this.facts(fn.m);
@@ -244,7 +254,17 @@ export class DeviceFlow {
         } else deviceVars.delete(it.name);
       } else if (it.k === "call") {
         const c = mod.calls[it.id];
-        if (this.sync.isAnySync(fn.m, it.id) || idx.calleesOf(fn.m, it.id).some((t) => this.sync.functionSyncs(t))) {
+        const waiting = this.sync.isAnySync(fn.m, it.id) ? [] : idx.calleesOf(fn.m, it.id).filter((t) => this.sync.functionSyncs(t));
+        const shapeOf = shapes ? this.waitShapes : null;
+        if (waiting.length > 0 && shapeOf) {
+          const callee = waiting.find((t) => !shapeOf(t).mayNotWait) ?? waiting[0];
+          const shape = shapeOf(callee);
+          if (!shape.mayNotWait) lastSync = it.end;
+          if ((shape.mayNotWait ? shape.work : shape.workAfterWait) && !captured(it.end)) {
+            lastWork = it.end;
+            hasDeviceWork = true;
+          }
+        } else if (this.sync.isAnySync(fn.m, it.id) || waiting.length > 0) {
           lastSync = it.end;
         } else if (!captured(it.end) && this.isDeviceWork(it.id, ctx)) {
           lastWork = it.end;

@@ -34,6 +34,7 @@ export class Project {
     this.threads = new ThreadAnalysis(this.index, options.threadEntryPoints ?? []);
     this.sync = new SyncInfo(this.index);
     this.deviceFlow = new DeviceFlow(this.index, this.sync);
+    this.deviceFlow.waitShapes = (fn) => this.timeline.waitShape(fn);
   }
 
   get events(): EventAnalysis {

@@ -551,6 +551,8 @@ export class TimingAnalysis {
     const raw: Raw[] = [];
     for (const b of scope.bindings) raw.push({ k: "bind", end: b.end, row: b.range.start.row, name: b.name, value: b.value, loop: b.loop });
     for (const id of idx.callsIn(fn)) raw.push({ k: "call", end: mod.calls[id].end, id });
+    // `return a * b`: arithmetic queued as the value is handed back.
+    for (const r of scope.returns) if (r.value.t === "op") raw.push({ k: "bind", end: r.end, row: r.range.start.row, name: "return", value: r.value, loop: false });
     raw.sort((a, b) => a.end - b.end || (a.k === "bind" ? 1 : 0) - (b.k === "bind" ? 1 : 0));
     // Calls whose result is kept (`t0 = time.perf_counter()`, `self.t0 = ...`): clock reads that open a region.
     const boundTo = new Map<number, string>();
@@ -561,6 +563,10 @@ export class TimingAnalysis {
     for (const r of raw) {
       if (r.k === "bind") {
         const dev = isDevice(r.value);
+        if (r.name === "return") {
+          if (dev && !captured(r.end)) items.push({ k: "work", end: r.end, loop: r.loop, row: r.row, what: "return ..." });
+          continue;
+        }
         if (dev) deviceVars.add(r.name);
         else deviceVars.delete(r.name);
         // Arithmetic on device tensors queues kernels (`y = a @ b`).

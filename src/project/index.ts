@@ -5,7 +5,7 @@
 
 import path from "node:path";
 import type { CallFact, Expr, ModuleFacts, ScopeFact } from "../facts/model.js";
-import { aliasModuleNames, moduleNameFor, resolveRelative } from "./modules.js";
+import { moduleNaming, resolveRelative, rootKey } from "./modules.js";
 import { dedupe, type Value } from "./values.js";
 
 export interface FnRef {
@@ -39,6 +39,8 @@ export class ProjectIndex {
   readonly moduleNames: string[];
   private readonly byName: Map<string, number> | LoadingMap;
   private readonly isPackage: boolean[];
+  /** Import root of each module (a key prefix: see modules.ts rootKey). */
+  private readonly importRoots: string[] = [];
   /** Calls of each scope, in source order: key fnKey. */
   private readonly callsByScope = new Map<string, number[]>();
   /** Calls by the last name of their callee ("step" for r.step(x)). */
@@ -77,13 +79,16 @@ export class ProjectIndex {
   private addModule(f: ModuleFacts): void {
     const m = this.modules.length;
     this.modules.push(f);
-    const name = moduleNameFor(f.file, this.srcRoots);
-    this.moduleNames.push(name);
+    const naming = moduleNaming(f.file, this.srcRoots, this.searchRoots);
+    this.moduleNames.push(naming.name);
+    this.importRoots.push(naming.root);
     this.isPackage.push(/^__init__\.pyi?$/.test(path.basename(f.file)));
     const byName = this.byName instanceof LoadingMap ? this.byName.plain : this.byName;
     // Prefer .py over .pyi and the first file seen.
-    if (!byName.has(name) || f.file.endsWith(".py")) byName.set(name, m);
-    for (const alias of aliasModuleNames(f.file, this.searchRoots)) if (!byName.has(alias)) byName.set(alias, m);
+    for (const key of naming.keys) {
+      const prev = byName.get(key);
+      if (prev === undefined || (f.file.endsWith(".py") && !this.modules[prev].file.endsWith(".py"))) byName.set(key, m);
+    }
     f.calls.forEach((c, id) => {
       const key = fnKey(m, c.scope);
       let list = this.callsByScope.get(key);
@@ -210,7 +215,7 @@ export class ProjectIndex {
     if (out.length === 0 && scopeIdx === 0) {
       for (const star of scope.starImports) {
         const target = this.absoluteModule(m, star.level, star.module);
-        const tm = target ? this.byName.get(target) : undefined;
+        const tm = target ? this.findModule(m, target) : undefined;
         if (tm !== undefined && tm !== m) out.push(...this.moduleAttr(tm, name));
       }
     }
@@ -221,22 +226,31 @@ export class ProjectIndex {
     return resolveRelative(this.moduleNames[m], this.isPackage[m], level, module);
   }
 
+  /**
+   * The module an import in module `m` finds: the importing file's own import root first (a
+   * script's folder is sys.path[0]; a package's relative imports stay inside its root), then the
+   * project-wide table.
+   */
+  findModule(m: number, abs: string): number | undefined {
+    return this.byName.get(rootKey(this.importRoots[m], abs)) ?? this.byName.get(abs);
+  }
+
   private evalImport(m: number, module: string, level: number, name: string | null): Value[] {
     const abs = this.absoluteModule(m, level, module);
     if (abs === null) return [];
     if (name === null) {
-      const pm = this.byName.get(abs);
+      const pm = this.findModule(m, abs);
       return pm !== undefined ? [{ k: "module", m: pm }] : [{ k: "ext", name: abs }];
     }
-    const pm = this.byName.get(abs);
+    const pm = this.findModule(m, abs);
     if (pm !== undefined) {
       const vals = pm === m ? [] : this.moduleAttr(pm, name);
       if (vals.length > 0) return vals;
-      const sub = this.byName.get(`${abs}.${name}`);
+      const sub = this.findModule(m, `${abs}.${name}`);
       if (sub !== undefined) return [{ k: "module", m: sub }];
       return [];
     }
-    const sub = this.byName.get(abs ? `${abs}.${name}` : name);
+    const sub = this.findModule(m, abs ? `${abs}.${name}` : name);
     if (sub !== undefined) return [{ k: "module", m: sub }];
     return [{ k: "ext", name: abs ? `${abs}.${name}` : name }];
   }
@@ -244,7 +258,7 @@ export class ProjectIndex {
   private moduleAttr(pm: number, name: string): Value[] {
     const vals = this.evalName(pm, name, 0);
     if (vals.length > 0) return vals;
-    const sub = this.byName.get(`${this.moduleNames[pm]}.${name}`);
+    const sub = this.findModule(pm, `${this.moduleNames[pm]}.${name}`);
     return sub !== undefined ? [{ k: "module", m: sub }] : [];
   }
 

@@ -34,6 +34,8 @@ export interface Reach {
   parentNode: string | null;
   /** Reached through a subclass override chosen for a receiver of unknown class. */
   dispatch: Dispatch;
+  /** Some hop of the witness is such a guess (a witness without one is preferred). */
+  guessed: boolean;
 }
 
 const THREAD_EXECUTORS = ["concurrent.futures.ThreadPoolExecutor", "concurrent.futures.thread.ThreadPoolExecutor"];
@@ -296,10 +298,14 @@ export class ThreadAnalysis {
         if (seen.has(nk)) return;
         seen.add(nk);
         queue.push(node);
-        const r: Reach = { spawn, parent: parent === null ? null : fnKey(this.nodeReach.get(parent)!.fn.m, this.nodeReach.get(parent)!.fn.s), via, fn: node.fn, node, parentNode: parent, dispatch };
-        if (!this.nodeReach.has(nk)) this.nodeReach.set(nk, r);
+        const from = parent === null ? null : this.nodeReach.get(parent)!;
+        const guessed = dispatch === "hierarchy" || !!from?.guessed;
+        const r: Reach = { spawn, parent: from ? fnKey(from.fn.m, from.fn.s) : null, via, fn: node.fn, node, parentNode: parent, dispatch, guessed };
+        const prevNode = this.nodeReach.get(nk);
+        if (!prevNode || (prevNode.guessed && !guessed)) this.nodeReach.set(nk, r);
         const fk = fnKey(node.fn.m, node.fn.s);
-        if (!this.reach.has(fk)) this.reach.set(fk, this.nodeReach.get(nk)!);
+        const prev = this.reach.get(fk);
+        if (!prev || (prev.guessed && !guessed)) this.reach.set(fk, r);
         if (!seenFns.has(fk)) {
           seenFns.add(fk);
           const list = this.reachedBy.get(fk) ?? [];

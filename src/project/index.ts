@@ -28,6 +28,11 @@ const EVENT_CTORS: Record<string, string> = {
 
 const MAX_DEPTH = 48;
 
+const MODULE_RETURNS_SELF = new Set(["to", "cuda", "cpu", "mps", "xpu", "eval", "train", "half", "float", "double", "bfloat16", "requires_grad_", "share_memory", "apply", "to_empty"]);
+const NN_MODULE = /^torch\.nn\.(modules\.module\.)?Module$|^torch\.nn\.(Sequential|ModuleList|ModuleDict)$|^transformers\.(PreTrainedModel|modeling_utils\.PreTrainedModel)$/;
+
+const PROPERTY_DECORATORS = new Set(["builtins.property", "functools.cached_property"]);
+
 interface ArgBinding {
   args: { m: number; expr: Expr }[];
   kwargs: Record<string, { m: number; expr: Expr }>;
@@ -295,13 +300,21 @@ export class ProjectIndex {
     let out: Value[];
     try {
       const c = this.modules[m].calls[id];
-      out = dedupe(this.eval(m, c.fn).flatMap((v) => this.callResult(m, id, c, v)));
+      out = dedupe([...this.eval(m, c.fn).flatMap((v) => this.callResult(m, id, c, v)), ...this.returnsReceiver(m, c)]);
     } finally {
       this.depth--;
       this.inProgress.delete(key);
     }
     this.callCache.set(key, out);
     return out;
+  }
+
+  /** `model.to("mps")`, `.eval()`, `.half()`: nn.Module methods that return the module itself. */
+  private returnsReceiver(m: number, c: CallFact): Value[] {
+    if (c.fn.t !== "attr" || !MODULE_RETURNS_SELF.has(c.fn.attr)) return [];
+    return this.eval(m, c.fn.obj).filter(
+      (v) => v.k === "inst" && this.lookupMethod(v, c.fn.t === "attr" ? c.fn.attr : "").length === 0 && this.extBases(v).some((b) => NN_MODULE.test(b)),
+    );
   }
 
   private callResult(m: number, id: number, c: CallFact, v: Value): Value[] {
@@ -347,6 +360,12 @@ export class ProjectIndex {
       }
       case "builtins.super":
         return this.superValue(m, c.scope);
+      case "torch.device": {
+        // torch.device("mps"), torch.device(args.device): the device is its string.
+        const a = c.args[0] ?? c.kwargs.type;
+        const strs = a ? this.eval(m, a).filter((v) => v.k === "str") : [];
+        return strs.length > 0 ? strs : [{ k: "extinst", name }];
+      }
       default:
         return [{ k: "extinst", name }];
     }
@@ -379,8 +398,13 @@ export class ProjectIndex {
         return this.moduleAttr(v.m, name);
       case "ext":
         return [{ k: "ext", name: `${v.name}.${name}` }];
-      case "extinst":
+      case "extinst": {
+        if (ARGPARSE_RESULT.test(v.name)) {
+          const vals = this.argparseValues(name);
+          if (vals.length > 0) return vals;
+        }
         return [{ k: "ext", name: `${v.name}().${name}` }];
+      }
       case "class":
         return this.classAttr(v, name, null);
       case "inst":
@@ -399,6 +423,30 @@ export class ProjectIndex {
     }
   }
 
+  private readonly argparseCache = new Map<string, Value[]>();
+
+  /**
+   * What `args.<dest>` of a parsed argparse namespace may hold: the defaults and choices of the
+   * project's add_argument calls for that destination (a command-line value cannot be known).
+   */
+  argparseValues(dest: string): Value[] {
+    const hit = this.argparseCache.get(dest);
+    if (hit) return hit;
+    this.argparseCache.set(dest, []);
+    const out: Value[] = [];
+    for (const { m, s: id } of this.callsNamed("add_argument").slice(0, 400)) {
+      const c = this.call(m, id);
+      if (argumentDest(c) !== dest) continue;
+      if (!this.extNames(m, id).some((n) => n.startsWith("argparse.") && n.endsWith(".add_argument"))) continue;
+      if (c.kwargs.default) out.push(...this.eval(m, c.kwargs.default));
+      const choices = c.kwargs.choices;
+      if (choices?.t === "seq") for (const item of choices.items) out.push(...this.eval(m, item));
+    }
+    const values = dedupe(out);
+    this.argparseCache.set(dest, values);
+    return values;
+  }
+
   /** Attributes defined in one class body (methods bound to `self` when given). */
   private ownClassAttr(cls: FnRef, name: string, self: Value | null): Value[] {
     const scope = this.scope(cls);
@@ -406,7 +454,12 @@ export class ProjectIndex {
     for (const b of scope.bindings) {
       if (b.name !== name) continue;
       for (const val of this.eval(cls.m, b.value)) {
-        if (val.k === "fn" && self && !this.isStatic(val)) out.push({ k: "bound", m: val.m, s: val.s, self });
+        // Reading a property on an instance runs its getter: the attribute is what it returns.
+        if (val.k === "fn" && self && this.isProperty(val)) {
+          // (`@x.setter` / `@x.deleter` define no value of the attribute.)
+          if (!this.isPropertySetter(val)) out.push(...this.returnValues(val));
+        }
+        else if (val.k === "fn" && self && !this.isStatic(val)) out.push({ k: "bound", m: val.m, s: val.s, self });
         else out.push(val);
       }
     }
@@ -465,6 +518,20 @@ export class ProjectIndex {
 
   isStatic(fn: FnRef): boolean {
     return this.scope(fn).decorators.some((d) => d.t === "name" && d.name === "staticmethod");
+  }
+
+  /** @property, @functools.cached_property (and their imported spellings). */
+  isProperty(fn: FnRef): boolean {
+    const decorators = this.scope(fn).decorators;
+    if (decorators.length === 0) return false;
+    return decorators.some((d) =>
+      (d.t === "attr" && (d.attr === "setter" || d.attr === "deleter" || d.attr === "getter")) ||
+      this.eval(fn.m, d).some((v) => v.k === "ext" && PROPERTY_DECORATORS.has(v.name)),
+    );
+  }
+
+  private isPropertySetter(fn: FnRef): boolean {
+    return this.scope(fn).decorators.some((d) => d.t === "attr" && (d.attr === "setter" || d.attr === "deleter"));
   }
 
   isClassMethod(fn: FnRef): boolean {
@@ -676,6 +743,18 @@ class LoadingMap {
   set(name: string, m: number): void {
     this.plain.set(name, m);
   }
+}
+
+/** What calling parse_args() on an ArgumentParser (or a group of one) returns. */
+const ARGPARSE_RESULT = /^argparse\.ArgumentParser\(\)\.parse_(known_)?args$/;
+
+/** The attribute an add_argument call stores into: dest=, else the first long option, else the name. */
+function argumentDest(c: CallFact): string | null {
+  const dest = c.kwargs.dest;
+  if (dest?.t === "str") return dest.value;
+  const names = c.args.filter((a): a is Extract<Expr, { t: "str" }> => a.t === "str").map((a) => a.value);
+  const long = names.find((n) => n.startsWith("--")) ?? names.find((n) => !n.startsWith("-"));
+  return long ? long.replace(/^-+/, "").replace(/-/g, "_") : null;
 }
 
 export function lastName(e: Expr): string | null {

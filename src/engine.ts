@@ -10,7 +10,7 @@ import { collectFacts, FactStore, type FileProblem } from "./collect.js";
 import { Cache } from "./cache.js";
 import type { ModuleFacts } from "./facts/model.js";
 import { DIRECTIVE_PATTERN, makePrefilter } from "./prefilter.js";
-import { aliasModuleNames, moduleNameFor } from "./project/modules.js";
+import { moduleNaming } from "./project/modules.js";
 import { Project } from "./project/project.js";
 import { ruleUrl, type Rule, type RuleSettings } from "./rule.js";
 import { addTime, count, setCount, timed } from "./timing.js";
@@ -158,11 +158,10 @@ function analyzeOnDemand(store: FactStore, input: LintInput, rules: readonly Rul
   const byModule = new Map<string, number[]>();
   timed("index", () => {
     input.files.forEach((file, i) => {
-      for (const name of [moduleNameFor(file, input.srcRoots ?? []), ...aliasModuleNames(file, input.searchRoots ?? [])]) {
+      for (const name of moduleNaming(file, input.srcRoots ?? [], input.searchRoots ?? []).keys) {
         const list = byModule.get(name);
-        // A file's alias can equal its own module name: list it once.
         if (!list) byModule.set(name, [i]);
-        else if (list[list.length - 1] !== i) list.push(i);
+        else list.push(i);
       }
     });
   });

@@ -4,6 +4,7 @@
 // Analysis is project-wide (one call graph for all files); rule selection is per file, so the
 // union of the rules any file enables runs and each file's findings are filtered afterwards.
 
+import { DUMP_KINDS, dumpFiles, isDumpKind } from "./project/dump.js";
 import { statSync } from "node:fs";
 import path from "node:path";
 import { fixedCount, fixLoop, MAX_PASSES as MAX_FIX_PASSES, unifiedDiff, writeFixed } from "./fix.js";
@@ -152,6 +153,10 @@ async function run(opts: CliOptions): Promise<RunOutput> {
     cacheDir: opts.cache === false ? null : cacheDirFor(opts),
     prefilter: opts.prefilter ?? true,
   };
+  if (opts.dump !== undefined) {
+    if (!isDumpKind(opts.dump)) throw new UsageError(`unknown --dump "${opts.dump}" (known: ${DUMP_KINDS.join(", ")})`);
+    return { exitCode: 0, stdout: dumpFiles(opts.dump, lintInput, opts.cwd), stderr: "" };
+  }
   const result = lintFiles(lintInput);
   if (opts.progress && files.length > PROGRESS_THRESHOLD) opts.progress("");
   problems.push(...result.problems);

@@ -17,6 +17,8 @@ export interface CliOptions {
   isolated?: boolean;
   /** --show-settings: print the resolved settings for the first file and exit. */
   showSettings?: boolean;
+  /** --dump callgraph|summaries: print the call graph or function summaries of the files and exit. */
+  dump?: string;
   /** --force-exclude: apply excludes to files named on the command line (pre-commit). */
   forceExclude?: boolean;
   /** --add-noqa: add `# noqa: CODE` to the line of every current finding. */

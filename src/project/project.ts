@@ -1,6 +1,7 @@
 // Everything the rules ask about the whole project, built once per run from all ModuleFacts.
 
 import type { ModuleFacts } from "../facts/model.js";
+import { CallGraph } from "./callgraph.js";
 import { DeviceFlow } from "./deviceflow.js";
 import { BlockingWaits } from "./blocking.js";
 import { EventAnalysis } from "./events.js";
@@ -21,6 +22,8 @@ export interface ProjectOptions {
 
 export class Project {
   readonly index: ProjectIndex;
+  /** Call targets per call site with receiver-aware dispatch (edges built on demand, once). */
+  readonly graph: CallGraph;
   readonly threads: ThreadAnalysis;
   readonly sync: SyncInfo;
   readonly deviceFlow: DeviceFlow;
@@ -31,7 +34,8 @@ export class Project {
 
   constructor(modules: ModuleFacts[], options: ProjectOptions = {}) {
     this.index = new ProjectIndex(modules, options.srcRoots ?? [], options.searchRoots ?? [], options.loadModule);
-    this.threads = new ThreadAnalysis(this.index, options.threadEntryPoints ?? []);
+    this.graph = new CallGraph(this.index);
+    this.threads = new ThreadAnalysis(this.index, options.threadEntryPoints ?? [], this.graph);
     this.sync = new SyncInfo(this.index);
     this.deviceFlow = new DeviceFlow(this.index, this.sync);
     this.deviceFlow.waitShapes = (fn) => this.timeline.waitShape(fn);

@@ -1,6 +1,6 @@
 import { defineRule } from "../src/rule.js";
 import { describePath } from "../src/project/describe.js";
-import { deviceSyncFix, safely } from "./support/fixes.js";
+import { deliberateSyncReason, deviceSyncFix, safely } from "./support/fixes.js";
 
 export default defineRule({
   meta: {
@@ -86,11 +86,14 @@ export default defineRule({
         const cost = single
           ? "waits for all work on the device, by any thread (here a single worker: it serializes with whatever else uses the device)"
           : "waits for every thread's work on the device";
+        // A deliberate device-wide wait (a sync-mode benchmark's device arm, a comment saying it
+        // covers other threads) is still reported, but gets no fix, and the message says why.
+        const deliberate = deliberateSyncReason(ctx, c.range);
         ctx.report({
           range: c.range,
-          message: `\`${c.callee}()\` ${cost}; in thread code use a per-thread event (record + synchronize) — ${describePath(path, facts.file)}`,
+          message: `\`${c.callee}()\` ${cost}; in thread code use a per-thread event (record + synchronize) — ${describePath(path, facts.file)}${deliberate ? ` (no fix offered: ${deliberate})` : ""}`,
           path,
-          fix: safely(() => deviceSyncFix(ctx, fn, c.range, backend)),
+          fix: deliberate ? null : safely(() => deviceSyncFix(ctx, fn, c.range, backend)),
         });
       }
     });

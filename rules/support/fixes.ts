@@ -380,9 +380,11 @@ function deviceArgText(call: SyntaxNode): string | null {
   return a.text;
 }
 
-// Comments that say the device-wide wait is meant: it covers other threads' (or streams') work.
+// Comments that say the device-wide wait is meant: it covers other threads' (or streams') work,
+// or is deliberate. A comment that calls it a mistake (`# WRONG: waits for every thread`) does not.
 const DELIBERATE_COMMENT =
-  /\b(other|all|every|each|another|any)\s+(\w+\s+)?(threads?|streams?|workers?)\b|\bdevice[- ]wide\b|\bwhole device\b|\bon purpose\b|\bdeliberate(ly)?\b|\bintentional(ly)?\b|\bbarrier\b/i;
+  /\b(deliberate(ly)?|intentional(ly)?|on purpose|by design)\b|\b(wait|waits|waiting|sync|syncs|synchronizes?|barrier|covers?|flush(es)?)\b[^.#]*\b(other|all|every|each|another|any)\s+(\w+\s+)?(threads?|streams?|workers?)\b/i;
+const CRITICAL_COMMENT = /\b(wrong|bad|mistake|slow(er)?|bottleneck|serializ\w*|bug|todo|fixme|hack|avoid|don'?t|instead)\b/i;
 // A condition that picks the sync mode of a benchmark (`if sync_mode == "device":`, `if use_event:`).
 const SYNC_MODE_CONDITION = /sync|event|mode/i;
 
@@ -416,7 +418,7 @@ export function deliberateSyncReason(ctx: Pick<RuleContext, "facts" | "source">,
   const stmt = call && statementOf(call);
   if (!call || !stmt) return null;
   const comments = commentsAround(syn, stmt);
-  if (DELIBERATE_COMMENT.test(comments)) return "a comment says this wait is meant to cover more than this thread's work";
+  if (DELIBERATE_COMMENT.test(comments) && !CRITICAL_COMMENT.test(comments)) return "a comment says this wait is meant to cover more than this thread's work";
   for (let n: SyntaxNode | null = stmt.parent; n && n.type !== "function_definition" && n.type !== "module"; n = n.parent) {
     if (n.type !== "if_statement" && n.type !== "elif_clause" && n.type !== "else_clause") continue;
     const ifNode = n.type === "if_statement" ? n : n.parent;

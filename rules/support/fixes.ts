@@ -380,11 +380,15 @@ function deviceArgText(call: SyntaxNode): string | null {
   return a.text;
 }
 
-// Comments that say the device-wide wait is meant: it covers other threads' (or streams') work,
-// or is deliberate. A comment that calls it a mistake (`# WRONG: waits for every thread`) does not.
+// Comments that say the device-wide wait is meant: deliberate, or tied to another thread's (or
+// stream's, client's, consumer's) work, which a per-thread Event would no longer wait for. A
+// comment that calls the sync a mistake (`# WRONG: waits for every thread`) does not count.
 const DELIBERATE_COMMENT =
-  /\b(deliberate(ly)?|intentional(ly)?|on purpose|by design)\b|\b(wait|waits|waiting|sync|syncs|synchronizes?|barrier|covers?|flush(es)?)\b[^.#]*\b(other|all|every|each|another|any)\s+(\w+\s+)?(threads?|streams?|workers?)\b/i;
-const CRITICAL_COMMENT = /\b(wrong|bad|mistake|slow(er)?|bottleneck|serializ\w*|bug|todo|fixme|hack|avoid|don'?t|instead)\b/i;
+  /\b(deliberate(ly)?|intentional(ly)?|on purpose|by design)\b|\b(other|another|all|every|each|any|worker|main|calling|producer|consumer)\s+(\w+\s+)?(threads?|streams?|workers?)\b|\b(clients?|consumers?|producers?|callers?)\b/i;
+const CRITICAL_COMMENT = /\b(wrong|bad|mistake|slow(er)?|bottleneck|serializ\w*|bug|todo|fixme|hack|avoid|don'?t|instead|destroys?)\b/i;
+// A function about syncing itself (`benchmark_device_sync`, `measure_event_sync_vs_device_sync`,
+// `test_synchronize_all_streams`): its device-wide wait is what it measures or tests.
+const SYNC_SUBJECT = /sync/i;
 // A condition that picks the sync mode of a benchmark (`if sync_mode == "device":`, `if use_event:`).
 const SYNC_MODE_CONDITION = /sync|event|mode/i;
 
@@ -418,7 +422,11 @@ export function deliberateSyncReason(ctx: Pick<RuleContext, "facts" | "source">,
   const stmt = call && statementOf(call);
   if (!call || !stmt) return null;
   const comments = commentsAround(syn, stmt);
-  if (DELIBERATE_COMMENT.test(comments) && !CRITICAL_COMMENT.test(comments)) return "a comment says this wait is meant to cover more than this thread's work";
+  if (DELIBERATE_COMMENT.test(comments) && !CRITICAL_COMMENT.test(comments)) return "a comment ties this wait to more than this thread's work";
+  for (let n: SyntaxNode | null = stmt.parent; n; n = n.parent) {
+    const name = n.type === "function_definition" ? n.childForFieldName("name")?.text : undefined;
+    if (name && SYNC_SUBJECT.test(name)) return `it is in \`${name}\`, code about syncing itself (a sync benchmark or test), where the device-wide wait is what it measures`;
+  }
   for (let n: SyntaxNode | null = stmt.parent; n && n.type !== "function_definition" && n.type !== "module"; n = n.parent) {
     if (n.type !== "if_statement" && n.type !== "elif_clause" && n.type !== "else_clause") continue;
     const ifNode = n.type === "if_statement" ? n : n.parent;

@@ -386,9 +386,12 @@ function deviceArgText(call: SyntaxNode): string | null {
 const DELIBERATE_COMMENT =
   /\b(deliberate(ly)?|intentional(ly)?|on purpose|by design)\b|\b(other|another|all|every|each|any|worker|main|calling|producer|consumer)\s+(\w+\s+)?(threads?|streams?|workers?)\b|\b(clients?|consumers?|producers?|callers?)\b/i;
 const CRITICAL_COMMENT = /\b(wrong|bad|mistake|slow(er)?|bottleneck|serializ\w*|bug|todo|fixme|hack|avoid|don'?t|instead|destroys?)\b/i;
-// A function about syncing itself (`benchmark_device_sync`, `measure_event_sync_vs_device_sync`,
-// `test_synchronize_all_streams`): its device-wide wait is what it measures or tests.
+// A benchmark or test about syncing itself (`benchmark_device_sync`, `measure_event_sync_vs_device_sync`,
+// `test_synchronize_all_streams`; or a function named for syncing in a test or benchmark file):
+// its device-wide wait is what it measures or tests. A sync helper elsewhere (`def _sync():`)
+// is the fix's main case, not this.
 const SYNC_SUBJECT = /sync/i;
+const MEASURING = /test|bench|measure|profil|compar|validat|_vs_/i;
 // A condition that picks the sync mode of a benchmark (`if sync_mode == "device":`, `if use_event:`).
 const SYNC_MODE_CONDITION = /sync|event|mode/i;
 
@@ -409,6 +412,32 @@ function commentsAround(syn: Syntax, stmt: SyntaxNode): string {
   return texts.join("\n");
 }
 
+// Receiving from another thread: `queue.get()`, `self._request_queue.get(timeout=...)`,
+// `conn.recv()`, `future.result()`. (A plain `dict.get()` has no queue-like receiver.)
+const HANDOVER_RECEIVER = /(queue|(^|[._])q|inbox|channel|requests?|pipe|conn)$/i;
+
+/** A call before `stmt` in its function that receives tensors from another thread, as text, or null. */
+function handedOverBefore(stmt: SyntaxNode): string | null {
+  let def: SyntaxNode | null = stmt.parent;
+  while (def && def.type !== "function_definition") def = def.parent;
+  if (!def) return null;
+  let found: string | null = null;
+  const walk = (n: SyntaxNode) => {
+    if (found || n.startIndex >= stmt.startIndex) return;
+    if (n !== def && (n.type === "function_definition" || n.type === "lambda" || n.type === "class_definition")) return;
+    if (n.type === "call") {
+      const fn = n.childForFieldName("function");
+      const method = fn?.type === "attribute" ? fn.childForFieldName("attribute")?.text : undefined;
+      const receiver = fn?.type === "attribute" ? fn.childForFieldName("object")?.text ?? "" : "";
+      if ((method === "get" || method === "get_nowait" || method === "recv") && HANDOVER_RECEIVER.test(receiver)) found = `${receiver}.${method}()`;
+      else if (method === "result" && receiver !== "") found = `${receiver}.result()`;
+    }
+    for (const c of n.namedChildren) walk(c);
+  };
+  walk(def.childForFieldName("body") ?? def);
+  return found;
+}
+
 /**
  * Why the device-wide sync at `range` is deliberate and gets no fix, or null: a comment says the
  * wait covers other threads' (or streams') work, or the sync is one arm of a sync-mode choice (a
@@ -421,12 +450,23 @@ export function deliberateSyncReason(ctx: Pick<RuleContext, "facts" | "source">,
   const call = nodeAt(syn, range, "call");
   const stmt = call && statementOf(call);
   if (!call || !stmt) return null;
-  const comments = commentsAround(syn, stmt);
+  // The comments of the sync and of the guards around it (`# ...` above `if device == "mps":`).
+  const commented = [stmt];
+  for (let n: SyntaxNode | null = stmt.parent; n && n.type !== "function_definition" && n.type !== "module"; n = n.parent) {
+    if (n.type === "if_statement" || n.type === "with_statement") commented.push(n);
+  }
+  const comments = commented.map((n) => commentsAround(syn, n)).join("\n");
   if (DELIBERATE_COMMENT.test(comments) && !CRITICAL_COMMENT.test(comments)) return "a comment ties this wait to more than this thread's work";
+  const handover = handedOverBefore(stmt);
+  if (handover) return `it follows \`${handover}\`, tensors handed over by another thread, whose queued work only a device-wide wait covers`;
+  const names: string[] = [];
   for (let n: SyntaxNode | null = stmt.parent; n; n = n.parent) {
     const name = n.type === "function_definition" ? n.childForFieldName("name")?.text : undefined;
-    if (name && SYNC_SUBJECT.test(name)) return `it is in \`${name}\`, code about syncing itself (a sync benchmark or test), where the device-wide wait is what it measures`;
+    if (name) names.push(name);
   }
+  const named = names.find((n) => SYNC_SUBJECT.test(n));
+  const measuring = [...names, ctx.facts.file.split(/[\\/]/).pop() ?? ""].some((n) => MEASURING.test(n));
+  if (named && measuring) return `it is in \`${named}\`, a benchmark or test about syncing itself, where the device-wide wait is what it measures`;
   for (let n: SyntaxNode | null = stmt.parent; n && n.type !== "function_definition" && n.type !== "module"; n = n.parent) {
     if (n.type !== "if_statement" && n.type !== "elif_clause" && n.type !== "else_clause") continue;
     const ifNode = n.type === "if_statement" ? n : n.parent;

@@ -384,8 +384,8 @@ function deviceArgText(call: SyntaxNode): string | null {
 // stream's, client's, consumer's) work, which a per-thread Event would no longer wait for. A
 // comment that calls the sync a mistake (`# WRONG: waits for every thread`) does not count.
 const DELIBERATE_COMMENT =
-  /\b(deliberate(ly)?|intentional(ly)?|on purpose|by design)\b|\b(other|another|all|every|each|any|worker|main|calling|producer|consumer)\s+(\w+\s+)?(threads?|streams?|workers?)\b|\b(clients?|consumers?|producers?|callers?)\b/i;
-const CRITICAL_COMMENT = /\b(wrong|bad|mistake|slow(er)?|bottleneck|serializ\w*|bug|todo|fixme|hack|avoid|don'?t|instead|destroys?)\b/i;
+  /\b(deliberate(ly)?|intentional(ly)?|on purpose|by design)\b|\b(other|another|all|every|each|any|some|worker|main|calling|producer|consumer)\s+(\w+\s+)?(threads?|streams?|workers?)\b|\binterleav\w*\s+sync|\b(clients?|consumers?|producers?|callers?)\b/i;
+const CRITICAL_COMMENT = /\b(wrong|bad|mistake|slow(er)?|bottleneck|serializ\w*|bug|todo|fixme|hack|destroys?)\b/i;
 // A benchmark or test about syncing itself (`benchmark_device_sync`, `measure_event_sync_vs_device_sync`,
 // `test_synchronize_all_streams`; or a function named for syncing in a test or benchmark file):
 // its device-wide wait is what it measures or tests. A sync helper elsewhere (`def _sync():`)
@@ -472,9 +472,11 @@ export function deliberateSyncReason(ctx: Pick<RuleContext, "facts" | "source">,
     const ifNode = n.type === "if_statement" ? n : n.parent;
     if (!ifNode || ifNode.type !== "if_statement") continue;
     const conditions = [ifNode.childForFieldName("condition"), ...ifNode.namedChildren.filter((c) => c.type === "elif_clause").map((c) => c.childForFieldName("condition"))];
-    const recordsEvent = /\.record\s*\(|\bEvent\s*\(/.test(ifNode.text);
+    // The other arm waits another way (an Event, `.cpu()`, `.item()`): a choice of how to wait.
+    const otherWait = /\.record\s*\(|\bEvent\s*\(|\.(cpu|item|tolist|numpy)\s*\(/.test(ifNode.text);
+    const hasOtherArm = ifNode.namedChildren.some((c) => c.type === "else_clause" || c.type === "elif_clause");
     const namesMode = conditions.some((c) => c && SYNC_MODE_CONDITION.test(c.text));
-    if (recordsEvent && namesMode) return "it is one arm of a sync-mode choice (device sync against event sync), which must stay a device sync";
+    if (otherWait && hasOtherArm && namesMode) return "it is one arm of a sync-mode choice (device sync against another way to wait), which must stay a device sync";
   }
   return null;
 }

@@ -144,13 +144,14 @@ describe("deliberate device syncs: reported, no fix, and the reason", () => {
     writeFileSync(path.join(dir, "deliberate.py"), src);
     const json = JSON.parse(runCli(["--isolated", "-f", "json", "deliberate.py"], { cwd: dir }).stdout);
     const mps001 = json.filter((d: { code: string }) => d.code === "MPS001");
-    expect(mps001.map((d: { location: { row: number } }) => d.location.row)).toEqual([17, 27, 34, 41, 47]);
+    expect(mps001.map((d: { location: { row: number } }) => d.location.row)).toEqual([17, 27, 34, 41, 47, 55]);
     expect(mps001.every((d: { fix: unknown }) => d.fix === null)).toBe(true);
     expect(mps001[0].message).toContain("(no fix offered: it is one arm of a sync-mode choice (device sync against another way to wait)");
     expect(mps001[1].message).toContain("(no fix offered: a comment ties this wait to more than this thread's work)");
     expect(mps001[2].message).toContain("(no fix offered: it is in `measure_event_sync_vs_device_sync`, a benchmark or test about syncing itself");
     expect(mps001[3].message).toContain("(no fix offered: a comment ties this wait to more than this thread's work)");
     expect(mps001[4].message).toContain("(no fix offered: it follows `requests.get()`, tensors handed over by another thread");
+    expect(mps001[5].message).toContain("(no fix offered: it is the naive baseline of a benchmark (`baseline_worker`)");
     const r = runCli(["--isolated", "--fix", "--unsafe-fixes", "deliberate.py"], { cwd: dir });
     expect(r.code).toBe(1);
     expect(readFileSync(path.join(dir, "deliberate.py"), "utf8")).toBe(src);

@@ -392,6 +392,7 @@ const CRITICAL_COMMENT = /\b(wrong|bad|mistake|slow(er)?|bottleneck|serializ\w*|
 // is the fix's main case, not this.
 const SYNC_SUBJECT = /sync/i;
 const MEASURING = /test|bench|measure|profil|compar|validat|_vs_/i;
+const BASELINE = /baseline|naive|unoptimi[sz]ed/i;
 // A condition that picks the sync mode of a benchmark (`if sync_mode == "device":`, `if use_event:`).
 const SYNC_MODE_CONDITION = /sync|event|mode/i;
 
@@ -467,6 +468,9 @@ export function deliberateSyncReason(ctx: Pick<RuleContext, "facts" | "source">,
   const named = names.find((n) => SYNC_SUBJECT.test(n));
   const measuring = [...names, ctx.facts.file.split(/[\\/]/).pop() ?? ""].some((n) => MEASURING.test(n));
   if (named && measuring) return `it is in \`${named}\`, a benchmark or test about syncing itself, where the device-wide wait is what it measures`;
+  // A benchmark's naive baseline keeps its naive wait: it is what the optimized variant is compared to.
+  const baseline = names.find((n) => BASELINE.test(n)) ?? (BASELINE.test(comments) ? "a comment" : undefined);
+  if (baseline && measuring) return `it is the naive baseline of a benchmark (${baseline === "a comment" ? "so a comment says" : `\`${baseline}\``}), which the optimized variant is measured against`;
   for (let n: SyntaxNode | null = stmt.parent; n && n.type !== "function_definition" && n.type !== "module"; n = n.parent) {
     if (n.type !== "if_statement" && n.type !== "elif_clause" && n.type !== "else_clause") continue;
     const ifNode = n.type === "if_statement" ? n : n.parent;

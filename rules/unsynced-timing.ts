@@ -54,13 +54,11 @@ export default defineRule({
     ].join("\n"),
     fixSafety: [
       "Safe: the fix only adds a wait, on its own line before the statement that reads the clock",
-      "(the timing then includes the device work, which is the point). Outside thread code it",
-      "inserts the device sync of the backend the file targets (`torch.mps.synchronize()`,",
-      "`torch.cuda.synchronize()`); when the file targets several backends or names none,",
-      "`torch.accelerator.synchronize()` (not with a configured torch-version below 2.6). In thread",
-      "code it inserts a per-thread Event `record()` + `synchronize()` instead (as the MPS001 fix),",
-      "since a device-wide sync would wait for the other threads. No fix when a wait exists but runs",
-      "for only some backends, or when the clock read is part of a compound statement",
+      "(the timing then includes the device work, which is the point): `_mps_lint_wait_for_device()`,",
+      "a module-level helper that waits, per thread, on each backend in use (CUDA once initialized,",
+      "MPS, XPU) and does nothing on a CPU-only build. It needs no `torch.accelerator` (torch < 2.6 has",
+      "none) and imports torch in its body, so it runs wherever the timed code ran. No fix when a wait",
+      "exists but runs for only some backends, or when the clock read is part of a compound statement",
       "(`with Timer():`, `while time.time() < deadline:`).",
     ].join("\n"),
     limitations: [

@@ -7,7 +7,7 @@
 import { DUMP_KINDS, dumpFiles, isDumpKind } from "./project/dump.js";
 import { statSync } from "node:fs";
 import path from "node:path";
-import { fixedCount, fixLoop, MAX_PASSES as MAX_FIX_PASSES, unifiedDiff, writeFixed } from "./fix.js";
+import { fixedCount, fixLoop, keepUnwritten, MAX_PASSES as MAX_FIX_PASSES, unifiedDiff, writeFixed } from "./fix.js";
 import { addNoqa } from "./noqa.js";
 import { filterBaseline, fingerprints, readBaseline, writeBaseline, BaselineError } from "./baseline.js";
 import { ConfigError, ConfigResolver, enabledCodes, formatSettings, isExcluded, type Settings } from "./config.js";
@@ -251,7 +251,7 @@ async function run(opts: CliOptions): Promise<RunOutput> {
     });
     problems.push(...outcome.problems);
     if (!outcome.converged) stderr.push(`warning: fixes were still being found after ${MAX_FIX_PASSES} passes; run --fix again`);
-    const n = fixedCount(outcome.fixed);
+    let n = fixedCount(outcome.fixed);
     const plural = (k: number, w: string) => `${k} ${w}${k === 1 ? "" : "s"}`;
     const enumerate = () => {
       const lines = [`${opts.diff ? "Would fix" : "Fixed"} ${plural(n, "problem")}:`];
@@ -273,13 +273,20 @@ async function run(opts: CliOptions): Promise<RunOutput> {
     }
     // Standard input: the fixed source goes to stdout (as Ruff does), the report to stderr.
     if (stdinMode) fixedStdin = files[0] !== undefined ? (outcome.texts.get(files[0]) ?? result.source(files[0])) : (opts.stdin ?? "");
-    else problems.push(...writeFixed(outcome.texts, outcome.originals));
+    let unwritten: { file: string; message: string }[] = [];
+    if (!stdinMode) {
+      // Fixes that could not be written are not made: their findings stay, and count (issue 18).
+      unwritten = writeFixed(outcome.texts, outcome.originals);
+      problems.push(...unwritten);
+      sourceOf = keepUnwritten(outcome, diagnostics, unwritten, result.source, sourceOf);
+      n = fixedCount(outcome.fixed);
+    }
     diagnostics = outcome.diagnostics;
     if (opts.showFixes && n > 0) stderr.push(...enumerate());
     if (opts.fixOnly) {
       for (const p of dedupe(problems)) stderr.push(`warning: ${displayPath(p.file, opts.cwd)}: ${p.message}`);
       stderr.push(`Fixed ${plural(n, "problem")}.`);
-      return { exitCode: 0, stdout: fixedStdin ?? "", stderr: stderr.join("\n") + "\n" };
+      return { exitCode: unwritten.length > 0 ? 1 : 0, stdout: fixedStdin ?? "", stderr: stderr.join("\n") + "\n" };
     }
     fixSummary = `Fixed ${plural(n, "problem")}, ${diagnostics.length} remaining.`;
   }

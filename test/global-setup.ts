@@ -5,7 +5,7 @@
 // 2. No silent skips in CI: with CI set, a missing torch or pre-commit would turn the tests that
 //    need them into skips; fail the run instead, saying what is missing.
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { chmodSync, lstatSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 
@@ -28,6 +28,20 @@ export default function setup(): () => void {
   return () => {
     const left = readdirSync(root);
     if (process.env.MPS_LINT_TEST_TMP_REPORT) console.log(`test temp folder held ${left.length} entries; removed`);
-    rmSync(root, { recursive: true, force: true });
+    try {
+      rmSync(root, { recursive: true, force: true });
+    } catch {
+      // Some tests make folders unreadable (permission errors are behaviour under test).
+      openUp(root);
+      rmSync(root, { recursive: true, force: true });
+    }
   };
+}
+
+function openUp(dir: string): void {
+  chmodSync(dir, 0o700);
+  for (const e of readdirSync(dir)) {
+    const p = path.join(dir, e);
+    if (lstatSync(p).isDirectory()) openUp(p);
+  }
 }

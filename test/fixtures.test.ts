@@ -1,13 +1,12 @@
 // Every rule against its annotated fixtures (test/harness.ts): the flagged lines must match the
 // markers exactly, and each case's findings (range, message, witness, fix) must match the
 // committed snapshot under test/snapshots/fixtures/ (`npm run test:update` rewrites them).
-import { existsSync, readdirSync, statSync } from "node:fs";
+import { existsSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { RULES } from "../rules/index.js";
 import { lintFiles } from "../src/engine.js";
-import { discover } from "../src/discover.js";
-import { FIXTURES, SNAPSHOTS, fixtureCases, markers, renderCase, runCase } from "./harness.js";
+import { FIXTURES, SNAPSHOTS, fixtureCases, markers, pythonFilesUnder, renderCase, runCase } from "./harness.js";
 
 for (const rule of RULES) {
   const dir = path.join(FIXTURES, rule.meta.name);
@@ -27,21 +26,12 @@ for (const rule of RULES) {
   });
 }
 
-/** Every .py under a folder, recursively (fixtures, not linted: no ignore rules apply). */
-function pyFiles(dir: string): string[] {
-  return readdirSync(dir).flatMap((e) => {
-    const full = path.join(dir, e);
-    if (statSync(full).isDirectory()) return pyFiles(full);
-    return e.endsWith(".py") && !e.endsWith(".fixed.py") ? [full] : [];
-  });
-}
-
 describe("fixture files declare what they expect", () => {
   // A file with no marker would pass if its rule returned nothing: each says what it wants, an
   // `# expect: CODE` or an `# expect-none` (an intended negative), or `# ok:` / `# todo:` lines.
   const ruleDirs = RULES.map((r) => path.join(FIXTURES, r.meta.name)).filter(existsSync);
   it("every rule fixture file carries an expect, expect-none, ok or todo marker", () => {
-    const files = ruleDirs.flatMap(pyFiles);
+    const files = ruleDirs.flatMap(pythonFilesUnder);
     expect(files.length).toBeGreaterThan(20);
     const undeclared = files.filter((f) => !markers(f, "").declared).map((f) => path.relative(FIXTURES, f));
     expect(undeclared).toEqual([]);
@@ -67,7 +57,7 @@ describe("fixture files declare what they expect", () => {
 describe("clean code", () => {
   it("gives no finding under any rule", () => {
     const dir = path.join(FIXTURES, "clean");
-    const files = discover([dir], dir);
+    const files = pythonFilesUnder(dir);
     expect(files.length).toBeGreaterThan(0);
     const result = lintFiles({ files });
     expect(renderCase(result.diagnostics, dir)).toBe("(no findings)\n");

@@ -16,7 +16,6 @@
 
 import { readdirSync, statSync } from "node:fs";
 import path from "node:path";
-import { discover } from "../src/discover.js";
 import { lintFiles } from "../src/engine.js";
 import { extractFacts } from "../src/facts/extract.js";
 import type { Rule, RuleSettings } from "../src/rule.js";
@@ -68,8 +67,19 @@ export function fixtureCases(dir: string): FixtureCase[] {
     .sort()
     .flatMap((entry) => {
       const full = path.join(dir, entry);
-      if (statSync(full).isDirectory()) return [{ name: entry, root: full, files: discover([full], full) }];
+      if (statSync(full).isDirectory()) return [{ name: entry, root: full, files: pythonFilesUnder(full) }];
       return entry.endsWith(".py") && !entry.endsWith(".fixed.py") ? [{ name: entry, root: dir, files: [full] }] : [];
+    });
+}
+
+/** Every .py file under a folder, sorted (no ignore rules: a fixture folder is linted whole). */
+export function pythonFilesUnder(dir: string): string[] {
+  return readdirSync(dir)
+    .sort()
+    .flatMap((e) => {
+      const full = path.join(dir, e);
+      if (statSync(full).isDirectory()) return pythonFilesUnder(full);
+      return e.endsWith(".py") && !e.endsWith(".fixed.py") ? [full] : [];
     });
 }
 

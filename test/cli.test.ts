@@ -99,7 +99,10 @@ describe("mps-lint CLI", () => {
   });
 
   it("exits 2 on an unknown option and on an unknown format", () => {
-    expect(runCli(["--no-such-flag"]).code).toBe(2);
+    const flag = runCli(["--no-such-flag"]);
+    expect(flag.code).toBe(2);
+    expect(flag.stdout).toBe("");
+    expect(flag.stderr).toMatch(/^mps-lint: Unknown argument.*such-flag/);
     const r = runCli(["-f", "xml", "."]);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('unknown format "xml"');
@@ -110,7 +113,9 @@ describe("mps-lint CLI", () => {
     expect(runCli(["--ignore", "MPS001", "."], { cwd: dir }).code).toBe(0);
     expect(runCli(["--select", "MPS002,MPS003", "."], { cwd: dir }).code).toBe(0);
     expect(runCli(["--select", "MPS0", "."], { cwd: dir }).code).toBe(1);
-    expect(runCli(["--select", "XYZ9", "."], { cwd: dir }).code).toBe(2);
+    const unknown = runCli(["--select", "XYZ9", "."], { cwd: dir });
+    expect(unknown).toMatchObject({ code: 2, stdout: "" });
+    expect(unknown.stderr).toMatch(/^mps-lint: unknown rule selector "XYZ9" \(known: MPS000, MPS001/);
   });
 
   it("skips virtualenvs, node_modules and what .gitignore ignores", () => {

@@ -1,3 +1,4 @@
+import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync, mkdirSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -98,7 +99,10 @@ describe("mps-lint CLI", () => {
   });
 
   it("exits 2 on an unknown option and on an unknown format", () => {
-    expect(runCli(["--no-such-flag"]).code).toBe(2);
+    const flag = runCli(["--no-such-flag"]);
+    expect(flag.code).toBe(2);
+    expect(flag.stdout).toBe("");
+    expect(flag.stderr).toMatch(/^mps-lint: Unknown argument.*such-flag/);
     const r = runCli(["-f", "xml", "."]);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('unknown format "xml"');
@@ -109,7 +113,9 @@ describe("mps-lint CLI", () => {
     expect(runCli(["--ignore", "MPS001", "."], { cwd: dir }).code).toBe(0);
     expect(runCli(["--select", "MPS002,MPS003", "."], { cwd: dir }).code).toBe(0);
     expect(runCli(["--select", "MPS0", "."], { cwd: dir }).code).toBe(1);
-    expect(runCli(["--select", "XYZ9", "."], { cwd: dir }).code).toBe(2);
+    const unknown = runCli(["--select", "XYZ9", "."], { cwd: dir });
+    expect(unknown).toMatchObject({ code: 2, stdout: "" });
+    expect(unknown.stderr).toMatch(/^mps-lint: unknown rule selector "XYZ9" \(known: MPS000, MPS001/);
   });
 
   it("skips virtualenvs, node_modules and what .gitignore ignores", () => {
@@ -165,5 +171,35 @@ describe("the bin is the bundle (dist/bundle, scripts/bundle.mjs)", () => {
     expect(one.code).toBe(1);
     expect(two.stderr).toBe(one.stderr);
     expect(two.stdout).toBe(one.stdout);
+  });
+});
+
+describe("--verify measures what the finding claims (real torch at MPS_LINT_PYTHON or /usr/bin/python3)", () => {
+  const PY = process.env.MPS_LINT_PYTHON ?? "/usr/bin/python3";
+  const hasTorch = spawnSync(PY, ["-c", "import torch"]).status === 0;
+  it.skipIf(!hasTorch)("4 threads x 25 device syncs: the JSON report counts 4 threads and 100 worker syncs", () => {
+    const r = runCli(["--verify", "--python", PY, "--device", "cpu", "--verify-repeats", "1", "--isolated", "-f", "json", path.join(ROOT, "fixtures", "verify", "device_sync_threads.py")]);
+    expect(r.code).toBe(1);
+    const [finding] = (JSON.parse(r.stdout) as { code: string; location: { row: number }; properties?: { verify?: Record<string, unknown> } }[]).filter((d) => d.code === "MPS001");
+    expect(finding.location.row).toBe(12);
+    expect(finding.properties?.verify).toMatchObject({ status: "ok", reached: true, threads: 4, workerDeviceSyncs: 100 });
+  });
+});
+
+describe("MPS001 says what the sync costs where it runs", () => {
+  const sync = "import threading\nfrom concurrent.futures import ThreadPoolExecutor\nimport torch\n\ndef once():\n    torch.mps.synchronize()\n\ndef pooled(x):\n    torch.mps.synchronize()\n\nthreading.Thread(target=once).start()\nwith ThreadPoolExecutor(4) as pool:\n    pool.map(pooled, range(8))\n";
+  const messages = () => {
+    const out = JSON.parse(runCli(["-f", "json", "--isolated", "serve.py"], { cwd: project({ "serve.py": sync }) }).stdout) as { message: string; location: { row: number } }[];
+    return new Map(out.map((d) => [d.location.row, d.message]));
+  };
+  it("one thread started once: the sync serializes with other users of the device (a single worker)", () => {
+    const m = messages().get(6)!;
+    expect(m).toContain("single worker");
+    expect(m).not.toContain("every thread");
+  });
+  it("a pool's workers: the sync waits for every thread's work", () => {
+    const m = messages().get(9)!;
+    expect(m).toContain("every thread's work");
+    expect(m).not.toContain("single worker");
   });
 });

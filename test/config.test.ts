@@ -153,6 +153,7 @@ describe("configuration errors exit 2 naming the file, line and key", () => {
     ["bad verify device", '[tool.mps-lint.verify]\ndevice = "tpu"\n', /verify\.device: expected one of "auto", "mps", "cuda", "xpu", "cpu", got string "tpu"/],
     ["bad torch version", '[tool.mps-lint]\ntorch-version = 2.5\n', /pyproject\.toml:2: tool\.mps-lint\.torch-version: expected a PyTorch version string/],
     ["per-file-ignores not a table", '[tool.mps-lint]\nper-file-ignores = ["tests/**"]\n', /tool\.mps-lint\.per-file-ignores: expected a table/],
+    ["thread entry point that is not a dotted name", '[tool.mps-lint]\nthread-entry-points = ["app.web:route"]\n', /pyproject\.toml:2: tool\.mps-lint\.thread-entry-points: expected a list of qualified names.*got "app\.web:route"/],
     ["invalid TOML", "[tool.mps-lint]\nselect = [\n", /pyproject\.toml:\d+:\d+: invalid TOML/],
   ];
   for (const [name, toml, want] of cases) {
@@ -170,5 +171,72 @@ describe("configuration errors exit 2 naming the file, line and key", () => {
     const r = runCli(["serve.py"], { cwd: dir });
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/mps-lint\.toml:2: bogus: unknown key/);
+  });
+});
+
+// ---- one invalid value for every settings key, the keys read from the validator itself ----------
+
+/** The keys the validator knows in a table, from its own "unknown key (known: ...)" message. */
+function knownKeys(table: string): string[] | null {
+  const dir = project({ "pyproject.toml": `[${table}]\nzz-not-a-key = 1\n`, "ok.py": GOOD });
+  const m = /unknown key \(known: ([^)]*)\)/.exec(runCli(["ok.py"], { cwd: dir }).stderr);
+  return m ? m[1].split(",").map((k) => k.trim()) : null;
+}
+
+/**
+ * A value each key must refuse, chosen to be wrong in the key's own terms. Keys added later are
+ * tried with FALLBACK values (below) until one is refused, so they are covered without a row
+ * here; a key that accepts all of them fails the test and needs a row.
+ */
+const INVALID: Record<string, string> = {
+  select: '"MPS001"',
+  ignore: '["XYZ1"]',
+  "extend-select": "[1]",
+  "per-file-ignores": '{ "tests/**" = "MPS001" }',
+  exclude: '"build/"',
+  "extend-exclude": "[true]",
+  src: '"src"',
+  "thread-entry-points": '["handlers.handle()"]',
+  "torch-version": '"latest"',
+  severity: '{ MPS001 = "fatal" }',
+  verify: '"cpu"',
+  "verify.python": '""',
+  "verify.entry": "3",
+  "verify.timeout": "0",
+  "verify.device": '"tpu"',
+};
+const FALLBACK = ["12345", '"zz-invalid"', "[12345]", '["zz invalid"]', "{ zz-invalid = 1 }", "true", "-1", "1979-05-27"];
+
+describe("every settings key refuses an invalid value: exit 2 with file:line: key", () => {
+  const top = knownKeys("tool.mps-lint");
+  it("the validator lists its keys", () => {
+    expect(top).toEqual(expect.arrayContaining(["select", "ignore", "thread-entry-points", "verify"]));
+  });
+  // Keys that are tables of their own keys (verify, ...) are expanded one level.
+  const keys: { key: string; table: string; name: string }[] = [];
+  for (const k of top ?? []) {
+    const sub = knownKeys(`tool.mps-lint.${k}`);
+    keys.push({ key: k, table: "tool.mps-lint", name: k });
+    for (const s of sub ?? []) keys.push({ key: `${k}.${s}`, table: `tool.mps-lint.${k}`, name: s });
+  }
+  for (const { key, table, name } of keys) {
+    it(key, () => {
+      // The key sits on line 3 (a blank line between), so the reported line is the key's own.
+      const refused = (value: string) => {
+        const dir = project({ "pyproject.toml": `[${table}]\n\n${name} = ${value}\n`, "serve.py": BAD });
+        const r = runCli(["serve.py"], { cwd: dir });
+        return { r, ok: r.code === 2 && r.stdout === "" && r.stderr.includes(`pyproject.toml:3: tool.mps-lint.${key}`) && !r.stderr.includes("unknown key") };
+      };
+      if (key in INVALID) {
+        const { r, ok } = refused(INVALID[key]);
+        expect(ok, `${key} = ${INVALID[key]}: exit ${r.code}\n${r.stderr}`).toBe(true);
+      } else {
+        const hit = FALLBACK.find((v) => refused(v).ok);
+        expect(hit, `no invalid value found for the new key ${key}: add one to INVALID`).toBeDefined();
+      }
+    });
+  }
+  it("each row of the table names a key the validator knows", () => {
+    expect(Object.keys(INVALID).filter((k) => !keys.some((x) => x.key === k))).toEqual([]);
   });
 });

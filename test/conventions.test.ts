@@ -17,13 +17,19 @@ describe("exit codes and warnings", () => {
     const err = project({ "serve.py": BAD });
     expect(runCli(["--max-warnings", "10", "serve.py"], { cwd: err }).code).toBe(1);
     expect(runCli(["--max-warnings", "0", "--exit-zero", "w.py"], { cwd: warn }).code).toBe(0);
-    expect(runCli(["--max-warnings", "x", "w.py"], { cwd: warn }).code).toBe(2);
+    const bad = runCli(["--max-warnings", "x", "w.py"], { cwd: warn });
+    expect(bad).toMatchObject({ code: 2, stdout: "" });
+    expect(bad.stderr).toContain("--max-warnings expects a whole number");
   });
 
   it("usage errors exit 2: - with other paths, --stdin-filename without -, exclusive modes", () => {
     const dir = project({ "serve.py": BAD });
-    expect(runCli(["-", "serve.py"], { cwd: dir, input: BAD }).code).toBe(2);
-    expect(runCli(["serve.py", "--stdin-filename", "x.py"], { cwd: dir }).code).toBe(2);
+    const both = runCli(["-", "serve.py"], { cwd: dir, input: BAD });
+    expect(both).toMatchObject({ code: 2, stdout: "" });
+    expect(both.stderr).toContain('"-" (standard input) cannot be combined with other paths');
+    const orphan = runCli(["serve.py", "--stdin-filename", "x.py"], { cwd: dir });
+    expect(orphan).toMatchObject({ code: 2, stdout: "" });
+    expect(orphan.stderr).toContain("--stdin-filename needs the path -");
     const r = runCli(["--baseline", "a.json", "--write-baseline", "b.json", "."], { cwd: dir });
     expect(r.code).toBe(2);
     expect(r.stderr).toContain("--write-baseline and --baseline cannot be used together");

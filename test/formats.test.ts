@@ -168,15 +168,88 @@ describe("output formats", () => {
     expect(py.stderr).toBe("");
     expect(py.stdout.trim()).toBe("4 4");
   });
+});
 
-  it("clean code: each format still prints a valid empty report (or nothing)", () => {
-    const clean = project({ "ok.py": "x = 1\n" });
-    for (const f of ["json", "sarif", "gitlab"]) {
-      const r = runCli(["-f", f, "."], { cwd: clean });
-      expect(r.code).toBe(0);
-      expect(() => JSON.parse(r.stdout)).not.toThrow();
+// ---- golden reports -----------------------------------------------------------------------------
+// Each reporter's whole output on a small project whose finding is reached across modules
+// (serve.py starts the thread, engine.py syncs), with a warning beside it. Paths are normalised
+// (<project>, <mps-lint>), and SARIF's rule catalogue is cut to id and name (the rule docs have
+// their own tests). Regenerate with `npm run test:update` and read the diff.
+
+const GOLDEN_PROJECT = {
+  "pkg/__init__.py": "",
+  "pkg/engine.py": "import torch\n\n\ndef wait_all():\n    torch.mps.synchronize()\n",
+  "pkg/serve.py": "import threading\n\nfrom pkg.engine import wait_all\n\n\ndef worker(model, x):\n    y = model(x)\n    wait_all()\n    return y\n\n\nthreading.Thread(target=worker, args=(None, None)).start()\n",
+  "pkg/w.py": WARN,
+};
+const FORMATS = ["stylish", "concise", "json", "json-lines", "sarif", "github", "gitlab", "junit", "pylint"];
+
+function normalise(out: string, format: string, dir: string): string {
+  let text = out.split(dir).join("<project>").split(ROOT).join("<mps-lint>");
+  if (format === "sarif") {
+    const log = JSON.parse(text);
+    for (const run of log.runs) {
+      run.tool.driver.version = "<version>";
+      run.tool.driver.rules = run.tool.driver.rules.map((r: { id: string; name: string }) => ({ id: r.id, name: r.name }));
     }
-    for (const f of ["stylish", "concise", "json-lines", "github", "pylint"]) expect(runCli(["-f", f, "."], { cwd: clean }).stdout).toBe("");
-    expect(runCli(["-f", "junit", "."], { cwd: clean }).stdout).toContain('<testsuite name="ok.py" tests="1" failures="0"');
+    text = JSON.stringify(log, null, 2) + "\n";
+  }
+  return text;
+}
+
+describe("golden reports (test/snapshots/formats)", () => {
+  const dir = project(GOLDEN_PROJECT);
+  for (const format of FORMATS) {
+    it(`${format}: a cross-module finding and a warning`, async () => {
+      const r = runCli(["-f", format, "--no-cache", "."], { cwd: dir });
+      expect(r.code).toBe(1);
+      expect(r.stderr).toBe("");
+      await expect(normalise(r.stdout, format, dir)).toMatchFileSnapshot(path.join(ROOT, "test", "snapshots", "formats", `${format}.txt`));
+    });
+  }
+
+  it("json: each witness step names the file it is in (the thread starts in serve.py, the sync is in engine.py)", () => {
+    const out = JSON.parse(runCli(["-f", "json", "--no-cache", "."], { cwd: dir }).stdout) as { code: string; filename: string; path: { filename: string; label: string; location: { row: number } }[] }[];
+    const sync = out.find((d) => d.code === "MPS001")!;
+    expect(path.relative(dir, sync.filename)).toBe(path.join("pkg", "engine.py"));
+    expect(sync.path.map((s) => `${path.relative(dir, s.filename)}:${s.location.row} ${s.label}`)).toEqual([
+      `${path.join("pkg", "serve.py")}:12 Thread(target=worker)`,
+      `${path.join("pkg", "serve.py")}:6 worker`,
+      `${path.join("pkg", "serve.py")}:8 wait_all`,
+    ]);
+  });
+
+  it("clean code: each format prints exactly its empty report", () => {
+    const clean = project({ "ok.py": "x = 1\n" });
+    const empty: Record<string, string> = {
+      stylish: "",
+      concise: "",
+      json: "[]\n",
+      "json-lines": "",
+      github: "",
+      gitlab: "[]\n",
+      pylint: "",
+    };
+    for (const format of FORMATS) {
+      const r = runCli(["-f", format, "--no-cache", "."], { cwd: clean });
+      expect({ format, code: r.code, stderr: r.stderr }).toEqual({ format, code: 0, stderr: "" });
+      if (format in empty) expect({ format, out: r.stdout }).toEqual({ format, out: empty[format] });
+    }
+    // SARIF: one run, the rule catalogue, no results; JUnit: one passing case per file.
+    const sarif = JSON.parse(runCli(["-f", "sarif", "--no-cache", "."], { cwd: clean }).stdout);
+    expect(sarif.runs).toHaveLength(1);
+    expect(sarif.runs[0].results).toEqual([]);
+    expect(sarif.runs[0].tool.driver.rules.length).toBeGreaterThan(0);
+    expect(runCli(["-f", "junit", "--no-cache", "."], { cwd: clean }).stdout).toBe(
+      [
+        '<?xml version="1.0" encoding="UTF-8"?>',
+        '<testsuites name="mps-lint" tests="1" failures="0" errors="0">',
+        '  <testsuite name="ok.py" tests="1" failures="0" errors="0">',
+        '    <testcase name="mps-lint" classname="ok.py"/>',
+        "  </testsuite>",
+        "</testsuites>",
+        "",
+      ].join("\n"),
+    );
   });
 });

@@ -1,8 +1,9 @@
 // Property-based robustness checks (fast-check): real Python sources from fixtures/, mutated
 // (tokens and lines deleted, duplicated and swapped; random bytes and Python punctuation
-// inserted), go through the whole pipeline. Properties: no exception escapes, each input
-// finishes within a time budget, the output is the same on a second run, and every finding
-// lies inside its file. test/fuzz.test.ts runs a quick round in `npm test`; `npm run fuzz`
+// inserted), go through the whole pipeline. Properties: no exception escapes, the output is
+// the same on a second run, and every finding lies inside its file. A hang fails through the
+// test's time limit; how long inputs take is recorded (maxMs) but not asserted (speed lives in
+// `npm run bench`). test/fuzz.test.ts runs a quick round in `npm test`; `npm run fuzz`
 // runs many more (MPS_LINT_FUZZ_RUNS, MPS_LINT_FUZZ_SEED).
 
 import { readFileSync } from "node:fs";
@@ -14,9 +15,6 @@ import { runLint } from "../src/main.js";
 import { decodePython } from "../src/source.js";
 
 export const ROOT = path.resolve(import.meta.dirname, "..");
-/** Generous: CI machines are small and loaded; a normal input takes milliseconds. */
-export const BUDGET_MS = 5_000;
-
 export const CORPUS: { file: string; bytes: Buffer }[] = discover([path.join(ROOT, "fixtures")], ROOT, { extensions: [".py"] })
   .sort()
   .map((file) => ({ file, bytes: readFileSync(file) }));
@@ -120,7 +118,6 @@ export async function checkSingle(input: Buffer, stats: FuzzStats): Promise<void
   const a = await run();
   const ms = performance.now() - t0;
   stats.maxMs = Math.max(stats.maxMs, ms);
-  if (ms > BUDGET_MS) throw new Error(`took ${ms.toFixed(0)} ms (budget ${BUDGET_MS})`);
   const b = await run();
   if (a.stdout !== b.stdout || a.exitCode !== b.exitCode) throw new Error("output differs between two runs");
   if (a.exitCode !== 0 && a.exitCode !== 1) throw new Error(`exit code ${a.exitCode}: ${a.stderr}`);
@@ -142,7 +139,6 @@ export function checkProject(files: string[], inputs: Buffer[], stats: FuzzStats
   const run = () => lintFiles({ files, overrides, searchRoots: [root] });
   const a = timed(run);
   stats.maxMs = Math.max(stats.maxMs, a.ms);
-  if (a.ms > BUDGET_MS * files.length) throw new Error(`took ${a.ms.toFixed(0)} ms for ${files.length} files`);
   const b = run();
   const key = (r: typeof a.value) => JSON.stringify([r.diagnostics, r.problems]);
   if (key(a.value) !== key(b)) throw new Error("project output differs between two runs");

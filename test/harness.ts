@@ -1,10 +1,21 @@
 // Fixture harness: annotated Python under fixtures/<rule-name>/. Each top-level .py file is one
-// project; each folder is one multi-module project. `# expect: CODE[, CODE]` marks a line that
-// must be flagged, `# expect-next-line: CODE` the line after; only the rule under test runs.
+// project; each folder is one multi-module project. Only the rule under test runs.
+//
+// Markers (comments in the fixture):
+//   # expect: CODE[, CODE]           this line must be flagged with CODE
+//   # expect-next-line: CODE         the line after must be flagged
+//   # ok: CODE                       this line must NOT be flagged (an intended negative)
+//   # todo: CODE                     should be flagged one day (a known false negative); the test
+//                                    fails once it is, so the marker becomes an `expect`
+//   # expect-none                    the whole file is an intended negative for its folder's rule
+// Every fixture file must carry at least one marker (fixtures/clean/ is negative by folder).
+//
+// Lines are keyed by the path relative to the case (two files of one name are not confused); the
+// full finding (range, message, witness, fix) is compared with a committed snapshot per case
+// under test/snapshots/fixtures/ (regenerate with `npm run test:update`, review the diff).
 
 import { readdirSync, statSync } from "node:fs";
 import path from "node:path";
-import { discover } from "../src/discover.js";
 import { lintFiles } from "../src/engine.js";
 import { extractFacts } from "../src/facts/extract.js";
 import type { Rule, RuleSettings } from "../src/rule.js";
@@ -28,34 +39,84 @@ export function unusedSuppressions(files: string[], settings: RuleSettings = {})
 }
 
 export const FIXTURES = path.resolve(import.meta.dirname, "..", "fixtures");
+export const SNAPSHOTS = path.resolve(import.meta.dirname, "snapshots", "fixtures");
+
+export interface FixtureCase {
+  name: string;
+  /** The case's root: the folder for a multi-module case, the fixture's folder for a file. */
+  root: string;
+  files: string[];
+}
 
 export interface CaseResult {
   name: string;
+  /** `relpath:row CODE` of expected lines not flagged. */
   missing: string[];
+  /** Flagged lines no marker expects. */
   noisy: string[];
+  /** `# todo:` lines that are now flagged (turn them into `# expect:`). */
+  todoFlagged: string[];
   expected: number;
+  /** The case's findings for its rule, rendered for the snapshot. */
+  rendered: string;
+  diagnostics: Diagnostic[];
 }
 
-export function fixtureCases(dir: string): { name: string; files: string[] }[] {
+export function fixtureCases(dir: string): FixtureCase[] {
   return readdirSync(dir)
     .sort()
     .flatMap((entry) => {
       const full = path.join(dir, entry);
-      if (statSync(full).isDirectory()) return [{ name: entry, files: discover([full], full) }];
-      return entry.endsWith(".py") && !entry.endsWith(".fixed.py") ? [{ name: entry, files: [full] }] : [];
+      if (statSync(full).isDirectory()) return [{ name: entry, root: full, files: pythonFilesUnder(full) }];
+      return entry.endsWith(".py") && !entry.endsWith(".fixed.py") ? [{ name: entry, root: dir, files: [full] }] : [];
     });
 }
 
-export function expectations(file: string, code: string): string[] {
+/** Every .py file under a folder, sorted (no ignore rules: a fixture folder is linted whole). */
+export function pythonFilesUnder(dir: string): string[] {
+  return readdirSync(dir)
+    .sort()
+    .flatMap((e) => {
+      const full = path.join(dir, e);
+      if (statSync(full).isDirectory()) return pythonFilesUnder(full);
+      return e.endsWith(".py") && !e.endsWith(".fixed.py") ? [full] : [];
+    });
+}
+
+export interface Markers {
+  /** `relpath:row` per expected finding of the code (a multiset). */
+  expect: string[];
+  ok: string[];
+  todo: string[];
+  /** The file says `# expect-none`. */
+  none: boolean;
+  /** The file carries any marker at all (for any code). */
+  declared: boolean;
+}
+
+const rel = (root: string, file: string) => path.relative(root, file).split(path.sep).join("/");
+
+export function markers(file: string, code: string, root = path.dirname(file)): Markers {
   const facts = extractFacts(file, readPython(file).text);
-  const out: string[] = [];
+  const out: Markers = { expect: [], ok: [], todo: [], none: false, declared: false };
   for (const c of facts.comments) {
-    const m = /#\s*expect(-next-line)?:\s*([A-Z0-9, ]+)/.exec(c.text);
+    if (/#\s*expect-none\b/.test(c.text)) {
+      out.none = out.declared = true;
+      continue;
+    }
+    const m = /#\s*(expect|expect-next-line|ok|todo):\s*([A-Z0-9, ]+)/.exec(c.text);
     if (!m) continue;
-    const row = c.row + 1 + (m[1] ? 1 : 0);
-    for (const k of m[2].split(",").map((s) => s.trim())) if (k === code) out.push(`${path.basename(file)}:${row}`);
+    out.declared = true;
+    const row = c.row + 1 + (m[1] === "expect-next-line" ? 1 : 0);
+    const bucket = m[1] === "ok" ? out.ok : m[1] === "todo" ? out.todo : out.expect;
+    for (const k of m[2].split(",").map((s) => s.trim())) if (k === code) bucket.push(`${rel(root, file)}:${row}`);
   }
   return out;
+}
+
+/** `relpath:row` of each line that must be flagged with `code` (kept for other tests). */
+export function expectations(file: string, code: string, root = path.dirname(file)): string[] {
+  return markers(file, code, root).expect;
 }
 
 /**
@@ -78,14 +139,53 @@ export function fixtureSettings(files: string[]): RuleSettings {
   return settings;
 }
 
-export function runCase(rule: Rule, files: string[], name: string): CaseResult {
-  const diagnostics =
+const pos = (p: { row: number; column: number }) => `${p.row + 1}:${p.column + 1}`;
+
+/**
+ * One finding as the snapshot shows it: location and range, code and severity, the message, the
+ * witness path (label and where each step is), and the fix's applicability and message.
+ */
+export function renderDiagnostic(d: Diagnostic, root: string): string {
+  const lines = [`${rel(root, d.file)}:${pos(d.range.start)}-${pos(d.range.end)} ${d.code} ${d.severity}`];
+  const extra = d as Diagnostic & { messageId?: string; data?: unknown };
+  lines.push(`  message: ${d.message ?? ""}`);
+  if (extra.messageId !== undefined) lines.push(`  messageId: ${extra.messageId}`);
+  if (d.path?.length) {
+    lines.push("  witness:");
+    for (const s of d.path) lines.push(`    ${s.label} @ ${rel(root, s.file)}:${pos(s.range.start)}`);
+  }
+  lines.push(d.fix ? `  fix: ${d.fix.applicability}: ${d.fix.message} (${d.fix.edits.length} edit${d.fix.edits.length === 1 ? "" : "s"})` : "  fix: none");
+  return lines.join("\n");
+}
+
+export function renderCase(diagnostics: Diagnostic[], root: string): string {
+  const sorted = [...diagnostics].sort(
+    (a, b) => rel(root, a.file).localeCompare(rel(root, b.file)) || a.range.start.row - b.range.start.row || a.range.start.column - b.range.start.column || a.code.localeCompare(b.code),
+  );
+  return sorted.length ? sorted.map((d) => renderDiagnostic(d, root)).join("\n\n") + "\n" : "(no findings)\n";
+}
+
+export function runCase(rule: Rule, c: FixtureCase): CaseResult {
+  const { files, name, root } = c;
+  const diagnostics = (
     rule.meta.code === UNUSED_SUPPRESSION
       ? unusedSuppressions(files)
-      : lintFiles({ files, rules: [rule], settings: fixtureSettings(files) }).diagnostics;
-  const got = diagnostics.filter((d) => d.code === rule.meta.code).map((d) => `${path.basename(d.file)}:${d.range.start.row + 1}`);
-  const want = files.flatMap((f) => expectations(f, rule.meta.code));
-  return { name, missing: multisetMinus(want, got), noisy: multisetMinus(got, want), expected: want.length };
+      : lintFiles({ files, rules: [rule], settings: fixtureSettings(files) }).diagnostics
+  ).filter((d) => d.code === rule.meta.code);
+  const got = diagnostics.map((d) => `${rel(root, d.file)}:${d.range.start.row + 1}`);
+  const marks = files.map((f) => markers(f, rule.meta.code, root));
+  const want = marks.flatMap((m) => m.expect);
+  const todo = new Set(marks.flatMap((m) => m.todo));
+  const noisy = multisetMinus(got, want);
+  return {
+    name,
+    missing: multisetMinus(want, got).map((k) => `${k} ${rule.meta.code}`),
+    noisy: noisy.filter((k) => !todo.has(k)).map((k) => `${k} ${rule.meta.code}`),
+    todoFlagged: noisy.filter((k) => todo.has(k)),
+    expected: want.length,
+    rendered: renderCase(diagnostics, root),
+    diagnostics,
+  };
 }
 
 function multisetMinus(a: string[], b: string[]): string[] {

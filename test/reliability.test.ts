@@ -165,9 +165,7 @@ describe("size and shape", () => {
     const files: Files = {};
     cases.forEach(([, make], i) => (files[`shape${String(i).padStart(2, "0")}.py`] = make() + after));
     const dir = project(files);
-    const t0 = Date.now();
     const r = lint(dir);
-    expect(Date.now() - t0).toBeLessThan(60_000);
     expect(r.stderr).toBe("");
     const got = new Map(cases.map(([name], i) => [name, brief(r.findings).filter((f) => f.startsWith(`shape${String(i).padStart(2, "0")}.py:`) && f.endsWith("MPS001"))]));
     for (const [name] of cases) expect({ name, findings: got.get(name)!.length }).toEqual({ name, findings: 1 });

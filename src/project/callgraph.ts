@@ -12,13 +12,14 @@
 // what was built (`buildAll` builds everything, for --dump and tests).
 
 import type { Expr } from "../facts/model.js";
+import type { ClassId, FunctionId, NodeKey } from "./ids.js";
 import { fnKey, type FnRef, type ProjectIndex } from "./index.js";
 import type { Value } from "./values.js";
 
 export interface CallNode {
-  fn: FnRef;
+  fn: FunctionId | FnRef;
   /** The exact class of the receiver (`self`) when known. */
-  self: FnRef | null;
+  self: ClassId | FnRef | null;
 }
 
 export type Dispatch = "exact" | "hierarchy";
@@ -31,14 +32,14 @@ export interface CallEdge {
   dispatch: Dispatch;
 }
 
-export function nodeKey(n: CallNode): string {
-  return n.self ? `${n.fn.m}:${n.fn.s}@${n.self.m}:${n.self.s}` : `${n.fn.m}:${n.fn.s}`;
+export function nodeKey(n: CallNode): NodeKey {
+  return (n.self ? `${n.fn.m}:${n.fn.s}@${n.self.m}:${n.self.s}` : `${n.fn.m}:${n.fn.s}`) as NodeKey;
 }
 
 export class CallGraph {
-  private readonly edgeCache = new Map<string, CallEdge[]>();
-  private readonly nodes = new Map<string, CallNode>();
-  private readonly callers = new Map<string, { from: CallNode; call: number }[]>();
+  private readonly edgeCache = new Map<NodeKey, CallEdge[]>();
+  private readonly nodes = new Map<NodeKey, CallNode>();
+  private readonly callers = new Map<NodeKey, { from: CallNode; call: number }[]>();
 
   constructor(private readonly index: ProjectIndex) {}
 

@@ -5,6 +5,7 @@
 
 import path from "node:path";
 import type { CallFact, Expr, ModuleFacts, ScopeFact } from "../facts/model.js";
+import { fnKey } from "./ids.js";
 import { moduleNaming, resolveRelative, rootKey } from "./modules.js";
 import { dedupe, type Value } from "./values.js";
 
@@ -13,7 +14,7 @@ export interface FnRef {
   s: number;
 }
 
-export const fnKey = (m: number, s: number): string => `${m}:${s}`;
+export { fnKey };
 
 /** Event constructors, with the backend they belong to. */
 const EVENT_CTORS: Record<string, string> = {

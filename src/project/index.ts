@@ -448,6 +448,11 @@ export class ProjectIndex {
     return values;
   }
 
+  /** Attributes defined in the body of class `cls` (methods bound to `self` when given). */
+  ownClassAttrOf(cls: FnRef, name: string, self: Value | null): Value[] {
+    return this.ownClassAttr(cls, name, self);
+  }
+
   /** Attributes defined in one class body (methods bound to `self` when given). */
   private ownClassAttr(cls: FnRef, name: string, self: Value | null): Value[] {
     const scope = this.scope(cls);

@@ -509,7 +509,7 @@ export function deviceSyncFix(ctx: RuleContext, _fn: FnRef, range: Range, backen
   const edits = eventSyncEdits(syn, call);
   if (!edits) return null;
   const module = backendModuleText(call)!;
-  return fix("unsafe", `Wait for this thread's work only: \`${EVENT_SYNC}(${module})\` (one \`${module}.Event\` per thread and device, recorded on the thread's stream)`, edits);
+  return fix("unsafe", `Wait for this thread's work only (per-thread event sync): \`${EVENT_SYNC}(${module})\` (one \`${module}.Event\` per thread and device, recorded on the thread's stream)`, edits);
 }
 
 // ---- MPS003: one Event per thread --------------------------------------------------------------

@@ -72,7 +72,7 @@ describe("mps-lint CLI", () => {
       filename: path.join(dir, "serve.py"),
       location: { row: 5, column: 5 },
       end_location: { row: 5, column: 28 },
-      fix: { applicability: "unsafe", message: expect.stringContaining("per-thread"), edits: expect.any(Array) },
+      fix: { applicability: "unsafe", message: expect.stringMatching(/per thread/), edits: expect.any(Array) },
       url: "docs/rules/device-sync-in-thread.md",
     });
     expect(out[0].path.map((p: { label: string }) => p.label)).toEqual(["Thread(target=worker)", "worker", "finish"]);

@@ -49,6 +49,11 @@ async function main(argv: string[]): Promise<number> {
     .command("$0 [paths..]", "lint Python files and notebooks (default: the current folder; - reads standard input)", (y) =>
       y.positional("paths", { type: "string", array: true, describe: "files or folders" }),
     )
+    // Ruff's spelling (`ruff check PATH`); the bare form stays.
+    .command("check [paths..]", "the same: lint Python files and notebooks", (y) =>
+      y.positional("paths", { type: "string", array: true, describe: "files or folders" }),
+    )
+    .command("server", "run the language server (LSP over standard input and output) for editors")
     .command("bench [args..]", "measure device sync vs event sync vs a process pool on this machine (the guide's comparison)", (y) =>
       y.positional("args", { type: "string", array: true }).strictOptions(false).parserConfiguration({ "unknown-options-as-args": true }),
     )
@@ -58,7 +63,7 @@ async function main(argv: string[]): Promise<number> {
     )
     .option("explain", { type: "string", describe: "show a rule's documentation and exit" })
     .option("statistics", { type: "boolean", default: false, describe: "print the number of findings per rule" })
-    .option("format", { alias: "f", type: "string", default: "stylish", describe: FORMATS.join(" | ") })
+    .option("format", { alias: ["f", "output-format"], type: "string", default: "stylish", describe: FORMATS.join(" | ") })
     .option("output-file", { alias: "o", type: "string", describe: "write the report to a file" })
     .option("quiet", { type: "boolean", default: false, describe: "report errors only" })
     .option("exit-zero", { type: "boolean", default: false, describe: "exit 0 even when there are findings" })
@@ -113,6 +118,10 @@ async function main(argv: string[]): Promise<number> {
       if (e instanceof VerifyPythonError) throw new ArgvError(e.message);
       throw e;
     }
+  }
+  if (parsed._[0] === "server") {
+    const { startServer } = await import("./server/index.js");
+    return await startServer();
   }
   if (parsed._[0] === "clean") {
     const { cacheDirFor, cleanCache } = await loadLint();

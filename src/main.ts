@@ -75,7 +75,7 @@ async function run(opts: CliOptions): Promise<RunOutput> {
   if (stdinMode && opts.paths.some((p) => p !== "-")) throw new UsageError('"-" (standard input) cannot be combined with other paths');
   if (!stdinMode && opts.stdinFilename !== undefined) throw new UsageError("--stdin-filename needs the path - (read the source from standard input)");
   if (stdinMode && opts.addNoqa) throw new UsageError("--add-noqa edits files; it cannot be used with standard input");
-  const overrides = new Map<string, string>();
+  const overrides = new Map<string, string>(opts.overrides ?? []);
   const cells = new Map<string, CellPosition[]>();
   let files: string[];
   if (stdinMode) {

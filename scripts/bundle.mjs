@@ -108,6 +108,9 @@ await Promise.all(
       external: ["tree-sitter", "tree-sitter-python", "web-tree-sitter"],
       plugins: [siblingEntries(name), lazyStringWidth, yargsMainFilename],
       logLevel: "warning",
+      // vscode-languageserver is CommonJS and require()s Node's modules, which an ESM bundle can
+      // only do through a real require.
+      ...(name === "server" ? { banner: { js: 'import { createRequire as __cr } from "node:module"; const require = __cr(import.meta.url);' } } : {}),
     }),
   ),
 );

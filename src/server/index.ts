@@ -17,6 +17,8 @@ import {
   type CodeAction,
   type InitializeParams,
   ProposedFeatures,
+  StreamMessageReader,
+  StreamMessageWriter,
   TextDocuments,
   TextDocumentSyncKind,
 } from "vscode-languageserver/node.js";
@@ -49,7 +51,10 @@ const DEBOUNCE_MS = 250;
 
 const pos = (p: { row: number; column: number }) => ({ line: p.row - 1, character: p.column - 1 });
 
-export function startServer(connection: Connection = createConnection(ProposedFeatures.all)): Promise<number> {
+export function startServer(
+  // Streams given explicitly: without them the library looks for --stdio among the process's arguments.
+  connection: Connection = createConnection(ProposedFeatures.all, new StreamMessageReader(process.stdin), new StreamMessageWriter(process.stdout)),
+): Promise<number> {
   const documents = new TextDocuments(TextDocument);
   let root = process.cwd();
   /** Findings by file, of the last lint. */

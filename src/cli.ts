@@ -63,7 +63,7 @@ async function main(argv: string[]): Promise<number> {
     )
     .option("explain", { type: "string", describe: "show a rule's documentation and exit" })
     .option("statistics", { type: "boolean", default: false, describe: "print the number of findings per rule" })
-    .option("format", { alias: ["f", "output-format"], type: "string", default: "stylish", describe: FORMATS.join(" | ") })
+    .option("format", { alias: ["f", "output-format"], type: "string", describe: `${FORMATS.join(" | ")} (default: full in a terminal, else stylish)` })
     .option("output-file", { alias: "o", type: "string", describe: "write the report to a file" })
     .option("quiet", { type: "boolean", default: false, describe: "report errors only" })
     .option("exit-zero", { type: "boolean", default: false, describe: "exit 0 even when there are findings" })
@@ -129,7 +129,7 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(cleanCache(dir) ? `removed ${dir}\n` : `no cache at ${dir}\n`);
     return 0;
   }
-  const { ruleDocs, runLint } = await loadLint();
+  const { configDefaults, ruleDocs, runLint } = await loadLint();
   const doc = ruleDocs({ command: parsed._[0], code: parsed.code, all: parsed.all, explain: parsed.explain, format: parsed.format });
   if (doc) {
     process.stdout.write(doc.stdout);
@@ -139,10 +139,12 @@ async function main(argv: string[]): Promise<number> {
   const paths = ((parsed.paths as string[] | undefined)?.map(String) ?? []).map((p) => (p === STDIN ? "-" : p));
   const wantsStdin = paths.includes("-") || (paths.length === 0 && parsed["stdin-filename"] !== undefined);
   const showProgress = !!process.stderr.isTTY && !process.env.CI;
-  const out = await runLint({
+  const out = await runLint(configDefaults({
     paths,
     cwd: process.cwd(),
-    format: parsed.format,
+    // Unset: output-format from the configuration, else full (Ruff's default, a code frame per
+    // finding) where a person reads it; pipes and files get stylish.
+    format: parsed.format ?? "",
     outputFile: parsed["output-file"],
     quiet: parsed.quiet,
     exitZero: parsed["exit-zero"],
@@ -182,7 +184,7 @@ async function main(argv: string[]): Promise<number> {
     diff: parsed.diff,
     showFixes: parsed["show-fixes"],
     progress: showProgress ? (line) => process.stderr.write(line ? `${line}\r` : "\r\u001b[K") : undefined,
-  });
+  }, !!process.stdout.isTTY && !parsed["output-file"]));
   if (out.stdout) process.stdout.write(out.stdout);
   if (out.stderr) process.stderr.write(out.stderr);
   return out.exitCode;

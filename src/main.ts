@@ -102,6 +102,7 @@ async function run(opts: CliOptions): Promise<RunOutput> {
         discover(opts.paths.length > 0 ? opts.paths : ["."], opts.cwd, {
           isExcluded: (abs, isDir) => isExcluded(config.forDir(path.dirname(abs)), abs, isDir),
           forceExclude: opts.forceExclude,
+          respectGitignore: config.forDir(opts.cwd).respectGitignore,
           onWarning: (file, message) => problems.push({ file, message }),
         }),
       );
@@ -303,6 +304,7 @@ async function run(opts: CliOptions): Promise<RunOutput> {
     rules,
     unsafeFixes: !!opts.unsafeFixes,
     showFixes: !!opts.showFixes,
+    source: sourceOf,
   });
   if (opts.format !== "stylish" || opts.outputFile || opts.statistics) {
     for (const p of uniqueProblems) stderr.push(`warning: ${displayPath(p.file, opts.cwd)}: ${p.message}`);

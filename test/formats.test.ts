@@ -176,7 +176,8 @@ describe("output formats", () => {
       expect(r.code).toBe(0);
       expect(() => JSON.parse(r.stdout)).not.toThrow();
     }
-    for (const f of ["stylish", "concise", "json-lines", "github", "pylint"]) expect(runCli(["-f", f, "."], { cwd: clean }).stdout).toBe("");
+    for (const f of ["stylish", "json-lines", "github", "pylint", "azure"]) expect(runCli(["-f", f, "."], { cwd: clean }).stdout).toBe("");
+    for (const f of ["concise", "full", "grouped"]) expect(runCli(["-f", f, "."], { cwd: clean }).stdout).toBe("All checks passed!\n");
     expect(runCli(["-f", "junit", "."], { cwd: clean }).stdout).toContain('<testsuite name="ok.py" tests="1" failures="0"');
   });
 });

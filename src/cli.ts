@@ -96,6 +96,7 @@ async function main(argv: string[]): Promise<number> {
     .option("cache", { type: "boolean", default: true, describe: "use the cache in .mps_lint_cache (--no-cache)" })
     .option("cache-dir", { type: "string", describe: "cache folder (default: .mps_lint_cache in the working folder)" })
     .option("prefilter", { type: "boolean", default: true, hidden: true, describe: "parse only files that can matter" })
+    .option("watch", { type: "boolean", default: false, describe: "lint again whenever a file changes" })
     .option("timing", { type: "boolean", default: false, hidden: true, describe: "phase timings as JSON on stderr" })
     .strictOptions()
     .help()
@@ -139,7 +140,7 @@ async function main(argv: string[]): Promise<number> {
   const paths = ((parsed.paths as string[] | undefined)?.map(String) ?? []).map((p) => (p === STDIN ? "-" : p));
   const wantsStdin = paths.includes("-") || (paths.length === 0 && parsed["stdin-filename"] !== undefined);
   const showProgress = !!process.stderr.isTTY && !process.env.CI;
-  const out = await runLint(configDefaults({
+  const lintOnce = () => runLint(configDefaults({
     paths,
     cwd: process.cwd(),
     // Unset: output-format from the configuration, else full (Ruff's default, a code frame per
@@ -185,6 +186,12 @@ async function main(argv: string[]): Promise<number> {
     showFixes: parsed["show-fixes"],
     progress: showProgress ? (line) => process.stderr.write(line ? `${line}\r` : "\r\u001b[K") : undefined,
   }, !!process.stdout.isTTY && !parsed["output-file"]));
+  if (parsed.watch) {
+    if (wantsStdin || parsed.fix || parsed.diff || parsed["fix-only"]) throw new ArgvError("--watch lints files; it cannot be combined with standard input or fixes");
+    const { watchLint } = await import("./server/watch.js");
+    return await watchLint(paths, process.cwd(), lintOnce);
+  }
+  const out = await lintOnce();
   if (out.stdout) process.stdout.write(out.stdout);
   if (out.stderr) process.stderr.write(out.stderr);
   return out.exitCode;

@@ -1,6 +1,7 @@
 // Ruff's command-line habits through the built CLI: `check`, --output-format, the full format's
 // code frame with the witness below it, grouped, rdjson, azure, and counts by severity.
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
+import { writeFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { runCli } from "./cli.js";
@@ -59,4 +60,32 @@ describe("Ruff's surface", () => {
     const tty = spawnSync("script", ["-qec", `${process.execPath} ${cli} app/serve.py --no-color`, "/dev/null"], { cwd: dir, encoding: "utf8" });
     expect(tty.stdout).toMatch(/5 \|     torch\.mps\.synchronize\(\)/);
   });
+
+  it("--watch lints again when a file changes, and stops on SIGTERM", async () => {
+    const w = project({ "ok.py": "x = 1\n" });
+    const cli = path.join(import.meta.dirname, "..", "dist", "bundle", "bin.js");
+    const proc = spawn(process.execPath, [cli, "--watch", "-f", "concise", "--no-cache", "."], { cwd: w });
+    let out = "";
+    const waiting: (() => void)[] = [];
+    proc.stdout.on("data", (d) => {
+      out += d;
+      for (const w of [...waiting]) w();
+    });
+    const seen = (re: RegExp) =>
+      new Promise<void>((resolve) => {
+        const check = () => {
+          if (!re.test(out)) return;
+          waiting.splice(waiting.indexOf(check), 1);
+          resolve();
+        };
+        waiting.push(check);
+        check();
+      });
+    await seen(/All checks passed!\nWatching for file changes\.\n$/);
+    writeFileSync(path.join(w, "serve.py"), BAD);
+    await seen(/serve\.py:5:5: MPS001 [^]*Watching for file changes\.\n$/);
+    const code = new Promise((resolve) => proc.on("exit", resolve));
+    proc.kill("SIGTERM");
+    expect(await code).toBe(0);
+  }, 30_000);
 });

@@ -5,7 +5,7 @@
 //   wasm    tree-sitter's official WebAssembly binding (`web-tree-sitter`) with the grammar's own
 //           tree-sitter-python.wasm: plain files, nothing to compile, loads on any Node.
 //
-// The default is DEFAULT_BACKEND (chosen by `npm run bench:parsers`, numbers in bench/README.md);
+// The default is DEFAULT_BACKEND (chosen by `npm run bench:parsers`, numbers in bench/parsers.md);
 // the other is the fallback when the default cannot load. MPS_LINT_PARSER=native|wasm forces one
 // (no fallback then: a forced backend that cannot load is an error).
 //
@@ -21,7 +21,7 @@ import type ParserType from "tree-sitter";
 const require = createRequire(import.meta.url);
 
 export type ParserBackend = "native" | "wasm";
-/** Picked by bench/parsers.mjs (see bench/README.md, "Parser backends"). */
+/** Picked by bench/parsers.mjs: native parses faster (bench/parsers.md); wasm is the fallback. */
 export const DEFAULT_BACKEND: ParserBackend = "native";
 
 export class ParserLoadError extends Error {}

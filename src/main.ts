@@ -76,7 +76,7 @@ async function run(opts: CliOptions): Promise<RunOutput> {
   if (stdinMode && opts.paths.some((p) => p !== "-")) throw new UsageError('"-" (standard input) cannot be combined with other paths');
   if (!stdinMode && opts.stdinFilename !== undefined) throw new UsageError("--stdin-filename needs the path - (read the source from standard input)");
   if (stdinMode && opts.addNoqa) throw new UsageError("--add-noqa edits files; it cannot be used with standard input");
-  const overrides = new Map<string, string>();
+  const overrides = new Map<string, string>(opts.overrides ?? []);
   const cells = new Map<string, CellPosition[]>();
   let files: string[];
   if (stdinMode) {
@@ -103,6 +103,7 @@ async function run(opts: CliOptions): Promise<RunOutput> {
         discover(opts.paths.length > 0 ? opts.paths : ["."], opts.cwd, {
           isExcluded: (abs, isDir) => isExcluded(config.forDir(path.dirname(abs)), abs, isDir),
           forceExclude: opts.forceExclude,
+          respectGitignore: config.forDir(opts.cwd).respectGitignore,
           onWarning: (file, message) => problems.push({ file, message }),
         }),
       );
@@ -315,6 +316,7 @@ async function run(opts: CliOptions): Promise<RunOutput> {
     rules,
     unsafeFixes: !!opts.unsafeFixes,
     showFixes: !!opts.showFixes,
+    source: sourceOf,
   });
   if (opts.format !== "stylish" || opts.outputFile || opts.statistics) {
     for (const p of uniqueProblems) stderr.push(`warning: ${displayPath(p.file, opts.cwd)}: ${p.message}`);

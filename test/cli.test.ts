@@ -131,7 +131,7 @@ describe("mps-lint CLI", () => {
     });
     mkdirSync(path.join(dir, ".git"));
     const r = runCli(["-f", "concise", "."], { cwd: dir });
-    expect(r).toMatchObject({ code: 0, stdout: "" });
+    expect(r).toMatchObject({ code: 0, stdout: "All checks passed!\n" });
     // A file named explicitly is linted even where a folder walk would skip it.
     expect(runCli(["generated/a.py"], { cwd: dir }).code).toBe(1);
   });

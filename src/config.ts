@@ -3,7 +3,7 @@
 // files), `--config FILE` uses one file for everything, `--isolated` uses none. Command-line
 // selections are a layer on top of whichever file applies.
 
-import { existsSync, readFileSync, statSync } from "node:fs";
+import { closeSync, constants as fsConstants, existsSync, fstatSync, openSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import ignore, { type Ignore } from "ignore";
 import picomatch from "picomatch";
@@ -193,11 +193,31 @@ function stringList(raw: Raw, key: string[], v: unknown): string[] {
   return v as string[];
 }
 
+/** Configuration files are small; a bigger one is a mistake (or /dev/zero behind a link). */
+const CONFIG_MAX_BYTES = 4 * 1024 * 1024;
+
+/**
+ * A configuration file's text. Opened without blocking and checked on the open descriptor, so a
+ * FIFO or a device (a link to /dev/zero) is refused instead of hanging the run.
+ */
+function readConfigText(file: string): string {
+  const fd = openSync(file, fsConstants.O_RDONLY | fsConstants.O_NONBLOCK);
+  try {
+    const st = fstatSync(fd);
+    if (!st.isFile()) throw new ConfigError(`${file}: not a regular file`);
+    if (st.size > CONFIG_MAX_BYTES) throw new ConfigError(`${file}: ${st.size} bytes; a configuration file is at most ${CONFIG_MAX_BYTES} bytes`);
+    return readFileSync(fd, "utf8");
+  } finally {
+    closeSync(fd);
+  }
+}
+
 function readRaw(file: string): Raw | null {
   let text: string;
   try {
-    text = readFileSync(file, "utf8");
+    text = readConfigText(file);
   } catch (e) {
+    if (e instanceof ConfigError) throw e;
     throw new ConfigError(`${file}: cannot read: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
   }
   let doc: Record<string, unknown>;

@@ -9,21 +9,19 @@ import path from "node:path";
 import { fixedCount, fixLoop, MAX_PASSES as MAX_FIX_PASSES, unifiedDiff, writeFixed } from "./fix.js";
 import { addNoqa } from "./noqa.js";
 import { filterBaseline, fingerprints, readBaseline, writeBaseline, BaselineError } from "./baseline.js";
-import { ConfigError, ConfigResolver, enabledCodes, formatSettings, isExcluded, type Settings } from "./config.js";
+import { ConfigError, ConfigResolver, formatSettings, isExcluded, type Settings } from "./config.js";
 import { CACHE_DIR_NAME } from "./cache.js";
 import { defaultJobs } from "./collect.js";
 import { discover, fsErrorText, PathError } from "./discover.js";
-import { compareDiagnostics, lintFiles } from "./engine.js";
-import type { CommentFact } from "./facts/model.js";
+import { lintProject } from "./lint-project.js";
 import { isNotebook, notebookToPython, readNotebook, type CellPosition } from "./notebook.js";
 import type { CliOptions } from "./options.js";
 import { REPORTERS } from "./reporters/index.js";
-import { displayPath, tally } from "./reporters/paths.js";
+import { linePath as displayPath, tally } from "./reporters/paths.js";
 import type { ReportDiagnostic } from "./reporters/types.js";
 import { RULES } from "../rules/index.js";
 import { renderStatistics } from "./statistics.js";
 import { charColumns, readPython } from "./source.js";
-import { applySuppressions } from "./suppress.js";
 import type { Diagnostic, Range } from "./types.js";
 import { addTime, timed, timingReport, timingWanted } from "./timing.js";
 import type { VerifyOptions, VerifyProgress } from "./verify/index.js";
@@ -152,30 +150,14 @@ async function run(opts: CliOptions): Promise<RunOutput> {
     cacheDir: opts.cache === false ? null : cacheDirFor(opts),
     prefilter: opts.prefilter ?? true,
   };
-  const result = lintFiles(lintInput);
+  // Selection, suppressions and severities here; the baseline after adoption (which ignores it).
+  const settingsFor = (file: string) => perFile.get(file) ?? settingsOf(file);
+  const baselineFile = opts.baseline ? path.resolve(opts.cwd, opts.baseline) : undefined;
+  const first = lintProject({ lint: lintInput, settingsOf: settingsFor });
+  const result = first.result;
   if (opts.progress && files.length > PROGRESS_THRESHOLD) opts.progress("");
-  problems.push(...result.problems);
-
-  // ---- per-file selection, suppression comments, severities
-  const enabledCache = new Map<string, Set<string>>();
-  const enabled = (file: string) => {
-    let e = enabledCache.get(file);
-    if (!e) enabledCache.set(file, (e = enabledCodes(perFile.get(file) ?? settingsOf(file), file)));
-    return e;
-  };
-  const comments = new Map<string, readonly CommentFact[]>(result.facts.map((f) => [f.file, f.comments]));
-  const sup = applySuppressions({
-    diagnostics: result.diagnostics.filter((d) => enabled(d.file).has(d.code)),
-    files,
-    comments: (f) => comments.get(f) ?? [],
-    source: (f) => result.source(f),
-    enabled,
-  });
-  problems.push(...sup.problems);
-  let diagnostics: Diagnostic[] = [...sup.kept, ...sup.unused].sort(compareDiagnostics).map((d) => {
-    const level = (perFile.get(d.file) ?? settingsOf(d.file)).severity[d.code];
-    return level && level !== d.severity ? { ...d, severity: level } : d;
-  });
+  problems.push(...first.problems);
+  let diagnostics: Diagnostic[] = first.diagnostics;
 
   // ---- adoption: --add-noqa, --write-baseline; --baseline filters
   if (opts.addNoqa) {
@@ -193,10 +175,7 @@ async function run(opts: CliOptions): Promise<RunOutput> {
     stderr.push(`Wrote ${n} finding${n === 1 ? "" : "s"} to ${opts.writeBaseline}.`);
     return { exitCode: 0, stdout: "", stderr: stderr.join("\n") + "\n" };
   }
-  if (opts.baseline) {
-    const file = path.resolve(opts.cwd, opts.baseline);
-    diagnostics = filterBaseline(file, readBaseline(file), diagnostics, result.source).kept;
-  }
+  if (baselineFile) diagnostics = filterBaseline(baselineFile, readBaseline(baselineFile), diagnostics, result.source).kept;
 
   // ---- fixes: --fix, --fix-only, --diff (+ --unsafe-fixes), to a fixpoint (src/fix.ts)
   let sourceOf = result.source;
@@ -223,25 +202,9 @@ async function run(opts: CliOptions): Promise<RunOutput> {
       },
       // The same stages as the first pass: lint, per-file selection, suppressions, severities, baseline.
       relint: (texts) => {
-        const again = lintFiles({ ...lintInput, overrides: new Map([...overrides, ...texts]) });
-        const notes = new Map<string, readonly CommentFact[]>(again.facts.map((f) => [f.file, f.comments]));
-        const kept = applySuppressions({
-          diagnostics: again.diagnostics.filter((d) => enabled(d.file).has(d.code)),
-          files,
-          comments: (f) => notes.get(f) ?? [],
-          source: (f) => again.source(f),
-          enabled,
-        });
-        let ds: Diagnostic[] = [...kept.kept, ...kept.unused].sort(compareDiagnostics).map((d) => {
-          const level = (perFile.get(d.file) ?? settingsOf(d.file)).severity[d.code];
-          return level && level !== d.severity ? { ...d, severity: level } : d;
-        });
-        if (opts.baseline) {
-          const file = path.resolve(opts.cwd, opts.baseline);
-          ds = filterBaseline(file, readBaseline(file), ds, again.source).kept;
-        }
-        sourceOf = again.source;
-        return ds;
+        const again = lintProject({ lint: { ...lintInput, overrides: new Map([...overrides, ...texts]) }, settingsOf: settingsFor, baseline: baselineFile });
+        sourceOf = again.result.source;
+        return again.diagnostics;
       },
     });
     problems.push(...outcome.problems);
@@ -299,14 +262,13 @@ async function run(opts: CliOptions): Promise<RunOutput> {
     files,
     cwd: opts.cwd,
     color: opts.color && !opts.outputFile,
-    problems: opts.format === "stylish" ? uniqueProblems : [],
+    // Problems of the run (unreadable files, link loops) go to stderr in every format.
+    problems: [],
     rules,
     unsafeFixes: !!opts.unsafeFixes,
     showFixes: !!opts.showFixes,
   });
-  if (opts.format !== "stylish" || opts.outputFile || opts.statistics) {
-    for (const p of uniqueProblems) stderr.push(`warning: ${displayPath(p.file, opts.cwd)}: ${p.message}`);
-  }
+  for (const p of uniqueProblems) stderr.push(`warning: ${displayPath(p.file, opts.cwd)}: ${p.message}`);
   addTime("report", performance.now() - reportStart);
   let stdout = text;
   if (opts.outputFile) {

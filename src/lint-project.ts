@@ -19,6 +19,11 @@ export interface LintProjectInput {
   lint: LintInput;
   /** The settings that apply to a file (its folder's configuration). */
   settingsOf(file: string): Settings;
+  /**
+   * Files whose findings and problems are reported (the files a user named); the others are
+   * analysed as their project. All files when absent.
+   */
+  report?: ReadonlySet<string>;
   /** A baseline file (absolute): findings it lists are dropped. */
   baseline?: string;
 }
@@ -54,6 +59,11 @@ export function lintProject(input: LintProjectInput): LintProjectResult {
     const level = input.settingsOf(d.file).severity[d.code];
     return level && level !== d.severity ? { ...d, severity: level } : d;
   });
+  if (input.report) {
+    const report = input.report;
+    diagnostics = diagnostics.filter((d) => report.has(d.file));
+    for (let i = problems.length - 1; i >= 0; i--) if (!report.has(problems[i].file)) problems.splice(i, 1);
+  }
   if (input.baseline) {
     const file = path.resolve(input.baseline);
     diagnostics = filterBaseline(file, readBaseline(file), diagnostics, result.source).kept;

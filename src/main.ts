@@ -4,7 +4,7 @@
 // Analysis is project-wide (one call graph for all files); rule selection is per file, so the
 // union of the rules any file enables runs and each file's findings are filtered afterwards.
 
-import { statSync } from "node:fs";
+import { existsSync, statSync } from "node:fs";
 import path from "node:path";
 import { fixedCount, fixLoop, MAX_PASSES as MAX_FIX_PASSES, unifiedDiff, writeFixed } from "./fix.js";
 import { addNoqa } from "./noqa.js";
@@ -75,6 +75,19 @@ async function run(opts: CliOptions): Promise<RunOutput> {
   if (stdinMode && opts.addNoqa) throw new UsageError("--add-noqa edits files; it cannot be used with standard input");
   const overrides = new Map<string, string>();
   const cells = new Map<string, CellPosition[]>();
+  /** A notebook's Python text and cell positions (false: not readable, said in `sink`). */
+  const loadNotebook = (file: string, sink: { file: string; message: string }[]): boolean => {
+    if (!isNotebook(file)) return true;
+    const nb = readNotebook(file);
+    if (!nb.ok) {
+      sink.push({ file, message: nb.message });
+      return false;
+    }
+    overrides.set(file, nb.module.text);
+    cells.set(file, nb.module.rows);
+    for (const w of nb.module.warnings) sink.push({ file, message: w });
+    return true;
+  };
   let files: string[];
   if (stdinMode) {
     const file = opts.stdinFilename !== undefined ? path.resolve(opts.cwd, opts.stdinFilename) : "-";
@@ -107,18 +120,7 @@ async function run(opts: CliOptions): Promise<RunOutput> {
       if (e instanceof PathError) throw new UsageError(e.message);
       throw e;
     }
-    files = files.filter((file) => {
-      if (!isNotebook(file)) return true;
-      const nb = readNotebook(file);
-      if (!nb.ok) {
-        problems.push({ file, message: nb.message });
-        return false;
-      }
-      overrides.set(file, nb.module.text);
-      cells.set(file, nb.module.rows);
-      for (const w of nb.module.warnings) problems.push({ file, message: w });
-      return true;
-    });
+    files = files.filter((file) => loadNotebook(file, problems));
   }
 
   // Discovered paths are files: their folder's settings, without a stat each.
@@ -129,6 +131,31 @@ async function run(opts: CliOptions): Promise<RunOutput> {
     return { exitCode: 0, stdout: formatSettings(config.forPath(file === "-" ? opts.cwd : file), file, opts.cwd), stderr: "" };
   }
 
+  // ---- invocation context: files named one by one (pre-commit, editors, standard input with
+  // --stdin-filename) are analysed inside their project, and only their findings are reported.
+  // A thread started in pkg/app.py reaches a sync in pkg/helpers.py whichever file is named. The
+  // prefilter and the facts cache keep the rest of the project cheap.
+  const namedOnlyFiles = stdinMode ? opts.stdinFilename !== undefined : opts.paths.length > 0 && !opts.paths.some((p) => isDirectory(path.resolve(opts.cwd, p)));
+  let reported: Set<string> | undefined;
+  const contextRoots: string[] = [];
+  if (namedOnlyFiles && files.length > 0) {
+    for (const f of files) {
+      const root = projectRoot(f, settingsOf(f));
+      if (root && !contextRoots.includes(root)) contextRoots.push(root);
+    }
+    if (contextRoots.length > 0) {
+      const context = timed("discover", () =>
+        discover(contextRoots, opts.cwd, {
+          isExcluded: (abs, isDir) => isExcluded(config.forDir(path.dirname(abs)), abs, isDir),
+          onWarning: () => {}, // the rest of the project is context: its problems are not this run's
+        }),
+      );
+      reported = new Set(files);
+      const ignored: { file: string; message: string }[] = [];
+      files = [...files, ...context.filter((f) => !reported!.has(f) && loadNotebook(f, ignored))];
+    }
+  }
+
   // ---- project-wide settings: the rules any file enables, every import root and entry point
   const perFile = new Map<string, Settings>(files.map((f) => [f, settingsOf(f)]));
   const all = [...new Set(perFile.values())];
@@ -137,7 +164,7 @@ async function run(opts: CliOptions): Promise<RunOutput> {
   const torchVersion = rootSettings.torchVersion ?? all.find((s) => s.torchVersion)?.torchVersion ?? null;
 
   if (opts.progress && files.length > PROGRESS_THRESHOLD) opts.progress(`mps-lint: analysing ${files.length} files…`);
-  const searchRoots = [opts.cwd, ...opts.paths.filter((p) => p !== "-").map((p) => path.resolve(opts.cwd, p)).filter(isDirectory)];
+  const searchRoots = [opts.cwd, ...contextRoots, ...opts.paths.filter((p) => p !== "-").map((p) => path.resolve(opts.cwd, p)).filter(isDirectory)];
   const lintInput = {
     files,
     rules,
@@ -153,7 +180,7 @@ async function run(opts: CliOptions): Promise<RunOutput> {
   // Selection, suppressions and severities here; the baseline after adoption (which ignores it).
   const settingsFor = (file: string) => perFile.get(file) ?? settingsOf(file);
   const baselineFile = opts.baseline ? path.resolve(opts.cwd, opts.baseline) : undefined;
-  const first = lintProject({ lint: lintInput, settingsOf: settingsFor });
+  const first = lintProject({ lint: lintInput, settingsOf: settingsFor, report: reported });
   const result = first.result;
   if (opts.progress && files.length > PROGRESS_THRESHOLD) opts.progress("");
   problems.push(...first.problems);
@@ -202,7 +229,7 @@ async function run(opts: CliOptions): Promise<RunOutput> {
       },
       // The same stages as the first pass: lint, per-file selection, suppressions, severities, baseline.
       relint: (texts) => {
-        const again = lintProject({ lint: { ...lintInput, overrides: new Map([...overrides, ...texts]) }, settingsOf: settingsFor, baseline: baselineFile });
+        const again = lintProject({ lint: { ...lintInput, overrides: new Map([...overrides, ...texts]) }, settingsOf: settingsFor, baseline: baselineFile, report: reported });
         sourceOf = again.result.source;
         return again.diagnostics;
       },
@@ -319,6 +346,18 @@ function writing<T>(name: string, write: () => T): T {
     const code = (e as NodeJS.ErrnoException).code;
     if (code && /^E[A-Z]+$/.test(code)) throw new UsageError(`cannot write ${name}: ${fsErrorText(e)}`);
     throw e;
+  }
+}
+
+/**
+ * The project a named file belongs to: the folder of its configuration file, else the nearest
+ * folder above it with a pyproject.toml or a .git. None: the file is linted on its own.
+ */
+function projectRoot(file: string, settings: Settings): string | null {
+  if (settings.configFile) return path.dirname(settings.configFile);
+  for (let dir = path.dirname(file); ; dir = path.dirname(dir)) {
+    if (existsSync(path.join(dir, "pyproject.toml")) || existsSync(path.join(dir, ".git"))) return dir;
+    if (path.dirname(dir) === dir) return null;
   }
 }
 

@@ -3,7 +3,7 @@
 // files), `--config FILE` uses one file for everything, `--isolated` uses none. Command-line
 // selections are a layer on top of whichever file applies.
 
-import { existsSync, readFileSync, statSync } from "node:fs";
+import { closeSync, constants as fsConstants, existsSync, fstatSync, openSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import ignore, { type Ignore } from "ignore";
 import picomatch from "picomatch";
@@ -246,15 +246,26 @@ function unknownKey(raw: Raw, keyPath: string[], known: readonly string[]): neve
   fail(raw, keyPath, `unknown key${guess ? `; did you mean "${guess}"?` : ""} (known: ${known.join(", ")})`);
 }
 
+/**
+ * A configuration file's text. Opened without blocking and checked on the open descriptor, so a
+ * FIFO or a device (a link to /dev/zero) is refused instead of hanging the run.
+ */
+function readConfigText(file: string): string {
+  const fd = openSync(file, fsConstants.O_RDONLY | fsConstants.O_NONBLOCK);
+  try {
+    const st = fstatSync(fd);
+    if (!st.isFile()) throw new ConfigError(`${file}: not a regular file`);
+    if (st.size > MAX_CONFIG_BYTES) throw new ConfigError(`${file}: ${st.size} bytes; a configuration file is at most ${MAX_CONFIG_BYTES} bytes`);
+    return readFileSync(fd, "utf8");
+  } finally {
+    closeSync(fd);
+  }
+}
+
 function readRaw(file: string): Raw | null {
   let text: string;
   try {
-    // A FIFO would block the read forever and a link to /dev/zero never ends: as with sources,
-    // only regular files are read, and only up to a size no configuration file reaches.
-    const st = statSync(file);
-    if (!st.isFile()) throw new ConfigError(`${file}: not a regular file; a configuration file must be one`);
-    if (st.size > MAX_CONFIG_BYTES) throw new ConfigError(`${file}: ${st.size} bytes, larger than any configuration file (limit ${MAX_CONFIG_BYTES})`);
-    text = readFileSync(file, "utf8");
+    text = readConfigText(file);
   } catch (e) {
     if (e instanceof ConfigError) throw e;
     throw new ConfigError(`${file}: cannot read: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);

@@ -86,6 +86,8 @@ export class Prefilter {
     return this.re.test(text);
   }
   testBytes(bytes: Uint8Array): boolean {
+    // UTF-16 (with a BOM) does not keep ASCII as ASCII: always parse it (source.ts decodes it).
+    if (bytes.length >= 2 && ((bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff))) return true;
     return this.re.test(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("latin1"));
   }
 }

@@ -7,6 +7,7 @@
 // better than a wrong one. Inserted code uses the file's own line ending and indentation unit,
 // and refers to torch and threading by the names the module imports them under.
 
+import { count } from "../../src/timing.js";
 import type { ModuleFacts } from "../../src/facts/model.js";
 import { parsePython, type SyntaxNode } from "../../src/parse.js";
 import type { FnRef } from "../../src/project/index.js";
@@ -168,11 +169,23 @@ interface ModuleLayout {
   beforeTorch: SyntaxNode | null;
 }
 
+// One walk of the module's statements per file, not one per finding: a file with n thread
+// spawns has n fixes, and walking its n top-level statements for each was quadratic (issue 19).
+const layoutCache = new WeakMap<Syntax, ModuleLayout>();
+
 function layoutOf(syn: Syntax): ModuleLayout {
+  let layout = layoutCache.get(syn);
+  if (!layout) layoutCache.set(syn, (layout = computeLayout(syn)));
+  return layout;
+}
+
+function computeLayout(syn: Syntax): ModuleLayout {
   const out: ModuleLayout = { torch: null, threading: null, after: null, first: null, firstTorchImport: null, beforeTorch: null };
   let leading = true;
   let index = 0;
-  for (const st of syn.root.namedChildren) {
+  const statements = syn.root.namedChildren;
+  count("fix-layout-statements", statements.length);
+  for (const st of statements) {
     if (st.type === "comment") continue;
     out.first ??= st;
     const isDoc = index === 0 && st.type === "expression_statement" && st.namedChildCount === 1 && st.namedChildren[0].type === "string";

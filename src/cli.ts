@@ -91,7 +91,8 @@ async function main(argv: string[]): Promise<number> {
     .option("device", { type: "string", choices: ["auto", "mps", "cuda", "xpu", "cpu"], describe: "device for --verify (default: mps, else cuda, else cpu)" })
     .option("verify-timeout", { type: "number", describe: "seconds per verify run before the target is killed (default: verify.timeout, else 60)" })
     .option("verify-entry", { type: "string", describe: "command to run for --verify instead of each file as __main__" })
-    .option("verify-repeats", { type: "number", describe: "timed runs per mode (median)" })
+    .option("verify-repeats", { type: "number", describe: "at least this many timed runs per mode (median and spread; they go on for 1 s in all)" })
+    .option("verify-memory", { type: "number", describe: "MiB of resident memory the target's processes may use before they are killed (0: no limit; default: half the RAM)" })
     .option("verbose", { type: "boolean", default: false, describe: "show the verified program's own output" })
     .option("jobs", { alias: "j", type: "number", describe: "parse workers (default: the number of cores)" })
     .option("cache", { type: "boolean", default: true, describe: "use the cache in .mps_lint_cache (--no-cache)" })
@@ -173,6 +174,7 @@ async function main(argv: string[]): Promise<number> {
           entry: parsed["verify-entry"],
           verbose: parsed.verbose,
           repeats: parsed["verify-repeats"],
+          memoryMb: parsed["verify-memory"],
         }
       : undefined,
     jobs: parsed.jobs,

@@ -283,7 +283,11 @@ async function run(opts: CliOptions): Promise<RunOutput> {
   }
 
   if (opts.quiet) diagnostics = diagnostics.filter((d) => d.severity === "error");
-  if (opts.verify && diagnostics.length > 0) stderr.push((await verifyFindings(diagnostics, opts, rootSettings)).replace(/\n$/, ""));
+  if (opts.verify && diagnostics.length > 0) {
+    const verified = await verifyFindings(diagnostics, opts, rootSettings);
+    diagnostics = verified.diagnostics;
+    stderr.push(verified.text.replace(/\n$/, ""));
+  }
 
   // ---- report
   const fps = fingerprints(diagnostics, sourceOf, opts.cwd);
@@ -384,10 +388,10 @@ function isDirectory(p: string): boolean {
 }
 
 /** Run the findings' files on the accelerator; measurements land in each diagnostic's properties. */
-async function verifyFindings(diagnostics: Diagnostic[], opts: CliOptions, settings: Settings): Promise<string> {
+async function verifyFindings(diagnostics: Diagnostic[], opts: CliOptions, settings: Settings): Promise<{ text: string; diagnostics: Diagnostic[] }> {
   const v = opts.verify!;
   const cfg = settings.verify;
-  const { findPython, runVerify, formatVerifySummary, VerifyPythonError } = await import("./verify/index.js");
+  const { findPython, runVerify, formatVerifySummary, withVerifyMeasurements, VerifyPythonError } = await import("./verify/index.js");
   let python: string;
   try {
     python = findPython({ python: v.python ?? cfg.python, env: process.env }).python;
@@ -412,10 +416,12 @@ async function verifyFindings(diagnostics: Diagnostic[], opts: CliOptions, setti
     cwd: opts.cwd,
     verbose: v.verbose,
     repeats: v.repeats,
+    memoryMb: v.memoryMb,
     onProgress: progress,
   });
   if (progress) process.stderr.write("\r\x1b[2K");
-  return report.targets.flatMap((t) => formatVerifySummary(t)).map((l) => l + "\n").join("");
+  const text = report.targets.flatMap((t) => formatVerifySummary(t)).map((l) => l + "\n").join("");
+  return { text, diagnostics: withVerifyMeasurements(diagnostics, report) };
 }
 
 function dedupe<T extends { file: string; message: string }>(xs: T[]): T[] {

@@ -70,4 +70,6 @@ export interface VerifyCliOptions {
   entry?: string;
   verbose: boolean;
   repeats?: number;
+  /** --verify-memory MiB: resident-memory limit of the target's process tree (0: none). */
+  memoryMb?: number;
 }

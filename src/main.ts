@@ -181,7 +181,7 @@ async function run(opts: CliOptions): Promise<RunOutput> {
   };
   if (opts.dump !== undefined) {
     if (!isDumpKind(opts.dump)) throw new UsageError(`unknown --dump "${opts.dump}" (known: ${DUMP_KINDS.join(", ")})`);
-    return { exitCode: 0, stdout: dumpFiles(opts.dump, lintInput, opts.cwd), stderr: "" };
+    return { exitCode: 0, stdout: dumpFiles(opts.dump, lintInput, opts.cwd, reported ? [...reported] : undefined), stderr: "" };
   }
   // Selection, suppressions and severities here; the baseline after adoption (which ignores it).
   const settingsFor = (file: string) => perFile.get(file) ?? settingsOf(file);

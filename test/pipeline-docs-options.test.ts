@@ -16,8 +16,9 @@ function knownOptions(): Set<string> {
 
 // Documents about other programs' flags: the verify harness scripts (python bench.py --batch ...).
 const OTHER_PROGRAMS = new Set(["verify.md", "verify-results.md"]);
-// Flags of other commands quoted in our docs (npm install --global; an entry's own argument).
-const FOREIGN = new Set(["global", "flag"]);
+// Flags of other commands quoted in our docs (npm install --global --ignore-scripts --omit
+// --save-dev, git diff --name-only, Stryker's --mutate; an entry's own argument).
+const FOREIGN = new Set(["global", "flag", "ignore-scripts", "omit", "save-dev", "name-only", "mutate"]);
 
 function documents(): string[] {
   const docs = readdirSync(path.join(ROOT, "docs")).filter((f) => f.endsWith(".md") && !OTHER_PROGRAMS.has(f));

@@ -101,7 +101,7 @@ describe("mps-lint server (LSP over stdio)", () => {
     expect(actions.result).toHaveLength(1);
     expect(actions.result[0].title).toMatch(/MPS001, unsafe fix/);
     const edits = actions.result[0].edit.changes[uri];
-    expect(edits.some((e: any) => e.newText.includes("_thread_mps_event().synchronize()"))).toBe(true);
+    expect(edits.some((e: any) => e.newText.includes("_mps_lint_event_sync("))).toBe(true);
 
     const hover = await client.request("textDocument/hover", { textDocument: { uri }, position: { line: 4, character: 10 } });
     expect(hover.result.contents.value).toMatch(/^\*\*MPS001\*\* device-sync-in-thread: /);

@@ -247,17 +247,26 @@ function insertAfterTopLevel(syn: Syntax, layout: ModuleLayout, text: string, ga
   return edit(syn, at, at, missingEol + text);
 }
 
+const topLevelDefsCache = new WeakMap<Syntax, Map<string, SyntaxNode>>();
+
+/** The first top-level def, class or assignment of `name`. The table is built once per module:
+ * a walk per finding made a file with thousands of findings quadratic. */
 function topLevelDef(syn: Syntax, name: string): SyntaxNode | null {
-  for (const st of syn.root.namedChildren) {
-    if (st.type === "function_definition" || st.type === "class_definition") {
-      if (st.childForFieldName("name")?.text === name) return st;
+  let defs = topLevelDefsCache.get(syn);
+  if (!defs) {
+    defs = new Map();
+    for (const st of syn.root.namedChildren) {
+      let defined: string | undefined;
+      if (st.type === "function_definition" || st.type === "class_definition") defined = st.childForFieldName("name")?.text;
+      else if (st.type === "expression_statement") {
+        const a = st.namedChildren[0];
+        if (a?.type === "assignment") defined = a.childForFieldName("left")?.text;
+      }
+      if (defined !== undefined && !defs.has(defined)) defs.set(defined, st);
     }
-    if (st.type === "expression_statement") {
-      const a = st.namedChildren[0];
-      if (a?.type === "assignment" && a.childForFieldName("left")?.text === name) return st;
-    }
+    topLevelDefsCache.set(syn, defs);
   }
-  return null;
+  return defs.get(name) ?? null;
 }
 
 /** Blank lines right after `offset` (a line start). */

@@ -8,6 +8,7 @@ import type { CallFact, Expr, ModuleFacts, ScopeFact } from "../facts/model.js";
 import { fnKey } from "./ids.js";
 import { moduleNaming, resolveRelative, rootKey } from "./modules.js";
 import { dedupe, type Value } from "./values.js";
+import { withLoadReason } from "../timing.js";
 
 export interface FnRef {
   m: number;
@@ -218,12 +219,14 @@ export class ProjectIndex {
       if (before.length > 0) bindings = [before[before.length - 1]];
     }
     for (const b of bindings) out.push(...this.eval(m, b.value));
-    if (out.length === 0 && scopeIdx === 0) {
-      for (const star of scope.starImports) {
-        const target = this.absoluteModule(m, star.level, star.module);
-        const tm = target ? this.findModule(m, target) : undefined;
-        if (tm !== undefined && tm !== m) out.push(...this.moduleAttr(tm, name));
-      }
+    if (out.length === 0 && scopeIdx === 0 && scope.starImports.length > 0) {
+      withLoadReason("star import", () => {
+        for (const star of scope.starImports) {
+          const target = this.absoluteModule(m, star.level, star.module);
+          const tm = target ? this.findModule(m, target) : undefined;
+          if (tm !== undefined && tm !== m) out.push(...this.moduleAttr(tm, name));
+        }
+      });
     }
     return out;
   }
@@ -665,13 +668,15 @@ export class ProjectIndex {
     const pname = scope.params[index];
     if (pname.startsWith("*")) return [];
     const out: Value[] = [];
-    for (const b of this.bindingsOf(fn)) {
-      const pos = index - b.offset;
-      const arg = pos >= 0 ? b.args[pos] : undefined;
-      if (arg) out.push(...this.eval(arg.m, arg.expr));
-      const kw = b.kwargs[pname];
-      if (kw) out.push(...this.eval(kw.m, kw.expr));
-    }
+    withLoadReason("parameter values", () => {
+      for (const b of this.bindingsOf(fn)) {
+        const pos = index - b.offset;
+        const arg = pos >= 0 ? b.args[pos] : undefined;
+        if (arg) out.push(...this.eval(arg.m, arg.expr));
+        const kw = b.kwargs[pname];
+        if (kw) out.push(...this.eval(kw.m, kw.expr));
+      }
+    });
     return out;
   }
 

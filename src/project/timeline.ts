@@ -535,10 +535,16 @@ export class TimingAnalysis {
 
   // ---- the timeline of one function ---------------------------------------------------------
 
-  /** The function's items in order; with a span, calls outside it are left out (timedSpan). */
+  /**
+   * The function's items in order; with a span, calls outside it are left out (timedSpan), and a
+   * function with fewer than two clock items in the span gets none: a timing needs a read that
+   * opens it and a later one that closes it, so there is nothing to time, and classifying its
+   * other calls (what each callee does, loading their modules) would be wasted.
+   */
   timeline(fn: FnRef, span: { from: number; to: number } | null = null): Item[] {
     const idx = this.project.index;
     const mod = idx.modules[fn.m];
+    if (span && this.clockCallsIn(fn, span) < 2) return [];
     const scope = idx.scope(fn);
     const flow = this.project.deviceFlow;
     const deviceVars = new Set<string>();
@@ -642,18 +648,26 @@ export class TimingAnalysis {
     return !used;
   }
 
-  private classify(
-    fn: FnRef,
-    id: number,
-    c: CallFact,
-    into: string | null,
-    isDevice: (e: Expr) => boolean,
-    ctx: FlowCtx,
-  ): Item | Item[] | null {
+  /** How many calls in the span are clock items (only calls that may read a clock are resolved). */
+  private clockCallsIn(fn: FnRef, span: { from: number; to: number }): number {
     const idx = this.project.index;
-    const sync = this.project.sync;
+    const mod = idx.modules[fn.m];
+    let n = 0;
+    for (const id of idx.callsIn(fn)) {
+      const c = mod.calls[id];
+      if (c.end < span.from || c.end > span.to || !this.mayReadClock(fn.m, id)) continue;
+      if (this.clockItem(fn, id, c, null) !== null && ++n >= 2) break;
+    }
+    return n;
+  }
+
+  /**
+   * The clock item a call is, if any: a clock read, entering or leaving a timer's `with`, or a
+   * call of a clock helper or timer method. Depends on the call alone (not on the items before it).
+   */
+  private clockItem(fn: FnRef, id: number, c: CallFact, into: string | null): Item | null {
+    const idx = this.project.index;
     const m = fn.m;
-    const row = c.range.start.row;
     const what = `${c.callee}(${c.args.length > 0 || c.star || Object.keys(c.kwargs).length > 0 ? "..." : ""})`;
     const bound = into !== null;
     if (this.isClock(m, id)) return { k: "clock", end: c.end, call: id, into, open: bound, close: true, before: [], what, start: null, plain: true };
@@ -688,6 +702,25 @@ export class TimingAnalysis {
         return { k: "clock", end: c.end, call: id, into: p.alias ? into : null, open: p.alias ? bound : p.open, close: p.close, before: p.before, what, start: null, plain: p.alias };
       }
     }
+    return null;
+  }
+
+  private classify(
+    fn: FnRef,
+    id: number,
+    c: CallFact,
+    into: string | null,
+    isDevice: (e: Expr) => boolean,
+    ctx: FlowCtx,
+  ): Item | Item[] | null {
+    const idx = this.project.index;
+    const sync = this.project.sync;
+    const m = fn.m;
+    const row = c.range.start.row;
+    const what = `${c.callee}(${c.args.length > 0 || c.star || Object.keys(c.kwargs).length > 0 ? "..." : ""})`;
+    const clock = this.clockItem(fn, id, c, into);
+    if (clock !== null) return clock;
+    const callees = idx.calleesOf(m, id);
     const g = guardCoverage(c.guards);
     const conditional = underCondition(c.guards);
     const wait = { k: "sync" as const, end: c.end, loop: c.loop, row, what, conditional, partial: false };

@@ -143,4 +143,4 @@ export interface ModuleFacts {
   lineCount: number;
 }
 
-export const FACTS_VERSION = 5;
+export const FACTS_VERSION = 6;

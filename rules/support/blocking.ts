@@ -2,7 +2,9 @@
 // Event.synchronize() and Stream.synchronize(). Host copies (.item(), .cpu()) block too but
 // are the normal way to get a value out and are not reported as syncs here.
 
-import { fnKey, type FnRef } from "../../src/project/index.js";
+import type { Summaries } from "../../src/project/fixpoint.js";
+import type { FnRef } from "../../src/project/index.js";
+import { nearestSummary, type Nearest } from "../../src/project/summaries.js";
 import type { Project } from "../../src/project/project.js";
 
 const STREAM_SYNC = /^torch\.(\w+|<dev>)\.(Stream|current_stream|default_stream)\(\)\.synchronize$|^torch\.Stream\(\)\.synchronize$/;
@@ -27,40 +29,26 @@ export function blockingWaitAt(project: Project, m: number, call: number): Block
 }
 
 /**
- * The first blocking wait a synchronous project function performs, itself or through the
- * project functions it calls (resolved calls only). Coroutine functions are not entered:
- * calling one only creates a coroutine.
+ * The nearest blocking wait a synchronous project function performs, itself or through the
+ * project functions it calls (resolved calls only), with the callees walked to reach it.
+ * Coroutine functions and generators are not entered: calling one only creates a coroutine
+ * (or a generator) and runs none of its body.
  */
 export class BlockingWaits {
-  private readonly cache = new Map<string, { wait: BlockingWait; chain: FnRef[] } | null>();
+  private readonly waits: Summaries<FnRef, Nearest<BlockingWait> | null>;
 
-  constructor(private readonly project: Project) {}
-
-  inFunction(fn: FnRef, depth = 0): { wait: BlockingWait; chain: FnRef[] } | null {
-    const key = fnKey(fn.m, fn.s);
-    if (this.cache.has(key)) return this.cache.get(key)!;
-    if (depth > 10) return null;
-    this.cache.set(key, null);
-    const idx = this.project.index;
-    let found: { wait: BlockingWait; chain: FnRef[] } | null = null;
-    for (const call of idx.callsIn(fn)) {
-      const w = blockingWaitAt(this.project, fn.m, call);
-      if (w) {
-        found = { wait: w, chain: [] };
-        break;
-      }
-      for (const t of idx.calleesOf(fn.m, call)) {
+  constructor(project: Project) {
+    const idx = project.index;
+    this.waits = nearestSummary(idx, (fn, call) => blockingWaitAt(project, fn.m, call), {
+      enter: (t) => {
         const sc = idx.scope(t);
-        if (sc.isAsync || sc.isGenerator) continue;
-        const inner = this.inFunction(t, depth + 1);
-        if (inner) {
-          found = { wait: inner.wait, chain: [t, ...inner.chain] };
-          break;
-        }
-      }
-      if (found) break;
-    }
-    this.cache.set(key, found);
-    return found;
+        return !sc.isAsync && !sc.isGenerator;
+      },
+    });
+  }
+
+  inFunction(fn: FnRef): { wait: BlockingWait; chain: FnRef[] } | null {
+    const found = this.waits.get(fn);
+    return found ? { wait: found.site, chain: found.chain } : null;
   }
 }

@@ -2,7 +2,10 @@
 
 import type { Expr } from "../../src/facts/model.js";
 import { fnKey, type FnRef } from "../../src/project/index.js";
+import type { FlowCtx } from "../../src/project/deviceflow.js";
+import type { Summaries } from "../../src/project/fixpoint.js";
 import type { Project } from "../../src/project/project.js";
+import { nearestSummary, type Nearest } from "../../src/project/summaries.js";
 
 const LOCKS = /^threading\.(Lock|RLock|Semaphore|BoundedSemaphore|Condition)$|^multiprocessing\.(Lock|RLock|Semaphore)$/;
 
@@ -13,9 +16,30 @@ export interface WorkSite {
 }
 
 export class ThreadWork {
-  private readonly cache = new Map<string, WorkSite | null>();
+  private readonly work: Summaries<FnRef, Nearest<WorkSite> | null>;
 
-  constructor(private readonly project: Project) {}
+  constructor(private readonly project: Project) {
+    const idx = project.index;
+    const flow = project.deviceFlow;
+    // Device locals of a function: names bound to a device-work call anywhere in it.
+    const contexts = new Map<string, FlowCtx>();
+    const ctxOf = (fn: FnRef): FlowCtx => {
+      const key = fnKey(fn.m, fn.s);
+      let ctx = contexts.get(key);
+      if (!ctx) {
+        ctx = { fn, deviceVars: new Set<string>(), accel: idx.modules[fn.m].mentionsAccelerator };
+        for (const b of idx.scope(fn).bindings) if (b.value.t === "call" && flow.isDeviceWork(b.value.id, ctx)) ctx.deviceVars.add(b.name);
+        contexts.set(key, ctx);
+      }
+      return ctx;
+    };
+    this.work = nearestSummary<WorkSite>(idx, (fn, call) => (flow.isDeviceWork(call, ctxOf(fn)) ? { m: fn.m, call, fn } : null), {
+      skip: (fn) => {
+        const regions = this.lockRegions(fn);
+        return (c) => regions.some(([a, b]) => c.end > a && c.end <= b);
+      },
+    });
+  }
 
   private isLock(m: number, e: Expr): boolean {
     return this.project.index.eval(m, e).some((v) => v.k === "extinst" && LOCKS.test(v.name));
@@ -44,40 +68,8 @@ export class ThreadWork {
     return out;
   }
 
-  /** First device work reachable from `fn` outside any lock (itself or through project calls). */
-  unlockedWork(fn: FnRef, depth = 0): WorkSite | null {
-    const key = fnKey(fn.m, fn.s);
-    if (this.cache.has(key)) return this.cache.get(key)!;
-    if (depth > 10) return null;
-    this.cache.set(key, null);
-    const idx = this.project.index;
-    const facts = idx.modules[fn.m];
-    const regions = this.lockRegions(fn);
-    const locked = (end: number) => regions.some(([a, b]) => end > a && end <= b);
-    const deviceVars = new Set<string>();
-    const ctx = { fn, deviceVars, depth: 0, accel: facts.mentionsAccelerator };
-    const flow = this.project.deviceFlow;
-    for (const b of idx.scope(fn).bindings) {
-      if (b.value.t === "call" && flow.isDeviceWork(b.value.id, ctx)) deviceVars.add(b.name);
-    }
-    let found: WorkSite | null = null;
-    for (const call of idx.callsIn(fn)) {
-      const c = facts.calls[call];
-      if (locked(c.end)) continue;
-      if (flow.isDeviceWork(call, ctx)) {
-        found = { m: fn.m, call, fn };
-        break;
-      }
-      for (const t of idx.calleesOf(fn.m, call)) {
-        const inner = this.unlockedWork(t, depth + 1);
-        if (inner) {
-          found = inner;
-          break;
-        }
-      }
-      if (found) break;
-    }
-    this.cache.set(key, found);
-    return found;
+  /** The nearest device work reachable from `fn` outside any lock (itself or through project calls). */
+  unlockedWork(fn: FnRef): WorkSite | null {
+    return this.work.get(fn)?.site ?? null;
   }
 }

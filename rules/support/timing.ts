@@ -10,7 +10,11 @@
 // next closing read in the same function.
 
 import type { CallFact, Expr, ModuleFacts } from "../../src/facts/model.js";
+import type { Summaries } from "../../src/project/fixpoint.js";
+import { MAY } from "../../src/project/fixpoint.js";
 import { fnKey, lastName, type FnRef } from "../../src/project/index.js";
+import { fnSummary, nearestSummary, reachSummary, type Nearest } from "../../src/project/summaries.js";
+import type { FlowCtx } from "../../src/project/deviceflow.js";
 import type { Project } from "../../src/project/project.js";
 import { IMPLICIT_SYNC_METHODS } from "../../src/project/sync.js";
 import { walkExpr } from "./facts.js";
@@ -149,11 +153,54 @@ interface Profile {
 
 export class TimingAnalysis {
   private readonly profiles = new Map<string, Profile | null>();
-  private readonly coverageCache = new Map<string, Coverage>();
-  private readonly workCache = new Map<string, boolean>();
   private decorated: Map<string, FnRef[]> | null = null;
+  /** Backends for which a function that waits somewhere waits (union over its wait sites). */
+  private readonly coverage: Summaries<FnRef, Coverage>;
+  /** The nearest condition that restricts a function's waits to some backends. */
+  private readonly guards: Summaries<FnRef, Nearest<string> | null>;
+  /** Does a function call a wait outside torch (OTHER_WAITS), itself or through project callees. */
+  private readonly otherWaits: Summaries<FnRef, boolean>;
+  /** Does a function block on another thread, itself or through project callees. */
+  private readonly threadWaits: Summaries<FnRef, boolean>;
+  /** Does a function queue device compute, itself or through project callees (its timeline's work). */
+  private readonly work: Summaries<FnRef, boolean>;
 
-  constructor(private readonly project: Project) {}
+  constructor(private readonly project: Project) {
+    const idx = project.index;
+    const sync = project.sync;
+    this.coverage = fnSummary<Coverage>(idx, {
+      bottom: new Set(),
+      join: unionCoverage,
+      equal: (a, b) => a === b || (a !== "all" && b !== "all" && a.size === b.size && [...a].every((x) => b.has(x))),
+      transfer: (fn, get) => {
+        let cov: Coverage = new Set();
+        for (const call of idx.callsIn(fn)) {
+          const g = guardCoverage(idx.call(fn.m, call).guards).coverage;
+          if (sync.isAnySync(fn.m, call)) cov = unionCoverage(cov, g);
+          else for (const t of idx.calleesOf(fn.m, call)) if (sync.functionSyncs(t)) cov = unionCoverage(cov, intersect(g, get(t)));
+          if (cov === "all") break;
+        }
+        return cov;
+      },
+    });
+    // Only the waits followed by coverage (a call's own condition, else its callee's) are looked at.
+    this.guards = nearestSummary<string>(
+      idx,
+      (fn, call, c) => {
+        const g = guardCoverage(c.guards).guard;
+        if (g === null) return null;
+        return sync.isAnySync(fn.m, call) || idx.calleesOf(fn.m, call).some((t) => sync.functionSyncs(t)) ? g : null;
+      },
+      { enter: (t) => sync.functionSyncs(t) },
+    );
+    this.otherWaits = reachSummary(idx, (m, call) => idx.extNames(m, call).some((n) => OTHER_WAITS.has(n)));
+    this.threadWaits = reachSummary(idx, (m, call) => this.isThreadWait(m, call));
+    this.work = fnSummary(idx, {
+      ...MAY,
+      transfer: (fn) => this.timeline(fn).some((it) => it.k === "work"),
+      alsoReads: (fn) => idx.callsIn(fn).flatMap((call) => this.decoratedTargets(fn.m, idx.call(fn.m, call))),
+    });
+  }
 
   private readsClock: boolean | null = null;
 
@@ -277,52 +324,14 @@ export class TimingAnalysis {
   // ---- what project functions do ----------------------------------------------------------
 
   /** Backends for which a function that waits somewhere waits (union over its wait sites). */
-  functionCoverage(fn: FnRef, depth = 0): Coverage {
-    const key = fnKey(fn.m, fn.s);
-    const hit = this.coverageCache.get(key);
-    if (hit !== undefined) return hit;
-    if (depth > 8) return "all";
-    this.coverageCache.set(key, "all");
-    const idx = this.project.index;
-    let cov: Coverage = new Set();
-    for (const call of idx.callsIn(fn)) {
-      const c = idx.call(fn.m, call);
-      const g = guardCoverage(c.guards).coverage;
-      if (this.project.sync.isAnySync(fn.m, call)) cov = unionCoverage(cov, g);
-      else {
-        for (const t of idx.calleesOf(fn.m, call)) {
-          if (this.project.sync.functionSyncs(t)) cov = unionCoverage(cov, intersect(g, this.functionCoverage(t, depth + 1)));
-        }
-      }
-      if (cov === "all") break;
-    }
-    this.coverageCache.set(key, cov);
-    return cov;
+  functionCoverage(fn: FnRef): Coverage {
+    return this.coverage.get(fn);
   }
 
   /** The condition that restricts a function's waits to some backends, for messages. */
-  restrictingGuard(fn: FnRef, depth = 0): string | null {
-    if (depth > 8) return null;
-    const idx = this.project.index;
-    for (const call of idx.callsIn(fn)) {
-      const c = idx.call(fn.m, call);
-      const g = guardCoverage(c.guards).guard;
-      if (this.project.sync.isAnySync(fn.m, call)) {
-        if (g) return g;
-        continue;
-      }
-      for (const t of idx.calleesOf(fn.m, call)) {
-        if (!this.project.sync.functionSyncs(t)) continue;
-        const inner = g ?? this.restrictingGuard(t, depth + 1);
-        if (inner) return inner;
-      }
-    }
-    return null;
+  restrictingGuard(fn: FnRef): string | null {
+    return this.guards.get(fn)?.site ?? null;
   }
-
-  private readonly workInProgress = new Set<string>();
-  private workIncomplete = false;
-  private readonly threadWaitCache = new Map<string, boolean>();
 
   /** Does the call block until another thread hands something over (see THREAD_WAITS). */
   isThreadWait(m: number, id: number): boolean {
@@ -335,30 +344,14 @@ export class TimingAnalysis {
     return idx.eval(m, c.fn.obj).some((v) => (v.k === "extinst" || v.k === "ext") && types.test(v.name) && !/Process/.test(v.name));
   }
 
-  private readonly otherWaitCache = new Map<string, boolean>();
-
   /** Does a project function call a wait outside torch (OTHER_WAITS), itself or through project callees. */
   waitsOtherwise(fn: FnRef): boolean {
-    const idx = this.project.index;
-    return this.reachesCall(fn, this.otherWaitCache, (m, call) => idx.extNames(m, call).some((n) => OTHER_WAITS.has(n)));
+    return this.otherWaits.get(fn);
   }
 
   /** Does a project function block on another thread (itself or through project callees). */
   blocksOnThread(fn: FnRef): boolean {
-    return this.reachesCall(fn, this.threadWaitCache, (m, call) => this.isThreadWait(m, call));
-  }
-
-  /** Does `fn`, or a project function it calls (up to 6 calls deep), make a call that `direct` accepts. Memoized in `cache`. */
-  private reachesCall(fn: FnRef, cache: Map<string, boolean>, direct: (m: number, call: number) => boolean, depth = 0): boolean {
-    const key = fnKey(fn.m, fn.s);
-    const hit = cache.get(key);
-    if (hit !== undefined) return hit;
-    if (depth > 6) return false;
-    cache.set(key, false);
-    const idx = this.project.index;
-    const r = idx.callsIn(fn).some((call) => direct(fn.m, call) || idx.calleesOf(fn.m, call).some((t) => this.reachesCall(t, cache, direct, depth + 1)));
-    cache.set(key, r);
-    return r;
+    return this.threadWaits.get(fn);
   }
 
   /**
@@ -367,31 +360,8 @@ export class TimingAnalysis {
    * a module to eval() is not compute: a helper that only loads a model is not timed work.
    */
   doesDeviceWork(fn: FnRef): boolean {
-    const key = fnKey(fn.m, fn.s);
-    const hit = this.workCache.get(key);
-    if (hit !== undefined) return hit;
-    if (this.workInProgress.has(key) || this.workInProgress.size > 6) {
-      // Cut off (a cycle, or too deep): "no" for now, not a final answer for the callers.
-      this.workIncomplete = true;
-      return false;
-    }
-    this.workInProgress.add(key);
-    const outer = this.workIncomplete;
-    this.workIncomplete = false;
-    let r = false;
-    try {
-      r = this.timeline(fn).some((it) => it.k === "work");
-    } finally {
-      this.workInProgress.delete(key);
-    }
-    // Cached either way: re-exploring a "no" that a cut-off below made uncertain is exponential
-    // on large call graphs (minutes on PyTorch's sources). A cut-off can only hide work, so the
-    // cost is a missed finding, never a false one.
-    this.workCache.set(key, r);
-    this.workIncomplete = outer || (this.workIncomplete && !r);
-    return r;
+    return this.work.get(fn);
   }
-
 
   /** Waits in `fn` that complete before offset `end` (a timer method syncing before it reads the clock). */
   private waitsBefore(fn: FnRef, end: number): (Wait & { end: number })[] {
@@ -566,7 +536,7 @@ export class TimingAnalysis {
     const scope = idx.scope(fn);
     const flow = this.project.deviceFlow;
     const deviceVars = new Set<string>();
-    const ctx = { fn, deviceVars, depth: 0, accel: mod.mentionsAccelerator };
+    const ctx: FlowCtx = { fn, deviceVars, accel: mod.mentionsAccelerator };
     const isDevice = (e: Expr): boolean => {
       switch (e.t) {
         case "name":
@@ -660,7 +630,7 @@ export class TimingAnalysis {
     c: CallFact,
     into: string | null,
     isDevice: (e: Expr) => boolean,
-    ctx: { fn: FnRef; deviceVars: Set<string>; depth: number; accel: boolean },
+    ctx: FlowCtx,
   ): Item | null {
     const idx = this.project.index;
     const sync = this.project.sync;

@@ -9,7 +9,10 @@
 // named like a model (`model(x)`, `self.net(x)`, `encoder.generate(...)`) runs on the device.
 
 import type { Expr, ModuleFacts } from "../facts/model.js";
-import { fnKey, type FnRef, type ProjectIndex } from "./index.js";
+import type { Summaries } from "./fixpoint.js";
+import { MAY } from "./fixpoint.js";
+import type { FnRef, ProjectIndex } from "./index.js";
+import { fnSummary } from "./summaries.js";
 import { IMPLICIT_SYNC_METHODS, isAcceleratorString, isCpuTarget, type SyncInfo } from "./sync.js";
 import type { Value } from "./values.js";
 
@@ -30,6 +33,13 @@ export const METADATA_METHODS = new Set([
 const HOST_ATTRS = new Set(["shape", "dtype", "device", "ndim", "is_cuda", "is_mps", "layout", "requires_grad"]);
 const PUBLISH_METHODS = new Set(["put", "put_nowait", "set_result", "append", "appendleft", "extend", "send"]);
 
+/** What classifying an expression in a function needs: the function, its device locals so far, and whether its file names an accelerator. */
+export interface FlowCtx {
+  fn: FnRef;
+  deviceVars: Set<string>;
+  accel: boolean;
+}
+
 export interface Publish {
   kind: "return" | "publish";
   end: number;
@@ -42,31 +52,51 @@ export interface Publish {
 }
 
 export class DeviceFlow {
-  private readonly returnsDeviceCache = new Map<string, boolean>();
+  /**
+   * Does a project function return a device value. Its transfer reads the callees' summaries
+   * (through isDeviceWork) and, for closure variables, the bindings of the functions around it.
+   */
+  private readonly returns: Summaries<FnRef, boolean>;
 
   constructor(
     private readonly index: ProjectIndex,
     private readonly sync: SyncInfo,
-  ) {}
+  ) {
+    this.returns = fnSummary(index, {
+      ...MAY,
+      transfer: (fn) => this.analyze(fn).returnsDevice,
+      alsoReads: (fn) => [...this.calledValues(fn), ...this.enclosingFunctions(fn)],
+    });
+  }
+
+  /** Project functions the callee expressions of `fn`'s calls evaluate to (read by isDeviceWork). */
+  private calledValues(fn: FnRef): FnRef[] {
+    const out: FnRef[] = [];
+    for (const call of this.index.callsIn(fn)) {
+      for (const v of this.index.eval(fn.m, this.index.call(fn.m, call).fn)) if (v.k === "fn" || v.k === "bound") out.push({ m: v.m, s: v.s });
+    }
+    return out;
+  }
+
+  /** The functions `fn` is nested in (their bindings are its closure variables). */
+  private enclosingFunctions(fn: FnRef): FnRef[] {
+    const scopes = this.facts(fn.m).scopes;
+    const out: FnRef[] = [];
+    for (let s = scopes[fn.s].parent; s > 0; s = scopes[s].parent) if (scopes[s].kind === "function") out.push({ m: fn.m, s });
+    return out;
+  }
 
   private facts(m: number): ModuleFacts {
     return this.index.modules[m];
   }
 
   /** Does a project function return a device value (used to see through helpers). */
-  returnsDevice(fn: FnRef, depth = 0): boolean {
-    const key = fnKey(fn.m, fn.s);
-    const cached = this.returnsDeviceCache.get(key);
-    if (cached !== undefined) return cached;
-    if (depth > 8) return false;
-    this.returnsDeviceCache.set(key, false);
-    const r = this.analyze(fn, depth + 1).returnsDevice;
-    this.returnsDeviceCache.set(key, r);
-    return r;
+  returnsDevice(fn: FnRef): boolean {
+    return this.returns.get(fn);
   }
 
   /** Walk the function's bindings, calls and returns in order of evaluation. */
-  analyze(fn: FnRef, depth = 0): { publishes: Publish[]; returnsDevice: boolean; hasDeviceWork: boolean } {
+  analyze(fn: FnRef): { publishes: Publish[]; returnsDevice: boolean; hasDeviceWork: boolean } {
     const idx = this.index;
     const scope = idx.scope(fn);
     const mod = this.facts(fn.m);
@@ -86,7 +116,7 @@ export class DeviceFlow {
     let returnsDevice = false;
     let hasDeviceWork = false;
     const publishes: Publish[] = [];
-    const ctx = { fn, deviceVars, depth, accel: mod.mentionsAccelerator };
+    const ctx: FlowCtx = { fn, deviceVars, accel: mod.mentionsAccelerator };
 
     for (const it of items) {
       if (it.k === "bind") {
@@ -121,11 +151,11 @@ export class DeviceFlow {
     return { publishes, returnsDevice, hasDeviceWork };
   }
 
-  private isDevice(e: Expr, ctx: { fn: FnRef; deviceVars: Set<string>; depth: number; accel: boolean }): boolean {
+  private isDevice(e: Expr, ctx: FlowCtx): boolean {
     switch (e.t) {
       case "name":
         if (e.scope === ctx.fn.s) return ctx.deviceVars.has(e.name);
-        return this.closureDevice(ctx.fn.m, e.scope, e.name, ctx.depth);
+        return this.closureDevice(ctx.fn.m, e.scope, e.name);
       case "call":
         return this.isDeviceWork(e.id, ctx) && !this.isHostCopy(ctx.fn.m, e.id);
       case "op":
@@ -144,25 +174,19 @@ export class DeviceFlow {
     }
   }
 
-  private readonly closureCache = new Map<string, boolean>();
-
   /**
    * A name a nested function reads from the function around it (a closure): a device value when
-   * every binding of it there is one (`weight = torch.randn(..., device="mps")`).
+   * every binding of it there is one (`weight = torch.randn(..., device="mps")`). Not cached: the
+   * answer reads summaries that may still be iterating (the enclosing function is a successor).
    */
-  private closureDevice(m: number, s: number, name: string, depth: number): boolean {
-    if (s <= 0 || depth > 6) return false;
+  private closureDevice(m: number, s: number, name: string): boolean {
+    if (s <= 0) return false;
     const sc = this.facts(m).scopes[s];
     if (sc.kind !== "function") return false;
-    const key = `${m}:${s}:${name}`;
-    const hit = this.closureCache.get(key);
-    if (hit !== undefined) return hit;
-    this.closureCache.set(key, false);
     const bindings = sc.bindings.filter((b) => b.name === name);
-    const ctx = { fn: { m, s }, deviceVars: new Set<string>(), depth: depth + 1, accel: this.facts(m).mentionsAccelerator };
-    const r = bindings.length > 0 && !sc.params.some((p) => p.replace(/^\*+/, "") === name) && bindings.every((b) => b.value.t === "call" && this.isDevice(b.value, ctx));
-    this.closureCache.set(key, r);
-    return r;
+    if (bindings.length === 0 || sc.params.some((p) => p.replace(/^\*+/, "") === name)) return false;
+    const ctx: FlowCtx = { fn: { m, s }, deviceVars: new Set<string>(), accel: this.facts(m).mentionsAccelerator };
+    return bindings.every((b) => b.value.t === "call" && this.isDevice(b.value, ctx));
   }
 
   private isHostCopy(m: number, id: number): boolean {
@@ -215,7 +239,7 @@ export class DeviceFlow {
   }
 
   /** Does this call queue work on the device. */
-  isDeviceWork(id: number, ctx: { fn: FnRef; deviceVars: Set<string>; depth: number; accel: boolean }): boolean {
+  isDeviceWork(id: number, ctx: FlowCtx): boolean {
     const idx = this.index;
     const m = ctx.fn.m;
     const c = idx.call(m, id);
@@ -242,7 +266,7 @@ export class DeviceFlow {
       if ((v.k === "inst" && idx.extBases(v).some((b) => b.startsWith("torch.nn."))) || (v.k === "extinst" && v.name.startsWith("torch.nn."))) {
         if (ctx.accel) return true;
       }
-      if ((v.k === "fn" || v.k === "bound") && ctx.depth < 8 && this.returnsDevice({ m: v.m, s: v.s }, ctx.depth)) return true;
+      if ((v.k === "fn" || v.k === "bound") && this.returnsDevice({ m: v.m, s: v.s })) return true;
     }
     if (ctx.accel && this.modelishCall(m, c.fn)) return true;
     return false;

@@ -2,7 +2,9 @@
 // per-stream waits, implicit syncs (copies to the host), Event creation and use.
 
 import type { Expr } from "../facts/model.js";
-import { fnKey, type FnRef, type ProjectIndex } from "./index.js";
+import type { Summaries } from "./fixpoint.js";
+import type { FnRef, ProjectIndex } from "./index.js";
+import { reachSummary } from "./summaries.js";
 import type { Value } from "./values.js";
 
 /** Device-wide synchronize functions and the backend each waits for. */
@@ -21,9 +23,11 @@ export const IMPLICIT_SYNC_METHODS = new Set(["cpu", "item", "tolist", "numpy"])
 export const EVENT_METHODS = new Set(["record", "synchronize", "wait", "query", "elapsed_time"]);
 
 export class SyncInfo {
-  private readonly syncsCache = new Map<string, boolean>();
+  private readonly syncs: Summaries<FnRef, boolean>;
 
-  constructor(private readonly index: ProjectIndex) {}
+  constructor(private readonly index: ProjectIndex) {
+    this.syncs = reachSummary(index, (m, call) => this.isAnySync(m, call));
+  }
 
   /** Backend of a device-wide sync call ("mps", "cuda", ...), or null. */
   deviceSync(m: number, call: number): string | null {
@@ -55,25 +59,8 @@ export class SyncInfo {
   }
 
   /** Does the function (or anything it calls in the project) wait for the device somewhere. */
-  functionSyncs(fn: FnRef, depth = 0): boolean {
-    const key = fnKey(fn.m, fn.s);
-    const cached = this.syncsCache.get(key);
-    if (cached !== undefined) return cached;
-    if (depth > 12) return false;
-    this.syncsCache.set(key, false);
-    let result = false;
-    for (const call of this.index.callsIn(fn)) {
-      if (this.isAnySync(fn.m, call)) {
-        result = true;
-        break;
-      }
-      if (this.index.calleesOf(fn.m, call).some((t) => this.functionSyncs(t, depth + 1))) {
-        result = true;
-        break;
-      }
-    }
-    this.syncsCache.set(key, result);
-    return result;
+  functionSyncs(fn: FnRef): boolean {
+    return this.syncs.get(fn);
   }
 }
 

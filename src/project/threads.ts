@@ -450,7 +450,7 @@ export class ThreadAnalysis {
         if (!idx.eval(m, server).some((v) => v.k === "extinst" && servers.has(v.name))) return;
         for (const inst of idx.eval(m, servicer)) {
           if (inst.k !== "inst") continue;
-          const methods = this.publicMethodNames({ m: inst.m, s: inst.s }).flatMap((name) => idx.lookupMethod(inst, name));
+          const methods = this.rpcMethodNames({ m: inst.m, s: inst.s }).flatMap((name) => idx.lookupMethod(inst, name));
           const targets = this.entryTargets(entry, dedupeFns(methods));
           if (targets.length === 0) continue;
           this.spawns.push({
@@ -468,22 +468,32 @@ export class ThreadAnalysis {
     }
   }
 
-  /** Public method names of a project class and its project bases (RPC handlers are public). */
-  private publicMethodNames(cls: FnRef): string[] {
+  /**
+   * RPC handler names of a servicer class. Where a project base class comes from a generated
+   * `*_pb2_grpc` module, the methods it declares are the RPCs. Otherwise (stubs not in the
+   * project) the methods of the class and its project bases named like RPCs: protobuf's style
+   * guide names them in UpperCamelCase and the generated servicer keeps the names, while a
+   * servicer's own helpers (`serve`, `_decode`) are not RPCs.
+   */
+  private rpcMethodNames(cls: FnRef): string[] {
     const idx = this.index;
-    const names = new Set<string>();
+    const declared = new Set<string>();
+    const generated = new Set<string>();
     const seen = new Set<string>();
     const visit = (c: FnRef, depth: number) => {
       const key = fnKey(c.m, c.s);
       if (seen.has(key) || depth > 16) return;
       seen.add(key);
+      const isGenerated = /_pb2_grpc$/.test(idx.moduleNames[c.m]);
       idx.modules[c.m].scopes.forEach((sc) => {
-        if (sc.parent === c.s && sc.kind === "function" && !sc.isLambda && !sc.name.startsWith("_")) names.add(sc.name);
+        if (sc.parent !== c.s || sc.kind !== "function" || sc.isLambda || sc.name.startsWith("_")) return;
+        (isGenerated ? generated : declared).add(sc.name);
       });
       for (const b of idx.scope(c).bases) for (const v of idx.eval(c.m, b)) if (v.k === "class") visit(v, depth + 1);
     };
     visit(cls, 0);
-    return [...names];
+    if (generated.size > 0) return [...generated];
+    return [...declared].filter((n) => /^[A-Z]/.test(n));
   }
 
   // ---- project spawn wrappers ---------------------------------------------------------------

@@ -211,8 +211,21 @@ export class ThreadAnalysis {
     if (this.collectDirect) this.directSites.push({ m, call: id, target, label, many, returnsResult });
     let targets = this.targetsOf(idx.eval(m, target), learn, m, args);
     if (targets.length === 0) targets = this.callablesOf(m, target, 0);
+    targets = this.bodiesRun(targets);
     if (targets.length === 0) return;
     this.spawns.push({ m, call: id, range: c.range, label, targets, many, returnsResult });
+  }
+
+  /**
+   * Targets whose body runs when a thread primitive calls them: calling an `async def` or a
+   * generator function only creates a coroutine or generator object, whose body runs wherever it
+   * is later awaited or iterated (frameworks that iterate on their threads say so in their rows).
+   */
+  private bodiesRun(fns: FnRef[]): FnRef[] {
+    return fns.filter((f) => {
+      const sc = this.index.scope(f);
+      return !sc.isAsync && !sc.isGenerator;
+    });
   }
 
   /** Functions a spawn target value runs; binds spawn arguments to their parameters. */
@@ -610,6 +623,7 @@ export class ThreadAnalysis {
               }
               let targets = this.targetsOf(idx.eval(m, arg), false, m, []);
               if (targets.length === 0) targets = this.callablesOf(m, arg, 0);
+              targets = this.bodiesRun(targets);
               if (targets.length === 0) continue;
               const chain = chainOf(g, j, new Set());
               if (!chain) continue;

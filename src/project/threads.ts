@@ -375,6 +375,21 @@ export class ThreadAnalysis {
     }
   }
 
+  /** A callee for a label, following call chains: `shared.gradio[…].click(…).then`. */
+  private calleeText(m: number, e: Expr, depth: number): string {
+    if (depth > 6) return "…";
+    switch (e.t) {
+      case "attr":
+        return `${this.calleeText(m, e.obj, depth + 1)}.${e.attr}`;
+      case "call":
+        return `${this.calleeText(m, this.index.call(m, e.id).fn, depth + 1)}(…)`;
+      case "item":
+        return `${this.calleeText(m, e.of, depth + 1)}[…]`;
+      default:
+        return exprText(e);
+    }
+  }
+
   /** "POST /generate": the verb from the decorator's name or its methods=[...], the path from its first argument. */
   private routeText(m: number, c: { args: Expr[]; kwargs: Record<string, Expr> }, method: string): string {
     const idx = this.index;
@@ -406,7 +421,7 @@ export class ThreadAnalysis {
           m,
           call: id,
           range: c.range,
-          label: this.entryLabel(entry, `${exprText(c.fn)}(${exprText(arg)})`),
+          label: this.entryLabel(entry, `${this.calleeText(m, c.fn, 0)}(${exprText(arg)})`),
           targets,
           many: entry.many !== false || c.loop,
           returnsResult: false,

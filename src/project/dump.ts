@@ -99,7 +99,7 @@ function reachableNodes(project: Project, only: ReadonlySet<string>): Map<string
   }
   // Thread entries start nodes too (a method started on a known instance).
   for (const spawn of project.threads.spawns) {
-    for (const t of spawn.nodes) {
+    for (const t of spawn.nodes ?? []) {
       const k = nodeKey(t.to);
       if (!t.to.self || seen.has(k) || (only.size > 0 && !only.has(path.resolve(idx.modules[t.to.fn.m].file)))) continue;
       seen.add(k);

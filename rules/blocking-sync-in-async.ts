@@ -1,11 +1,10 @@
 import { defineRule } from "../src/rule.js";
-import { BlockingWaits, blockingWaitAt } from "./support/blocking.js";
+import { blockingWaitAt } from "../src/project/blocking.js";
 import { whereText } from "./support/facts.js";
 
 const ADVICE =
   "run the wait off the loop (`await asyncio.to_thread(event.synchronize)`) or poll `event.query()` with `await asyncio.sleep(0)`";
 
-const helpers = new WeakMap<object, BlockingWaits>();
 
 export default defineRule({
   meta: {
@@ -65,8 +64,7 @@ export default defineRule({
   check(ctx) {
     const { project, m, facts } = ctx;
     const idx = project.index;
-    let waits = helpers.get(project);
-    if (!waits) helpers.set(project, (waits = new BlockingWaits(project)));
+    const waits = project.blockingWaits;
     facts.scopes.forEach((scope, s) => {
       if (scope.kind !== "function" || !scope.isAsync) return;
       for (const call of idx.callsIn({ m, s })) {

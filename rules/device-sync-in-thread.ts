@@ -1,6 +1,6 @@
 import { defineRule } from "../src/rule.js";
 import { describePath } from "../src/project/describe.js";
-import { deviceSyncFix, safely } from "./support/fixes.js";
+import { deliberateSyncReason, deviceSyncFix, safely } from "./support/fixes.js";
 
 export default defineRule({
   meta: {
@@ -48,17 +48,20 @@ export default defineRule({
       "threads = [threading.Thread(target=worker, args=(m, x)) for m, x in jobs]",
     ].join("\n"),
     fixSafety: [
-      "Unsafe: the per-thread event waits only for work this thread queued. Code that relied on the",
-      "device-wide wait for work of other threads would change behaviour.",
+      "Unsafe: the per-thread event waits only for work this thread queued (on CUDA, on the stream it",
+      "used at its first wait). Code that relied on the device-wide wait for work of other threads",
+      "would change behaviour.",
       "",
-      "The fix (`--fix --unsafe-fixes`) replaces the call by `event.record()` + `event.synchronize()`",
-      "with an Event of the same backend (`torch.mps.Event`, `torch.cuda.Event`, `torch.xpu.Event`;",
-      "`torch.Event` for `torch.accelerator.synchronize()`), created once per thread: at the top of",
-      "the function when it is where the thread starts (a spawn target, or called by a lambda that",
-      "is one), otherwise in a module-level `threading.local()` through a small helper",
-      "(`_thread_mps_event()`) that creates the thread's Event on first use. It adds `import",
-      "threading` / `import torch` when missing. No fix when the backend is chosen at run time",
-      "(`getattr(torch, device).synchronize()`) or the call is not a statement of its own.",
+      "The fix (`--fix --unsafe-fixes`) replaces the call where it stands by",
+      "`_mps_lint_event_sync(torch.mps)` (the call's own backend module and device argument), so it runs",
+      "under the same `if`, `try` and loop as the sync did; a module-level helper keeps one Event per",
+      "thread and device in a `threading.local()`, made on first use and recorded on the thread's",
+      "stream. It adds no torch import (only `import threading` when missing). No fix for",
+      "`torch.accelerator.synchronize()`, a backend chosen at run time",
+      "(`getattr(torch, device).synchronize()`), a call that is not a statement of its own, or a",
+      "deliberate device sync (a sync-mode benchmark's device arm, a benchmark or test about syncing, a",
+      "comment tying the wait to other threads, tensors just received from another thread): the",
+      "message then says why.",
     ].join("\n"),
     limitations: [
       "Thread reachability follows calls the project index resolves (functions, methods through",
@@ -86,11 +89,14 @@ export default defineRule({
         const cost = single
           ? "waits for all work on the device, by any thread (here a single worker: it serializes with whatever else uses the device)"
           : "waits for every thread's work on the device";
+        // A deliberate device-wide wait (a sync-mode benchmark's device arm, a comment saying it
+        // covers other threads) is still reported, but gets no fix, and the message says why.
+        const deliberate = deliberateSyncReason(ctx, c.range);
         ctx.report({
           range: c.range,
-          message: `\`${c.callee}()\` ${cost}; in thread code use a per-thread event (record + synchronize) — ${describePath(path, facts.file)}`,
+          message: `\`${c.callee}()\` ${cost}; in thread code use a per-thread event (record + synchronize) — ${describePath(path, facts.file)}${deliberate ? ` (no fix offered: ${deliberate})` : ""}`,
           path,
-          fix: safely(() => deviceSyncFix(ctx, fn, c.range, backend)),
+          fix: deliberate ? null : safely(() => deviceSyncFix(ctx, fn, c.range, backend)),
         });
       }
     });

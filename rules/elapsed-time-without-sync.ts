@@ -79,7 +79,8 @@ export default defineRule({
       const waited = calls.some((k) => {
         const w = idx.call(m, k);
         if (w.end <= recordEnd || w.end >= c.end) return false;
-        return project.sync.isAnySync(m, k) || idx.calleesOf(m, k).some((t) => project.sync.functionSyncs(t));
+        // `end.query()` waits for nothing, but code that reads the time after it checked for completion.
+        return project.sync.isAnySync(m, k) || project.sync.isCompletionCheck(m, k) || idx.calleesOf(m, k).some((t) => project.sync.functionSyncs(t));
       });
       if (waited) return;
       const recLine = idx.call(m, record).range.start.row + 1;

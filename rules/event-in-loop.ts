@@ -1,35 +1,9 @@
 import { defineRule } from "../src/rule.js";
 import { describePath } from "../src/project/describe.js";
-import { fnKey, type FnRef } from "../src/project/index.js";
 import type { Project } from "../src/project/project.js";
-import { EVENT_METHODS } from "../src/project/sync.js";
+import { EVENT_METHODS } from "../src/project/vocabulary.js";
 import { isEventConstructor, namesBoundTo, usedOnlyAsReceiver } from "./support/facts.js";
 import { hoistEventFix, safely } from "./support/fixes.js";
-
-/**
- * Project functions that make a fresh Event on every call and keep it to themselves: an
- * unconditional Event constructor whose result is bound to a local used only as `ev.record()`,
- * `ev.synchronize()`, ... (not cached, not stored, not handed out).
- */
-function freshEventHelper(project: Project, fn: FnRef, cache: Map<string, boolean>): boolean {
-  const key = fnKey(fn.m, fn.s);
-  const hit = cache.get(key);
-  if (hit !== undefined) return hit;
-  const idx = project.index;
-  const facts = idx.modules[fn.m];
-  let result = false;
-  for (const call of idx.callsIn(fn)) {
-    const c = idx.call(fn.m, call);
-    if (c.guards.length > 0 || !isEventConstructor(project, fn.m, call)) continue;
-    const names = namesBoundTo(facts, fn.s, call);
-    if (names.length > 0 && names.every((n) => usedOnlyAsReceiver(facts, fn.s, n, EVENT_METHODS))) {
-      result = true;
-      break;
-    }
-  }
-  cache.set(key, result);
-  return result;
-}
 
 /**
  * Does the call hand back a fresh Event each time: an Event constructor, or a project function
@@ -51,8 +25,6 @@ function freshEventCall(project: Project, m: number, call: number): boolean {
 function lazilyCreated(guards: string[], names: string[]): boolean {
   return guards.some((g) => /\bNone\b|hasattr|getattr/.test(g) || names.some((n) => new RegExp(`\\b${n}\\b`).test(g)));
 }
-
-const helperCache = new WeakMap<object, Map<string, boolean>>();
 
 export default defineRule({
   meta: {
@@ -98,12 +70,13 @@ export default defineRule({
       "threads = [threading.Thread(target=worker, args=(m, b)) for m, b in jobs]",
     ].join("\n"),
     fixSafety: [
-      "Safe: the fix moves the constructor statement (with its comment) to just before the",
-      "outermost loop of the function, at the loop's indentation; the loop then records and waits",
-      "on one Event, which is what each iteration did with its own. Offered when the Event is a",
-      "direct constructor call bound to a name that is bound nowhere else in the function, whose",
-      "arguments call nothing and use no name the loop assigns. Events made by a helper",
-      "(`make_event()`) are not moved.",
+      "Safe where the loop surely runs its body (`while True:`, `for _ in range(3)`), unsafe otherwise:",
+      "the fix moves the constructor statement (with its comment) to just before the outermost loop of",
+      "the function, at the loop's indentation, so over an empty list it makes an Event the original",
+      "never made. Offered when the Event is a direct constructor call bound to a name that is bound",
+      "nowhere else in the function, whose arguments call nothing and use no name the loop assigns,",
+      "and which runs on every iteration (no `if`/`try` between it and the loop, no `continue`,",
+      "`break`, `return` or `raise` before it). Events made by a helper (`make_event()`) are not moved.",
     ].join("\n"),
     limitations: [
       "Reported only in code that runs on a worker thread (reachable from a spawn site), and only",
@@ -118,8 +91,6 @@ export default defineRule({
   check(ctx) {
     const { project, m, facts } = ctx;
     const idx = project.index;
-    let cache = helperCache.get(project);
-    if (!cache) helperCache.set(project, (cache = new Map()));
     facts.scopes.forEach((scope, s) => {
       if (scope.kind !== "function") return;
       const fn = { m, s };
@@ -143,7 +114,7 @@ export default defineRule({
           });
           continue;
         }
-        const helper = idx.calleesOf(m, call).find((t) => freshEventHelper(project, t, cache!));
+        const helper = idx.calleesOf(m, call).find((t) => project.events.makesFreshEvent(t));
         if (helper) {
           const path = project.threads.pathTo(fn);
           ctx.report({

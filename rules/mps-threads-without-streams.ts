@@ -1,11 +1,9 @@
 import { defineRule } from "../src/rule.js";
 import type { Project } from "../src/project/project.js";
 import { compareVersions, whereText } from "./support/facts.js";
-import { ThreadWork } from "./support/threadwork.js";
 
 export const DEFAULT_MPS_STREAMS_VERSION = "2.16";
 
-const work = new WeakMap<Project, ThreadWork>();
 
 /** `ThreadPoolExecutor(max_workers=1)` / `ThreadPoolExecutor(1)`: one thread, serialized by construction. */
 function singleWorker(ctorText: string[]): boolean {
@@ -86,8 +84,7 @@ export default defineRule({
     const threshold = settings.mpsPerThreadStreamsVersion ?? DEFAULT_MPS_STREAMS_VERSION;
     if (compareVersions(version, threshold) >= 0) return;
     const idx = project.index;
-    let tw = work.get(project);
-    if (!tw) work.set(project, (tw = new ThreadWork(project)));
+    const tw = project.threadWork;
     for (const spawn of project.threads.spawns) {
       if (spawn.m !== m || !spawn.many) continue;
       if (spawn.call >= 0 && singleWorker(executorCtorTexts(ctx.source, project, m, spawn.call))) continue;

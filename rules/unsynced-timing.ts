@@ -1,9 +1,7 @@
 import { defineRule } from "../src/rule.js";
-import type { Project } from "../src/project/project.js";
 import { safely, timingSyncFix } from "./support/fixes.js";
-import { BACKENDS, TimingAnalysis, unionCoverage, type Coverage, type Item } from "./support/timing.js";
+import { BACKENDS, unionCoverage, type Coverage, type Item } from "../src/project/timeline.js";
 
-const analyses = new WeakMap<Project, TimingAnalysis>();
 
 function rowText(it: Extract<Item, { k: "work" }>): string {
   return `\`${it.what}\` at line ${it.row + 1}${it.note ? ` (${it.note})` : ""}`;
@@ -56,13 +54,11 @@ export default defineRule({
     ].join("\n"),
     fixSafety: [
       "Safe: the fix only adds a wait, on its own line before the statement that reads the clock",
-      "(the timing then includes the device work, which is the point). Outside thread code it",
-      "inserts the device sync of the backend the file targets (`torch.mps.synchronize()`,",
-      "`torch.cuda.synchronize()`); when the file targets several backends or names none,",
-      "`torch.accelerator.synchronize()` (not with a configured torch-version below 2.6). In thread",
-      "code it inserts a per-thread Event `record()` + `synchronize()` instead (as the MPS001 fix),",
-      "since a device-wide sync would wait for the other threads. No fix when a wait exists but runs",
-      "for only some backends, or when the clock read is part of a compound statement",
+      "(the timing then includes the device work, which is the point): `_mps_lint_wait_for_device()`,",
+      "a module-level helper that waits, per thread, on each backend in use (CUDA once initialized,",
+      "MPS, XPU) and does nothing on a CPU-only build. It needs no `torch.accelerator` (torch < 2.6 has",
+      "none) and imports torch in its body, so it runs wherever the timed code ran. No fix when a wait",
+      "exists but runs for only some backends, or when the clock read is part of a compound statement",
       "(`with Timer():`, `while time.time() < deadline:`).",
     ].join("\n"),
     limitations: [
@@ -82,8 +78,12 @@ export default defineRule({
       "methods (`eval()`, `train()`, `load_state_dict()`, `parameters()`), `generate()`,",
       "`predict()` and pipelines (which return host values or wait every step), and project",
       "functions that only load or move data (their own body decides, except a model's",
-      "`forward`). Any wait after the last device work counts, including `.item()`, `.cpu()`,",
-      "`print(tensor)`, `mx.eval()`, project functions that wait somewhere, and blocking on",
+      "`forward`), allocations (`torch.zeros(..., device=...)`) and calls inside `with",
+      "torch.cuda.graph(g):` (capture queues nothing). Any wait after the last device work counts,",
+      "including `.item()`, `.cpu()`, `print(tensor)`, a truth test (`assert not x.isnan().any()`),",
+      "a collective barrier, `mx.eval()`, project functions that always wait (one that waits only",
+      "under a condition naming no backend covers nothing; work it queues after its wait is still",
+      "queued), and blocking on",
       "another thread (`Future.result()`, `join()`, `Queue.get()`, leaving a `with",
       "ThreadPoolExecutor()` block), whose own waits are not followed. In a loop where every",
       "iteration waits somewhere (a `loss.item()` each step), the average over iterations is",
@@ -98,15 +98,14 @@ export default defineRule({
   check(ctx) {
     const { project, m, facts } = ctx;
     const idx = project.index;
-    let ta = analyses.get(project);
-    if (!ta) analyses.set(project, (ta = new TimingAnalysis(project)));
+    const ta = project.timeline;
     if (!ta.projectReadsClock()) return;
     const targeted = BACKENDS.filter((b) => facts.accelerators.includes(b));
     facts.scopes.forEach((scope, s) => {
       if (scope.kind === "class") return;
       const fn = { m, s };
-      if (idx.callsIn(fn).length === 0 || !ta!.mayTime(fn)) return;
-      const items = ta!.timeline(fn, ta!.timedSpan(fn));
+      if (idx.callsIn(fn).length === 0 || !ta.mayTime(fn)) return;
+      const items = ta.timeline(fn, ta.timedSpan(fn));
       if (!items.some((it) => it.k === "clock")) return;
       const inThread = !!project.threads.reachOf(fn);
       for (let j = 0; j < items.length; j++) {
@@ -129,14 +128,15 @@ export default defineRule({
         if (w < 0) continue;
         const work = region[w] as Extract<Item, { k: "work" }>;
         const waits = [
-          ...region.slice(w + 1).filter((it): it is Extract<Item, { k: "sync" }> => it.k === "sync"),
+          // A callee that waits only on some paths covers nothing.
+          ...region.slice(w + 1).filter((it): it is Extract<Item, { k: "sync" }> => it.k === "sync" && !it.partial),
           ...close.before.map((b) => ({ ...b, row: -1 })),
         ];
         const c = idx.call(m, close.call);
         const startLine = idx.call(m, open.call).range.start.row + 1;
         if (waits.length === 0) {
           // Each iteration waits somewhere: the steady-state average is right.
-          if (work.loop && region.some((it) => it.k === "sync" && it.loop)) continue;
+          if (work.loop && region.some((it) => it.k === "sync" && it.loop && !it.partial)) continue;
           const advice = inThread
             ? "record and synchronize a per-thread Event before reading the clock (a device-wide sync here would also wait for the other threads)"
             : "synchronize first (`torch.mps.synchronize()`, `torch.cuda.synchronize()` or `torch.accelerator.synchronize()`)";

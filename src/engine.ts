@@ -10,13 +10,12 @@ import { collectFacts, FactStore, type FileProblem } from "./collect.js";
 import { Cache } from "./cache.js";
 import type { ModuleFacts } from "./facts/model.js";
 import { DIRECTIVE_PATTERN, makePrefilter } from "./prefilter.js";
-import { aliasModuleNames, moduleNameFor } from "./project/modules.js";
+import { moduleNaming } from "./project/modules.js";
 import { Project } from "./project/project.js";
 import { ruleUrl, type Rule, type RuleSettings } from "./rule.js";
-import { addTime, count, setCount, timed } from "./timing.js";
+import { addTime, count, loadReason, setCount, timed, withLoadReason } from "./timing.js";
 import type { Diagnostic } from "./types.js";
 import { RULES } from "../rules/index.js";
-import invalidSyntax from "../rules/invalid-syntax.js";
 
 export type { FileProblem } from "./collect.js";
 
@@ -158,11 +157,10 @@ function analyzeOnDemand(store: FactStore, input: LintInput, rules: readonly Rul
   const byModule = new Map<string, number[]>();
   timed("index", () => {
     input.files.forEach((file, i) => {
-      for (const name of [moduleNameFor(file, input.srcRoots ?? []), ...aliasModuleNames(file, input.searchRoots ?? [])]) {
+      for (const name of moduleNaming(file, input.srcRoots ?? [], input.searchRoots ?? []).keys) {
         const list = byModule.get(name);
-        // A file's alias can equal its own module name: list it once.
         if (!list) byModule.set(name, [i]);
-        else if (list[list.length - 1] !== i) list.push(i);
+        else list.push(i);
       }
     });
   });
@@ -187,6 +185,7 @@ function analyzeOnDemand(store: FactStore, input: LintInput, rules: readonly Rul
       if (f) out.push(f);
     }
     demandLoaded += out.length;
+    if (out.length > 0) count(`load:${loadReason()}`, out.length);
     return out;
   };
   const facts = store.loaded().map((i) => store.get(i)!);
@@ -207,40 +206,29 @@ function analyze(
 ): Diagnostic[] {
   const t0 = performance.now();
   const l0 = loading.ms;
-  const project = new Project(facts, {
-    srcRoots: input.srcRoots,
-    searchRoots: input.searchRoots,
-    threadEntryPoints: input.threadEntryPoints,
-    loadModule,
-  });
+  const project = withLoadReason("project setup", () =>
+    new Project(facts, {
+      srcRoots: input.srcRoots,
+      searchRoots: input.searchRoots,
+      threadEntryPoints: input.threadEntryPoints,
+      loadModule,
+    }),
+  );
   const t1 = performance.now();
   const l1 = loading.ms;
   addTime("index", t1 - t0 - (l1 - l0));
   const diagnostics: Diagnostic[] = [];
-  const syntax = rules.includes(invalidSyntax) ? invalidSyntax.meta : null;
+  const given = facts.length;
   // Modules loaded while the rules run are appended to the index: check them too.
   const modules = project.index.modules;
   for (let m = 0; m < modules.length; m++) {
     const f = modules[m];
-    if (syntax) {
-      for (const e of f.syntaxErrors) {
-        diagnostics.push({
-          code: syntax.code,
-          name: syntax.name,
-          severity: syntax.severity,
-          message: `SyntaxError: ${e.message}`,
-          file: f.file,
-          range: e.range,
-          path: [],
-          fix: null,
-          url: ruleUrl(syntax),
-        });
-      }
-    }
     for (const rule of rules) {
       // One rule failing on one file must not lose the other files' (or rules') findings.
       try {
-        rule.check({
+        // The load counts (timing report) name the rule, and whether it ran on a loaded module.
+        const reason = m < given ? rule.meta.code : `${rule.meta.code} on a loaded module`;
+        withLoadReason(reason, () => rule.check({
           m,
           facts: f,
           get source() {
@@ -260,7 +248,7 @@ function analyze(
               fix: r.fix ?? null,
               url: ruleUrl(rule.meta),
             }),
-        });
+        }));
       } catch (e) {
         problems.push({
           file: f.file,

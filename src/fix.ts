@@ -127,6 +127,12 @@ export function fixLoop(input: FixLoopInput): FixLoopResult {
   for (let pass = 0; ; pass++) {
     const byFile = new Map<string, Diagnostic[]>();
     for (const d of diagnostics) {
+      if (pass === 0 && !broken.has(d.file) && input.editable(d.file) && /\r(?!\n)/.test(current(d.file))) {
+        // A lone "\r" ends a line for Python but not for the fixes' line arithmetic (an inserted
+        // line could land inside another), so such a file gets no fix; say so rather than guess.
+        broken.add(d.file);
+        problems.push({ file: d.file, message: "has carriage-return-only (\\r) line endings; no fixes applied (convert them to \\n or \\r\\n first)" });
+      }
       if (!isApplicable(d, input.unsafe) || broken.has(d.file) || !input.editable(d.file)) continue;
       if (rejected.has(signature(d, current(d.file)))) continue;
       let l = byFile.get(d.file);
@@ -288,8 +294,33 @@ export function writeFixed(texts: ReadonlyMap<string, string>, originals: Readon
     try {
       writeFileAtomic(file, (src.hadBom ? "\uFEFF" : "") + text);
     } catch (e) {
-      problems.push({ file, message: `cannot write the fixes: ${(e as NodeJS.ErrnoException).code ?? String(e)}` });
+      const err = e as NodeJS.ErrnoException;
+      problems.push({ file, message: `cannot write the fixes (${err.code ?? "error"}: ${String(err.message ?? e).replace(/^\w+: /, "").split(",")[0]}); the file is unchanged and its findings remain` });
     }
   }
   return problems;
+}
+
+/**
+ * Files whose fixes could not be written (a full disk, a read-only folder, a file changed
+ * meanwhile) keep their first-pass findings, and their fixes are not counted as made: the exit
+ * status and "N remaining" then count them as what they are, still there. Returns the source
+ * function to report with (the files' text as on disk for the unwritten ones).
+ */
+export function keepUnwritten(
+  outcome: FixLoopResult,
+  firstPass: readonly Diagnostic[],
+  unwritten: readonly { file: string }[],
+  diskSource: (file: string) => string,
+  fixedSource: (file: string) => string,
+): (file: string) => string {
+  const files = new Set(unwritten.map((p) => p.file));
+  if (files.size === 0) return fixedSource;
+  outcome.diagnostics = [...outcome.diagnostics.filter((d) => !files.has(d.file)), ...firstPass.filter((d) => files.has(d.file))];
+  for (const f of files) {
+    outcome.fixed.delete(f);
+    outcome.texts.delete(f);
+    outcome.originals.delete(f);
+  }
+  return (file) => (files.has(file) ? diskSource(file) : fixedSource(file));
 }

@@ -17,6 +17,8 @@ export interface CliOptions {
   isolated?: boolean;
   /** --show-settings: print the resolved settings for the first file and exit. */
   showSettings?: boolean;
+  /** --dump callgraph|summaries: print the call graph or function summaries of the files and exit. */
+  dump?: string;
   /** --force-exclude: apply excludes to files named on the command line (pre-commit). */
   forceExclude?: boolean;
   /** --add-noqa: add `# noqa: CODE` to the line of every current finding. */
@@ -31,6 +33,8 @@ export interface CliOptions {
   stdinFilename?: string;
   /** Source read from stdin (path "-"). */
   stdin?: string;
+  /** Text to lint instead of these files' contents on disk (the language server's open buffers). */
+  overrides?: ReadonlyMap<string, string>;
   /** Called with a one-line status for long runs (only when stderr is a terminal); "" clears it. */
   progress?: (line: string) => void;
   /** Print counts per rule instead of the findings. */
@@ -66,4 +70,6 @@ export interface VerifyCliOptions {
   entry?: string;
   verbose: boolean;
   repeats?: number;
+  /** --verify-memory MiB: resident-memory limit of the target's process tree (0: none). */
+  memoryMb?: number;
 }

@@ -52,7 +52,7 @@ export const RULE_TOKENS: Record<string, readonly string[]> = {
   MPS001: [],
   MPS002: [],
   MPS003: [],
-  // unsynced-timing: a timing starts and ends at clock reads (rules/support/timing.ts CLOCKS).
+  // unsynced-timing: a timing starts and ends at clock reads (src/project/vocabulary.ts CLOCKS).
   // Known gap: a timing made only through a timer helper imported from another module, in a file
   // that names neither a clock nor a token above (the fixture's `CudaTimer` passes as "Timer").
   // "time.monotonic" rather than "monotonic": the word is common in maths code and docs.
@@ -86,6 +86,8 @@ export class Prefilter {
     return this.re.test(text);
   }
   testBytes(bytes: Uint8Array): boolean {
+    // UTF-16 (with a BOM) does not keep ASCII as ASCII: always parse it (source.ts decodes it).
+    if (bytes.length >= 2 && ((bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff))) return true;
     return this.re.test(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("latin1"));
   }
 }

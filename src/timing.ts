@@ -50,3 +50,27 @@ export function resetTiming(): void {
   for (const k of Object.keys(phases)) delete phases[k as Phase];
   for (const k of Object.keys(counts)) delete counts[k];
 }
+
+// Why modules are loaded on demand. The analysis marks what it is doing (the rule running, and
+// inside it the mechanism that looks a module up: a parameter's callers, a star import); the
+// loader counts each loaded file under the innermost mark (`load:<rule>:<mechanism>`).
+const loadReasons: string[] = [];
+
+/** Run `fn` with `reason` as the innermost cause of any module it loads. */
+export function withLoadReason<T>(reason: string, fn: () => T): T {
+  loadReasons.push(reason);
+  try {
+    return fn();
+  } finally {
+    loadReasons.pop();
+  }
+}
+
+/** The current cause of a load: the rule (outermost mark) and the innermost mechanism. */
+export function loadReason(): string {
+  const n = loadReasons.length;
+  if (n === 0) return "index";
+  const outer = loadReasons[0];
+  const inner = n > 1 ? loadReasons[n - 1] : "name resolution";
+  return `${outer}:${inner}`;
+}

@@ -20,6 +20,8 @@ export interface PathStep {
   range: Range;
   /** e.g. "Thread(target=worker)", "worker", "run_batch" */
   label: string;
+  /** The call was dispatched to a subclass override for a receiver whose class is not known. */
+  unknownReceiver?: boolean;
 }
 
 export interface TextEdit {

@@ -73,7 +73,7 @@ describe("fixture pairs: --fix --unsafe-fixes gives <case>.fixed.py", () => {
   it.skipIf(!hasTorch)("the fixed program runs, threads and all (CPU stand-ins of the --verify runner)", async () => {
     const { file } = fixCopy(path.join(FIXTURES, "fix", "runnable.py"));
     const src = readFileSync(file, "utf8").split("\n");
-    const row = src.findIndex((l) => l.includes("_thread_mps_event().synchronize()"));
+    const row = src.findIndex((l) => l.includes("_mps_lint_event_sync(torch.mps)"));
     expect(row).toBeGreaterThan(0);
     const d: Diagnostic = {
       code: "MPS001",
@@ -99,9 +99,9 @@ import torch
 
 
 def worker(model, xs):
-    for x in xs:
+    for _ in range(3):
         ev = torch.mps.Event()
-        model(x)
+        model(xs)
         ev.record()
         ev.synchronize()
     torch.mps.synchronize()
@@ -116,7 +116,7 @@ describe("applicability: safe fixes with --fix, unsafe ones only with --unsafe-f
     const r = runCli(["--isolated", "--fix", "w.py"], { cwd: dir });
     expect(r.code).toBe(1);
     const out = readFileSync(path.join(dir, "w.py"), "utf8");
-    expect(out).toContain("    ev = torch.mps.Event()\n    for x in xs:\n");
+    expect(out).toContain("    ev = torch.mps.Event()\n    for _ in range(3):\n");
     expect(out).toContain("    torch.mps.synchronize()\n");
     expect(r.stdout).toContain("MPS001");
     expect(r.stdout).not.toContain("MPS005");
@@ -137,8 +137,8 @@ describe("applicability: safe fixes with --fix, unsafe ones only with --unsafe-f
     expect(r.code).toBe(0);
     expect(r.stdout).toBe("");
     const out = readFileSync(path.join(dir, "w.py"), "utf8");
-    expect(out).toContain("event.record()\n    event.synchronize()\n");
-    expect(out).not.toContain("torch.mps.synchronize()");
+    expect(out).toContain("\n    _mps_lint_event_sync(torch.mps)\n");
+    expect(out).not.toMatch(/^ *torch\.mps\.synchronize\(\)/m);
   });
 });
 
@@ -149,13 +149,13 @@ describe("--diff, --fix-only, --show-fixes, standard input", () => {
     expect(r.code).toBe(1);
     expect(readFileSync(path.join(dir, "w.py"), "utf8")).toBe(MIXED);
     expect(r.stdout).toMatch(/^--- w\.py\n\+\+\+ w\.py\n@@ -\d+,\d+ \+\d+,\d+ @@\n/);
-    expect(r.stdout).toContain("-    torch.mps.synchronize()\n+    event.record()\n+    event.synchronize()\n");
+    expect(r.stdout).toContain("-    torch.mps.synchronize()\n+    _mps_lint_event_sync(torch.mps)\n");
     expect(r.stderr).toContain("Would fix 2 problems.");
     const clean = runCli(["--isolated", "--diff", "ok.py"], { cwd: dir });
     expect(clean).toMatchObject({ code: 0, stdout: "" });
     // Only safe fixes without --unsafe-fixes.
     const safe = runCli(["--isolated", "--diff", "w.py"], { cwd: dir });
-    expect(safe.stdout).not.toContain("event.record()");
+    expect(safe.stdout).not.toContain("_mps_lint_event_sync");
     expect(safe.stderr).toContain("Would fix 1 problem.");
   });
 
@@ -165,14 +165,14 @@ describe("--diff, --fix-only, --show-fixes, standard input", () => {
     const r = runCli(["--isolated", "--fix-only", "--unsafe-fixes", "w.py"], { cwd: dir });
     expect(r.code).toBe(0);
     expect(r.stdout).toBe("");
-    expect(r.stderr).toBe("Fixed 2 problems.\n");
+    expect(r.stderr).toBe("Fixed 1 problem.\n");
     expect(readFileSync(path.join(dir, "w.py"), "utf8")).toContain("torch.get_device_module(dev).synchronize()");
   });
 
   it("--show-fixes lists what was fixed per file and rule, and shows each finding's fix otherwise", () => {
     const dir = project({ "w.py": MIXED });
     const listed = runCli(["--isolated", "--show-fixes", "w.py"], { cwd: dir });
-    expect(listed.stdout).toContain("fix (unsafe): Replace the device-wide sync with a per-thread `torch.mps.Event`");
+    expect(listed.stdout).toContain("fix (unsafe): Wait for this thread's work only (per-thread event sync): `_mps_lint_event_sync(torch.mps)`");
     expect(listed.stdout).toContain("fix (safe): Create the Event once, before the loop");
     const r = runCli(["--isolated", "--fix", "--unsafe-fixes", "--show-fixes", "w.py"], { cwd: dir });
     expect(r.stderr).toContain("Fixed 2 problems:\n- w.py:\n    1 × MPS001 (device-sync-in-thread)\n    1 × MPS005 (event-in-loop)\n");
@@ -182,7 +182,7 @@ describe("--diff, --fix-only, --show-fixes, standard input", () => {
     const r = runCli(["--isolated", "--fix", "--unsafe-fixes", "--stdin-filename", "w.py", "-"], { input: MIXED, cwd: project({}) });
     expect(r.code).toBe(0);
     expect(r.stdout).toContain("event.synchronize()");
-    expect(r.stdout).toContain("ev = torch.mps.Event()\n    for x in xs:");
+    expect(r.stdout).toContain("ev = torch.mps.Event()\n    for _ in range(3):");
     expect(r.stderr).toContain("Fixed 2 problems, 0 remaining.");
   });
 
@@ -206,8 +206,9 @@ describe("what fixes keep", () => {
     expect(out.startsWith("\uFEFF")).toBe(true);
     expect(out).not.toMatch(/[^\r]\n/);
     expect(out).not.toMatch(/^ +\S/m);
-    expect(out).toContain("\r\n\tev = torch.mps.Event()\r\n\tfor x in xs:\r\n");
-    expect(out).toContain("\tevent.record()\r\n\tevent.synchronize()\r\n");
+    expect(out).toContain("\r\n\tev = torch.mps.Event()\r\n\tfor _ in range(3):\r\n");
+    expect(out).toContain("\r\n\t_mps_lint_event_sync(torch.mps)\r\n");
+    expect(out).toContain("\r\n\tevent.synchronize()\r\n");
     expect(statSync(file).mode & 0o777).toBe(0o755);
     if (hasPython) expect(pyCompile(file).ok).toBe(true);
     // Idempotent on CRLF too.
@@ -220,7 +221,7 @@ describe("what fixes keep", () => {
     const json = JSON.parse(runCli(["--isolated", "-f", "json", "w.py"], { cwd: dir }).stdout);
     const mps001 = json.find((d: { code: string }) => d.code === "MPS001");
     expect(mps001.fix.applicability).toBe("unsafe");
-    expect(mps001.fix.edits).toContainEqual({ content: "event.record()\n    event.synchronize()", location: { row: 11, column: 5 }, end_location: { row: 11, column: 28 } });
+    expect(mps001.fix.edits).toContainEqual({ content: "_mps_lint_event_sync(torch.mps)", location: { row: 11, column: 5 }, end_location: { row: 11, column: 28 } });
     const mps005 = json.find((d: { code: string }) => d.code === "MPS005");
     expect(mps005.fix.applicability).toBe("safe");
     const sarif = JSON.parse(runCli(["--isolated", "-f", "sarif", "w.py"], { cwd: dir }).stdout);
@@ -228,7 +229,7 @@ describe("what fixes keep", () => {
     expect(res.fixes[0].properties.applicability).toBe("unsafe");
     expect(res.fixes[0].artifactChanges[0].replacements).toContainEqual({
       deletedRegion: { startLine: 11, startColumn: 5, endLine: 11, endColumn: 28 },
-      insertedContent: { text: "event.record()\n    event.synchronize()" },
+      insertedContent: { text: "_mps_lint_event_sync(torch.mps)" },
     });
   });
 

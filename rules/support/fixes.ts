@@ -7,6 +7,7 @@
 // better than a wrong one. Inserted code uses the file's own line ending and indentation unit,
 // and refers to torch and threading by the names the module imports them under.
 
+import { count } from "../../src/timing.js";
 import type { ModuleFacts } from "../../src/facts/model.js";
 import { parsePython, type SyntaxNode } from "../../src/parse.js";
 import type { FnRef } from "../../src/project/index.js";
@@ -168,11 +169,23 @@ interface ModuleLayout {
   beforeTorch: SyntaxNode | null;
 }
 
+// One walk of the module's statements per file, not one per finding: a file with n thread
+// spawns has n fixes, and walking its n top-level statements for each was quadratic (issue 19).
+const layoutCache = new WeakMap<Syntax, ModuleLayout>();
+
 function layoutOf(syn: Syntax): ModuleLayout {
+  let layout = layoutCache.get(syn);
+  if (!layout) layoutCache.set(syn, (layout = computeLayout(syn)));
+  return layout;
+}
+
+function computeLayout(syn: Syntax): ModuleLayout {
   const out: ModuleLayout = { torch: null, threading: null, after: null, first: null, firstTorchImport: null, beforeTorch: null };
   let leading = true;
   let index = 0;
-  for (const st of syn.root.namedChildren) {
+  const statements = syn.root.namedChildren;
+  count("fix-layout-statements", statements.length);
+  for (const st of statements) {
     if (st.type === "comment") continue;
     out.first ??= st;
     const isDoc = index === 0 && st.type === "expression_statement" && st.namedChildCount === 1 && st.namedChildren[0].type === "string";
@@ -234,17 +247,26 @@ function insertAfterTopLevel(syn: Syntax, layout: ModuleLayout, text: string, ga
   return edit(syn, at, at, missingEol + text);
 }
 
+const topLevelDefsCache = new WeakMap<Syntax, Map<string, SyntaxNode>>();
+
+/** The first top-level def, class or assignment of `name`. The table is built once per module:
+ * a walk per finding made a file with thousands of findings quadratic. */
 function topLevelDef(syn: Syntax, name: string): SyntaxNode | null {
-  for (const st of syn.root.namedChildren) {
-    if (st.type === "function_definition" || st.type === "class_definition") {
-      if (st.childForFieldName("name")?.text === name) return st;
+  let defs = topLevelDefsCache.get(syn);
+  if (!defs) {
+    defs = new Map();
+    for (const st of syn.root.namedChildren) {
+      let defined: string | undefined;
+      if (st.type === "function_definition" || st.type === "class_definition") defined = st.childForFieldName("name")?.text;
+      else if (st.type === "expression_statement") {
+        const a = st.namedChildren[0];
+        if (a?.type === "assignment") defined = a.childForFieldName("left")?.text;
+      }
+      if (defined !== undefined && !defs.has(defined)) defs.set(defined, st);
     }
-    if (st.type === "expression_statement") {
-      const a = st.namedChildren[0];
-      if (a?.type === "assignment" && a.childForFieldName("left")?.text === name) return st;
-    }
+    topLevelDefsCache.set(syn, defs);
   }
-  return null;
+  return defs.get(name) ?? null;
 }
 
 /** Blank lines right after `offset` (a line start). */
@@ -301,187 +323,215 @@ function fix(applicability: Fix["applicability"], message: string, edits: TextEd
   return { applicability, message, edits: merged };
 }
 
-// ---- per-thread event sync (MPS001, and MPS004 in thread code) --------------------------------
+// ---- per-thread event sync (MPS001, and MPS004's wait) ------------------------------------------
+//
+// The wait replaces the device-wide sync where it stands, as a call of one module-level helper
+// that gets the backend module from the call site (`_mps_lint_event_sync(torch.cuda)`): the wait
+// then runs under exactly the conditions the sync ran under (its `if device == "cuda":`, its
+// `try:`, its loop), through the module's own torch binding (an alias, a function-local import),
+// and the module needs no new torch import. The helper keeps one Event per thread *and* device in
+// a `threading.local` (never one per call or per executor task, MPS005's mistake; never one Event
+// for a thread that moves between GPUs), made on first use and, where the backend has streams,
+// recorded on the stream the thread had then (issue 15: `record()` without a stream pays a
+// `current_stream()` lookup on every call).
 
-/** Event constructor (after the torch name) for a device-wide sync's backend; null: no fix. */
-const EVENT_FOR_BACKEND: Record<string, { ctor: string; helper: string; attr: string } | undefined> = {
-  mps: { ctor: "mps.Event", helper: "_thread_mps_event", attr: "mps_event" },
-  cuda: { ctor: "cuda.Event", helper: "_thread_cuda_event", attr: "cuda_event" },
-  xpu: { ctor: "xpu.Event", helper: "_thread_xpu_event", attr: "xpu_event" },
-  // torch.accelerator.synchronize(): the current accelerator; torch.Event() takes the same one.
-  accelerator: { ctor: "Event", helper: "_thread_event", attr: "event" },
-};
+/** Backends whose device-wide sync has a per-thread Event form; torch.accelerator has no Event module of its own. */
+const PER_THREAD_BACKENDS = new Set(["mps", "cuda", "xpu"]);
 
 export const THREAD_LOCAL = "_mps_lint_local";
+export const EVENT_SYNC = "_mps_lint_event_sync";
+export const WAIT_FOR_DEVICE = "_mps_lint_wait_for_device";
 const PROXY = "_PerThreadEvent";
+const OUR_HELPERS = [THREAD_LOCAL, EVENT_SYNC, WAIT_FOR_DEVICE, PROXY];
 
 export function canSyncPerThread(backend: string): boolean {
-  return EVENT_FOR_BACKEND[backend] !== undefined;
+  return PER_THREAD_BACKENDS.has(backend);
 }
 
-function functionNode(syn: Syntax, ctx: RuleContext, fn: FnRef): SyntaxNode | null {
-  const scope = ctx.facts.scopes[fn.s];
-  if (scope.kind !== "function" || scope.isLambda) return null;
-  const name = nodeAt(syn, scope.nameRange, "identifier");
-  const def = name?.parent;
-  return def && def.type === "function_definition" ? def : null;
+function eventSyncBlocks(syn: Syntax, threadingName: string): { name: string; lines: string[] }[] {
+  const u = syn.indentUnit;
+  return [
+    { name: THREAD_LOCAL, lines: [`${THREAD_LOCAL} = ${threadingName}.local()`] },
+    {
+      name: EVENT_SYNC,
+      lines: [
+        `def ${EVENT_SYNC}(backend, device=None):`,
+        `${u}"""Wait for the work this thread queued on \`backend\` (torch.cuda, torch.mps, torch.xpu), not`,
+        `${u}for every thread's: one Event per thread and device, made on first use and recorded on the`,
+        `${u}stream the thread used then. Added by mps-lint's fix (per-thread event sync)."""`,
+        `${u}if not hasattr(backend, "Event"):  # torch.mps before torch 2.1: the device-wide wait is all there is`,
+        `${u}${u}backend.synchronize()  # noqa: MPS001`,
+        `${u}${u}return`,
+        `${u}events = ${THREAD_LOCAL}.__dict__.setdefault("events", {})`,
+        `${u}current_device = getattr(backend, "current_device", None)`,
+        `${u}key = (backend.__name__, device if device is not None or current_device is None else current_device())`,
+        `${u}if key not in events:`,
+        `${u}${u}stream = backend.current_stream(device) if hasattr(backend, "current_stream") else None`,
+        `${u}${u}events[key] = (backend.Event(), stream)`,
+        `${u}event, stream = events[key]`,
+        `${u}if stream is None:`,
+        `${u}${u}event.record()`,
+        `${u}else:`,
+        `${u}${u}event.record(stream)`,
+        `${u}event.synchronize()`,
+      ],
+    },
+  ];
 }
 
-/** Is fn where a thread starts: a spawn target, or called by a lambda that is one? */
-export function isThreadEntry(ctx: RuleContext, fn: FnRef): boolean {
-  const threads = ctx.project.threads;
-  const r = threads.reachOf(fn);
-  if (!r) return false;
-  if (r.parent === null) return true;
-  const [pm, ps] = r.parent.split(":").map(Number);
-  const parent = ctx.project.index.modules[pm]?.scopes[ps];
-  return !!parent && parent.isLambda && threads.reachOf({ m: pm, s: ps })?.parent === null;
+/** The backend module expression of a sync call `torch.cuda.synchronize(...)`: `torch.cuda`, or null. */
+function backendModuleText(call: SyntaxNode): string | null {
+  const fn = call.childForFieldName("function");
+  if (!fn || fn.type !== "attribute" || fn.childForFieldName("attribute")?.text !== "synchronize") return null;
+  const obj = fn.childForFieldName("object");
+  // A plain dotted name (`torch.cuda`, `T.mps`, `cuda`): evaluating it again has no effect.
+  if (!obj || !/^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$/.test(obj.text)) return null;
+  return obj.text;
 }
 
-/** The body's first statement after the docstring, for the event to go before it. */
-function bodyStart(def: SyntaxNode): SyntaxNode | null {
-  const body = def.childForFieldName("body");
-  if (!body || body.type !== "block") return null;
-  const stmts = body.namedChildren.filter((n) => n.type !== "comment");
-  if (stmts.length === 0) return null;
-  const first = stmts[0];
-  const isDoc = first.type === "expression_statement" && first.namedChildCount === 1 && first.namedChildren[0].type === "string";
-  let i = isDoc ? 1 : 0;
-  // After events already made at the top (`event = torch.mps.Event()`), in the order they came.
-  const isEventLine = (n: SyntaxNode) => {
-    const a = n.type === "expression_statement" ? n.namedChildren[0] : null;
-    const r = a?.type === "assignment" ? a.childForFieldName("right") : null;
-    return !!r && r.type === "call" && /(^|\.)Event$/.test(r.childForFieldName("function")?.text ?? "");
+/** The sync call's device argument (`torch.cuda.synchronize(dev)`), "" for none, null when not understood. */
+function deviceArgText(call: SyntaxNode): string | null {
+  const args = call.childForFieldName("arguments");
+  if (!args) return "";
+  const named = args.namedChildren.filter((n) => n.type !== "comment");
+  if (named.length === 0) return "";
+  if (named.length > 1) return null;
+  const a = named[0];
+  if (a.type === "keyword_argument") return a.childForFieldName("name")?.text === "device" ? a.childForFieldName("value")?.text ?? null : null;
+  if (a.type === "list_splat" || a.type === "dictionary_splat") return null;
+  return a.text;
+}
+
+// Comments that say the device-wide wait is meant: deliberate, or tied to another thread's (or
+// stream's, client's, consumer's) work, which a per-thread Event would no longer wait for. A
+// comment that calls the sync a mistake (`# WRONG: waits for every thread`) does not count.
+const DELIBERATE_COMMENT =
+  /\b(deliberate(ly)?|intentional(ly)?|on purpose|by design)\b|\b(other|another|all|every|each|any|some|worker|main|calling|producer|consumer)\s+(\w+\s+)?(threads?|streams?|workers?)\b|\binterleav\w*\s+sync|\b(clients?|consumers?|producers?|callers?)\b/i;
+const CRITICAL_COMMENT = /\b(wrong|bad|mistake|slow(er)?|bottleneck|serializ\w*|bug|todo|fixme|hack|destroys?)\b/i;
+// A benchmark or test about syncing itself (`benchmark_device_sync`, `measure_event_sync_vs_device_sync`,
+// `test_synchronize_all_streams`; or a function named for syncing in a test or benchmark file):
+// its device-wide wait is what it measures or tests. A sync helper elsewhere (`def _sync():`)
+// is the fix's main case, not this.
+const SYNC_SUBJECT = /sync/i;
+const MEASURING = /test|bench|measure|profil|compar|validat|_vs_/i;
+const BASELINE = /baseline|naive|unoptimi[sz]ed/i;
+// A condition that picks the sync mode of a benchmark (`if sync_mode == "device":`, `if use_event:`).
+const SYNC_MODE_CONDITION = /sync|event|mode/i;
+
+/** The comments on the statement's line and the comment lines right above it. */
+function commentsAround(syn: Syntax, stmt: SyntaxNode): string {
+  const texts: string[] = [];
+  const end = lineContentEnd(syn, stmt.endIndex);
+  const trailing = syn.src.slice(stmt.endIndex, end);
+  if (trailing.includes("#")) texts.push(trailing);
+  let at = lineStart(syn, stmt.startIndex);
+  while (at > 0) {
+    const prev = lineStart(syn, at - 1);
+    const line = syn.src.slice(prev, at).trim();
+    if (!line.startsWith("#")) break;
+    texts.push(line);
+    at = prev;
+  }
+  return texts.join("\n");
+}
+
+// Receiving from another thread: `queue.get()`, `self._request_queue.get(timeout=...)`,
+// `conn.recv()`, `future.result()`. (A plain `dict.get()` has no queue-like receiver.)
+const HANDOVER_RECEIVER = /(queue|(^|[._])q|inbox|channel|requests?|pipe|conn)$/i;
+
+/** A call before `stmt` in its function that receives tensors from another thread, as text, or null. */
+function handedOverBefore(stmt: SyntaxNode): string | null {
+  let def: SyntaxNode | null = stmt.parent;
+  while (def && def.type !== "function_definition") def = def.parent;
+  if (!def) return null;
+  let found: string | null = null;
+  const walk = (n: SyntaxNode) => {
+    if (found || n.startIndex >= stmt.startIndex) return;
+    if (n !== def && (n.type === "function_definition" || n.type === "lambda" || n.type === "class_definition")) return;
+    if (n.type === "call") {
+      const fn = n.childForFieldName("function");
+      const method = fn?.type === "attribute" ? fn.childForFieldName("attribute")?.text : undefined;
+      const receiver = fn?.type === "attribute" ? fn.childForFieldName("object")?.text ?? "" : "";
+      if ((method === "get" || method === "get_nowait" || method === "recv") && HANDOVER_RECEIVER.test(receiver)) found = `${receiver}.${method}()`;
+      else if (method === "result" && receiver !== "") found = `${receiver}.result()`;
+    }
+    for (const c of n.namedChildren) walk(c);
   };
-  while (i < stmts.length - 1 && isEventLine(stmts[i])) i++;
-  return stmts[i] ?? null;
+  walk(def.childForFieldName("body") ?? def);
+  return found;
 }
 
-/** An existing `NAME = <torch>.<ctor>()` at the top level of the function, used only to record and wait. */
-function existingSyncEvent(def: SyntaxNode, ctorText: string): string | null {
-  const body = def.childForFieldName("body");
-  if (!body) return null;
-  for (const st of body.namedChildren) {
-    if (st.type !== "expression_statement") continue;
-    const a = st.namedChildren[0];
-    if (a?.type !== "assignment") continue;
-    const left = a.childForFieldName("left");
-    const right = a.childForFieldName("right");
-    if (left?.type !== "identifier" || right?.type !== "call") continue;
-    const args = right.childForFieldName("arguments");
-    if (right.childForFieldName("function")?.text !== ctorText || (args && args.namedChildren.length > 0 && !/^\(\s*enable_timing\s*=\s*False\s*\)$/.test(args.text))) continue;
-    const name = left.text;
-    let ok = true;
-    let bindings = 0;
-    const walk = (n: SyntaxNode) => {
-      if (!ok) return;
-      if (n.type === "identifier" && n.text === name) {
-        const p = n.parent!;
-        if (p.type === "assignment" && p.childForFieldName("left")?.id === n.id) bindings++;
-        else if (!(p.type === "attribute" && p.childForFieldName("object")?.id === n.id && /^(record|synchronize)$/.test(p.childForFieldName("attribute")?.text ?? "") && p.parent?.type === "call")) ok = false;
-      }
-      for (const c of n.namedChildren) walk(c);
-    };
-    walk(body);
-    if (ok && bindings === 1) return name;
+/**
+ * Why the device-wide sync at `range` is deliberate and gets no fix, or null: a comment says the
+ * wait covers other threads' (or streams') work, or the sync is one arm of a sync-mode choice (a
+ * benchmark comparing device sync with event sync: an `if` on a mode whose other arm records an
+ * Event, or whose condition names the sync mode).
+ */
+export function deliberateSyncReason(ctx: Pick<RuleContext, "facts" | "source">, range: Range): string | null {
+  const syn = syntaxOf(ctx);
+  if (!syn) return null;
+  const call = nodeAt(syn, range, "call");
+  const stmt = call && statementOf(call);
+  if (!call || !stmt) return null;
+  // The comments of the sync and of the guards around it (`# ...` above `if device == "mps":`).
+  const commented = [stmt];
+  for (let n: SyntaxNode | null = stmt.parent; n && n.type !== "function_definition" && n.type !== "module"; n = n.parent) {
+    if (n.type === "if_statement" || n.type === "with_statement") commented.push(n);
+  }
+  const comments = commented.map((n) => commentsAround(syn, n)).join("\n");
+  if (DELIBERATE_COMMENT.test(comments) && !CRITICAL_COMMENT.test(comments)) return "a comment ties this wait to more than this thread's work";
+  const handover = handedOverBefore(stmt);
+  if (handover) return `it follows \`${handover}\`, tensors handed over by another thread, whose queued work only a device-wide wait covers`;
+  const names: string[] = [];
+  for (let n: SyntaxNode | null = stmt.parent; n; n = n.parent) {
+    const name = n.type === "function_definition" ? n.childForFieldName("name")?.text : undefined;
+    if (name) names.push(name);
+  }
+  const named = names.find((n) => SYNC_SUBJECT.test(n));
+  const measuring = [...names, ctx.facts.file.split(/[\\/]/).pop() ?? ""].some((n) => MEASURING.test(n));
+  if (named && measuring) return `it is in \`${named}\`, a benchmark or test about syncing itself, where the device-wide wait is what it measures`;
+  // A benchmark's naive baseline keeps its naive wait: it is what the optimized variant is compared to.
+  const baseline = names.find((n) => BASELINE.test(n)) ?? (BASELINE.test(comments) ? "a comment" : undefined);
+  if (baseline && measuring) return `it is the naive baseline of a benchmark (${baseline === "a comment" ? "so a comment says" : `\`${baseline}\``}), which the optimized variant is measured against`;
+  for (let n: SyntaxNode | null = stmt.parent; n && n.type !== "function_definition" && n.type !== "module"; n = n.parent) {
+    if (n.type !== "if_statement" && n.type !== "elif_clause" && n.type !== "else_clause") continue;
+    const ifNode = n.type === "if_statement" ? n : n.parent;
+    if (!ifNode || ifNode.type !== "if_statement") continue;
+    const conditions = [ifNode.childForFieldName("condition"), ...ifNode.namedChildren.filter((c) => c.type === "elif_clause").map((c) => c.childForFieldName("condition"))];
+    // The other arm waits another way (an Event, `.cpu()`, `.item()`): a choice of how to wait.
+    const otherWait = /\.record\s*\(|\bEvent\s*\(|\.(cpu|item|tolist|numpy)\s*\(/.test(ifNode.text);
+    const hasOtherArm = ifNode.namedChildren.some((c) => c.type === "else_clause" || c.type === "elif_clause");
+    const namesMode = conditions.some((c) => c && SYNC_MODE_CONDITION.test(c.text));
+    if (otherWait && hasOtherArm && namesMode) return "it is one arm of a sync-mode choice (device sync against another way to wait), which must stay a device sync";
   }
   return null;
 }
 
-function freshName(def: SyntaxNode, candidates: string[]): string | null {
-  const used = identifiersIn(def);
-  return candidates.find((c) => !used.has(c)) ?? null;
-}
-
-export type SyncSite = { kind: "replace"; call: SyntaxNode; stmt: SyntaxNode } | { kind: "before"; stmt: SyntaxNode };
-
 /**
- * A per-thread Event sync at `site` (the guide's Pattern 2): in a thread's entry function one
- * Event is created at the top of the function; elsewhere (helpers, methods, context managers,
- * shared by several threads) a module-level `threading.local()` holds one Event per thread,
- * created on first use by a small helper. Then `record()` + `synchronize()` at the site.
+ * A per-thread event sync in place of the device-wide sync `call` (the guide's Pattern 2):
+ * `_mps_lint_event_sync(torch.cuda[, device])`, with the helper added once per module.
  */
-export function perThreadSyncFix(
-  ctx: RuleContext,
-  syn: Syntax,
-  fn: FnRef,
-  backend: string,
-  site: SyncSite,
-  applicability: Fix["applicability"],
-  message: string,
-): Fix | null {
-  const spec = EVENT_FOR_BACKEND[backend];
-  if (!spec) return null;
-  const def = functionNode(syn, ctx, fn);
-  if (!def) return null;
-  const stmt = site.stmt;
-  if (!aloneOnLines(syn, stmt) && site.kind === "before") return null;
+function eventSyncEdits(syn: Syntax, call: SyntaxNode): TextEdit[] | null {
+  const backendText = backendModuleText(call);
+  const device = deviceArgText(call);
+  if (!backendText || device === null) return null;
   const layout = layoutOf(syn);
-  const edits: TextEdit[] = [];
-  const torch = ensureImport(syn, layout, "torch");
-  edits.push(...torch.edits);
-  const ctorText = `${torch.name}.${spec.ctor}`;
-  let receiver: string;
-  if (isThreadEntry(ctx, fn)) {
-    const existing = existingSyncEvent(def, ctorText);
-    if (existing) receiver = existing;
-    else {
-      // A function that waits on several backends names each event after its backend.
-      const backends = new Set([...def.text.matchAll(/\b(mps|cuda|xpu|accelerator)\.synchronize\s*\(/g)].map((m) => m[1]));
-      const plain = backends.size > 1 ? [] : ["event"];
-      const name = freshName(def, [...plain, `${backend}_event`, "sync_event", `_${backend}_event`]);
-      const first = bodyStart(def);
-      if (!name || !first || first.startPosition.row === def.startPosition.row) return null;
-      const at = lineStart(syn, first.startIndex);
-      // PEP 8: a blank line between the new statement and a nested def or class.
-      const gap = /^(function_definition|class_definition|decorated_definition)$/.test(first.type) ? syn.eol : "";
-      edits.push(edit(syn, at, at, `${indentOf(syn, first.startIndex)}${name} = ${ctorText}()${syn.eol}${gap}`));
-      receiver = name;
-    }
-  } else {
-    const threading = ensureImport(syn, layout, "threading");
-    edits.push(...threading.edits);
-    const u = syn.indentUnit;
-    const helpers = Object.values(EVENT_FOR_BACKEND).map((s) => s!.helper);
-    const helper = [
-      `def ${spec.helper}():`,
-      `${u}"""This thread's ${ctorText}, created on its first use in the thread (per-thread event sync)."""`,
-      `${u}event = getattr(${THREAD_LOCAL}, "${spec.attr}", None)`,
-      `${u}if event is None:`,
-      `${u}${u}event = ${THREAD_LOCAL}.${spec.attr} = ${ctorText}()`,
-      `${u}return event`,
-    ];
-    const blocks = [
-      { name: THREAD_LOCAL, lines: [`${THREAD_LOCAL} = ${threading.name}.local()`] },
-      { name: spec.helper, lines: helper },
-    ];
-    edits.push(...ensureModuleBlocks(syn, layout, blocks, [THREAD_LOCAL, ...helpers, PROXY]));
-    receiver = `${spec.helper}()`;
-  }
-  const indent = indentOf(syn, stmt.startIndex);
-  if (site.kind === "replace") {
-    const text = aloneOnLines(syn, stmt)
-      ? `${receiver}.record()${eolOfLine(syn, stmt.startIndex) || syn.eol}${indent}${receiver}.synchronize()`
-      : `${receiver}.record(); ${receiver}.synchronize()`;
-    edits.push(edit(syn, site.call.startIndex, site.call.endIndex, text));
-  } else {
-    const at = lineStart(syn, stmt.startIndex);
-    const eol = syn.eol;
-    edits.push(edit(syn, at, at, `${indent}${receiver}.record()${eol}${indent}${receiver}.synchronize()${eol}`));
-  }
-  return fix(applicability, message, edits);
+  const threading = ensureImport(syn, layout, "threading");
+  const edits: TextEdit[] = [...threading.edits, ...ensureModuleBlocks(syn, layout, eventSyncBlocks(syn, threading.name), OUR_HELPERS)];
+  edits.push(edit(syn, call.startIndex, call.endIndex, `${EVENT_SYNC}(${backendText}${device ? `, ${device}` : ""})`));
+  return edits;
 }
 
-/** MPS001: the device-wide sync call at `range` in `fn`, replaced by a per-thread event sync. */
-export function deviceSyncFix(ctx: RuleContext, fn: FnRef, range: Range, backend: string): Fix | null {
+/** MPS001: the device-wide sync call at `range` replaced by a per-thread event sync, in place. */
+export function deviceSyncFix(ctx: RuleContext, _fn: FnRef, range: Range, backend: string): Fix | null {
   const syn = syntaxOf(ctx);
-  if (!syn) return null;
+  if (!syn || !PER_THREAD_BACKENDS.has(backend)) return null;
   const call = nodeAt(syn, range, "call");
-  const stmt = call && callStatement(call);
-  if (!call || !stmt) return null;
-  const spec = EVENT_FOR_BACKEND[backend];
-  if (!spec) return null;
-  return perThreadSyncFix(ctx, syn, fn, backend, { kind: "replace", call, stmt }, "unsafe", `Replace the device-wide sync with a per-thread \`torch.${spec.ctor}\` (record + synchronize)`);
+  if (!call || !callStatement(call)) return null;
+  const edits = eventSyncEdits(syn, call);
+  if (!edits) return null;
+  const module = backendModuleText(call)!;
+  return fix("unsafe", `Wait for this thread's work only (per-thread event sync): \`${EVENT_SYNC}(${module})\` (one \`${module}.Event\` per thread and device, recorded on the thread's stream)`, edits);
 }
 
 // ---- MPS003: one Event per thread --------------------------------------------------------------
@@ -578,7 +628,7 @@ export function sharedEventFix(ctx: RuleContext, ctorRange: Range): Fix | null {
     `${u}def __getattr__(self, name):`,
     `${u}${u}return getattr(self._event, name)`,
   ];
-  edits.push(...ensureModuleBlocks(syn, layout, [{ name: PROXY, lines: proxy }], [THREAD_LOCAL, ...Object.values(EVENT_FOR_BACKEND).map((s) => s!.helper)]));
+  edits.push(...ensureModuleBlocks(syn, layout, [{ name: PROXY, lines: proxy }], OUR_HELPERS));
   const rest = inner.trim() === "" ? "" : `, ${inner.replace(/^\s+/, "")}`;
   edits.push(edit(syn, call.startIndex, call.endIndex, `${PROXY}(${fnNode.text}${rest})`));
   return fix("unsafe", `Give each thread its own Event: \`${left.text} = ${PROXY}(${fnNode.text})\` (a threading.local)`, edits);
@@ -631,6 +681,24 @@ function containsCall(n: SyntaxNode): boolean {
   return n.type === "call" || n.namedChildren.some(containsCall);
 }
 
+function containsJump(n: SyntaxNode): boolean {
+  if (/^(continue_statement|break_statement|return_statement|raise_statement|yield)$/.test(n.type)) return true;
+  if (n.type === "function_definition" || n.type === "lambda" || n.type === "class_definition") return false;
+  return n.namedChildren.some(containsJump);
+}
+
+/** Does the loop run its body at least once: `while True:`, `for _ in range(N)` with a literal N >= 1. */
+function certainlyIterates(loop: SyntaxNode): boolean {
+  if (loop.type === "while_statement") return /^(True|1)$/.test(loop.childForFieldName("condition")?.text ?? "");
+  const right = loop.childForFieldName("right");
+  if (!right || right.type !== "call" || right.childForFieldName("function")?.text !== "range") return false;
+  const args = right.childForFieldName("arguments")?.namedChildren ?? [];
+  const ints = args.map((a) => (a.type === "integer" ? parseInt(a.text, 10) : NaN));
+  if (ints.length === 1) return ints[0] >= 1;
+  if (ints.length === 2) return ints[1] > ints[0];
+  return false;
+}
+
 /** MPS005: `ev = torch.mps.Event()` in a loop moved to just before the (outermost) loop. */
 export function hoistEventFix(ctx: RuleContext, range: Range, name: string): Fix | null {
   const syn = syntaxOf(ctx);
@@ -643,15 +711,26 @@ export function hoistEventFix(ctx: RuleContext, range: Range, name: string): Fix
   const stmt = assign.parent;
   if (!stmt || stmt.type !== "expression_statement" || stmt.namedChildCount !== 1 || stmt.parent?.type !== "block") return null;
   if (!aloneOnLines(syn, stmt)) return null;
-  // The outermost loop of the function whose body holds the statement.
+  // The outermost loop whose body runs the statement on every iteration: a conditional (`if`,
+  // `try`, `match`) in between runs it only sometimes, and the Event must not be created where
+  // the original did not create it (`if dev == "cuda": ev = torch.cuda.Event()` on a CPU run).
   let loop: SyntaxNode | null = null;
   for (let n: SyntaxNode | null = stmt.parent; n && !SCOPES.has(n.type); n = n.parent) {
     if (LOOPS.has(n.type)) {
       const body = n.childForFieldName("body");
       if (body && body.startIndex <= stmt.startIndex && stmt.endIndex <= body.endIndex) loop = n;
-    }
+      else break; // in the loop's `else:` clause
+    } else if (n.type !== "block" && n.type !== "with_statement") break;
   }
   if (!loop) return null;
+  // Nothing before it in the loop body may skip it (`continue`, `break`, `return`, `raise`).
+  for (let n: SyntaxNode = stmt; n.id !== loop.id; n = n.parent!) {
+    const block = n.parent!;
+    for (const sib of block.namedChildren) {
+      if (sib.startIndex >= n.startIndex) break;
+      if (/\b(continue|break|return|raise|yield)\b/.test(sib.text) && containsJump(sib)) return null;
+    }
+  }
   const before = syn.src.slice(lineStart(syn, loop.startIndex), loop.startIndex);
   if (!/^[ \t]*$/.test(before)) return null;
   // The constructor must not depend on anything the loop changes, nor call anything else.
@@ -695,18 +774,43 @@ export function hoistEventFix(ctx: RuleContext, range: Range, name: string): Fix
   } else {
     edits.push(edit(syn, stmtLineStart, nextLineStart(syn, stmt.endIndex), ""));
   }
-  return fix("safe", `Create the Event once, before the loop`, edits);
+  // A loop that may run no iteration (`for x in xs:` with xs empty) never made the Event; the fix
+  // makes it anyway, which fails where the backend is absent: unsafe, unless the loop runs.
+  const runs = certainlyIterates(loop);
+  return fix(runs ? "safe" : "unsafe", runs ? `Create the Event once, before the loop` : `Create the Event once, before the loop (unsafe: it is then created even when the loop runs no iteration)`, edits);
 }
 
 // ---- MPS004: wait for the device before the closing clock read -------------------------------
 
+function waitForDeviceBlock(syn: Syntax): { name: string; lines: string[] } {
+  const u = syn.indentUnit;
+  return {
+    name: WAIT_FOR_DEVICE,
+    lines: [
+      `def ${WAIT_FOR_DEVICE}():`,
+      `${u}"""Wait for the work this thread queued on each device backend in use (CUDA once initialized,`,
+      `${u}MPS, XPU); nothing on CPU-only builds. Runs on any torch version. Added by mps-lint's fix."""`,
+      `${u}import torch`,
+      "",
+      `${u}in_use = [torch.cuda] if torch.cuda.is_available() and torch.cuda.is_initialized() else []`,
+      `${u}if hasattr(torch, "mps") and hasattr(torch.mps, "synchronize") and torch.backends.mps.is_available():`,
+      `${u}${u}in_use.append(torch.mps)`,
+      `${u}if hasattr(torch, "xpu") and hasattr(torch.xpu, "Event") and torch.xpu.is_available():`,
+      `${u}${u}in_use.append(torch.xpu)`,
+      `${u}for backend in in_use:`,
+      `${u}${u}${EVENT_SYNC}(backend)`,
+    ],
+  };
+}
+
 /**
- * MPS004: a device sync on its own line before the statement that reads the clock. The backend
- * is the one the file targets; in a file that targets several (or names none),
- * `torch.accelerator.synchronize()`. In thread code a per-thread Event sync instead (a
- * device-wide sync there would wait for the other threads: MPS001).
+ * MPS004: a wait on its own line before the statement that reads the clock:
+ * `_mps_lint_wait_for_device()`, a module-level helper that waits (per thread, so it is right in
+ * thread code too) on whichever backends this torch build has in use, and does nothing on a CPU
+ * build or an old torch: it runs wherever the timed code ran. The helper imports torch inside
+ * its body, so the module keeps importing without torch.
  */
-export function timingSyncFix(ctx: RuleContext, fn: FnRef, closeRange: Range, afterOffset: number, backends: string[], inThread: boolean): Fix | null {
+export function timingSyncFix(ctx: RuleContext, _fn: FnRef, closeRange: Range, afterOffset: number, _backends?: string[], _inThread?: boolean): Fix | null {
   const syn = syntaxOf(ctx);
   if (!syn) return null;
   const call = nodeAt(syn, closeRange, "call");
@@ -716,27 +820,14 @@ export function timingSyncFix(ctx: RuleContext, fn: FnRef, closeRange: Range, af
   // The wait must come after the device work it waits for.
   const at = lineStart(syn, stmt.startIndex);
   if (at < afterOffset) return null;
-  const backend = backends.length === 1 ? backends[0] : "accelerator";
-  if (backend === "accelerator" && ctx.settings.torchVersion && versionBelow(ctx.settings.torchVersion, [2, 6])) return null;
-  if (inThread) {
-    return perThreadSyncFix(ctx, syn, fn, backend, { kind: "before", stmt }, "safe", "Wait for this thread's device work (per-thread event) before reading the clock");
-  }
   const layout = layoutOf(syn);
-  const torch = ensureImport(syn, layout, "torch");
-  const sync = `${torch.name}.${backend}.synchronize()`;
-  return fix("safe", `Insert \`torch.${backend}.synchronize()\` before reading the clock`, [
-    ...torch.edits,
-    edit(syn, at, at, `${indentOf(syn, stmt.startIndex)}${sync}${syn.eol}`),
+  const threading = ensureImport(syn, layout, "threading");
+  const blocks = [...eventSyncBlocks(syn, threading.name), waitForDeviceBlock(syn)];
+  return fix("safe", `Insert \`${WAIT_FOR_DEVICE}()\` before reading the clock (waits on the backends in use, per thread)`, [
+    ...threading.edits,
+    ...ensureModuleBlocks(syn, layout, blocks, OUR_HELPERS),
+    edit(syn, at, at, `${indentOf(syn, stmt.startIndex)}${WAIT_FOR_DEVICE}()${syn.eol}`),
   ]);
-}
-
-function versionBelow(v: string, min: number[]): boolean {
-  const parts = v.replace(/^v/i, "").split(/[+\s]/)[0].split(".").map((p) => parseInt(p, 10) || 0);
-  for (let i = 0; i < min.length; i++) {
-    const d = (parts[i] ?? 0) - min[i];
-    if (d !== 0) return d < 0;
-  }
-  return false;
 }
 
 /** Never let a fix builder take a lint run down: a builder that throws gives no fix. */

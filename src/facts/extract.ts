@@ -328,8 +328,10 @@ class Extractor {
       }
       case "subscript": {
         const obj = target.childForFieldName("value");
-        if (obj) this.expr(obj, ctx, depth);
+        const o = obj ? this.expr(obj, ctx, depth) : null;
         for (const c of target.namedChildren.slice(1)) this.expr(c, ctx, depth);
+        // self.models["cfm"] = model: an element of the attribute's container (elements stand for it).
+        if (o?.t === "attr") this.scopes[ctx.scope].fact.attrStores.push({ obj: o.obj, attr: o.attr, value, end: target.endIndex, element: true });
         return;
       }
       default:
@@ -619,6 +621,21 @@ class Extractor {
         if (name) this.bind(ctx.scope, name.text, value, name, ctx.loop);
         return value;
       }
+      case "dictionary":
+        // A dict display evaluates like its values (containers are modelled by their elements).
+        return {
+          t: "seq",
+          items: n.namedChildren.flatMap((c) => {
+            if (c.type !== "pair") {
+              this.expr(c, { ...ctx, awaited: false }, d);
+              return [];
+            }
+            const k = c.childForFieldName("key");
+            if (k) this.expr(k, { ...ctx, awaited: false }, d);
+            const v = c.childForFieldName("value");
+            return v ? [this.expr(v, { ...ctx, awaited: false }, d)] : [];
+          }),
+        };
       case "list_comprehension":
       case "set_comprehension":
       case "generator_expression":

@@ -81,6 +81,8 @@ export interface AttrStore {
   attr: string;
   value: Expr;
   end: number;
+  /** Stored into an element (`obj.attr[key] = value`), not the attribute itself. */
+  element?: boolean;
 }
 
 export interface ReturnFact {
@@ -143,4 +145,4 @@ export interface ModuleFacts {
   lineCount: number;
 }
 
-export const FACTS_VERSION = 5;
+export const FACTS_VERSION = 6;

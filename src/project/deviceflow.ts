@@ -10,28 +10,33 @@
 
 import type { Expr, ModuleFacts } from "../facts/model.js";
 import type { Summaries } from "./fixpoint.js";
-import { MAY } from "./fixpoint.js";
 import type { FnRef, ProjectIndex } from "./index.js";
 import { fnSummary } from "./summaries.js";
-import { IMPLICIT_SYNC_METHODS, isAcceleratorString, isCpuTarget, type SyncInfo } from "./sync.js";
+import type { SyncInfo } from "./sync.js";
 import type { Value } from "./values.js";
+import {
+  GRAPH_CAPTURE,
+  GRAPH_REPLAY,
+  HOST_COPY_METHODS,
+  isAcceleratorString,
+  isCpuTarget,
+  isDeviceName,
+  METADATA_ATTRS,
+  METADATA_METHODS,
+  MODEL_METHODS,
+  MODEL_NAME,
+  NOT_A_MODEL,
+  NOT_DEVICE_WORK,
+  PUBLISH_METHODS,
+  TENSOR_METHODS,
+  UPLOAD_FUNCTIONS,
+  WRAPPER_FUNCTIONS,
+} from "./vocabulary.js";
 
-const MODEL_NAME = /^(model|net|network|module|encoder|decoder|backbone|pipe|pipeline|llm|generator|classifier|detector|transformer|unet|vae)$|_(model|net|module|encoder|decoder)$|^model_/i;
-/**
- * Names like a model that hold something else: a class or factory (`model_cls()`, `Model(...)`
- * constructs), a name, path or configuration.
- */
-const NOT_A_MODEL = /^[A-Z][a-z0-9]|_(cls|class|type|name|names|path|paths|dir|file|id|url|config|cfg|args|kwargs|kind|size)$/;
-const MODEL_METHODS = new Set(["forward", "generate", "__call__", "predict", "infer", "encode", "decode", "sample"]);
-/** torch namespaces and functions that do not queue device work. */
-const NOT_DEVICE_WORK = /^torch\.(mps|cuda|xpu|accelerator|backends|distributed|utils|jit|autograd\.grad_mode|nn\.init|random)\b|^torch\.(no_grad|inference_mode|enable_grad|device|manual_seed|set_grad_enabled|set_num_threads|get_num_threads|is_tensor|Event|Stream|dtype|compile|load|save|from_numpy|get_device_module)$/;
-/** Tensor methods that read metadata on the host: no device work, and the result is not on the device. */
-export const METADATA_METHODS = new Set([
-  "size", "dim", "numel", "nelement", "stride", "element_size", "is_contiguous", "is_floating_point",
-  "get_device", "data_ptr", "storage_offset", "ndimension", "type", "is_complex", "is_pinned",
-]);
-const HOST_ATTRS = new Set(["shape", "dtype", "device", "ndim", "is_cuda", "is_mps", "layout", "requires_grad"]);
-const PUBLISH_METHODS = new Set(["put", "put_nowait", "set_result", "append", "appendleft", "extend", "send"]);
+interface FlowSummary {
+  returnsDevice: boolean;
+  works: boolean;
+}
 
 /** What classifying an expression in a function needs: the function, its device locals so far, and whether its file names an accelerator. */
 export interface FlowCtx {
@@ -53,20 +58,126 @@ export interface Publish {
 
 export class DeviceFlow {
   /**
-   * Does a project function return a device value. Its transfer reads the callees' summaries
-   * (through isDeviceWork) and, for closure variables, the bindings of the functions around it.
+   * Does a project function return a device value, and does it queue device work (itself or
+   * through its callees). Its transfer reads the callees' summaries (through isDeviceWork) and,
+   * for closure variables, the bindings of the functions around it.
    */
-  private readonly returns: Summaries<FnRef, boolean>;
+  private readonly summaries: Summaries<FnRef, FlowSummary>;
 
   constructor(
     private readonly index: ProjectIndex,
     private readonly sync: SyncInfo,
   ) {
-    this.returns = fnSummary(index, {
-      ...MAY,
-      transfer: (fn) => this.analyze(fn).returnsDevice,
+    this.summaries = fnSummary<FlowSummary>(index, {
+      bottom: { returnsDevice: false, works: false },
+      join: (a, b) => ({ returnsDevice: a.returnsDevice || b.returnsDevice, works: a.works || b.works }),
+      equal: (a, b) => a.returnsDevice === b.returnsDevice && a.works === b.works,
+      transfer: (fn) => {
+        const r = this.analyze(fn, false);
+        return { returnsDevice: r.returnsDevice, works: r.hasDeviceWork };
+      },
       alsoReads: (fn) => [...this.calledValues(fn), ...this.enclosingFunctions(fn)],
     });
+  }
+
+  private readonly accelerated = new Map<number, boolean>();
+
+  /**
+   * Is module `m` written for an accelerator: it names one ("mps", `.cuda()`, torch.mps...), or
+   * places tensors or modules on a device it names by convention (`.to(args.device)`,
+   * `device=cfg.device`, the device of an object it does not know): the naming convention for
+   * models holds there. The device of a tensor torch made here is no such evidence.
+   */
+  accelerator(m: number): boolean {
+    let hit = this.accelerated.get(m);
+    if (hit === undefined) {
+      const mod = this.facts(m);
+      hit =
+        mod.mentionsAccelerator ||
+        mod.calls.some((c) => (c.fn.t === "attr" && c.fn.attr === "to" && this.namesDevice(m, c.args[0] ?? c.kwargs.device)) || this.namesDevice(m, c.kwargs.device));
+      this.accelerated.set(m, hit);
+    }
+    return hit;
+  }
+
+  /** A device target named by convention (`device`, `args.device`, `x.device`, `torch.device(args.device)`). */
+  private namesDevice(m: number, e: Expr | undefined): boolean {
+    if (!e) return false;
+    const known = this.knownDeviceStrings(m, e);
+    if (known !== null) return known;
+    if (e.t === "call") {
+      const c = this.index.call(m, e.id);
+      return this.index.extNames(m, e.id).includes("torch.device") && (isAcceleratorString(c.args[0]) || this.namesDevice(m, c.args[0]));
+    }
+    if (!isDeviceName(e)) return false;
+    // `x.device` of a tensor torch made (directly or through `device = x.device`) is wherever x
+    // is: no evidence of an accelerator by itself. `args.device`, `cfg.device`, `self.device`, or
+    // the device of an unknown object name a configured device.
+    const tensorDevice = (v: Expr) => v.t === "attr" && v.attr === "device" && this.torchMade(m, v.obj);
+    if (tensorDevice(e)) return false;
+    if (e.t === "name" && e.scope >= 0) {
+      const values = this.facts(m).scopes[e.scope].bindings.filter((b) => b.name === e.name).map((b) => b.value);
+      if (values.length > 0 && values.every(tensorDevice)) return false;
+    }
+    return true;
+  }
+
+  /** Does `e` evaluate to a value a torch function returned (a tensor). */
+  private torchMade(m: number, e: Expr): boolean {
+    return this.index.eval(m, e).some((v) => v.k === "extinst" && v.name.startsWith("torch.") && !v.name.startsWith("torch.nn."));
+  }
+
+  /** When `e` evaluates to strings (`device = "cpu"`): does one name an accelerator. Null when no string is known. */
+  private knownDeviceStrings(m: number, e: Expr): boolean | null {
+    if (e.t !== "name" && e.t !== "attr") return null;
+    // `device = torch.device("cpu")` / `device = "cpu"` in the scope that binds the name.
+    if (e.t === "name" && e.scope >= 0) {
+      const values = this.facts(m).scopes[e.scope].bindings.filter((b) => b.name === e.name).map((b) => b.value);
+      const literal = (v: Expr): string | null => {
+        if (v.t === "str") return v.value;
+        if (v.t === "call" && this.index.extNames(m, v.id).includes("torch.device")) {
+          const a = this.index.call(m, v.id).args[0];
+          return a && a.t === "str" ? a.value : null;
+        }
+        return null;
+      };
+      const strs = values.map(literal);
+      if (strs.length > 0 && strs.every((x) => x !== null)) return strs.some((x) => /^(mps|cuda|xpu|npu)(:\d+)?$/.test(x!));
+    }
+    const strs = this.index.eval(m, e).filter((v): v is Extract<Value, { k: "str" }> => v.k === "str");
+    if (strs.length === 0) return null;
+    return strs.some((v) => /^(mps|cuda|xpu|npu)(:\d+)?$/.test(v.value));
+  }
+
+  /**
+   * Does `target` (of `.to(target)` or `device=target`) put the value on an accelerator: an
+   * accelerator string, the device of a device value (`x.device`), a device named by convention,
+   * or in a module written for an accelerator any target that is not a string.
+   */
+  private deviceTarget(target: Expr | undefined, ctx: FlowCtx): boolean {
+    if (!target) return false;
+    if (isAcceleratorString(target)) return true;
+    if (target.t === "str" || target.t === "const") return false;
+    const known = this.knownDeviceStrings(ctx.fn.m, target);
+    if (known !== null) return known;
+    if (target.t === "attr" && target.attr === "device" && this.isDevice(target.obj, ctx)) return true;
+    return ctx.accel || this.namesDevice(ctx.fn.m, target);
+  }
+
+  /** Source ranges of `fn` inside `with torch.cuda.graph(g):` blocks: calls there are recorded, not run. */
+  captureRegions(fn: FnRef): [number, number][] {
+    const idx = this.index;
+    const out: [number, number][] = [];
+    const calls = idx.callsIn(fn).map((id) => idx.call(fn.m, id));
+    for (const c of calls) {
+      if (c.fn.t !== "attr" || c.fn.attr !== "__enter__" || c.fn.obj.t !== "call") continue;
+      if (!idx.extNames(fn.m, c.fn.obj.id).some((n) => GRAPH_CAPTURE.test(n))) continue;
+      const exit = calls.find(
+        (x) => x.fn.t === "attr" && x.fn.attr === "__exit__" && x.range.start.row === c.range.start.row && x.range.start.column === c.range.start.column,
+      );
+      out.push([c.end, exit ? exit.end : Number.MAX_SAFE_INTEGER]);
+    }
+    return out;
   }
 
   /** Project functions the callee expressions of `fn`'s calls evaluate to (read by isDeviceWork). */
@@ -92,11 +203,26 @@ export class DeviceFlow {
 
   /** Does a project function return a device value (used to see through helpers). */
   returnsDevice(fn: FnRef): boolean {
-    return this.returns.get(fn);
+    return this.summaries.get(fn).returnsDevice;
   }
 
-  /** Walk the function's bindings, calls and returns in order of evaluation. */
-  analyze(fn: FnRef): { publishes: Publish[]; returnsDevice: boolean; hasDeviceWork: boolean } {
+  /** Does a project function queue device work (itself or through its callees): uploads and returned values alone are not work. */
+  queuesWork(fn: FnRef): boolean {
+    return this.summaries.get(fn).works;
+  }
+
+  /**
+   * How project functions wait (the timeline's summaries), set by Project. The hand-over check
+   * reads it; this class's own summary does not, so that the two fixpoints stay apart.
+   */
+  waitShapes: ((fn: FnRef) => { work: boolean; mayNotWait: boolean; workAfterWait: boolean }) | null = null;
+
+  /**
+   * Walk the function's bindings, calls and returns in order of evaluation. With `shapes`, a call
+   * of a callee that waits counts as a wait only when the callee always waits, and as work when
+   * it queues more after its wait (or waits only on some paths).
+   */
+  analyze(fn: FnRef, shapes = true): { publishes: Publish[]; returnsDevice: boolean; hasDeviceWork: boolean } {
     const idx = this.index;
     const scope = idx.scope(fn);
     const mod = this.facts(fn.m);
@@ -116,19 +242,32 @@ export class DeviceFlow {
     let returnsDevice = false;
     let hasDeviceWork = false;
     const publishes: Publish[] = [];
-    const ctx: FlowCtx = { fn, deviceVars, accel: mod.mentionsAccelerator };
+    const ctx: FlowCtx = { fn, deviceVars, accel: this.accelerator(fn.m) };
+    const captures = this.captureRegions(fn);
+    const captured = (end: number) => captures.some(([a, b]) => end > a && end <= b);
 
     for (const it of items) {
       if (it.k === "bind") {
         if (this.isDevice(it.value, ctx)) {
           deviceVars.add(it.name);
-          lastWork = Math.max(lastWork, it.end);
+          // Arithmetic on device values queues kernels (`y = a @ b`); an alias, an element or an upload does not.
+          if (it.value.t === "op" && !captured(it.end)) lastWork = Math.max(lastWork, it.end);
         } else deviceVars.delete(it.name);
       } else if (it.k === "call") {
         const c = mod.calls[it.id];
-        if (this.sync.isAnySync(fn.m, it.id) || idx.calleesOf(fn.m, it.id).some((t) => this.sync.functionSyncs(t))) {
+        const waiting = this.sync.isAnySync(fn.m, it.id) ? [] : idx.calleesOf(fn.m, it.id).filter((t) => this.sync.functionSyncs(t));
+        const shapeOf = shapes ? this.waitShapes : null;
+        if (waiting.length > 0 && shapeOf) {
+          const callee = waiting.find((t) => !shapeOf(t).mayNotWait) ?? waiting[0];
+          const shape = shapeOf(callee);
+          if (!shape.mayNotWait) lastSync = it.end;
+          if ((shape.mayNotWait ? shape.work : shape.workAfterWait) && !captured(it.end)) {
+            lastWork = it.end;
+            hasDeviceWork = true;
+          }
+        } else if (this.sync.isAnySync(fn.m, it.id) || waiting.length > 0) {
           lastSync = it.end;
-        } else if (this.isDeviceWork(it.id, ctx)) {
+        } else if (!captured(it.end) && this.isDeviceWork(it.id, ctx)) {
           lastWork = it.end;
           hasDeviceWork = true;
         }
@@ -137,11 +276,14 @@ export class DeviceFlow {
           const receiverIsLocal = c.fn.obj.t === "name" && c.fn.obj.scope === fn.s;
           const shared = c.fn.attr === "put" || c.fn.attr === "put_nowait" || c.fn.attr === "set_result" || !receiverIsLocal;
           if (arg && shared && this.isDevice(arg, ctx)) {
+            if (arg.t === "op" && !captured(it.end)) lastWork = Math.max(lastWork, it.end);
             publishes.push({ kind: "publish", end: it.end, at: it.id, what: `${c.callee}()`, lastWork, lastSync });
           }
         }
       } else {
         if (this.isDevice(it.value, ctx)) {
+          // `return a * b`: the arithmetic is queued as the value is handed over.
+          if (it.value.t === "op" && !captured(it.end)) lastWork = Math.max(lastWork, it.end);
           returnsDevice = true;
           publishes.push({ kind: "return", end: it.end, at: it.i, what: "return", lastWork, lastSync });
         }
@@ -151,13 +293,14 @@ export class DeviceFlow {
     return { publishes, returnsDevice, hasDeviceWork };
   }
 
-  private isDevice(e: Expr, ctx: FlowCtx): boolean {
+  /** Is the value of `e` on the device (a device tensor, a device model's output). */
+  isDevice(e: Expr, ctx: FlowCtx): boolean {
     switch (e.t) {
       case "name":
         if (e.scope === ctx.fn.s) return ctx.deviceVars.has(e.name);
         return this.closureDevice(ctx.fn.m, e.scope, e.name);
       case "call":
-        return this.isDeviceWork(e.id, ctx) && !this.isHostCopy(ctx.fn.m, e.id);
+        return (this.isDeviceWork(e.id, ctx) || this.isUpload(e.id, ctx) || this.wraps(e.id, ctx) || this.returnsFromProject(e.id, ctx)) && !this.isHostCopy(ctx.fn.m, e.id);
       case "op":
         return e.args.some((a) => this.isDevice(a, ctx));
       case "seq":
@@ -166,7 +309,7 @@ export class DeviceFlow {
         return this.isDevice(e.of, ctx);
       case "attr":
         // x.shape, x.dtype, x.device are host metadata; other attributes (out.logits) stay on the device.
-        return !HOST_ATTRS.has(e.attr) && this.isDevice(e.obj, ctx);
+        return !METADATA_ATTRS.has(e.attr) && this.isDevice(e.obj, ctx);
       case "await":
         return this.isDevice(e.of, ctx);
       default:
@@ -185,14 +328,14 @@ export class DeviceFlow {
     if (sc.kind !== "function") return false;
     const bindings = sc.bindings.filter((b) => b.name === name);
     if (bindings.length === 0 || sc.params.some((p) => p.replace(/^\*+/, "") === name)) return false;
-    const ctx: FlowCtx = { fn: { m, s }, deviceVars: new Set<string>(), accel: this.facts(m).mentionsAccelerator };
+    const ctx: FlowCtx = { fn: { m, s }, deviceVars: new Set<string>(), accel: this.accelerator(m) };
     return bindings.every((b) => b.value.t === "call" && this.isDevice(b.value, ctx));
   }
 
   private isHostCopy(m: number, id: number): boolean {
     const c = this.index.call(m, id);
     if (c.fn.t !== "attr") return false;
-    return IMPLICIT_SYNC_METHODS.has(c.fn.attr) || (c.fn.attr === "to" && isCpuTarget(c.args[0] ?? c.kwargs.device));
+    return HOST_COPY_METHODS.has(c.fn.attr) || (c.fn.attr === "to" && isCpuTarget(c.args[0] ?? c.kwargs.device));
   }
 
   private isModelish(e: Expr): boolean {
@@ -238,6 +381,35 @@ export class DeviceFlow {
     });
   }
 
+  /**
+   * Does this call upload host data to the device (`torch.tensor(data, device="mps")`): a device
+   * value, but no compute.
+   */
+  isUpload(id: number, ctx: FlowCtx): boolean {
+    const m = ctx.fn.m;
+    if (!this.index.extNames(m, id).some((n) => UPLOAD_FUNCTIONS.has(n))) return false;
+    return this.deviceTarget(this.index.call(m, id).kwargs.device, ctx);
+  }
+
+  /** `nn.Parameter(t)` of a device tensor: a device value, no work. */
+  private wraps(id: number, ctx: FlowCtx): boolean {
+    const m = ctx.fn.m;
+    if (!this.index.extNames(m, id).some((n) => WRAPPER_FUNCTIONS.has(n))) return false;
+    const c = this.index.call(m, id);
+    return [...c.args, ...Object.values(c.kwargs)].some((a) => this.isDevice(a, ctx));
+  }
+
+  /** Does `e` evaluate to an nn.Module (a project subclass or torch's). */
+  private isModule(m: number, e: Expr): boolean {
+    return this.index.eval(m, e).some((v) => (v.k === "inst" && this.index.extBases(v).some((b) => b.startsWith("torch.nn."))) || (v.k === "extinst" && v.name.startsWith("torch.nn.")));
+  }
+
+  /** Does the call run a project function that returns a device value. */
+  private returnsFromProject(id: number, ctx: FlowCtx): boolean {
+    const m = ctx.fn.m;
+    return this.index.eval(m, this.index.call(m, id).fn).some((v) => (v.k === "fn" || v.k === "bound") && this.returnsDevice({ m: v.m, s: v.s }));
+  }
+
   /** Does this call queue work on the device. */
   isDeviceWork(id: number, ctx: FlowCtx): boolean {
     const idx = this.index;
@@ -252,21 +424,25 @@ export class DeviceFlow {
       if (method === "to") {
         const target = c.args[0] ?? c.kwargs.device;
         if (isAcceleratorString(target)) return true;
-        if (target && target.t !== "str" && ctx.accel) return this.isDevice(c.fn.obj, ctx) || target.t === "name" || target.t === "attr";
+        if (target && target.t !== "str" && (ctx.accel || this.namesDevice(m, target) || (target.t === "attr" && target.attr === "device"))) {
+          return this.isDevice(c.fn.obj, ctx) || this.deviceTarget(target, ctx) || target.t === "name" || target.t === "attr";
+        }
       }
-      if (this.isDevice(c.fn.obj, ctx)) return true;
+      // A method of a device value: a tensor op, a model's entry point, or a method of a module.
+      if ((TENSOR_METHODS.has(method) || MODEL_METHODS.has(method) || this.isModule(m, c.fn.obj)) && this.isDevice(c.fn.obj, ctx)) return true;
     }
     if (c.fn.t === "name" && c.fn.scope === ctx.fn.s && ctx.deviceVars.has(c.fn.name)) return true;
     for (const v of idx.eval(m, c.fn)) {
+      if (v.k === "ext" && GRAPH_REPLAY.test(v.name)) return true;
       if (v.k === "ext" && v.name.startsWith("torch.") && !NOT_DEVICE_WORK.test(v.name)) {
-        const dev = c.kwargs.device;
-        if (isAcceleratorString(dev) || anyArgDevice()) return true;
-        if (dev && dev.t !== "str" && dev.t !== "const" && ctx.accel) return true;
+        // Uploading host data and wrapping a tensor queue no compute (isUpload, wraps).
+        if (UPLOAD_FUNCTIONS.has(v.name) || WRAPPER_FUNCTIONS.has(v.name)) continue;
+        if (this.deviceTarget(c.kwargs.device, ctx) || anyArgDevice()) return true;
       }
       if ((v.k === "inst" && idx.extBases(v).some((b) => b.startsWith("torch.nn."))) || (v.k === "extinst" && v.name.startsWith("torch.nn."))) {
         if (ctx.accel) return true;
       }
-      if ((v.k === "fn" || v.k === "bound") && this.returnsDevice({ m: v.m, s: v.s })) return true;
+      if ((v.k === "fn" || v.k === "bound") && this.queuesWork({ m: v.m, s: v.s })) return true;
     }
     if (ctx.accel && this.modelishCall(m, c.fn)) return true;
     return false;

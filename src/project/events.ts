@@ -4,8 +4,9 @@
 // to a threading.Thread subclass instance (one object, one thread). Otherwise it is shared as
 // soon as two threads, or a worker and the main thread, use it.
 
-import type { FnRef, ProjectIndex } from "./index.js";
-import { EVENT_METHODS } from "./sync.js";
+import { namesBoundTo, usedOnlyAsReceiver } from "../../rules/support/facts.js";
+import { fnKey, type FnRef, type ProjectIndex } from "./index.js";
+import { EVENT_METHODS } from "./vocabulary.js";
 import type { SpawnSite, ThreadAnalysis } from "./threads.js";
 import type { Value } from "./values.js";
 
@@ -29,6 +30,7 @@ export interface EventInfo {
 
 export class EventAnalysis {
   private readonly byEvent = new Map<string, EventInfo>();
+  private readonly freshEvents = new Map<string, boolean>();
 
   constructor(
     private readonly index: ProjectIndex,
@@ -58,6 +60,27 @@ export class EventAnalysis {
     const out: EventInfo[] = [];
     for (const info of this.byEvent.values()) if (info.uses.some((u) => u.m === m && u.call === call)) out.push(info);
     return out;
+  }
+
+  /**
+   * Does a project function make a fresh Event on every call and keep it to itself: an
+   * unconditional Event constructor whose result is bound to a local used only as `ev.record()`,
+   * `ev.synchronize()`, ... (not cached, not stored, not handed out). Its own body decides.
+   */
+  makesFreshEvent(fn: FnRef): boolean {
+    const key = fnKey(fn.m, fn.s);
+    const hit = this.freshEvents.get(key);
+    if (hit !== undefined) return hit;
+    const idx = this.index;
+    const facts = idx.modules[fn.m];
+    const result = idx.callsIn(fn).some((call) => {
+      const c = idx.call(fn.m, call);
+      if (c.guards.length > 0 || !idx.evalCall(fn.m, call).some((v) => v.k === "event" && v.m === fn.m && v.call === call)) return false;
+      const names = namesBoundTo(facts, fn.s, call);
+      return names.length > 0 && names.every((n) => usedOnlyAsReceiver(facts, fn.s, n, EVENT_METHODS));
+    });
+    this.freshEvents.set(key, result);
+    return result;
   }
 
   all(): EventInfo[] {

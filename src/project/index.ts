@@ -5,15 +5,17 @@
 
 import path from "node:path";
 import type { CallFact, Expr, ModuleFacts, ScopeFact } from "../facts/model.js";
-import { aliasModuleNames, moduleNameFor, resolveRelative } from "./modules.js";
+import { fnKey } from "./ids.js";
+import { moduleNaming, resolveRelative, rootKey } from "./modules.js";
 import { dedupe, type Value } from "./values.js";
+import { withLoadReason } from "../timing.js";
 
 export interface FnRef {
   m: number;
   s: number;
 }
 
-export const fnKey = (m: number, s: number): string => `${m}:${s}`;
+export { fnKey };
 
 /** Event constructors, with the backend they belong to. */
 const EVENT_CTORS: Record<string, string> = {
@@ -28,6 +30,11 @@ const EVENT_CTORS: Record<string, string> = {
 
 const MAX_DEPTH = 48;
 
+const MODULE_RETURNS_SELF = new Set(["to", "cuda", "cpu", "mps", "xpu", "eval", "train", "half", "float", "double", "bfloat16", "requires_grad_", "share_memory", "apply", "to_empty"]);
+const NN_MODULE = /^torch\.nn\.(modules\.module\.)?Module$|^torch\.nn\.(Sequential|ModuleList|ModuleDict)$|^transformers\.(PreTrainedModel|modeling_utils\.PreTrainedModel)$/;
+
+const PROPERTY_DECORATORS = new Set(["builtins.property", "functools.cached_property"]);
+
 interface ArgBinding {
   args: { m: number; expr: Expr }[];
   kwargs: Record<string, { m: number; expr: Expr }>;
@@ -39,6 +46,8 @@ export class ProjectIndex {
   readonly moduleNames: string[];
   private readonly byName: Map<string, number> | LoadingMap;
   private readonly isPackage: boolean[];
+  /** Import root of each module (a key prefix: see modules.ts rootKey). */
+  private readonly importRoots: string[] = [];
   /** Calls of each scope, in source order: key fnKey. */
   private readonly callsByScope = new Map<string, number[]>();
   /** Calls by the last name of their callee ("step" for r.step(x)). */
@@ -77,13 +86,16 @@ export class ProjectIndex {
   private addModule(f: ModuleFacts): void {
     const m = this.modules.length;
     this.modules.push(f);
-    const name = moduleNameFor(f.file, this.srcRoots);
-    this.moduleNames.push(name);
+    const naming = moduleNaming(f.file, this.srcRoots, this.searchRoots);
+    this.moduleNames.push(naming.name);
+    this.importRoots.push(naming.root);
     this.isPackage.push(/^__init__\.pyi?$/.test(path.basename(f.file)));
     const byName = this.byName instanceof LoadingMap ? this.byName.plain : this.byName;
     // Prefer .py over .pyi and the first file seen.
-    if (!byName.has(name) || f.file.endsWith(".py")) byName.set(name, m);
-    for (const alias of aliasModuleNames(f.file, this.searchRoots)) if (!byName.has(alias)) byName.set(alias, m);
+    for (const key of naming.keys) {
+      const prev = byName.get(key);
+      if (prev === undefined || (f.file.endsWith(".py") && !this.modules[prev].file.endsWith(".py"))) byName.set(key, m);
+    }
     f.calls.forEach((c, id) => {
       const key = fnKey(m, c.scope);
       let list = this.callsByScope.get(key);
@@ -207,12 +219,14 @@ export class ProjectIndex {
       if (before.length > 0) bindings = [before[before.length - 1]];
     }
     for (const b of bindings) out.push(...this.eval(m, b.value));
-    if (out.length === 0 && scopeIdx === 0) {
-      for (const star of scope.starImports) {
-        const target = this.absoluteModule(m, star.level, star.module);
-        const tm = target ? this.byName.get(target) : undefined;
-        if (tm !== undefined && tm !== m) out.push(...this.moduleAttr(tm, name));
-      }
+    if (out.length === 0 && scopeIdx === 0 && scope.starImports.length > 0) {
+      withLoadReason("star import", () => {
+        for (const star of scope.starImports) {
+          const target = this.absoluteModule(m, star.level, star.module);
+          const tm = target ? this.findModule(m, target) : undefined;
+          if (tm !== undefined && tm !== m) out.push(...this.moduleAttr(tm, name));
+        }
+      });
     }
     return out;
   }
@@ -221,22 +235,31 @@ export class ProjectIndex {
     return resolveRelative(this.moduleNames[m], this.isPackage[m], level, module);
   }
 
+  /**
+   * The module an import in module `m` finds: the importing file's own import root first (a
+   * script's folder is sys.path[0]; a package's relative imports stay inside its root), then the
+   * project-wide table.
+   */
+  findModule(m: number, abs: string): number | undefined {
+    return this.byName.get(rootKey(this.importRoots[m], abs)) ?? this.byName.get(abs);
+  }
+
   private evalImport(m: number, module: string, level: number, name: string | null): Value[] {
     const abs = this.absoluteModule(m, level, module);
     if (abs === null) return [];
     if (name === null) {
-      const pm = this.byName.get(abs);
+      const pm = this.findModule(m, abs);
       return pm !== undefined ? [{ k: "module", m: pm }] : [{ k: "ext", name: abs }];
     }
-    const pm = this.byName.get(abs);
+    const pm = this.findModule(m, abs);
     if (pm !== undefined) {
       const vals = pm === m ? [] : this.moduleAttr(pm, name);
       if (vals.length > 0) return vals;
-      const sub = this.byName.get(`${abs}.${name}`);
+      const sub = this.findModule(m, `${abs}.${name}`);
       if (sub !== undefined) return [{ k: "module", m: sub }];
       return [];
     }
-    const sub = this.byName.get(abs ? `${abs}.${name}` : name);
+    const sub = this.findModule(m, abs ? `${abs}.${name}` : name);
     if (sub !== undefined) return [{ k: "module", m: sub }];
     return [{ k: "ext", name: abs ? `${abs}.${name}` : name }];
   }
@@ -244,7 +267,7 @@ export class ProjectIndex {
   private moduleAttr(pm: number, name: string): Value[] {
     const vals = this.evalName(pm, name, 0);
     if (vals.length > 0) return vals;
-    const sub = this.byName.get(`${this.moduleNames[pm]}.${name}`);
+    const sub = this.findModule(pm, `${this.moduleNames[pm]}.${name}`);
     return sub !== undefined ? [{ k: "module", m: sub }] : [];
   }
 
@@ -281,13 +304,21 @@ export class ProjectIndex {
     let out: Value[];
     try {
       const c = this.modules[m].calls[id];
-      out = dedupe(this.eval(m, c.fn).flatMap((v) => this.callResult(m, id, c, v)));
+      out = dedupe([...this.eval(m, c.fn).flatMap((v) => this.callResult(m, id, c, v)), ...this.returnsReceiver(m, c)]);
     } finally {
       this.depth--;
       this.inProgress.delete(key);
     }
     this.callCache.set(key, out);
     return out;
+  }
+
+  /** `model.to("mps")`, `.eval()`, `.half()`: nn.Module methods that return the module itself. */
+  private returnsReceiver(m: number, c: CallFact): Value[] {
+    if (c.fn.t !== "attr" || !MODULE_RETURNS_SELF.has(c.fn.attr)) return [];
+    return this.eval(m, c.fn.obj).filter(
+      (v) => v.k === "inst" && this.lookupMethod(v, c.fn.t === "attr" ? c.fn.attr : "").length === 0 && this.extBases(v).some((b) => NN_MODULE.test(b)),
+    );
   }
 
   private callResult(m: number, id: number, c: CallFact, v: Value): Value[] {
@@ -333,6 +364,12 @@ export class ProjectIndex {
       }
       case "builtins.super":
         return this.superValue(m, c.scope);
+      case "torch.device": {
+        // torch.device("mps"), torch.device(args.device): the device is its string.
+        const a = c.args[0] ?? c.kwargs.type;
+        const strs = a ? this.eval(m, a).filter((v) => v.k === "str") : [];
+        return strs.length > 0 ? strs : [{ k: "extinst", name }];
+      }
       default:
         return [{ k: "extinst", name }];
     }
@@ -365,8 +402,13 @@ export class ProjectIndex {
         return this.moduleAttr(v.m, name);
       case "ext":
         return [{ k: "ext", name: `${v.name}.${name}` }];
-      case "extinst":
+      case "extinst": {
+        if (ARGPARSE_RESULT.test(v.name)) {
+          const vals = this.argparseValues(name);
+          if (vals.length > 0) return vals;
+        }
         return [{ k: "ext", name: `${v.name}().${name}` }];
+      }
       case "class":
         return this.classAttr(v, name, null);
       case "inst":
@@ -385,6 +427,35 @@ export class ProjectIndex {
     }
   }
 
+  private readonly argparseCache = new Map<string, Value[]>();
+
+  /**
+   * What `args.<dest>` of a parsed argparse namespace may hold: the defaults and choices of the
+   * project's add_argument calls for that destination (a command-line value cannot be known).
+   */
+  argparseValues(dest: string): Value[] {
+    const hit = this.argparseCache.get(dest);
+    if (hit) return hit;
+    this.argparseCache.set(dest, []);
+    const out: Value[] = [];
+    for (const { m, s: id } of this.callsNamed("add_argument").slice(0, 400)) {
+      const c = this.call(m, id);
+      if (argumentDest(c) !== dest) continue;
+      if (!this.extNames(m, id).some((n) => n.startsWith("argparse.") && n.endsWith(".add_argument"))) continue;
+      if (c.kwargs.default) out.push(...this.eval(m, c.kwargs.default));
+      const choices = c.kwargs.choices;
+      if (choices?.t === "seq") for (const item of choices.items) out.push(...this.eval(m, item));
+    }
+    const values = dedupe(out);
+    this.argparseCache.set(dest, values);
+    return values;
+  }
+
+  /** Attributes defined in the body of class `cls` (methods bound to `self` when given). */
+  ownClassAttrOf(cls: FnRef, name: string, self: Value | null): Value[] {
+    return this.ownClassAttr(cls, name, self);
+  }
+
   /** Attributes defined in one class body (methods bound to `self` when given). */
   private ownClassAttr(cls: FnRef, name: string, self: Value | null): Value[] {
     const scope = this.scope(cls);
@@ -392,7 +463,12 @@ export class ProjectIndex {
     for (const b of scope.bindings) {
       if (b.name !== name) continue;
       for (const val of this.eval(cls.m, b.value)) {
-        if (val.k === "fn" && self && !this.isStatic(val)) out.push({ k: "bound", m: val.m, s: val.s, self });
+        // Reading a property on an instance runs its getter: the attribute is what it returns.
+        if (val.k === "fn" && self && this.isProperty(val)) {
+          // (`@x.setter` / `@x.deleter` define no value of the attribute.)
+          if (!this.isPropertySetter(val)) out.push(...this.returnValues(val));
+        }
+        else if (val.k === "fn" && self && !this.isStatic(val)) out.push({ k: "bound", m: val.m, s: val.s, self });
         else out.push(val);
       }
     }
@@ -423,9 +499,33 @@ export class ProjectIndex {
     }
     // Instance attributes: self.<name> = value in any method of the class or its bases.
     for (const c of mro) out.push(...this.selfStores(c, name));
+    // A dataclass field: also what its constructor calls pass for it.
+    for (const c of mro) if (this.isDataclass(c)) out.push(...this.fieldArguments(c, inst, name));
     if (out.length === 0) {
       const ext = this.extBases(inst)[0];
       if (ext) out.push({ k: "ext", name: `${ext}().${name}` });
+    }
+    return out;
+  }
+
+  private isDataclass(cls: FnRef): boolean {
+    return this.scope(cls).decorators.some((d) => {
+      const target = d.t === "call" ? this.modules[cls.m].calls[d.id].fn : d;
+      return this.eval(cls.m, target).some((v) => v.k === "ext" && (v.name === "dataclasses.dataclass" || v.name === "pydantic.dataclasses.dataclass"));
+    });
+  }
+
+  /** Keyword arguments passed for dataclass field `name` (declared in `cls`) by constructor calls of the instance's class. */
+  private fieldArguments(cls: FnRef, inst: FnRef, name: string): Value[] {
+    // Keyword arguments only: fields declared without a default leave no binding in the facts,
+    // so positions cannot be matched to fields reliably.
+    if (!this.scope(cls).bindings.some((b) => b.name === name && b.value.t !== "scope")) return [];
+    const out: Value[] = [];
+    for (const { m, s: id } of this.callsNamed(this.scope(inst).name).slice(0, 200)) {
+      const c = this.call(m, id);
+      const arg = c.kwargs[name];
+      if (!arg || !this.eval(m, c.fn).some((v) => v.k === "class" && v.m === inst.m && v.s === inst.s)) continue;
+      out.push(...this.eval(m, arg));
     }
     return out;
   }
@@ -451,6 +551,20 @@ export class ProjectIndex {
 
   isStatic(fn: FnRef): boolean {
     return this.scope(fn).decorators.some((d) => d.t === "name" && d.name === "staticmethod");
+  }
+
+  /** @property, @functools.cached_property (and their imported spellings). */
+  isProperty(fn: FnRef): boolean {
+    const decorators = this.scope(fn).decorators;
+    if (decorators.length === 0) return false;
+    return decorators.some((d) =>
+      (d.t === "attr" && (d.attr === "setter" || d.attr === "deleter" || d.attr === "getter")) ||
+      this.eval(fn.m, d).some((v) => v.k === "ext" && PROPERTY_DECORATORS.has(v.name)),
+    );
+  }
+
+  private isPropertySetter(fn: FnRef): boolean {
+    return this.scope(fn).decorators.some((d) => d.t === "attr" && (d.attr === "setter" || d.attr === "deleter"));
   }
 
   isClassMethod(fn: FnRef): boolean {
@@ -554,13 +668,15 @@ export class ProjectIndex {
     const pname = scope.params[index];
     if (pname.startsWith("*")) return [];
     const out: Value[] = [];
-    for (const b of this.bindingsOf(fn)) {
-      const pos = index - b.offset;
-      const arg = pos >= 0 ? b.args[pos] : undefined;
-      if (arg) out.push(...this.eval(arg.m, arg.expr));
-      const kw = b.kwargs[pname];
-      if (kw) out.push(...this.eval(kw.m, kw.expr));
-    }
+    withLoadReason("parameter values", () => {
+      for (const b of this.bindingsOf(fn)) {
+        const pos = index - b.offset;
+        const arg = pos >= 0 ? b.args[pos] : undefined;
+        if (arg) out.push(...this.eval(arg.m, arg.expr));
+        const kw = b.kwargs[pname];
+        if (kw) out.push(...this.eval(kw.m, kw.expr));
+      }
+    });
     return out;
   }
 
@@ -662,6 +778,18 @@ class LoadingMap {
   set(name: string, m: number): void {
     this.plain.set(name, m);
   }
+}
+
+/** What calling parse_args() on an ArgumentParser (or a group of one) returns. */
+const ARGPARSE_RESULT = /^argparse\.ArgumentParser\(\)\.parse_(known_)?args$/;
+
+/** The attribute an add_argument call stores into: dest=, else the first long option, else the name. */
+function argumentDest(c: CallFact): string | null {
+  const dest = c.kwargs.dest;
+  if (dest?.t === "str") return dest.value;
+  const names = c.args.filter((a): a is Extract<Expr, { t: "str" }> => a.t === "str").map((a) => a.value);
+  const long = names.find((n) => n.startsWith("--")) ?? names.find((n) => !n.startsWith("-"));
+  return long ? long.replace(/^-+/, "").replace(/-/g, "_") : null;
 }
 
 export function lastName(e: Expr): string | null {

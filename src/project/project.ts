@@ -1,11 +1,15 @@
 // Everything the rules ask about the whole project, built once per run from all ModuleFacts.
 
 import type { ModuleFacts } from "../facts/model.js";
+import { CallGraph } from "./callgraph.js";
 import { DeviceFlow } from "./deviceflow.js";
+import { BlockingWaits } from "./blocking.js";
 import { EventAnalysis } from "./events.js";
 import { ProjectIndex } from "./index.js";
 import { SyncInfo } from "./sync.js";
 import { ThreadAnalysis } from "./threads.js";
+import { ThreadWork } from "./threadwork.js";
+import { TimingAnalysis } from "./timeline.js";
 
 export interface ProjectOptions {
   srcRoots?: string[];
@@ -18,19 +22,41 @@ export interface ProjectOptions {
 
 export class Project {
   readonly index: ProjectIndex;
+  /** Call targets per call site with receiver-aware dispatch (edges built on demand, once). */
+  readonly graph: CallGraph;
   readonly threads: ThreadAnalysis;
   readonly sync: SyncInfo;
   readonly deviceFlow: DeviceFlow;
   private eventAnalysis: EventAnalysis | null = null;
+  private timingAnalysis: TimingAnalysis | null = null;
+  private blockingAnalysis: BlockingWaits | null = null;
+  private threadWorkAnalysis: ThreadWork | null = null;
 
   constructor(modules: ModuleFacts[], options: ProjectOptions = {}) {
     this.index = new ProjectIndex(modules, options.srcRoots ?? [], options.searchRoots ?? [], options.loadModule);
-    this.threads = new ThreadAnalysis(this.index, options.threadEntryPoints ?? []);
+    this.graph = new CallGraph(this.index);
+    this.threads = new ThreadAnalysis(this.index, options.threadEntryPoints ?? [], this.graph);
     this.sync = new SyncInfo(this.index);
     this.deviceFlow = new DeviceFlow(this.index, this.sync);
+    this.deviceFlow.waitShapes = (fn) => this.timeline.waitShape(fn);
   }
 
   get events(): EventAnalysis {
     return (this.eventAnalysis ??= new EventAnalysis(this.index, this.threads));
+  }
+
+  /** Functions' ordered timelines of work, waits and clock reads, and their summaries (MPS004). */
+  get timeline(): TimingAnalysis {
+    return (this.timingAnalysis ??= new TimingAnalysis(this));
+  }
+
+  /** Blocking waits synchronous functions reach (MPS006). */
+  get blockingWaits(): BlockingWaits {
+    return (this.blockingAnalysis ??= new BlockingWaits(this));
+  }
+
+  /** Device work functions reach outside a lock (MPS008). */
+  get threadWork(): ThreadWork {
+    return (this.threadWorkAnalysis ??= new ThreadWork(this));
   }
 }

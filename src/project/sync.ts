@@ -1,26 +1,11 @@
 // Classification of calls by what they do to the device queue: device-wide syncs, per-event and
 // per-stream waits, implicit syncs (copies to the host), Event creation and use.
 
-import type { Expr } from "../facts/model.js";
 import type { Summaries } from "./fixpoint.js";
 import type { FnRef, ProjectIndex } from "./index.js";
 import { reachSummary } from "./summaries.js";
 import type { Value } from "./values.js";
-
-/** Device-wide synchronize functions and the backend each waits for. */
-export const DEVICE_SYNCS: Record<string, string> = {
-  "torch.mps.synchronize": "mps",
-  "torch.cuda.synchronize": "cuda",
-  "torch.xpu.synchronize": "xpu",
-  "torch.npu.synchronize": "npu",
-  "torch.accelerator.synchronize": "accelerator",
-  "torch.<dev>.synchronize": "device",
-};
-
-/** Tensor methods that copy to the host and therefore wait for the work that produced them. */
-export const IMPLICIT_SYNC_METHODS = new Set(["cpu", "item", "tolist", "numpy"]);
-
-export const EVENT_METHODS = new Set(["record", "synchronize", "wait", "query", "elapsed_time"]);
+import { COMPLETION_CHECKS, DEVICE_SYNCS, EVENT_METHODS, HOST_COPY_METHODS, isCpuTarget } from "./vocabulary.js";
 
 export class SyncInfo {
   private readonly syncs: Summaries<FnRef, boolean>;
@@ -45,30 +30,29 @@ export class SyncInfo {
     return this.index.eval(m, c.fn.obj).filter((v): v is Extract<Value, { k: "event" }> => v.k === "event");
   }
 
-  /** Is this call any kind of host wait: device sync, event/stream synchronize, a host copy. */
+  /**
+   * Is this call any kind of host wait: device sync, event/stream synchronize, a host copy.
+   * `ev.query()` is not one: it returns at once (see isCompletionCheck).
+   */
   isAnySync(m: number, call: number): boolean {
     const c = this.index.call(m, call);
     if (c.fn.t === "attr") {
       const a = c.fn.attr;
       if (a === "synchronize") return true;
-      if (IMPLICIT_SYNC_METHODS.has(a)) return true;
+      if (HOST_COPY_METHODS.has(a)) return true;
       if (a === "to" && isCpuTarget(c.args[0] ?? c.kwargs.device)) return true;
-      if (a === "query") return true;
     }
     return this.deviceSync(m, call) !== null;
+  }
+
+  /** `ev.query()`: tells whether the work before it is done, without waiting (MPS007's completion check). */
+  isCompletionCheck(m: number, call: number): boolean {
+    const c = this.index.call(m, call);
+    return c.fn.t === "attr" && COMPLETION_CHECKS.has(c.fn.attr);
   }
 
   /** Does the function (or anything it calls in the project) wait for the device somewhere. */
   functionSyncs(fn: FnRef): boolean {
     return this.syncs.get(fn);
   }
-}
-
-export function isCpuTarget(e: Expr | undefined): boolean {
-  return !!e && e.t === "str" && /^cpu(:\d+)?$/.test(e.value);
-}
-
-/** Accelerator device string ("mps", "cuda:0", "xpu"). */
-export function isAcceleratorString(e: Expr | undefined): boolean {
-  return !!e && e.t === "str" && /^(mps|cuda|xpu|npu)(:\d+)?$/.test(e.value);
 }

@@ -3,6 +3,7 @@
 
 import type { Expr } from "../facts/model.js";
 import type { PathStep, Range } from "../types.js";
+import { CallGraph, nodeKey, type CallNode, type Dispatch } from "./callgraph.js";
 import { fnKey, lastName, type FnRef, type ProjectIndex } from "./index.js";
 import type { Value } from "./values.js";
 
@@ -14,6 +15,8 @@ export interface SpawnSite {
   /** "Thread(target=worker)", "pool.submit(step)", "class Worker(threading.Thread)" */
   label: string;
   targets: FnRef[];
+  /** The call-graph nodes it starts (targets with what is known of their receiver). */
+  nodes: { to: CallNode; dispatch: Dispatch }[];
   /** The site starts more than one thread running its targets (loop, map, pool). */
   many: boolean;
   /** The target's return value is handed to someone (a Future, map results, await). */
@@ -26,6 +29,13 @@ export interface Reach {
   parent: string | null;
   via: { m: number; call: number } | null;
   fn: FnRef;
+  /** The call-graph node reached (and the node it was reached from): the witness follows nodes. */
+  node: CallNode;
+  parentNode: string | null;
+  /** Reached through a subclass override chosen for a receiver of unknown class. */
+  dispatch: Dispatch;
+  /** Some hop of the witness is such a guess (a witness without one is preferred). */
+  guessed: boolean;
 }
 
 const THREAD_EXECUTORS = ["concurrent.futures.ThreadPoolExecutor", "concurrent.futures.thread.ThreadPoolExecutor"];
@@ -58,12 +68,15 @@ export class ThreadAnalysis {
   readonly spawns: SpawnSite[] = [];
   /** fnKey -> first (shortest) reach. */
   private readonly reach = new Map<string, Reach>();
+  /** nodeKey -> first reach of that node. */
+  private readonly nodeReach = new Map<string, Reach>();
   /** fnKey -> spawn sites whose threads reach the function. */
   private readonly reachedBy = new Map<string, SpawnSite[]>();
 
   constructor(
     private readonly index: ProjectIndex,
     private readonly extraEntryPoints: string[] = [],
+    readonly graph: CallGraph = new CallGraph(index),
   ) {
     // Pass 1 learns argument bindings at spawn sites (Thread(args=...), partial); pass 2 resolves
     // again with them, so parameters of thread targets can carry executors, events, callables.
@@ -91,15 +104,17 @@ export class ThreadAnalysis {
     let cur: Reach | undefined = r;
     while (cur && chain.length < 32) {
       chain.unshift(cur);
-      cur = cur.parent ? this.reach.get(cur.parent) : undefined;
+      cur = cur.parentNode ? this.nodeReach.get(cur.parentNode) : undefined;
     }
     const idx = this.index;
-    const steps: PathStep[] = [{ file: idx.modules[r.spawn.m].file, range: r.spawn.range, label: r.spawn.label }];
+    // The chain's first hop was reached from its own spawn site (maybe not r.spawn).
+    const spawn = chain[0].spawn;
+    const steps: PathStep[] = [{ file: idx.modules[spawn.m].file, range: spawn.range, label: spawn.label }];
     for (const c of chain) {
       const sc = idx.scope(c.fn);
       if (c.via) {
         const call = idx.call(c.via.m, c.via.call);
-        steps.push({ file: idx.modules[c.via.m].file, range: call.range, label: idx.displayName(c.fn) });
+        steps.push({ file: idx.modules[c.via.m].file, range: call.range, label: idx.displayName(c.fn), ...(c.dispatch === "hierarchy" ? { unknownReceiver: true } : {}) });
       } else {
         steps.push({ file: idx.modules[c.fn.m].file, range: sc.nameRange, label: idx.displayName(c.fn) });
       }
@@ -181,9 +196,11 @@ export class ThreadAnalysis {
       return;
     }
     if (!target) return;
-    const targets = this.targetsOf(idx.eval(m, target), learn, m, args);
+    const values = idx.eval(m, target);
+    const targets = this.targetsOf(values, learn, m, args);
     if (targets.length === 0) return;
-    this.spawns.push({ m, call: id, range: c.range, label, targets, many, returnsResult });
+    const nodes = values.flatMap((v) => this.graph.targetsOf(v));
+    this.spawns.push({ m, call: id, range: c.range, label, targets, nodes, many, returnsResult });
   }
 
   /** Functions a spawn target value runs; binds spawn arguments to their parameters. */
@@ -226,7 +243,8 @@ export class ThreadAnalysis {
           idx.eval(cm, idx.call(cm, cid).fn).some((v) => v.k === "class" && v.m === m && v.s === s),
         );
         const many = instantiations.length > 1 || instantiations.some(({ m: cm, s: cid }) => idx.call(cm, cid).loop);
-        this.spawns.push({ m, call: -1, range: sc.nameRange, label: `class ${sc.name}(threading.Thread)`, targets: runs, many, returnsResult: false });
+        const nodes = runs.map((fn) => ({ to: { fn, self: { m, s } }, dispatch: "exact" as const }));
+        this.spawns.push({ m, call: -1, range: sc.nameRange, label: `class ${sc.name}(threading.Thread)`, targets: runs, nodes, many, returnsResult: false });
       });
     });
   }
@@ -256,6 +274,7 @@ export class ThreadAnalysis {
             range: sc.nameRange,
             label: decorated ? `@${fnName} (thread-entry-points)` : `${qualified} (thread-entry-points)`,
             targets: [{ m, s }],
+            nodes: [{ to: { fn: { m, s }, self: null }, dispatch: "exact" }],
             many: true,
             returnsResult: true,
           });
@@ -268,42 +287,37 @@ export class ThreadAnalysis {
   // ---- reachability -------------------------------------------------------------------------
 
   private propagate(): void {
-    const idx = this.index;
-    const calleeCache = new Map<string, FnRef[]>();
-    const callees = (fn: FnRef): { call: number; targets: FnRef[] }[] =>
-      idx.callsIn(fn).map((call) => {
-        const key = `${fn.m}:${call}`;
-        let t = calleeCache.get(key);
-        if (!t) calleeCache.set(key, (t = idx.calleesOf(fn.m, call)));
-        return { call, targets: t };
-      });
     // Spawns that start several threads first: their path is the one worth showing.
     const ordered = [...this.spawns.filter((sp) => sp.many), ...this.spawns.filter((sp) => !sp.many)];
     for (const spawn of ordered) {
       const seen = new Set<string>();
-      const queue: FnRef[] = [];
-      for (const t of spawn.targets) {
-        const key = fnKey(t.m, t.s);
-        if (seen.has(key)) continue;
-        seen.add(key);
-        queue.push(t);
-        if (!this.reach.has(key)) this.reach.set(key, { spawn, parent: null, via: null, fn: t });
-      }
-      for (let i = 0; i < queue.length; i++) {
-        const fn = queue[i];
-        const key = fnKey(fn.m, fn.s);
-        const list = this.reachedBy.get(key) ?? [];
-        if (list.length < 16) list.push(spawn);
-        this.reachedBy.set(key, list);
-        for (const { call, targets } of callees(fn)) {
-          for (const t of targets) {
-            const tk = fnKey(t.m, t.s);
-            if (seen.has(tk)) continue;
-            seen.add(tk);
-            queue.push(t);
-            if (!this.reach.has(tk)) this.reach.set(tk, { spawn, parent: key, via: { m: fn.m, call }, fn: t });
-          }
+      const seenFns = new Set<string>();
+      const queue: CallNode[] = [];
+      const visit = (node: CallNode, parent: string | null, via: { m: number; call: number } | null, dispatch: Dispatch) => {
+        const nk = nodeKey(node);
+        if (seen.has(nk)) return;
+        seen.add(nk);
+        queue.push(node);
+        const from = parent === null ? null : this.nodeReach.get(parent)!;
+        const guessed = dispatch === "hierarchy" || !!from?.guessed;
+        const r: Reach = { spawn, parent: from ? fnKey(from.fn.m, from.fn.s) : null, via, fn: node.fn, node, parentNode: parent, dispatch, guessed };
+        const prevNode = this.nodeReach.get(nk);
+        if (!prevNode || (prevNode.guessed && !guessed)) this.nodeReach.set(nk, r);
+        const fk = fnKey(node.fn.m, node.fn.s);
+        const prev = this.reach.get(fk);
+        if (!prev || (prev.guessed && !guessed)) this.reach.set(fk, r);
+        if (!seenFns.has(fk)) {
+          seenFns.add(fk);
+          const list = this.reachedBy.get(fk) ?? [];
+          if (list.length < 16) list.push(spawn);
+          this.reachedBy.set(fk, list);
         }
+      };
+      for (const t of spawn.nodes) visit(t.to, null, null, t.dispatch);
+      for (let i = 0; i < queue.length; i++) {
+        const node = queue[i];
+        const nk = nodeKey(node);
+        for (const e of this.graph.edges(node)) visit(e.to, nk, { m: node.fn.m, call: e.call }, e.dispatch);
       }
     }
   }

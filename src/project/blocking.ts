@@ -2,12 +2,12 @@
 // Event.synchronize() and Stream.synchronize(). Host copies (.item(), .cpu()) block too but
 // are the normal way to get a value out and are not reported as syncs here.
 
-import type { Summaries } from "../../src/project/fixpoint.js";
-import type { FnRef } from "../../src/project/index.js";
-import { nearestSummary, type Nearest } from "../../src/project/summaries.js";
-import type { Project } from "../../src/project/project.js";
+import type { Summaries } from "./fixpoint.js";
+import type { FnRef } from "./index.js";
+import { nearestSummary, type Nearest } from "./summaries.js";
+import { STREAM_SYNC } from "./vocabulary.js";
+import type { Project } from "./project.js";
 
-const STREAM_SYNC = /^torch\.(\w+|<dev>)\.(Stream|current_stream|default_stream)\(\)\.synchronize$|^torch\.Stream\(\)\.synchronize$/;
 
 export interface BlockingWait {
   m: number;

@@ -1,13 +1,13 @@
 // Device work that worker threads submit without a lock around it (MPS008).
 
-import type { Expr } from "../../src/facts/model.js";
-import { fnKey, type FnRef } from "../../src/project/index.js";
-import type { FlowCtx } from "../../src/project/deviceflow.js";
-import type { Summaries } from "../../src/project/fixpoint.js";
-import type { Project } from "../../src/project/project.js";
-import { nearestSummary, type Nearest } from "../../src/project/summaries.js";
+import type { Expr } from "../facts/model.js";
+import { fnKey, type FnRef } from "./index.js";
+import type { FlowCtx } from "./deviceflow.js";
+import type { Summaries } from "./fixpoint.js";
+import type { Project } from "./project.js";
+import { nearestSummary, type Nearest } from "./summaries.js";
+import { LOCKS } from "./vocabulary.js";
 
-const LOCKS = /^threading\.(Lock|RLock|Semaphore|BoundedSemaphore|Condition)$|^multiprocessing\.(Lock|RLock|Semaphore)$/;
 
 export interface WorkSite {
   m: number;
@@ -27,7 +27,7 @@ export class ThreadWork {
       const key = fnKey(fn.m, fn.s);
       let ctx = contexts.get(key);
       if (!ctx) {
-        ctx = { fn, deviceVars: new Set<string>(), accel: idx.modules[fn.m].mentionsAccelerator };
+        ctx = { fn, deviceVars: new Set<string>(), accel: flow.accelerator(fn.m) };
         for (const b of idx.scope(fn).bindings) if (b.value.t === "call" && flow.isDeviceWork(b.value.id, ctx)) ctx.deviceVars.add(b.name);
         contexts.set(key, ctx);
       }

@@ -1,4 +1,4 @@
-// Wall-clock timing of device work, for MPS004.
+// The ordered timeline of one function: device work, waits and clock reads, for MPS004.
 //
 // A function's calls and bindings are put in order of evaluation and classified: device work
 // (DeviceFlow's evidence), waits for the device (any kind, with the backends they run for), and
@@ -9,25 +9,30 @@
 // clock before and after `yield` count too. A timed region runs from an opening read to the
 // next closing read in the same function.
 
-import type { CallFact, Expr, ModuleFacts } from "../../src/facts/model.js";
-import type { Summaries } from "../../src/project/fixpoint.js";
-import { MAY } from "../../src/project/fixpoint.js";
-import { fnKey, lastName, type FnRef } from "../../src/project/index.js";
-import { fnSummary, nearestSummary, reachSummary, type Nearest } from "../../src/project/summaries.js";
-import type { FlowCtx } from "../../src/project/deviceflow.js";
-import type { Project } from "../../src/project/project.js";
-import { IMPLICIT_SYNC_METHODS } from "../../src/project/sync.js";
-import { walkExpr } from "./facts.js";
-
-export const CLOCKS = new Set([
-  "time.time",
-  "time.perf_counter",
-  "time.monotonic",
-  "time.time_ns",
-  "time.perf_counter_ns",
-  "time.monotonic_ns",
-  "timeit.default_timer",
-]);
+import type { CallFact, Expr, ModuleFacts } from "../facts/model.js";
+import type { Summaries } from "./fixpoint.js";
+import { fnKey, lastName, type FnRef } from "./index.js";
+import { fnSummary, nearestSummary, reachSummary, type Nearest } from "./summaries.js";
+import type { FlowCtx } from "./deviceflow.js";
+import type { Project } from "./project.js";
+import {
+  ALLOCATION_FUNCTIONS,
+  BARRIER_METHOD,
+  TRUTH_REDUCTIONS,
+  CLOCKS,
+  HOST_BUILTINS,
+  HOST_RESULT_CALLS,
+  HOST_TORCH,
+  METADATA_METHODS,
+  MODULE_STATE_METHODS,
+  OTHER_WAITS,
+  THREAD_WAIT_FUNCTIONS,
+  THREAD_WAITS,
+  TRANSFER_METHODS,
+  UPLOAD_FUNCTIONS,
+  VIEW_METHODS,
+  WRAPPER_FUNCTIONS,
+} from "./vocabulary.js";
 
 /** The last names a call of a clock in CLOCKS spells (`perf_counter()`, `time.time()`). */
 const CLOCK_LAST_NAMES = new Set([...CLOCKS].map((n) => n.slice(n.lastIndexOf(".") + 1)));
@@ -36,63 +41,21 @@ export const BACKENDS = ["mps", "cuda", "xpu"] as const;
 /** Backends a wait runs for: "all", or only those named by the condition around it. */
 export type Coverage = "all" | Set<string>;
 
-/** Builtins that turn a tensor into a host value and so wait for it. */
-const HOST_BUILTINS = new Set(["builtins.float", "builtins.int", "builtins.bool", "builtins.print", "builtins.str", "builtins.repr", "builtins.format"]);
-/** torch functions that build a tensor from host data: with a device, a host-to-device copy, like `.to()`. */
-const TRANSFER_FUNCTIONS = new Set(["torch.tensor", "torch.as_tensor", "torch.asarray", "torch.from_numpy"]);
-/** Waits outside torch: MLX evaluates its lazy arrays and waits for the GPU in `mx.eval()`. */
-const OTHER_WAITS = new Set(["mlx.core.eval", "mlx.core.synchronize"]);
-/** torch functions that return Python values (and so wait). */
-const HOST_TORCH = new Set(["torch.equal", "torch.allclose", "torch.is_nonzero", "torch.testing.assert_close"]);
-/**
- * Model entry points whose results are host values or that wait internally on every step:
- * `generate()` loops check stopping criteria on the host each token; pipelines and `predict()`
- * return Python objects. Timing them measures run time, so they are not unsynced work.
- */
-const HOST_RESULT_CALLS = /^(generate|predict|pipe|pipeline|transcribe|chat|complete|completion)$/;
-/** Tensor methods that read metadata: no kernel is queued. */
-const METADATA = new Set(["size", "dim", "numel", "nelement", "stride", "element_size", "is_contiguous", "is_floating_point", "get_device", "data_ptr", "storage_offset", "ndimension", "requires_grad_", "register_hook"]);
-const TRANSFERS = new Set(["to", "cuda", "mps", "xpu", "pin_memory", "contiguous", "half", "float", "bfloat16"]);
-/** Tensor methods that return a view of the same storage: no kernel is queued. */
-const VIEWS = new Set([
-  "view", "view_as", "unsqueeze", "squeeze", "transpose", "permute", "expand", "expand_as", "narrow",
-  "select", "t", "unflatten", "detach", "as_strided", "split", "chunk", "unbind", "movedim", "moveaxis",
-  "swapaxes", "swapdims", "diagonal",
-]);
-/**
- * Blocking waits for another thread, by method and receiver type: a Future's result, a join, a
- * queue's get, an Event's wait, leaving a `with ThreadPoolExecutor()` block.
- * What the other thread waited for is not followed; if it waited for the device (a device-wide
- * sync waits for every thread's work) the timing is right, so a timing that ends after one is
- * not reported (the other thread's hand-over is MPS002's to check).
- */
-const THREAD_WAITS: Record<string, RegExp> = {
-  result: /^concurrent\.futures\.Future$|\.submit$|^concurrent\.futures\.as_completed$/,
-  exception: /^concurrent\.futures\.Future$|\.submit$|^concurrent\.futures\.as_completed$/,
-  join: /^threading\.Thread$|ThreadPool$|^queue\.\w*Queue$/,
-  get: /^queue\.\w*Queue$|ThreadPool\(\)\.(apply_async|map_async)$/,
-  wait: /^threading\.(Event|Condition|Barrier)$/,
-  map: /ThreadPoolExecutor$|ThreadPool$/,
-  shutdown: /ThreadPoolExecutor$/,
-  __exit__: /ThreadPoolExecutor$|ThreadPool$/,
-};
-const THREAD_WAIT_FUNCTIONS = new Set(["concurrent.futures.wait"]);
-/**
- * nn.Module methods that change or read the module's state on the host: switching modes,
- * listing parameters, registering hooks, loading a state dict (a host-to-device copy, like
- * `.to()`). None of them queues device compute.
- */
-const MODULE_STATE = new Set([
-  "eval", "train", "requires_grad_", "zero_grad", "state_dict", "load_state_dict", "parameters",
-  "named_parameters", "buffers", "named_buffers", "modules", "named_modules", "children",
-  "named_children", "get_submodule", "get_parameter", "get_buffer", "add_module", "register_module",
-  "register_buffer", "register_parameter", "register_forward_hook", "register_forward_pre_hook",
-  "register_full_backward_hook", "register_backward_hook", "share_memory",
-]);
-
 export type Item =
   | { k: "work"; end: number; loop: boolean; row: number; what: string; note?: string }
-  | { k: "sync"; end: number; loop: boolean; row: number; what: string; coverage: Coverage; guard: string | null }
+  | {
+      k: "sync";
+      end: number;
+      loop: boolean;
+      row: number;
+      what: string;
+      coverage: Coverage;
+      guard: string | null;
+      /** Under a condition of this function that names no backend (`if not warm:`): may not run. */
+      conditional: boolean;
+      /** A call of a function that waits only on some paths (a callee's conditional wait): covers nothing. */
+      partial: boolean;
+    }
   | {
       k: "clock";
       end: number;
@@ -137,6 +100,31 @@ export function guardCoverage(guards: string[]): { coverage: Coverage; guard: st
   return { coverage: "all", guard: null };
 }
 
+/**
+ * How a function waits, for its callers: whether it queues work, whether some path through it
+ * does not wait (its waits are conditional, or it has none), and whether it may queue work after
+ * its last unconditional wait ("waits, then queues more"). A caller's timing is covered by a call
+ * only when the callee always waits; work the callee queues after that wait is still queued.
+ */
+export interface WaitShape {
+  work: boolean;
+  mayNotWait: boolean;
+  workAfterWait: boolean;
+}
+
+/**
+ * Is the call under a condition that may skip it on an accelerator: one that names no backend
+ * (`if not warm:`, `if self.graph is None:`). Conditions that name a backend restrict it to that
+ * backend (coverage); one that only excludes the CPU (`if device.type != "cpu":`) runs it on
+ * every accelerator.
+ */
+function underCondition(guards: string[]): boolean {
+  const negated = (g: string) => /^\s*not\b|!=|\bnot\s+in\b/.test(g);
+  const namesBackend = (g: string) => BACKENDS.some((b) => new RegExp(`\\b${b}\\b`).test(g));
+  const excludesCpu = (g: string) => negated(g) && /\bcpu\b/.test(g);
+  return guards.some((g) => !excludesCpu(g) && (negated(g) || !namesBackend(g)));
+}
+
 export interface Wait {
   what: string;
   coverage: Coverage;
@@ -162,8 +150,8 @@ export class TimingAnalysis {
   private readonly otherWaits: Summaries<FnRef, boolean>;
   /** Does a function block on another thread, itself or through project callees. */
   private readonly threadWaits: Summaries<FnRef, boolean>;
-  /** Does a function queue device compute, itself or through project callees (its timeline's work). */
-  private readonly work: Summaries<FnRef, boolean>;
+  /** How a function waits and works, itself or through project callees (its timeline). */
+  private readonly shapes: Summaries<FnRef, WaitShape>;
 
   constructor(private readonly project: Project) {
     const idx = project.index;
@@ -195,9 +183,22 @@ export class TimingAnalysis {
     );
     this.otherWaits = reachSummary(idx, (m, call) => idx.extNames(m, call).some((n) => OTHER_WAITS.has(n)));
     this.threadWaits = reachSummary(idx, (m, call) => this.isThreadWait(m, call));
-    this.work = fnSummary(idx, {
-      ...MAY,
-      transfer: (fn) => this.timeline(fn).some((it) => it.k === "work"),
+    this.shapes = fnSummary<WaitShape>(idx, {
+      bottom: { work: false, mayNotWait: false, workAfterWait: false },
+      join: (a, b) => ({ work: a.work || b.work, mayNotWait: a.mayNotWait || b.mayNotWait, workAfterWait: a.workAfterWait || b.workAfterWait }),
+      equal: (a, b) => a.work === b.work && a.mayNotWait === b.mayNotWait && a.workAfterWait === b.workAfterWait,
+      transfer: (fn) => {
+        const items = this.timeline(fn);
+        let lastWait = -1;
+        items.forEach((it, i) => {
+          if (it.k === "sync" && !it.conditional && !it.partial) lastWait = i;
+        });
+        return {
+          work: items.some((it) => it.k === "work"),
+          mayNotWait: lastWait < 0,
+          workAfterWait: items.some((it, i) => it.k === "work" && i > lastWait),
+        };
+      },
       alsoReads: (fn) => idx.callsIn(fn).flatMap((call) => this.decoratedTargets(fn.m, idx.call(fn.m, call))),
     });
   }
@@ -360,7 +361,12 @@ export class TimingAnalysis {
    * a module to eval() is not compute: a helper that only loads a model is not timed work.
    */
   doesDeviceWork(fn: FnRef): boolean {
-    return this.work.get(fn);
+    return this.shapes.get(fn).work;
+  }
+
+  /** How a project function waits and works (see WaitShape). */
+  waitShape(fn: FnRef): WaitShape {
+    return this.shapes.get(fn);
   }
 
   /** Waits in `fn` that complete before offset `end` (a timer method syncing before it reads the clock). */
@@ -469,9 +475,28 @@ export class TimingAnalysis {
       const opens = this.clockAttrs(fn).length > 0;
       const closes = opened.size > 0 && this.readsSelfAttr(fn, opened);
       if (!opens && !closes) return null;
+      // A timer class that also records Events (DeepSpeed's and Megatron's timers: host clock
+      // only on devices that run synchronously, Events elsewhere) measures device time already.
+      if (this.recordsEvents(cls)) return null;
       return { alias: false, open: opens, close: closes, before: closes ? this.waitsBefore(fn, firstEnd) : [] };
     }
     return null;
+  }
+
+  /** Does a method of class `cls` (or of a base) record or time with an Event (`.record()`, `.elapsed_time()`)? */
+  private recordsEvents(cls: FnRef): boolean {
+    const idx = this.project.index;
+    for (const c of idx.mro(cls)) {
+      const scopes = idx.modules[c.m].scopes;
+      for (let ms = 0; ms < scopes.length; ms++) {
+        if (scopes[ms].parent !== c.s || scopes[ms].kind !== "function") continue;
+        for (const id of idx.callsIn({ m: c.m, s: ms })) {
+          const f = idx.call(c.m, id).fn;
+          if (f.t === "attr" && (f.attr === "record" || f.attr === "elapsed_time")) return true;
+        }
+      }
+    }
+    return false;
   }
 
   /** A `@contextlib.contextmanager` generator that reads the clock before and after `yield`. */
@@ -529,37 +554,30 @@ export class TimingAnalysis {
 
   // ---- the timeline of one function ---------------------------------------------------------
 
-  /** The function's items in order; with a span, calls outside it are left out (timedSpan). */
+  /**
+   * The function's items in order; with a span, calls outside it are left out (timedSpan), and a
+   * function with fewer than two clock items in the span gets none: a timing needs a read that
+   * opens it and a later one that closes it, so there is nothing to time, and classifying its
+   * other calls (what each callee does, loading their modules) would be wasted.
+   */
   timeline(fn: FnRef, span: { from: number; to: number } | null = null): Item[] {
     const idx = this.project.index;
     const mod = idx.modules[fn.m];
+    if (span && this.clockCallsIn(fn, span) < 2) return [];
     const scope = idx.scope(fn);
     const flow = this.project.deviceFlow;
     const deviceVars = new Set<string>();
-    const ctx: FlowCtx = { fn, deviceVars, accel: mod.mentionsAccelerator };
-    const isDevice = (e: Expr): boolean => {
-      switch (e.t) {
-        case "name":
-          return e.scope === fn.s && deviceVars.has(e.name);
-        case "call":
-          return flow.isDeviceWork(e.id, ctx) && !this.isHostResult(fn.m, e.id);
-        case "op":
-          return e.args.some(isDevice);
-        case "seq":
-          return e.items.some(isDevice);
-        case "item":
-        case "await":
-          return isDevice(e.of);
-        case "attr":
-          return isDevice(e.obj);
-        default:
-          return false;
-      }
-    };
+    const ctx: FlowCtx = { fn, deviceVars, accel: flow.accelerator(fn.m) };
+    const isDevice = (e: Expr): boolean => flow.isDevice(e, ctx);
+    // Calls recorded into a CUDA graph queue nothing.
+    const captures = flow.captureRegions(fn);
+    const captured = (end: number) => captures.some(([a, b]) => end > a && end <= b);
     type Raw = { k: "bind"; end: number; row: number; name: string; value: Expr; loop: boolean } | { k: "call"; end: number; id: number };
     const raw: Raw[] = [];
     for (const b of scope.bindings) raw.push({ k: "bind", end: b.end, row: b.range.start.row, name: b.name, value: b.value, loop: b.loop });
     for (const id of idx.callsIn(fn)) raw.push({ k: "call", end: mod.calls[id].end, id });
+    // `return a * b`: arithmetic queued as the value is handed back.
+    for (const r of scope.returns) if (r.value.t === "op") raw.push({ k: "bind", end: r.end, row: r.range.start.row, name: "return", value: r.value, loop: false });
     raw.sort((a, b) => a.end - b.end || (a.k === "bind" ? 1 : 0) - (b.k === "bind" ? 1 : 0));
     // Calls whose result is kept (`t0 = time.perf_counter()`, `self.t0 = ...`): clock reads that open a region.
     const boundTo = new Map<number, string>();
@@ -570,16 +588,20 @@ export class TimingAnalysis {
     for (const r of raw) {
       if (r.k === "bind") {
         const dev = isDevice(r.value);
+        if (r.name === "return") {
+          if (dev && !captured(r.end)) items.push({ k: "work", end: r.end, loop: r.loop, row: r.row, what: "return ..." });
+          continue;
+        }
         if (dev) deviceVars.add(r.name);
         else deviceVars.delete(r.name);
         // Arithmetic on device tensors queues kernels (`y = a @ b`).
-        if (dev && r.value.t === "op") items.push({ k: "work", end: r.end, loop: r.loop, row: r.row, what: `${r.name} = ...` });
+        if (dev && r.value.t === "op" && !captured(r.end)) items.push({ k: "work", end: r.end, loop: r.loop, row: r.row, what: `${r.name} = ...` });
         continue;
       }
       const c = mod.calls[r.id];
       if (span && (c.end < span.from || c.end > span.to)) continue;
-      const item = this.classify(fn, r.id, c, boundTo.get(r.id) ?? null, isDevice, ctx);
-      if (item) items.push(item);
+      const got = this.classify(fn, r.id, c, boundTo.get(r.id) ?? null, isDevice, ctx);
+      for (const item of got === null ? [] : Array.isArray(got) ? got : [got]) if (!(item.k === "work" && captured(c.end))) items.push(item);
     }
     for (const it of items) if (it.k === "clock" && it.plain) this.intervalEnd(fn, it);
     return items;
@@ -618,24 +640,53 @@ export class TimingAnalysis {
     it.close = it.start !== null;
   }
 
-  private isHostResult(m: number, id: number): boolean {
-    const c = this.project.index.call(m, id);
-    if (c.fn.t === "attr") return IMPLICIT_SYNC_METHODS.has(c.fn.attr);
-    return false;
+  /**
+   * `x.any()` / `x.all()` of a device value whose result is neither kept, returned nor passed on:
+   * Python tests its truth at once (`assert not x.isnan().any()`), which waits.
+   */
+  private truthTest(fn: FnRef, id: number, c: CallFact, isDevice: (e: Expr) => boolean): boolean {
+    if (c.fn.t !== "attr" || !TRUTH_REDUCTIONS.has(c.fn.attr) || c.args.length > 0 || Object.keys(c.kwargs).length > 0) return false;
+    if (!isDevice(c.fn.obj)) return false;
+    const idx = this.project.index;
+    const sc = idx.scope(fn);
+    let used = false;
+    const visit = (e: Expr) =>
+      walkExpr(e, (x) => {
+        if (x.t === "call" && x.id === id) used = true;
+      });
+    for (const other of idx.callsIn(fn)) {
+      if (other === id) continue;
+      const o = idx.call(fn.m, other);
+      visit(o.fn);
+      o.args.forEach(visit);
+      Object.values(o.kwargs).forEach(visit);
+    }
+    sc.bindings.forEach((b) => visit(b.value));
+    sc.returns.forEach((r) => visit(r.value));
+    sc.attrStores.forEach((a) => visit(a.value));
+    return !used;
   }
 
-  private classify(
-    fn: FnRef,
-    id: number,
-    c: CallFact,
-    into: string | null,
-    isDevice: (e: Expr) => boolean,
-    ctx: FlowCtx,
-  ): Item | null {
+  /** How many calls in the span are clock items (only calls that may read a clock are resolved). */
+  private clockCallsIn(fn: FnRef, span: { from: number; to: number }): number {
     const idx = this.project.index;
-    const sync = this.project.sync;
+    const mod = idx.modules[fn.m];
+    let n = 0;
+    for (const id of idx.callsIn(fn)) {
+      const c = mod.calls[id];
+      if (c.end < span.from || c.end > span.to || !this.mayReadClock(fn.m, id)) continue;
+      if (this.clockItem(fn, id, c, null) !== null && ++n >= 2) break;
+    }
+    return n;
+  }
+
+  /**
+   * The clock item a call is, if any: a clock read, entering or leaving a timer's `with`, or a
+   * call of a clock helper or timer method. Depends on the call alone (not on the items before it).
+   */
+  private clockItem(fn: FnRef, id: number, c: CallFact, into: string | null): Item | null {
+    const idx = this.project.index;
     const m = fn.m;
-    const row = c.range.start.row;
     const what = `${c.callee}(${c.args.length > 0 || c.star || Object.keys(c.kwargs).length > 0 ? "..." : ""})`;
     const bound = into !== null;
     if (this.isClock(m, id)) return { k: "clock", end: c.end, call: id, into, open: bound, close: true, before: [], what, start: null, plain: true };
@@ -670,31 +721,70 @@ export class TimingAnalysis {
         return { k: "clock", end: c.end, call: id, into: p.alias ? into : null, open: p.alias ? bound : p.open, close: p.close, before: p.before, what, start: null, plain: p.alias };
       }
     }
+    return null;
+  }
+
+  private classify(
+    fn: FnRef,
+    id: number,
+    c: CallFact,
+    into: string | null,
+    isDevice: (e: Expr) => boolean,
+    ctx: FlowCtx,
+  ): Item | Item[] | null {
+    const idx = this.project.index;
+    const sync = this.project.sync;
+    const m = fn.m;
+    const row = c.range.start.row;
+    const what = `${c.callee}(${c.args.length > 0 || c.star || Object.keys(c.kwargs).length > 0 ? "..." : ""})`;
+    const clock = this.clockItem(fn, id, c, into);
+    if (clock !== null) return clock;
+    const callees = idx.calleesOf(m, id);
     const g = guardCoverage(c.guards);
+    const conditional = underCondition(c.guards);
+    const wait = { k: "sync" as const, end: c.end, loop: c.loop, row, what, conditional, partial: false };
     // Waits.
-    if (sync.isAnySync(m, id)) return { k: "sync", end: c.end, loop: c.loop, row, what, ...g };
+    if (sync.isAnySync(m, id)) return { ...wait, ...g };
     const names = idx.extNames(m, id);
     if (names.some((n) => HOST_TORCH.has(n) || OTHER_WAITS.has(n)) || (names.some((n) => HOST_BUILTINS.has(n)) && [...c.args, ...Object.values(c.kwargs)].some(isDevice))) {
-      return { k: "sync", end: c.end, loop: c.loop, row, what, ...g };
+      return { ...wait, ...g };
     }
-    const syncing = callees.find((t) => sync.functionSyncs(t));
-    if (syncing) {
+    if (c.fn.t === "attr" && c.fn.attr === BARRIER_METHOD) return { ...wait, what: `${what} (a barrier)`, coverage: "all", guard: null };
+    if (this.truthTest(fn, id, c, isDevice)) return { ...wait, what: `${what} (tested on the host)`, ...g };
+    const waiting = callees.filter((t) => sync.functionSyncs(t));
+    if (waiting.length > 0) {
+      // A callee that always waits covers the work before the call; one that waits only on some
+      // paths covers nothing; work it queues after its last certain wait is still queued.
+      const syncing = waiting.find((t) => !this.waitShape(t).mayNotWait) ?? waiting[0];
+      const shape = this.waitShape(syncing);
       const coverage = intersect(g.coverage, this.functionCoverage(syncing));
-      return { k: "sync", end: c.end, loop: c.loop, row, what, coverage, guard: g.guard ?? (coverage === "all" ? null : this.restrictingGuard(syncing)) };
+      const item: Item = { ...wait, coverage, guard: g.guard ?? (coverage === "all" ? null : this.restrictingGuard(syncing)), partial: shape.mayNotWait };
+      const queuesMore = shape.mayNotWait ? shape.work : shape.workAfterWait;
+      if (!queuesMore) return item;
+      const note = shape.mayNotWait
+        ? `\`${idx.displayName(syncing)}\` waits only on some paths`
+        : `\`${idx.displayName(syncing)}\` queues more work after its wait`;
+      return [item, { k: "work", end: c.end, loop: c.loop, row, what, note }];
     }
     // A hand-over from another thread: whether that thread waited for the device is not followed.
     if (this.isThreadWait(m, id) || callees.some((t) => this.blocksOnThread(t))) {
-      return { k: "sync", end: c.end, loop: c.loop, row, what: `${what} (blocks on another thread)`, coverage: "all", guard: null };
+      return { ...wait, what: `${what} (blocks on another thread)`, coverage: "all", guard: null };
     }
-    // A project function that waits in a way only timing knows (`mx.eval()`).
-    if (callees.some((t) => this.waitsOtherwise(t))) return { k: "sync", end: c.end, loop: c.loop, row, what, coverage: "all", guard: null };
+    // A project function that waits in a way only timing knows (`mx.eval()`, a barrier, a truth test).
+    if (callees.some((t) => this.waitsOtherwise(t))) return { ...wait, coverage: "all", guard: null };
+    const alwaysWaits = callees.find((t) => !this.waitShape(t).mayNotWait);
+    if (alwaysWaits) {
+      const item: Item = { ...wait, coverage: "all", guard: null };
+      if (!this.waitShape(alwaysWaits).workAfterWait) return item;
+      return [item, { k: "work", end: c.end, loop: c.loop, row, what, note: `\`${idx.displayName(alwaysWaits)}\` queues more work after its wait` }];
+    }
     // A decorator's wrapper calling the decorated function: work if some decorated function works without waiting.
     const decorated = this.decoratedTargets(m, c).find((t) => this.doesDeviceWork(t) && !sync.functionSyncs(t));
     if (decorated) return { k: "work", end: c.end, loop: c.loop, row, what, note: `the decorated \`${idx.displayName(decorated)}\`` };
     // Device work.
-    if (c.fn.t === "attr" && (TRANSFERS.has(c.fn.attr) || METADATA.has(c.fn.attr) || VIEWS.has(c.fn.attr) || MODULE_STATE.has(c.fn.attr) || HOST_RESULT_CALLS.test(c.fn.attr))) return null;
+    if (c.fn.t === "attr" && (TRANSFER_METHODS.has(c.fn.attr) || METADATA_METHODS.has(c.fn.attr) || VIEW_METHODS.has(c.fn.attr) || MODULE_STATE_METHODS.has(c.fn.attr) || HOST_RESULT_CALLS.test(c.fn.attr))) return null;
     if (c.fn.t === "name" && HOST_RESULT_CALLS.test(c.fn.name)) return null;
-    if (names.some((n) => TRANSFER_FUNCTIONS.has(n))) return null;
+    if (names.some((n) => UPLOAD_FUNCTIONS.has(n) || ALLOCATION_FUNCTIONS.has(n) || WRAPPER_FUNCTIONS.has(n))) return null;
     // A call of project functions is work when their bodies compute (not when they only load or move data),
     // unless it is a module's forward on a device object.
     const vals = idx.eval(m, c.fn);
@@ -706,5 +796,28 @@ export class TimingAnalysis {
     if (this.project.deviceFlow.isDeviceWork(id, ctx)) return { k: "work", end: c.end, loop: c.loop, row, what };
     if (callees.some((t) => this.doesDeviceWork(t))) return { k: "work", end: c.end, loop: c.loop, row, what };
     return null;
+  }
+}
+
+/** Visit an Expr and its parts, without entering calls (they are facts of their own). */
+function walkExpr(e: Expr, cb: (e: Expr) => void): void {
+  cb(e);
+  switch (e.t) {
+    case "attr":
+      walkExpr(e.obj, cb);
+      return;
+    case "seq":
+      for (const i of e.items) walkExpr(i, cb);
+      return;
+    case "op":
+      for (const a of e.args) walkExpr(a, cb);
+      return;
+    case "item":
+    case "enter":
+    case "await":
+      walkExpr(e.of, cb);
+      return;
+    default:
+      return;
   }
 }

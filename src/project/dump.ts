@@ -1,0 +1,128 @@
+// `mps-lint --dump callgraph|summaries FILE...`: what the semantic core concluded, as text.
+//
+// callgraph: for every function of the named files, each call site that runs project code and
+// the functions it runs (with the receiver's class when known, and `[hierarchy]` where a subclass
+// override was chosen for a receiver of unknown class), then the recursive components.
+// summaries: for every function, whether a worker thread reaches it (and from where), whether it
+// or a callee waits for the device, and whether it does device work or returns a device value.
+
+import path from "node:path";
+import { collectFacts } from "../collect.js";
+import { nodeKey, type CallNode } from "./callgraph.js";
+import { Project, type ProjectOptions } from "./project.js";
+
+export const DUMP_KINDS = ["callgraph", "summaries"] as const;
+export type DumpKind = (typeof DUMP_KINDS)[number];
+
+export function isDumpKind(s: string): s is DumpKind {
+  return (DUMP_KINDS as readonly string[]).includes(s);
+}
+
+export interface DumpInput extends ProjectOptions {
+  files: string[];
+  overrides?: Map<string, string>;
+}
+
+/** Parse the files, build the project over them and print the dump (paths relative to `cwd`). */
+export function dumpFiles(kind: DumpKind, input: DumpInput, cwd: string, only: readonly string[] = input.files): string {
+  const collected = collectFacts(input.files, { overrides: input.overrides, jobs: 1 });
+  const project = new Project(collected.facts, input);
+  const problems = collected.problems.map((p) => `# warning: ${path.relative(cwd, p.file) || p.file}: ${p.message}\n`).join("");
+  return problems + dumpProject(kind, project, new Set(only.map((f) => path.resolve(f))), cwd);
+}
+
+/** The dump of a built project, for the functions of the files in `only` (all when empty). */
+export function dumpProject(kind: DumpKind, project: Project, only: ReadonlySet<string>, cwd: string): string {
+  const idx = project.index;
+  const rel = (file: string) => path.relative(cwd, file) || file;
+  const lines: string[] = [];
+  const roots: CallNode[] = [];
+  const count = idx.modules.length;
+  const reached = kind === "callgraph" ? reachableNodes(project, only) : new Map<string, CallNode[]>();
+  const withReceivers = (m: number, s: number) => reached.get(`${m}:${s}`) ?? [];
+  for (let m = 0; m < count; m++) {
+    const mod = idx.modules[m];
+    if (only.size > 0 && !only.has(path.resolve(mod.file))) continue;
+    lines.push(`module ${idx.moduleNames[m]} (${rel(mod.file)})`);
+    mod.scopes.forEach((sc, s) => {
+      if (sc.kind === "class") return;
+      const node: CallNode = { fn: { m, s }, self: null };
+      roots.push(node);
+      const where = `${rel(mod.file)}:${sc.nameRange.start.row + 1}`;
+      if (kind === "callgraph") {
+        // The function with an unknown receiver, then with each receiver class it is reached with.
+        for (const n of [node, ...withReceivers(m, s)]) {
+          lines.push(`  ${project.graph.label(n)}  ${where}`);
+          for (const e of project.graph.edges(n)) {
+            const c = idx.call(m, e.call);
+            const tag = e.dispatch === "hierarchy" ? " [hierarchy]" : "";
+            lines.push(`    line ${c.range.start.row + 1} ${c.callee}() -> ${project.graph.label(e.to)}${tag}`);
+          }
+        }
+      } else {
+        const fn = { m, s };
+        const reach = project.threads.reachOf(fn);
+        const facts: string[] = [];
+        if (reach) facts.push(`thread: ${reach.spawn.label} (${rel(idx.modules[reach.spawn.m].file)}:${reach.spawn.range.start.row + 1})`);
+        if (project.sync.functionSyncs(fn)) facts.push("waits");
+        const flow = project.deviceFlow.analyze(fn);
+        if (flow.hasDeviceWork) facts.push("device-work");
+        if (flow.returnsDevice) facts.push("returns-device");
+        lines.push(`  ${idx.displayName(fn)}  ${where}${facts.length > 0 ? `  ${facts.join(", ")}` : ""}`);
+      }
+    });
+  }
+  if (kind === "callgraph") {
+    const cycles = project.graph.sccs(roots).filter((c) => c.length > 1 || project.graph.edges(c[0]).some((e) => nodeKey(e.to) === nodeKey(c[0])));
+    if (cycles.length > 0) {
+      lines.push("recursive components");
+      for (const c of cycles) lines.push(`  ${c.map((n) => project.graph.label(n)).join(" <-> ")}`);
+    }
+  }
+  return lines.join("\n") + "\n";
+}
+
+/** Nodes with a known receiver reached from the functions of the named files, by function. */
+function reachableNodes(project: Project, only: ReadonlySet<string>): Map<string, CallNode[]> {
+  const idx = project.index;
+  const seen = new Set<string>();
+  const queue: CallNode[] = [];
+  const count = idx.modules.length;
+  for (let m = 0; m < count; m++) {
+    if (only.size > 0 && !only.has(path.resolve(idx.modules[m].file))) continue;
+    idx.modules[m].scopes.forEach((sc, s) => {
+      if (sc.kind === "class") return;
+      const n: CallNode = { fn: { m, s }, self: null };
+      seen.add(nodeKey(n));
+      queue.push(n);
+    });
+  }
+  // Thread entries start nodes too (a method started on a known instance).
+  for (const spawn of project.threads.spawns) {
+    for (const t of spawn.nodes) {
+      const k = nodeKey(t.to);
+      if (!t.to.self || seen.has(k) || (only.size > 0 && !only.has(path.resolve(idx.modules[t.to.fn.m].file)))) continue;
+      seen.add(k);
+      queue.push(t.to);
+    }
+  }
+  const out = new Map<string, CallNode[]>();
+  const note = (n: CallNode) => {
+    const fk = `${n.fn.m}:${n.fn.s}`;
+    const list = out.get(fk) ?? [];
+    list.push(n);
+    out.set(fk, list);
+  };
+  for (const n of queue) if (n.self) note(n);
+  for (let i = 0; i < queue.length; i++) {
+    for (const e of project.graph.edges(queue[i])) {
+      const k = nodeKey(e.to);
+      if (seen.has(k)) continue;
+      seen.add(k);
+      queue.push(e.to);
+      if (e.to.self) note(e.to);
+    }
+  }
+  for (const list of out.values()) list.sort((a, b) => nodeKey(a) < nodeKey(b) ? -1 : 1);
+  return out;
+}

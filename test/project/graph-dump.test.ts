@@ -1,0 +1,35 @@
+// `mps-lint --dump callgraph|summaries FILE...` through the built CLI (npm run build first, as
+// the other CLI tests).
+import { describe, expect, it } from "vitest";
+import { runCli } from "../cli.js";
+
+const DISPATCH = "fixtures/device-sync-in-thread/receiver_dispatch.py";
+
+describe("--dump", () => {
+  it("prints call targets per call site, with the receiver's class when known", () => {
+    const r = runCli(["--no-cache", "--dump", "callgraph", DISPATCH]);
+    expect(r.code).toBe(0);
+    const lines = r.stdout.split("\n");
+    const known = lines.indexOf(lines.find((l) => l.includes("Base.run [self: SubA]"))!);
+    expect(known).toBeGreaterThan(0);
+    expect(lines.slice(known + 1, known + 3).map((l) => l.trim())).toEqual([
+      "line 11 self.setup() -> receiver_dispatch:SubA.setup [self: SubA]",
+      "line 12 self.process() -> receiver_dispatch:SubA.process [self: SubA]",
+    ]);
+    expect(r.stdout).toContain("line 12 self.process() -> receiver_dispatch:SubB.process [hierarchy]");
+  });
+
+  it("prints function summaries: thread reach and waits", () => {
+    const r = runCli(["--no-cache", "--dump", "summaries", DISPATCH]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/SubA\.process .*thread: Thread\(target=…\(\)\.run\).*waits/);
+    expect(r.stdout).toMatch(/SubB\.process [^\n]*waits/);
+    expect(r.stdout).not.toMatch(/SubB\.process [^\n]*thread:/);
+  });
+
+  it("rejects an unknown kind with a usage error", () => {
+    const r = runCli(["--dump", "graph", DISPATCH]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('unknown --dump "graph" (known: callgraph, summaries)');
+  });
+});

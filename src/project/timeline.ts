@@ -9,6 +9,7 @@
 // clock before and after `yield` count too. A timed region runs from an opening read to the
 // next closing read in the same function.
 
+import { walkExpr } from "../../rules/support/facts.js";
 import type { CallFact, Expr, ModuleFacts } from "../facts/model.js";
 import type { Summaries } from "./fixpoint.js";
 import { fnKey, lastName, type FnRef } from "./index.js";
@@ -799,25 +800,3 @@ export class TimingAnalysis {
   }
 }
 
-/** Visit an Expr and its parts, without entering calls (they are facts of their own). */
-function walkExpr(e: Expr, cb: (e: Expr) => void): void {
-  cb(e);
-  switch (e.t) {
-    case "attr":
-      walkExpr(e.obj, cb);
-      return;
-    case "seq":
-      for (const i of e.items) walkExpr(i, cb);
-      return;
-    case "op":
-      for (const a of e.args) walkExpr(a, cb);
-      return;
-    case "item":
-    case "enter":
-    case "await":
-      walkExpr(e.of, cb);
-      return;
-    default:
-      return;
-  }
-}

@@ -8,5 +8,7 @@ export default defineConfig({
     // Generous limits: a test that hangs fails instead of stalling CI; no test asserts speed.
     testTimeout: 120_000,
     hookTimeout: 120_000,
+    // Removing the run's temp folder can take a while on a loaded machine.
+    teardownTimeout: 120_000,
   },
 });

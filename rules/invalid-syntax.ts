@@ -1,6 +1,5 @@
-// MPS000: meta only. The findings come from the engine (src/engine.ts), which turns the syntax
-// errors tree-sitter found while the facts were extracted (ModuleFacts.syntaxErrors) into
-// diagnostics; `check` has nothing to do.
+// MPS000: the syntax errors tree-sitter found while the facts were extracted
+// (ModuleFacts.syntaxErrors, already one per broken region, at most 50 a file) are findings.
 
 import { defineRule } from "../src/rule.js";
 
@@ -36,7 +35,7 @@ export default defineRule({
     ].join("\n"),
     references: ["Ruff: syntax errors are reported as diagnostics (invalid-syntax)", "PEP 617 (the CPython parser)"],
   },
-  check() {
-    /* reported by the engine, from the facts */
+  check(ctx) {
+    for (const e of ctx.facts.syntaxErrors) ctx.report({ message: `SyntaxError: ${e.message}`, range: e.range });
   },
 });

@@ -7,14 +7,16 @@
 //   dist/bundle/cli-main.js  the lint pipeline, import()ed by cli.js once argv is parsed
 //                            (--help and --version never load it)
 //   dist/bundle/verify.js    --verify and bench, import()ed only for them
+//   dist/bundle/server.js    `mps-lint server` (LSP), import()ed only for it
 //   dist/bundle/worker.js    the parse worker (src/workers/pool.ts looks for worker.js next to
 //                            itself, so the bundled pipeline starts the bundled worker)
 //
 // Each is its own self-contained build, and an import of one of the others stays an import of
 // that file: fewer files to load than esbuild's code splitting gives (its shared chunks cost
 // more than they save here), and a class tested with instanceof (UsageError, ParserLoadError)
-// lives in one file only. tree-sitter and tree-sitter-python stay external: native addons,
-// loaded with require(). Bundling tsc's output keeps tsc's emit the one semantics.
+// lives in one file only. tree-sitter, tree-sitter-python and web-tree-sitter stay external: the
+// native addons are loaded with require(), and the WebAssembly binding finds its .wasm next to itself.
+// Bundling tsc's output keeps tsc's emit the one semantics.
 import { rmSync } from "node:fs";
 import path from "node:path";
 import { build } from "esbuild";
@@ -73,6 +75,7 @@ const ENTRIES = {
   "cli-main": "dist/src/cli-main.js",
   verify: "dist/src/verify/index.js",
   worker: "dist/src/workers/worker.js",
+  server: "dist/src/server/index.js",
 };
 const entryOf = new Map(Object.entries(ENTRIES).map(([name, file]) => [path.join(ROOT, file), name]));
 
@@ -102,9 +105,12 @@ await Promise.all(
       // For `node --enable-source-maps` stack traces; src/ is not in the package, so no copies.
       sourcemap: "linked",
       sourcesContent: false,
-      external: ["tree-sitter", "tree-sitter-python"],
+      external: ["tree-sitter", "tree-sitter-python", "web-tree-sitter"],
       plugins: [siblingEntries(name), lazyStringWidth, yargsMainFilename],
       logLevel: "warning",
+      // vscode-languageserver is CommonJS and require()s Node's modules, which an ESM bundle can
+      // only do through a real require.
+      ...(name === "server" ? { banner: { js: 'import { createRequire as __cr } from "node:module"; const require = __cr(import.meta.url);' } } : {}),
     }),
   ),
 );

@@ -7,3 +7,16 @@ export { cacheDirFor, runLint, UsageError } from "./main.js";
 export { cleanCache } from "./cache.js";
 export { ruleDocs } from "./explain.js";
 export { ParserLoadError } from "./parse.js";
+
+import { ConfigError, withConfigDefaults } from "./config.js";
+import { UsageError } from "./main.js";
+import type { CliOptions } from "./options.js";
+
+/** The configuration's defaults for what the command line left unset (src/config.ts). */
+export function configDefaults(opts: CliOptions, terminal: boolean): CliOptions {
+  try {
+    return withConfigDefaults(opts, terminal);
+  } catch (e) {
+    throw e instanceof ConfigError ? new UsageError(e.message) : e;
+  }
+}

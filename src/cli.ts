@@ -49,6 +49,11 @@ async function main(argv: string[]): Promise<number> {
     .command("$0 [paths..]", "lint Python files and notebooks (default: the current folder; - reads standard input)", (y) =>
       y.positional("paths", { type: "string", array: true, describe: "files or folders" }),
     )
+    // Ruff's spelling (`ruff check PATH`); the bare form stays.
+    .command("check [paths..]", "the same: lint Python files and notebooks", (y) =>
+      y.positional("paths", { type: "string", array: true, describe: "files or folders" }),
+    )
+    .command("server", "run the language server (LSP over standard input and output) for editors")
     .command("bench [args..]", "measure device sync vs event sync vs a process pool on this machine (the guide's comparison)", (y) =>
       y.positional("args", { type: "string", array: true }).strictOptions(false).parserConfiguration({ "unknown-options-as-args": true }),
     )
@@ -58,7 +63,7 @@ async function main(argv: string[]): Promise<number> {
     )
     .option("explain", { type: "string", describe: "show a rule's documentation and exit" })
     .option("statistics", { type: "boolean", default: false, describe: "print the number of findings per rule" })
-    .option("format", { alias: "f", type: "string", default: "stylish", describe: FORMATS.join(" | ") })
+    .option("format", { alias: ["f", "output-format"], type: "string", describe: `${FORMATS.join(" | ")} (default: full in a terminal, else stylish)` })
     .option("output-file", { alias: "o", type: "string", describe: "write the report to a file" })
     .option("quiet", { type: "boolean", default: false, describe: "report errors only" })
     .option("exit-zero", { type: "boolean", default: false, describe: "exit 0 even when there are findings" })
@@ -86,12 +91,14 @@ async function main(argv: string[]): Promise<number> {
     .option("device", { type: "string", choices: ["auto", "mps", "cuda", "xpu", "cpu"], describe: "device for --verify (default: mps, else cuda, else cpu)" })
     .option("verify-timeout", { type: "number", describe: "seconds per verify run before the target is killed (default: verify.timeout, else 60)" })
     .option("verify-entry", { type: "string", describe: "command to run for --verify instead of each file as __main__" })
-    .option("verify-repeats", { type: "number", describe: "timed runs per mode (median)" })
+    .option("verify-repeats", { type: "number", describe: "at least this many timed runs per mode (median and spread; they go on for 1 s in all)" })
+    .option("verify-memory", { type: "number", describe: "MiB of resident memory the target's processes may use before they are killed (0: no limit; default: half the RAM)" })
     .option("verbose", { type: "boolean", default: false, describe: "show the verified program's own output" })
     .option("jobs", { alias: "j", type: "number", describe: "parse workers (default: the number of cores)" })
     .option("cache", { type: "boolean", default: true, describe: "use the cache in .mps_lint_cache (--no-cache)" })
     .option("cache-dir", { type: "string", describe: "cache folder (default: .mps_lint_cache in the working folder)" })
     .option("prefilter", { type: "boolean", default: true, hidden: true, describe: "parse only files that can matter" })
+    .option("watch", { type: "boolean", default: false, describe: "lint again whenever a file changes" })
     .option("timing", { type: "boolean", default: false, hidden: true, describe: "phase timings as JSON on stderr" })
     .strictOptions()
     .help()
@@ -115,13 +122,17 @@ async function main(argv: string[]): Promise<number> {
       throw e;
     }
   }
+  if (parsed._[0] === "server") {
+    const { startServer } = await import("./server/index.js");
+    return await startServer();
+  }
   if (parsed._[0] === "clean") {
     const { cacheDirFor, cleanCache } = await loadLint();
     const dir = cacheDirFor({ cwd: process.cwd(), cacheDir: parsed["cache-dir"] });
     process.stdout.write(cleanCache(dir) ? `removed ${dir}\n` : `no cache at ${dir}\n`);
     return 0;
   }
-  const { ruleDocs, runLint } = await loadLint();
+  const { configDefaults, ruleDocs, runLint } = await loadLint();
   const doc = ruleDocs({ command: parsed._[0], code: parsed.code, all: parsed.all, explain: parsed.explain, format: parsed.format });
   if (doc) {
     process.stdout.write(doc.stdout);
@@ -131,10 +142,12 @@ async function main(argv: string[]): Promise<number> {
   const paths = ((parsed.paths as string[] | undefined)?.map(String) ?? []).map((p) => (p === STDIN ? "-" : p));
   const wantsStdin = paths.includes("-") || (paths.length === 0 && parsed["stdin-filename"] !== undefined);
   const showProgress = !!process.stderr.isTTY && !process.env.CI;
-  const out = await runLint({
+  const lintOnce = () => runLint(configDefaults({
     paths,
     cwd: process.cwd(),
-    format: parsed.format,
+    // Unset: output-format from the configuration, else full (Ruff's default, a code frame per
+    // finding) where a person reads it; pipes and files get stylish.
+    format: parsed.format ?? "",
     outputFile: parsed["output-file"],
     quiet: parsed.quiet,
     exitZero: parsed["exit-zero"],
@@ -161,6 +174,7 @@ async function main(argv: string[]): Promise<number> {
           entry: parsed["verify-entry"],
           verbose: parsed.verbose,
           repeats: parsed["verify-repeats"],
+          memoryMb: parsed["verify-memory"],
         }
       : undefined,
     jobs: parsed.jobs,
@@ -175,7 +189,13 @@ async function main(argv: string[]): Promise<number> {
     diff: parsed.diff,
     showFixes: parsed["show-fixes"],
     progress: showProgress ? (line) => process.stderr.write(line ? `${line}\r` : "\r\u001b[K") : undefined,
-  });
+  }, !!process.stdout.isTTY && !parsed["output-file"]));
+  if (parsed.watch) {
+    if (wantsStdin || parsed.fix || parsed.diff || parsed["fix-only"]) throw new ArgvError("--watch lints files; it cannot be combined with standard input or fixes");
+    const { watchLint } = await import("./server/watch.js");
+    return await watchLint(paths, process.cwd(), lintOnce);
+  }
+  const out = await lintOnce();
   if (out.stdout) process.stdout.write(out.stdout);
   if (out.stderr) process.stderr.write(out.stderr);
   return out.exitCode;

@@ -3,7 +3,7 @@
 // files), `--config FILE` uses one file for everything, `--isolated` uses none. Command-line
 // selections are a layer on top of whichever file applies.
 
-import { existsSync, readFileSync, statSync } from "node:fs";
+import { closeSync, constants as fsConstants, existsSync, fstatSync, openSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import ignore, { type Ignore } from "ignore";
 import picomatch from "picomatch";
@@ -11,6 +11,9 @@ import { parse as parseToml, TomlError } from "smol-toml";
 import { RULES } from "../rules/index.js";
 import type { Rule } from "./rule.js";
 import type { Severity } from "./types.js";
+import type { CliOptions } from "./options.js";
+import { FORMATS } from "./reporters/formats.js";
+import { packageVersion } from "./reporters/docs.js";
 
 /** A configuration file that cannot be used: exit 2, naming the file, line and key. */
 export class ConfigError extends Error {}
@@ -63,6 +66,15 @@ export interface Settings {
   /** Severity by rule code. */
   severity: Record<string, Severity>;
   verify: VerifySettings;
+  /** Globs of the files folder walks lint (null: every .py, .pyi and .ipynb file). */
+  include: string[] | null;
+  /** Skip what .gitignore files ignore (default true). */
+  respectGitignore: boolean;
+  /** Defaults for the command line's --output-format, --fix, --unsafe-fixes, --cache-dir (absolute). */
+  outputFormat: string | null;
+  fix: boolean | null;
+  unsafeFixes: boolean | null;
+  cacheDir: string | null;
   /** Rules enabled by the selections (before per-file-ignores). */
   rules: Rule[];
 }
@@ -137,6 +149,15 @@ const KEYS: Record<string, string> = {
   "torch-version": 'a PyTorch version string, e.g. "2.5" or "2.5.1"',
   severity: 'a table of rule code = "error" | "warning" | "info"',
   verify: "a table with keys python, entry, timeout, device",
+  extend: "a path to another configuration file whose settings this one extends",
+  include: 'a list of globs of the files to lint, e.g. ["*.py", "scripts/*.pyw"]',
+  "respect-gitignore": "true or false",
+  "extend-per-file-ignores": 'a table of glob = [rule codes], added to per-file-ignores',
+  "required-version": 'a version requirement on mps-lint, e.g. ">=0.1" or "==0.1.0"',
+  "output-format": "the name of an output format",
+  fix: "true or false",
+  "unsafe-fixes": "true or false",
+  "cache-dir": "a folder (string)",
 };
 const VERIFY_KEYS: Record<string, string> = {
   python: "a path to a Python interpreter (string)",
@@ -193,11 +214,60 @@ function stringList(raw: Raw, key: string[], v: unknown): string[] {
   return v as string[];
 }
 
+/** Larger than any real configuration file; a bigger one is refused before it is read. */
+export const MAX_CONFIG_BYTES = 1 << 20;
+
+/** Edit distance, for "did you mean". */
+function distance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= b.length; j++) cur[j] = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    prev = cur;
+  }
+  return prev[b.length];
+}
+
+/** The closest known key, when close enough to be a typo (or the same key in another spelling). */
+export function didYouMean(key: string, known: readonly string[]): string | null {
+  const norm = (k: string) => k.toLowerCase().replace(/_/g, "-");
+  let best: string | null = null;
+  let bestD = Infinity;
+  for (const k of known) {
+    const d = norm(key) === norm(k) ? 0 : distance(norm(key), norm(k));
+    if (d < bestD) [best, bestD] = [k, d];
+  }
+  return best !== null && bestD <= Math.max(2, Math.floor(key.length / 3)) ? best : null;
+}
+
+function unknownKey(raw: Raw, keyPath: string[], known: readonly string[]): never {
+  const key = keyPath[keyPath.length - 1];
+  const guess = didYouMean(key, known);
+  fail(raw, keyPath, `unknown key${guess ? `; did you mean "${guess}"?` : ""} (known: ${known.join(", ")})`);
+}
+
+/**
+ * A configuration file's text. Opened without blocking and checked on the open descriptor, so a
+ * FIFO or a device (a link to /dev/zero) is refused instead of hanging the run.
+ */
+function readConfigText(file: string): string {
+  const fd = openSync(file, fsConstants.O_RDONLY | fsConstants.O_NONBLOCK);
+  try {
+    const st = fstatSync(fd);
+    if (!st.isFile()) throw new ConfigError(`${file}: not a regular file`);
+    if (st.size > MAX_CONFIG_BYTES) throw new ConfigError(`${file}: ${st.size} bytes; a configuration file is at most ${MAX_CONFIG_BYTES} bytes`);
+    return readFileSync(fd, "utf8");
+  } finally {
+    closeSync(fd);
+  }
+}
+
 function readRaw(file: string): Raw | null {
   let text: string;
   try {
-    text = readFileSync(file, "utf8");
+    text = readConfigText(file);
   } catch (e) {
+    if (e instanceof ConfigError) throw e;
     throw new ConfigError(`${file}: cannot read: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
   }
   let doc: Record<string, unknown>;
@@ -222,13 +292,16 @@ function readRaw(file: string): Raw | null {
 /** The settings one configuration file gives (before the command line's layer). */
 interface FileSettings extends Omit<Settings, "rules" | "configFile" | "root"> {
   selection: Selection;
+  /** Selection layers of extended files, outermost base first. */
+  baseSelections: Selection[];
+  extendPerFileIgnores: PerFileIgnore[];
 }
 
 function validate(raw: Raw): FileSettings {
   const dir = path.dirname(raw.file);
   const t = raw.table;
   for (const key of Object.keys(t)) {
-    if (!(key in KEYS)) fail(raw, [key], `unknown key (known: ${Object.keys(KEYS).join(", ")})`);
+    if (!(key in KEYS)) unknownKey(raw, [key], Object.keys(KEYS));
   }
   const sel = (key: string): string[] | undefined => {
     if (!(key in t)) return undefined;
@@ -249,6 +322,14 @@ function validate(raw: Raw): FileSettings {
     torchVersion: null,
     severity: {},
     verify: {},
+    include: null,
+    respectGitignore: true,
+    outputFormat: null,
+    fix: null,
+    unsafeFixes: null,
+    cacheDir: null,
+    baseSelections: [],
+    extendPerFileIgnores: [],
   };
   out.select = out.selection.select ?? null;
   out.extendSelect = out.selection.extendSelect ?? [];
@@ -284,7 +365,7 @@ function validate(raw: Raw): FileSettings {
     const v = t.verify;
     if (!isTable(v)) fail(raw, ["verify"], `expected ${KEYS.verify}, got ${describeValue(v)}`);
     for (const [k, val] of Object.entries(v)) {
-      if (!(k in VERIFY_KEYS)) fail(raw, ["verify", k], `unknown key (known: ${Object.keys(VERIFY_KEYS).join(", ")})`);
+      if (!(k in VERIFY_KEYS)) unknownKey(raw, ["verify", k], Object.keys(VERIFY_KEYS));
       const bad = () => fail(raw, ["verify", k], `expected ${VERIFY_KEYS[k]}, got ${describeValue(val)}`);
       if (k === "timeout") {
         if (typeof val !== "number" || !(val > 0) || !Number.isFinite(val)) bad();
@@ -301,11 +382,73 @@ function validate(raw: Raw): FileSettings {
       out.verify.python = path.resolve(dir, out.verify.python);
     }
   }
+  const bool = (key: string): boolean | null => {
+    if (!(key in t)) return null;
+    if (typeof t[key] !== "boolean") fail(raw, [key], `expected ${KEYS[key]}, got ${describeValue(t[key])}`);
+    return t[key] as boolean;
+  };
+  if ("include" in t) out.include = stringList(raw, ["include"], t.include);
+  out.respectGitignore = bool("respect-gitignore") ?? true;
+  out.fix = bool("fix");
+  out.unsafeFixes = bool("unsafe-fixes");
+  if ("output-format" in t) {
+    const f = t["output-format"];
+    if (typeof f !== "string" || !(FORMATS as readonly string[]).includes(f)) {
+      const guess = typeof f === "string" ? didYouMean(f, FORMATS) : null;
+      fail(raw, ["output-format"], `expected one of ${FORMATS.join(", ")}, got ${describeValue(f)}${guess ? `; did you mean "${guess}"?` : ""}`);
+    }
+    out.outputFormat = f;
+  }
+  if ("cache-dir" in t) {
+    const d = t["cache-dir"];
+    if (typeof d !== "string" || d === "") fail(raw, ["cache-dir"], `expected ${KEYS["cache-dir"]}, got ${describeValue(d)}`);
+    out.cacheDir = path.resolve(dir, d);
+  }
+  if ("extend-per-file-ignores" in t) {
+    const pfi = t["extend-per-file-ignores"];
+    if (!isTable(pfi)) fail(raw, ["extend-per-file-ignores"], `expected ${KEYS["extend-per-file-ignores"]}, got ${describeValue(pfi)}`);
+    for (const [pattern, codes] of Object.entries(pfi)) {
+      const list = stringList(raw, ["extend-per-file-ignores", pattern], codes);
+      for (const sel of list) if (!isKnownSelector(sel)) fail(raw, ["extend-per-file-ignores", pattern], `unknown rule selector "${sel}"`);
+      out.extendPerFileIgnores.push({ pattern, codes: list });
+    }
+  }
+  if ("required-version" in t) {
+    const req = t["required-version"];
+    if (typeof req !== "string") fail(raw, ["required-version"], `expected ${KEYS["required-version"]}, got ${describeValue(req)}`);
+    const verdict = satisfiesVersion(packageVersion(), req);
+    if (verdict === null) fail(raw, ["required-version"], `expected ${KEYS["required-version"]}, got ${JSON.stringify(req)}`);
+    if (!verdict) fail(raw, ["required-version"], `this is mps-lint ${packageVersion()}, which does not satisfy ${JSON.stringify(req)}`);
+  }
   return out;
+}
+
+/** Does `version` meet `req` (comma-separated clauses: >=, <=, >, <, ==, != or a bare version)? null: unreadable. */
+export function satisfiesVersion(version: string, req: string): boolean | null {
+  const parts = (v: string) => v.split(".").map(Number);
+  const cmp = (a: number[], b: number[]) => {
+    for (let i = 0; i < Math.max(a.length, b.length); i++) {
+      const d = (a[i] ?? 0) - (b[i] ?? 0);
+      if (d !== 0) return Math.sign(d);
+    }
+    return 0;
+  };
+  const have = parts(version.split(/[-+]/)[0]);
+  let ok = true;
+  for (const clause of req.split(",")) {
+    const m = /^\s*(>=|<=|==|!=|>|<|~=)?\s*v?(\d+(?:\.\d+)*)\s*$/.exec(clause);
+    if (!m) return null;
+    const c = cmp(have, parts(m[2]));
+    const op = m[1] ?? "==";
+    const pass = op === ">=" ? c >= 0 : op === "<=" ? c <= 0 : op === ">" ? c > 0 : op === "<" ? c < 0 : op === "!=" ? c !== 0 : op === "~=" ? c >= 0 : c === 0;
+    ok &&= pass;
+  }
+  return ok;
 }
 
 const DEFAULTS: FileSettings = {
   selection: {},
+  baseSelections: [],
   select: null,
   extendSelect: [],
   ignore: [],
@@ -317,7 +460,49 @@ const DEFAULTS: FileSettings = {
   torchVersion: null,
   severity: {},
   verify: {},
+  include: null,
+  respectGitignore: true,
+  outputFormat: null,
+  fix: null,
+  unsafeFixes: null,
+  cacheDir: null,
+  extendPerFileIgnores: [],
 };
+
+/**
+ * `extend`: the settings of the file named (itself possibly extending another), with this
+ * file's keys in place of the base's; extend-per-file-ignores adds to per-file-ignores. Paths in
+ * each file are resolved against that file's folder.
+ */
+function loadExtending(raw: Raw, seen: string[] = []): FileSettings {
+  const own = validate(raw);
+  let merged = own;
+  if ("extend" in raw.table) {
+    const target = raw.table.extend;
+    if (typeof target !== "string" || target === "") fail(raw, ["extend"], `expected ${KEYS.extend}, got ${describeValue(target)}`);
+    const file = path.resolve(path.dirname(raw.file), target.replace(/^~(?=\/)/, process.env.HOME ?? "~"));
+    if ([raw.file, ...seen].includes(file)) fail(raw, ["extend"], `extends itself through ${[...seen, raw.file, file].join(" -> ")}`);
+    if (!existsSync(file)) fail(raw, ["extend"], `${target}: no such file`);
+    const baseRaw = readRaw(file);
+    if (!baseRaw) fail(raw, ["extend"], `${target} has no [tool.mps-lint] table`);
+    const base = loadExtending(baseRaw, [...seen, raw.file]);
+    merged = { ...base } as FileSettings;
+    const given = new Set(Object.keys(raw.table));
+    const FIELD: Record<string, (keyof FileSettings)[]> = {
+      select: ["select"], "extend-select": ["extendSelect"], ignore: ["ignore"],
+      "per-file-ignores": ["perFileIgnores"], exclude: ["exclude"], "extend-exclude": ["extendExclude"], src: ["src"],
+      "thread-entry-points": ["threadEntryPoints"], "torch-version": ["torchVersion"], severity: ["severity"], verify: ["verify"],
+      include: ["include"], "respect-gitignore": ["respectGitignore"], "output-format": ["outputFormat"], fix: ["fix"],
+      "unsafe-fixes": ["unsafeFixes"], "cache-dir": ["cacheDir"],
+    };
+    for (const [key, fields] of Object.entries(FIELD)) if (given.has(key)) for (const f of fields) (merged as unknown as Record<string, unknown>)[f] = own[f];
+    // A selection layer each, the base's first (Ruff layers an extended file under the extending one).
+    merged.selection = own.selection;
+    merged.baseSelections = [...base.baseSelections, base.selection];
+    merged.extendPerFileIgnores = [...base.extendPerFileIgnores, ...own.extendPerFileIgnores];
+  }
+  return merged;
+}
 
 // ---- resolution per folder ----------------------------------------------------------------------
 
@@ -336,7 +521,7 @@ export class ConfigResolver {
       if (!existsSync(file)) throw new ConfigError(`${options.configFile}: configuration file not found`);
       const raw = readRaw(file);
       if (!raw) throw new ConfigError(`${options.configFile}: has no [tool.mps-lint] table`);
-      this.fixed = this.build(file, validate(raw));
+      this.fixed = this.build(file, loadExtending(raw));
     } else if (options.isolated) {
       this.fixed = this.build(null, DEFAULTS);
     }
@@ -364,7 +549,7 @@ export class ConfigResolver {
       if (!existsSync(file)) continue;
       const raw = readRaw(file);
       if (!raw) continue; // a pyproject.toml without [tool.mps-lint]
-      found = this.byFile.get(file) ?? this.build(file, validate(raw));
+      found = this.byFile.get(file) ?? this.build(file, loadExtending(raw));
       this.byFile.set(file, found);
       break;
     }
@@ -382,9 +567,11 @@ export class ConfigResolver {
   }
 
   private build(file: string | null, fs: FileSettings): Settings {
-    const rules = resolveRules([fs.selection, this.cli]);
+    const rules = resolveRules([...fs.baseSelections, fs.selection, this.cli]);
+    const { selection: _selection, baseSelections: _bases, extendPerFileIgnores, ...settings } = fs;
     return {
-      ...fs,
+      ...settings,
+      perFileIgnores: [...fs.perFileIgnores, ...extendPerFileIgnores],
       configFile: file,
       root: file ? path.dirname(file) : this.options.cwd,
       rules,
@@ -404,13 +591,42 @@ function rel(root: string, file: string): string {
 
 const excludeCache = new WeakMap<Settings, Ignore>();
 
-/** Does `exclude`/`extend-exclude` (gitignore syntax, relative to the settings' root) skip this path? */
+const includeCache = new WeakMap<Settings, (relPath: string, base: string) => boolean>();
+
+/**
+ * Does `exclude`/`extend-exclude` (gitignore syntax, relative to the settings' root) skip this
+ * path, or does `include` leave this file out (a glob with a "/" matches the path from the root,
+ * one without matches the file name, as Ruff's include)?
+ */
 export function isExcluded(settings: Settings, abs: string, isDir: boolean): boolean {
   let ig = excludeCache.get(settings);
   if (!ig) excludeCache.set(settings, (ig = ignore().add([...settings.exclude, ...settings.extendExclude])));
   const r = rel(settings.root, abs);
   if (!r || r.startsWith("..") || path.isAbsolute(r)) return false;
-  return ig.ignores(isDir ? r + "/" : r);
+  if (ig.ignores(isDir ? r + "/" : r)) return true;
+  if (isDir || !settings.include) return false;
+  let included = includeCache.get(settings);
+  if (!included) {
+    const ms = settings.include.map((g) => ({ m: picomatch(g, { dot: true }), slash: g.includes("/") }));
+    includeCache.set(settings, (included = (relPath, base) => ms.some(({ m, slash }) => m(relPath) || (!slash && m(base)))));
+  }
+  return !included(r, path.basename(abs));
+}
+
+/**
+ * The configuration's defaults for options the command line left unset: output-format, fix,
+ * unsafe-fixes, cache-dir (the settings for the working folder, as Ruff reads them). `terminal`:
+ * stdout is a terminal, where the default format is full.
+ */
+export function withConfigDefaults(opts: CliOptions, terminal = false): CliOptions {
+  const s = new ConfigResolver({ cwd: opts.cwd, configFile: opts.config, isolated: opts.isolated }).forDir(opts.cwd);
+  return {
+    ...opts,
+    format: opts.format || s.outputFormat || (terminal ? "full" : "stylish"),
+    fix: opts.fix || (s.fix === true && !opts.diff && !opts.fixOnly && !opts.addNoqa && !opts.writeBaseline),
+    unsafeFixes: opts.unsafeFixes || s.unsafeFixes === true,
+    cacheDir: opts.cacheDir ?? s.cacheDir ?? undefined,
+  };
 }
 
 const pfiCache = new WeakMap<Settings, { match: (relPath: string, base: string) => boolean; negated: boolean; codes: string[] }[]>();

@@ -63,7 +63,8 @@ export function renderRule(meta: RuleMeta): string {
     "",
     "## References",
     "",
-    ...meta.references.map((r) => `- ${r}`),
+    // The guide is the user's design document; docs/guide.md restates it in the repository.
+    ...meta.references.map((r) => `- ${r.replace(/^MPS_SYNC_MODE_GUIDE\.md(?=:)/, "[The guide](../guide.md)")}`),
     "",
   ];
   return lines.join("\n");

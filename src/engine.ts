@@ -16,7 +16,6 @@ import { ruleUrl, type Rule, type RuleSettings } from "./rule.js";
 import { addTime, count, loadReason, setCount, timed, withLoadReason } from "./timing.js";
 import type { Diagnostic } from "./types.js";
 import { RULES } from "../rules/index.js";
-import invalidSyntax from "../rules/invalid-syntax.js";
 
 export type { FileProblem } from "./collect.js";
 
@@ -219,27 +218,11 @@ function analyze(
   const l1 = loading.ms;
   addTime("index", t1 - t0 - (l1 - l0));
   const diagnostics: Diagnostic[] = [];
-  const syntax = rules.includes(invalidSyntax) ? invalidSyntax.meta : null;
   const given = facts.length;
   // Modules loaded while the rules run are appended to the index: check them too.
   const modules = project.index.modules;
   for (let m = 0; m < modules.length; m++) {
     const f = modules[m];
-    if (syntax) {
-      for (const e of f.syntaxErrors) {
-        diagnostics.push({
-          code: syntax.code,
-          name: syntax.name,
-          severity: syntax.severity,
-          message: `SyntaxError: ${e.message}`,
-          file: f.file,
-          range: e.range,
-          path: [],
-          fix: null,
-          url: ruleUrl(syntax),
-        });
-      }
-    }
     for (const rule of rules) {
       // One rule failing on one file must not lose the other files' (or rules') findings.
       try {

@@ -5,26 +5,24 @@
 // union of the rules any file enables runs and each file's findings are filtered afterwards.
 
 import { DUMP_KINDS, dumpFiles, isDumpKind } from "./project/dump.js";
-import { statSync } from "node:fs";
+import { existsSync, statSync } from "node:fs";
 import path from "node:path";
 import { fixedCount, fixLoop, keepUnwritten, MAX_PASSES as MAX_FIX_PASSES, unifiedDiff, writeFixed } from "./fix.js";
 import { addNoqa } from "./noqa.js";
 import { filterBaseline, fingerprints, readBaseline, writeBaseline, BaselineError } from "./baseline.js";
-import { ConfigError, ConfigResolver, enabledCodes, formatSettings, isExcluded, type Settings } from "./config.js";
+import { ConfigError, ConfigResolver, formatSettings, isExcluded, type Settings } from "./config.js";
 import { CACHE_DIR_NAME } from "./cache.js";
 import { defaultJobs } from "./collect.js";
 import { discover, fsErrorText, PathError } from "./discover.js";
-import { compareDiagnostics, lintFiles } from "./engine.js";
-import type { CommentFact } from "./facts/model.js";
+import { lintProject } from "./lint-project.js";
 import { isNotebook, notebookToPython, readNotebook, type CellPosition } from "./notebook.js";
 import type { CliOptions } from "./options.js";
 import { REPORTERS } from "./reporters/index.js";
-import { displayPath, tally } from "./reporters/paths.js";
+import { linePath as displayPath, tally } from "./reporters/paths.js";
 import type { ReportDiagnostic } from "./reporters/types.js";
 import { RULES } from "../rules/index.js";
 import { renderStatistics } from "./statistics.js";
 import { charColumns, readPython } from "./source.js";
-import { applySuppressions } from "./suppress.js";
 import type { Diagnostic, Range } from "./types.js";
 import { addTime, timed, timingReport, timingWanted } from "./timing.js";
 import type { VerifyOptions, VerifyProgress } from "./verify/index.js";
@@ -76,8 +74,21 @@ async function run(opts: CliOptions): Promise<RunOutput> {
   if (stdinMode && opts.paths.some((p) => p !== "-")) throw new UsageError('"-" (standard input) cannot be combined with other paths');
   if (!stdinMode && opts.stdinFilename !== undefined) throw new UsageError("--stdin-filename needs the path - (read the source from standard input)");
   if (stdinMode && opts.addNoqa) throw new UsageError("--add-noqa edits files; it cannot be used with standard input");
-  const overrides = new Map<string, string>();
+  const overrides = new Map<string, string>(opts.overrides ?? []);
   const cells = new Map<string, CellPosition[]>();
+  /** A notebook's Python text and cell positions (false: not readable, said in `sink`). */
+  const loadNotebook = (file: string, sink: { file: string; message: string }[]): boolean => {
+    if (!isNotebook(file)) return true;
+    const nb = readNotebook(file);
+    if (!nb.ok) {
+      sink.push({ file, message: nb.message });
+      return false;
+    }
+    overrides.set(file, nb.module.text);
+    cells.set(file, nb.module.rows);
+    for (const w of nb.module.warnings) sink.push({ file, message: w });
+    return true;
+  };
   let files: string[];
   if (stdinMode) {
     const file = opts.stdinFilename !== undefined ? path.resolve(opts.cwd, opts.stdinFilename) : "-";
@@ -103,6 +114,7 @@ async function run(opts: CliOptions): Promise<RunOutput> {
         discover(opts.paths.length > 0 ? opts.paths : ["."], opts.cwd, {
           isExcluded: (abs, isDir) => isExcluded(config.forDir(path.dirname(abs)), abs, isDir),
           forceExclude: opts.forceExclude,
+          respectGitignore: config.forDir(opts.cwd).respectGitignore,
           onWarning: (file, message) => problems.push({ file, message }),
         }),
       );
@@ -110,18 +122,7 @@ async function run(opts: CliOptions): Promise<RunOutput> {
       if (e instanceof PathError) throw new UsageError(e.message);
       throw e;
     }
-    files = files.filter((file) => {
-      if (!isNotebook(file)) return true;
-      const nb = readNotebook(file);
-      if (!nb.ok) {
-        problems.push({ file, message: nb.message });
-        return false;
-      }
-      overrides.set(file, nb.module.text);
-      cells.set(file, nb.module.rows);
-      for (const w of nb.module.warnings) problems.push({ file, message: w });
-      return true;
-    });
+    files = files.filter((file) => loadNotebook(file, problems));
   }
 
   // Discovered paths are files: their folder's settings, without a stat each.
@@ -132,6 +133,31 @@ async function run(opts: CliOptions): Promise<RunOutput> {
     return { exitCode: 0, stdout: formatSettings(config.forPath(file === "-" ? opts.cwd : file), file, opts.cwd), stderr: "" };
   }
 
+  // ---- invocation context: files named one by one (pre-commit, editors, standard input with
+  // --stdin-filename) are analysed inside their project, and only their findings are reported.
+  // A thread started in pkg/app.py reaches a sync in pkg/helpers.py whichever file is named. The
+  // prefilter and the facts cache keep the rest of the project cheap.
+  const namedOnlyFiles = stdinMode ? opts.stdinFilename !== undefined : opts.paths.length > 0 && !opts.paths.some((p) => isDirectory(path.resolve(opts.cwd, p)));
+  let reported: Set<string> | undefined;
+  const contextRoots: string[] = [];
+  if (namedOnlyFiles && files.length > 0) {
+    for (const f of files) {
+      const root = projectRoot(f, settingsOf(f));
+      if (root && !contextRoots.includes(root)) contextRoots.push(root);
+    }
+    if (contextRoots.length > 0) {
+      const context = timed("discover", () =>
+        discover(contextRoots, opts.cwd, {
+          isExcluded: (abs, isDir) => isExcluded(config.forDir(path.dirname(abs)), abs, isDir),
+          onWarning: () => {}, // the rest of the project is context: its problems are not this run's
+        }),
+      );
+      reported = new Set(files);
+      const ignored: { file: string; message: string }[] = [];
+      files = [...files, ...context.filter((f) => !reported!.has(f) && loadNotebook(f, ignored))];
+    }
+  }
+
   // ---- project-wide settings: the rules any file enables, every import root and entry point
   const perFile = new Map<string, Settings>(files.map((f) => [f, settingsOf(f)]));
   const all = [...new Set(perFile.values())];
@@ -140,7 +166,7 @@ async function run(opts: CliOptions): Promise<RunOutput> {
   const torchVersion = rootSettings.torchVersion ?? all.find((s) => s.torchVersion)?.torchVersion ?? null;
 
   if (opts.progress && files.length > PROGRESS_THRESHOLD) opts.progress(`mps-lint: analysing ${files.length} files…`);
-  const searchRoots = [opts.cwd, ...opts.paths.filter((p) => p !== "-").map((p) => path.resolve(opts.cwd, p)).filter(isDirectory)];
+  const searchRoots = [opts.cwd, ...contextRoots, ...opts.paths.filter((p) => p !== "-").map((p) => path.resolve(opts.cwd, p)).filter(isDirectory)];
   const lintInput = {
     files,
     rules,
@@ -155,32 +181,16 @@ async function run(opts: CliOptions): Promise<RunOutput> {
   };
   if (opts.dump !== undefined) {
     if (!isDumpKind(opts.dump)) throw new UsageError(`unknown --dump "${opts.dump}" (known: ${DUMP_KINDS.join(", ")})`);
-    return { exitCode: 0, stdout: dumpFiles(opts.dump, lintInput, opts.cwd), stderr: "" };
+    return { exitCode: 0, stdout: dumpFiles(opts.dump, lintInput, opts.cwd, reported ? [...reported] : undefined), stderr: "" };
   }
-  const result = lintFiles(lintInput);
+  // Selection, suppressions and severities here; the baseline after adoption (which ignores it).
+  const settingsFor = (file: string) => perFile.get(file) ?? settingsOf(file);
+  const baselineFile = opts.baseline ? path.resolve(opts.cwd, opts.baseline) : undefined;
+  const first = lintProject({ lint: lintInput, settingsOf: settingsFor, report: reported });
+  const result = first.result;
   if (opts.progress && files.length > PROGRESS_THRESHOLD) opts.progress("");
-  problems.push(...result.problems);
-
-  // ---- per-file selection, suppression comments, severities
-  const enabledCache = new Map<string, Set<string>>();
-  const enabled = (file: string) => {
-    let e = enabledCache.get(file);
-    if (!e) enabledCache.set(file, (e = enabledCodes(perFile.get(file) ?? settingsOf(file), file)));
-    return e;
-  };
-  const comments = new Map<string, readonly CommentFact[]>(result.facts.map((f) => [f.file, f.comments]));
-  const sup = applySuppressions({
-    diagnostics: result.diagnostics.filter((d) => enabled(d.file).has(d.code)),
-    files,
-    comments: (f) => comments.get(f) ?? [],
-    source: (f) => result.source(f),
-    enabled,
-  });
-  problems.push(...sup.problems);
-  let diagnostics: Diagnostic[] = [...sup.kept, ...sup.unused].sort(compareDiagnostics).map((d) => {
-    const level = (perFile.get(d.file) ?? settingsOf(d.file)).severity[d.code];
-    return level && level !== d.severity ? { ...d, severity: level } : d;
-  });
+  problems.push(...first.problems);
+  let diagnostics: Diagnostic[] = first.diagnostics;
 
   // ---- adoption: --add-noqa, --write-baseline; --baseline filters
   if (opts.addNoqa) {
@@ -198,10 +208,7 @@ async function run(opts: CliOptions): Promise<RunOutput> {
     stderr.push(`Wrote ${n} finding${n === 1 ? "" : "s"} to ${opts.writeBaseline}.`);
     return { exitCode: 0, stdout: "", stderr: stderr.join("\n") + "\n" };
   }
-  if (opts.baseline) {
-    const file = path.resolve(opts.cwd, opts.baseline);
-    diagnostics = filterBaseline(file, readBaseline(file), diagnostics, result.source).kept;
-  }
+  if (baselineFile) diagnostics = filterBaseline(baselineFile, readBaseline(baselineFile), diagnostics, result.source).kept;
 
   // ---- fixes: --fix, --fix-only, --diff (+ --unsafe-fixes), to a fixpoint (src/fix.ts)
   let sourceOf = result.source;
@@ -228,25 +235,9 @@ async function run(opts: CliOptions): Promise<RunOutput> {
       },
       // The same stages as the first pass: lint, per-file selection, suppressions, severities, baseline.
       relint: (texts) => {
-        const again = lintFiles({ ...lintInput, overrides: new Map([...overrides, ...texts]) });
-        const notes = new Map<string, readonly CommentFact[]>(again.facts.map((f) => [f.file, f.comments]));
-        const kept = applySuppressions({
-          diagnostics: again.diagnostics.filter((d) => enabled(d.file).has(d.code)),
-          files,
-          comments: (f) => notes.get(f) ?? [],
-          source: (f) => again.source(f),
-          enabled,
-        });
-        let ds: Diagnostic[] = [...kept.kept, ...kept.unused].sort(compareDiagnostics).map((d) => {
-          const level = (perFile.get(d.file) ?? settingsOf(d.file)).severity[d.code];
-          return level && level !== d.severity ? { ...d, severity: level } : d;
-        });
-        if (opts.baseline) {
-          const file = path.resolve(opts.cwd, opts.baseline);
-          ds = filterBaseline(file, readBaseline(file), ds, again.source).kept;
-        }
-        sourceOf = again.source;
-        return ds;
+        const again = lintProject({ lint: { ...lintInput, overrides: new Map([...overrides, ...texts]) }, settingsOf: settingsFor, baseline: baselineFile, report: reported });
+        sourceOf = again.result.source;
+        return again.diagnostics;
       },
     });
     problems.push(...outcome.problems);
@@ -292,7 +283,11 @@ async function run(opts: CliOptions): Promise<RunOutput> {
   }
 
   if (opts.quiet) diagnostics = diagnostics.filter((d) => d.severity === "error");
-  if (opts.verify && diagnostics.length > 0) stderr.push((await verifyFindings(diagnostics, opts, rootSettings)).replace(/\n$/, ""));
+  if (opts.verify && diagnostics.length > 0) {
+    const verified = await verifyFindings(diagnostics, opts, rootSettings);
+    diagnostics = verified.diagnostics;
+    stderr.push(verified.text.replace(/\n$/, ""));
+  }
 
   // ---- report
   const fps = fingerprints(diagnostics, sourceOf, opts.cwd);
@@ -311,14 +306,14 @@ async function run(opts: CliOptions): Promise<RunOutput> {
     files,
     cwd: opts.cwd,
     color: opts.color && !opts.outputFile,
-    problems: opts.format === "stylish" ? uniqueProblems : [],
+    // Problems of the run (unreadable files, link loops) go to stderr in every format.
+    problems: [],
     rules,
     unsafeFixes: !!opts.unsafeFixes,
     showFixes: !!opts.showFixes,
+    source: sourceOf,
   });
-  if (opts.format !== "stylish" || opts.outputFile || opts.statistics) {
-    for (const p of uniqueProblems) stderr.push(`warning: ${displayPath(p.file, opts.cwd)}: ${p.message}`);
-  }
+  for (const p of uniqueProblems) stderr.push(`warning: ${displayPath(p.file, opts.cwd)}: ${p.message}`);
   addTime("report", performance.now() - reportStart);
   let stdout = text;
   if (opts.outputFile) {
@@ -372,6 +367,18 @@ function writing<T>(name: string, write: () => T): T {
   }
 }
 
+/**
+ * The project a named file belongs to: the folder of its configuration file, else the nearest
+ * folder above it with a pyproject.toml or a .git. None: the file is linted on its own.
+ */
+function projectRoot(file: string, settings: Settings): string | null {
+  if (settings.configFile) return path.dirname(settings.configFile);
+  for (let dir = path.dirname(file); ; dir = path.dirname(dir)) {
+    if (existsSync(path.join(dir, "pyproject.toml")) || existsSync(path.join(dir, ".git"))) return dir;
+    if (path.dirname(dir) === dir) return null;
+  }
+}
+
 function isDirectory(p: string): boolean {
   try {
     return statSync(p).isDirectory();
@@ -381,10 +388,10 @@ function isDirectory(p: string): boolean {
 }
 
 /** Run the findings' files on the accelerator; measurements land in each diagnostic's properties. */
-async function verifyFindings(diagnostics: Diagnostic[], opts: CliOptions, settings: Settings): Promise<string> {
+async function verifyFindings(diagnostics: Diagnostic[], opts: CliOptions, settings: Settings): Promise<{ text: string; diagnostics: Diagnostic[] }> {
   const v = opts.verify!;
   const cfg = settings.verify;
-  const { findPython, runVerify, formatVerifySummary, VerifyPythonError } = await import("./verify/index.js");
+  const { findPython, runVerify, formatVerifySummary, withVerifyMeasurements, VerifyPythonError } = await import("./verify/index.js");
   let python: string;
   try {
     python = findPython({ python: v.python ?? cfg.python, env: process.env }).python;
@@ -409,10 +416,12 @@ async function verifyFindings(diagnostics: Diagnostic[], opts: CliOptions, setti
     cwd: opts.cwd,
     verbose: v.verbose,
     repeats: v.repeats,
+    memoryMb: v.memoryMb,
     onProgress: progress,
   });
   if (progress) process.stderr.write("\r\x1b[2K");
-  return report.targets.flatMap((t) => formatVerifySummary(t)).map((l) => l + "\n").join("");
+  const text = report.targets.flatMap((t) => formatVerifySummary(t)).map((l) => l + "\n").join("");
+  return { text, diagnostics: withVerifyMeasurements(diagnostics, report) };
 }
 
 function dedupe<T extends { file: string; message: string }>(xs: T[]): T[] {

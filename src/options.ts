@@ -33,6 +33,8 @@ export interface CliOptions {
   stdinFilename?: string;
   /** Source read from stdin (path "-"). */
   stdin?: string;
+  /** Text to lint instead of these files' contents on disk (the language server's open buffers). */
+  overrides?: ReadonlyMap<string, string>;
   /** Called with a one-line status for long runs (only when stderr is a terminal); "" clears it. */
   progress?: (line: string) => void;
   /** Print counts per rule instead of the findings. */
@@ -68,4 +70,6 @@ export interface VerifyCliOptions {
   entry?: string;
   verbose: boolean;
   repeats?: number;
+  /** --verify-memory MiB: resident-memory limit of the target's process tree (0: none). */
+  memoryMb?: number;
 }

@@ -1,43 +1,114 @@
-// One tree-sitter Parser per thread, loaded on first use so that commands which parse nothing
-// (--help, rule docs) start fast.
+// One tree-sitter Parser per thread, from one of two backends with the same tree API:
+//
+//   native  the `tree-sitter` Node addon (optional dependency: its linux-x64 prebuild needs
+//           GLIBCXX_3.4.31, and without it npm compiles C++ at install, which needs a toolchain)
+//   wasm    tree-sitter's official WebAssembly binding (`web-tree-sitter`) with the grammar's own
+//           tree-sitter-python.wasm: plain files, nothing to compile, loads on any Node.
+//
+// The default is DEFAULT_BACKEND (chosen by `npm run bench:parsers`, numbers in bench/parsers.md);
+// the other is the fallback when the default cannot load. MPS_LINT_PARSER=native|wasm forces one
+// (no fallback then: a forced backend that cannot load is an error).
+//
+// WebAssembly modules load asynchronously, and the pipeline parses synchronously (workers are
+// waited on with Atomics.wait), so the backend is loaded by this module's top-level await: every
+// importer can parse as soon as its import resolves. Native loading is cheap (~10 ms); the wasm
+// backend's first load compiles ~0.7 MB of WebAssembly.
 
 import { createRequire } from "node:module";
+import { readFileSync } from "node:fs";
 import type ParserType from "tree-sitter";
 
 const require = createRequire(import.meta.url);
 
-let parser: ParserType | null = null;
-let nodeTypes: NodeTypeFacts | null = null;
+export type ParserBackend = "native" | "wasm";
+/** Picked by bench/parsers.mjs: native parses faster (bench/parsers.md); wasm is the fallback. */
+export const DEFAULT_BACKEND: ParserBackend = "native";
 
 export class ParserLoadError extends Error {}
 
-function load(): ParserType {
-  try {
-    const Parser = require("tree-sitter") as typeof ParserType;
-    const Python = require("tree-sitter-python");
-    const p = new Parser();
-    p.setLanguage(Python);
-    nodeTypes = nodeTypeFacts(Python.nodeTypeInfo);
-    return p;
-  } catch (e) {
-    const why = e instanceof Error ? e.message.split("\n")[0] : String(e);
-    throw new ParserLoadError(
-      `cannot load the tree-sitter Python parser (${why}); ` +
-        `run \`npm rebuild tree-sitter tree-sitter-python\` to build it for this machine`,
-    );
-  }
-}
+/** The part of a tree both backends give; the node and cursor APIs the extractor uses are the same. */
+export type Tree = ParserType.Tree;
+export type SyntaxNode = ParserType.SyntaxNode;
 
-// The binding copies the string to tree-sitter through a buffer of this many characters.
-const CHUNK = 64 * 1024;
+interface Backend {
+  name: ParserBackend;
+  parse(text: string): Tree;
+}
 
 /** Milliseconds spent inside tree-sitter's parse in this thread (timing, src/timing.ts). */
 export const parseStats = { ms: 0 };
 
-export function parsePython(source: string): ParserType.Tree {
-  parser ??= load();
+// The native binding copies the string to tree-sitter through a buffer of this many characters.
+const CHUNK = 64 * 1024;
+
+function loadNative(): Backend {
+  const Parser = require("tree-sitter") as typeof ParserType;
+  const Python = require("tree-sitter-python");
+  const p = new Parser();
+  p.setLanguage(Python);
+  return { name: "native", parse: (text) => p.parse(text, undefined, { bufferSize: CHUNK }) };
+}
+
+async function loadWasm(): Promise<Backend> {
+  const { Parser, Language } = await import("web-tree-sitter");
+  await Parser.init();
+  const python = await Language.load(readFileSync(require.resolve("tree-sitter-python/tree-sitter-python.wasm")));
+  const p = new Parser();
+  p.setLanguage(python);
+  // A wasm tree lives in the module's linear memory until deleted; the garbage collector does not
+  // see it. Callers use one tree at a time and are done with it before parsing again (the
+  // extractor copies it, src/facts/tree.ts), so the previous tree is deleted at the next parse.
+  let last: { delete(): void } | null = null;
+  return {
+    name: "wasm",
+    parse(text) {
+      last?.delete();
+      last = null;
+      const tree = p.parse(text);
+      if (!tree) throw new Error("tree-sitter (wasm) returned no tree");
+      last = tree;
+      return tree as unknown as Tree;
+    },
+  };
+}
+
+function firstLine(e: unknown): string {
+  return e instanceof Error ? e.message.split("\n")[0] : String(e);
+}
+
+async function loadBackend(): Promise<Backend | ParserLoadError> {
+  const forced = process.env.MPS_LINT_PARSER;
+  if (forced && forced !== "native" && forced !== "wasm") {
+    return new ParserLoadError(`MPS_LINT_PARSER must be "native" or "wasm", not "${forced}"`);
+  }
+  const order: ParserBackend[] = forced ? [forced as ParserBackend] : DEFAULT_BACKEND === "native" ? ["native", "wasm"] : ["wasm", "native"];
+  const why: string[] = [];
+  for (const name of order) {
+    try {
+      return name === "native" ? loadNative() : await loadWasm();
+    } catch (e) {
+      why.push(`${name}: ${firstLine(e)}`);
+    }
+  }
+  return new ParserLoadError(
+    `cannot load the tree-sitter Python parser (${why.join("; ")}); ` +
+      `reinstall mps-lint (the WebAssembly parser needs only the web-tree-sitter and tree-sitter-python packages)`,
+  );
+}
+
+// A load failure is kept, not thrown here: commands that parse nothing still run, and the first
+// parse reports it (as a ParserLoadError the CLI prints as a usage error).
+const loaded = await loadBackend();
+
+/** The backend this thread parses with, or null when none loads. */
+export function parserBackend(): ParserBackend | null {
+  return loaded instanceof ParserLoadError ? null : loaded.name;
+}
+
+export function parsePython(source: string): Tree {
+  if (loaded instanceof ParserLoadError) throw loaded;
   const t = performance.now();
-  const tree = parser.parse(source, undefined, { bufferSize: CHUNK });
+  const tree = loaded.parse(source);
   parseStats.ms += performance.now() - t;
   return tree;
 }
@@ -68,10 +139,18 @@ function nodeTypeFacts(info: NodeTypeInfo[] | undefined): NodeTypeFacts {
   };
 }
 
-export function pythonNodeTypes(): NodeTypeFacts {
-  parser ??= load();
-  return nodeTypes!;
-}
+let nodeTypes: NodeTypeFacts | null = null;
 
-export type SyntaxNode = ParserType.SyntaxNode;
-export type Tree = ParserType.Tree;
+/** Read from the grammar package's src/node-types.json, the same file for both backends. */
+export function pythonNodeTypes(): NodeTypeFacts {
+  if (!nodeTypes) {
+    let info: NodeTypeInfo[] | undefined;
+    try {
+      info = JSON.parse(readFileSync(require.resolve("tree-sitter-python/src/node-types.json"), "utf8")) as NodeTypeInfo[];
+    } catch {
+      info = undefined;
+    }
+    nodeTypes = nodeTypeFacts(info);
+  }
+  return nodeTypes;
+}

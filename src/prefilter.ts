@@ -24,7 +24,9 @@
 // thread) that alone would make it shared. test/perf-prefilter.test.ts checks that the fixtures
 // give the same findings with and without the prefilter and that every rule's example passes.
 
-/** Names a spawn site spells (threads.ts). */
+import { ENTRY_POINT_TOKENS } from "./project/entrypoints.js";
+
+/** Names a spawn site spells (threads.ts), and framework entry points (src/project/entrypoints.ts). */
 export const SPAWN_TOKENS: readonly string[] = [
   "Thread", // threading.Thread, Thread subclasses, ThreadPoolExecutor, ThreadPool
   "Timer",
@@ -42,6 +44,7 @@ export const SPAWN_TOKENS: readonly string[] = [
   "starmap",
   "apply_async",
   "map_async",
+  ...ENTRY_POINT_TOKENS,
 ];
 
 /**
@@ -86,6 +89,8 @@ export class Prefilter {
     return this.re.test(text);
   }
   testBytes(bytes: Uint8Array): boolean {
+    // UTF-16 (with a BOM) does not keep ASCII as ASCII: always parse it (source.ts decodes it).
+    if (bytes.length >= 2 && ((bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff))) return true;
     return this.re.test(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("latin1"));
   }
 }

@@ -14,6 +14,19 @@ export interface SourceFile {
 const COOKIE = /^[ \t\f]*#.*?coding[:=][ \t]*([-\w.]+)/;
 
 export function decodePython(bytes: Uint8Array): SourceFile {
+  // A UTF-16 file with a BOM (Windows editors write them) is full of NUL bytes. Python refuses it,
+  // but its text is plain: lint it, and say why it will not run (fixes are only applied to UTF-8).
+  const utf16 = bytes.length >= 2 && bytes[0] === 0xff && bytes[1] === 0xfe ? "utf-16le" : bytes.length >= 2 && bytes[0] === 0xfe && bytes[1] === 0xff ? "utf-16be" : null;
+  if (utf16) {
+    try {
+      const text = new TextDecoder(utf16, { fatal: true }).decode(bytes.subarray(2));
+      if (!text.includes("\0")) {
+        return { text, encoding: utf16, hadBom: true, warning: `encoded as ${utf16.toUpperCase()} (with a BOM), which Python does not accept as source; linted as decoded, not fixed` };
+      }
+    } catch {
+      // Not valid UTF-16 after all: treated as bytes below.
+    }
+  }
   // Python refuses source with NUL bytes ("source code cannot contain null bytes"), and to
   // tree-sitter a NUL ends the input: such a file is binary (or corrupt) and is not linted.
   const nul = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).indexOf(0);

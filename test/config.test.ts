@@ -148,7 +148,7 @@ describe("configuration errors exit 2 naming the file, line and key", () => {
     ["wrong type", '[tool.mps-lint]\n\nselect = "MPS001"\n', /pyproject\.toml:3: tool\.mps-lint\.select: expected a list of rule codes or prefixes, got string "MPS001"/],
     ["unknown rule", '[tool.mps-lint]\nignore = ["XYZ1"]\n', /pyproject\.toml:2: tool\.mps-lint\.ignore: unknown rule selector "XYZ1"/],
     ["bad severity", '[tool.mps-lint.severity]\nMPS001 = "fatal"\n', /pyproject\.toml:2: tool\.mps-lint\.severity\.MPS001: expected "error", "warning" or "info", got string "fatal"/],
-    ["bad verify key", '[tool.mps-lint.verify]\ntimeout = 10\ndevise = "cpu"\n', /pyproject\.toml:3: tool\.mps-lint\.verify\.devise: unknown key \(known: python, entry, timeout, device\)/],
+    ["bad verify key", '[tool.mps-lint.verify]\ntimeout = 10\ndevise = "cpu"\n', /pyproject\.toml:3: tool\.mps-lint\.verify\.devise: unknown key; did you mean "device"\? \(known: python, entry, timeout, device\)/],
     ["bad verify timeout", '[tool.mps-lint.verify]\ntimeout = -1\n', /pyproject\.toml:2: tool\.mps-lint\.verify\.timeout: expected a positive number of seconds/],
     ["bad verify device", '[tool.mps-lint.verify]\ndevice = "tpu"\n', /verify\.device: expected one of "auto", "mps", "cuda", "xpu", "cpu", got string "tpu"/],
     ["bad torch version", '[tool.mps-lint]\ntorch-version = 2.5\n', /pyproject\.toml:2: tool\.mps-lint\.torch-version: expected a PyTorch version string/],

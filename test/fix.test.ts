@@ -172,7 +172,7 @@ describe("--diff, --fix-only, --show-fixes, standard input", () => {
   it("--show-fixes lists what was fixed per file and rule, and shows each finding's fix otherwise", () => {
     const dir = project({ "w.py": MIXED });
     const listed = runCli(["--isolated", "--show-fixes", "w.py"], { cwd: dir });
-    expect(listed.stdout).toContain("fix (unsafe): Wait for this thread's work only: `_mps_lint_event_sync(torch.mps)`");
+    expect(listed.stdout).toContain("fix (unsafe): Wait for this thread's work only (per-thread event sync): `_mps_lint_event_sync(torch.mps)`");
     expect(listed.stdout).toContain("fix (safe): Create the Event once, before the loop");
     const r = runCli(["--isolated", "--fix", "--unsafe-fixes", "--show-fixes", "w.py"], { cwd: dir });
     expect(r.stderr).toContain("Fixed 2 problems:\n- w.py:\n    1 × MPS001 (device-sync-in-thread)\n    1 × MPS005 (event-in-loop)\n");

@@ -6,7 +6,8 @@
 // `npm run bench`). test/fuzz.test.ts runs a quick round in `npm test`; `npm run fuzz`
 // runs many more (MPS_LINT_FUZZ_RUNS, MPS_LINT_FUZZ_SEED).
 
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync } from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import fc from "fast-check";
 import { discover } from "../src/discover.js";
@@ -109,11 +110,15 @@ function checkRanges(diags: { file: string; range: { start: { row: number }; end
 
 const lineCount = (text: string) => text.split(/\r\n|\n|\r/).length;
 
+// Standard input is linted inside its project (the folder of pyproject.toml / .git): a folder
+// with neither keeps each input on its own, as the fuzz cases are single files.
+const SINGLE_CWD = mkdtempSync(path.join(os.tmpdir(), "mps-lint-fuzz-"));
+
 /** One mutated file through the whole CLI pipeline (stdin mode, JSON report), twice. */
 export async function checkSingle(input: Buffer, stats: FuzzStats): Promise<void> {
   const text = decodePython(input).text;
   const run = () =>
-    runLint({ paths: ["-"], stdin: text, stdinFilename: "fuzz.py", cwd: ROOT, isolated: true, format: "json", quiet: false, exitZero: false, color: false, extendSelect: ["MPS100"] });
+    runLint({ paths: ["-"], stdin: text, stdinFilename: "fuzz.py", cwd: SINGLE_CWD, isolated: true, format: "json", quiet: false, exitZero: false, color: false, extendSelect: ["MPS100"] });
   const t0 = performance.now();
   const a = await run();
   const ms = performance.now() - t0;

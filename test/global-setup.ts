@@ -23,6 +23,8 @@ export default function setup(): () => void {
   if (missing.length) throw new Error(`CI is set but the test prerequisites are missing:\n  - ${missing.join("\n  - ")}`);
   const systemTmp = os.tmpdir();
   const root = mkdtempSync(path.join(systemTmp, "mps-lint-test-run-"));
+  // Some tests run the CLI as another user (nobody) on their folders: let others traverse.
+  chmodSync(root, 0o755);
   process.env.MPS_LINT_SYSTEM_TMPDIR = systemTmp;
   process.env.TMPDIR = root;
   return () => {

@@ -97,9 +97,15 @@ export interface Markers {
 const rel = (root: string, file: string) => path.relative(root, file).split(path.sep).join("/");
 
 export function markers(file: string, code: string, root = path.dirname(file)): Markers {
-  const facts = extractFacts(file, readPython(file).text);
+  // Read from the text, not from the facts: the extractor keeps only directive-like comments.
+  // A marker is the line's trailing comment (fixtures put no "#" inside strings).
   const out: Markers = { expect: [], ok: [], todo: [], none: false, declared: false };
-  for (const c of facts.comments) {
+  const lines = readPython(file).text.split(/\r\n|\n|\r/);
+  const comments = lines.flatMap((line, row) => {
+    const i = line.search(/#\s*(expect|expect-next-line|expect-none|ok|todo)\b/);
+    return i >= 0 ? [{ row, text: line.slice(i) }] : [];
+  });
+  for (const c of comments) {
     if (/#\s*expect-none\b/.test(c.text)) {
       out.none = out.declared = true;
       continue;
@@ -121,10 +127,11 @@ export function expectations(file: string, code: string, root = path.dirname(fil
 
 /**
  * Rule settings for a fixture project, from `# mps-lint-settings: torch-version=2.5.1` comments
- * (keys: torch-version, mps-per-thread-streams-version).
+ * (keys: torch-version, mps-per-thread-streams-version, thread-entry-points; several entry
+ * points separated by spaces).
  */
-export function fixtureSettings(files: string[]): RuleSettings {
-  const settings: RuleSettings = {};
+export function fixtureSettings(files: string[]): RuleSettings & { threadEntryPoints?: string[] } {
+  const settings: RuleSettings & { threadEntryPoints?: string[] } = {};
   for (const file of files) {
     for (const c of extractFacts(file, readPython(file).text).comments) {
       const m = /#\s*mps-lint-settings:\s*(.*)$/.exec(c.text);
@@ -133,6 +140,7 @@ export function fixtureSettings(files: string[]): RuleSettings {
         const [k, v] = pair.split("=").map((x) => x.trim());
         if (k === "torch-version") settings.torchVersion = v;
         else if (k === "mps-per-thread-streams-version") settings.mpsPerThreadStreamsVersion = v;
+        else if (k === "thread-entry-points") settings.threadEntryPoints = v.split(/\s+/).filter(Boolean);
       }
     }
   }
@@ -170,7 +178,7 @@ export function runCase(rule: Rule, c: FixtureCase): CaseResult {
   const diagnostics = (
     rule.meta.code === UNUSED_SUPPRESSION
       ? unusedSuppressions(files)
-      : lintFiles({ files, rules: [rule], settings: fixtureSettings(files) }).diagnostics
+      : lintWithSettings(rule, files)
   ).filter((d) => d.code === rule.meta.code);
   const got = diagnostics.map((d) => `${rel(root, d.file)}:${d.range.start.row + 1}`);
   const marks = files.map((f) => markers(f, rule.meta.code, root));
@@ -186,6 +194,11 @@ export function runCase(rule: Rule, c: FixtureCase): CaseResult {
     rendered: renderCase(diagnostics, root),
     diagnostics,
   };
+}
+
+function lintWithSettings(rule: Rule, files: string[]): Diagnostic[] {
+  const { threadEntryPoints, ...settings } = fixtureSettings(files);
+  return lintFiles({ files, rules: [rule], settings, threadEntryPoints }).diagnostics;
 }
 
 function multisetMinus(a: string[], b: string[]): string[] {

@@ -63,7 +63,7 @@ describe("Jupyter notebooks", () => {
     expect(r.stderr).toContain('warning: nosource.ipynb: cell 1: code cell without a "source" string or list; skipped');
     expect(r.stderr).not.toContain("empty.ipynb");
     const stylish = runCli(["."], { cwd: dir });
-    expect(stylish.stdout).toContain("warning: broken.ipynb: not a valid notebook");
+    expect(stylish.stderr).toContain("warning: broken.ipynb: not a valid notebook");
   });
 
   it("a notebook can be read from standard input with --stdin-filename", () => {

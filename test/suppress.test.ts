@@ -51,7 +51,7 @@ describe("suppression comments", () => {
   it("an unknown mps-lint directive is a warning, not a crash", () => {
     const r = runCli(["serve.py"], { cwd: project({ "serve.py": "# mps-lint: ignor[MPS001]\n" + BAD }) });
     expect(r.code).toBe(1);
-    expect(r.stdout).toContain('line 1: unknown directive "mps-lint: ignor[MPS001]"');
+    expect(r.stderr).toContain('line 1: unknown directive "mps-lint: ignor[MPS001]"');
   });
 });
 

@@ -1,7 +1,7 @@
 // --verify: runs REAL Python with REAL torch (MPS_LINT_PYTHON, default /usr/bin/python3 with
 // Debian's python3-torch). No mocks. Small iteration counts keep each case to a few seconds.
 import { spawnSync } from "node:child_process";
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 
@@ -14,7 +14,9 @@ import {
   nativeVerifyDir,
   runVerify,
   VerifyPythonError,
+  withVerifyMeasurements,
   type VerifyMeasurement,
+  type VerifyReport,
 } from "../src/verify/index.js";
 
 const PY = process.env.MPS_LINT_PYTHON ?? "/usr/bin/python3";
@@ -35,8 +37,14 @@ function diag(file: string, line1: number, code = "MPS001"): Diagnostic {
     url: "",
   };
 }
-const v = (x: Diagnostic) => x.properties!.verify as VerifyMeasurement;
-const fast = { python: PY, timeoutS: 30, verbose: false, warmup: 0, repeats: 1, handleSigint: false } as const;
+type Shown = VerifyMeasurement & { text: string };
+/** What a reporter shows: the measurements with their rendered line. The inputs stay as they were. */
+function shown(rep: VerifyReport, diags: Diagnostic[]): Shown[] {
+  const out = withVerifyMeasurements(diags, rep).map((x) => x.properties!.verify as Shown);
+  for (const x of diags) expect(x.properties).toBeUndefined();
+  return out;
+}
+const fast = { python: PY, timeoutS: 30, verbose: false, warmup: 0, repeats: 1, minTimeS: 0, handleSigint: false } as const;
 
 function alive(pid: number): boolean {
   try {
@@ -109,7 +117,7 @@ d("runVerify on CPU (real torch)", () => {
     expect(s.environment!.device).toBe("cpu");
     expect(s.environment!.torch).toMatch(/^\d+\.\d+/);
     expect(s.threadsStarted).toBe(4);
-    const [w, m, never] = diags.map(v);
+    const [w, m, never] = shown(rep, diags);
     // 4 worker threads x 25 iterations at line 12
     expect(w!.reached).toBe(true);
     expect(w!.threads).toBe(4);
@@ -134,11 +142,26 @@ d("runVerify on CPU (real torch)", () => {
     expect(s.asWrittenS).toBeGreaterThan(0);
     expect(s.slowdown).toBeCloseTo(s.asWrittenS! / s.eventSyncS!, 1);
     expect(w!.slowdown).toBe(s.slowdown);
+    // timing runs are lean and separate from the instrumented attribution run
+    const kinds = r.runs!.as_written.iterations!.map((i) => i.kind);
+    expect(kinds[0]).toBe("attribution");
+    expect(kinds.slice(1).every((k) => k === "timed")).toBe(true);
+    expect(r.runs!.as_written.repeats).toBe(kinds.length - 1);
+    // repeats, spread and regime reach the measurement and the summary line
+    expect(s.comparison!.repeats).toEqual([r.runs!.as_written.repeats, r.runs!.event_sync.repeats]);
+    expect(s.comparison!.low).toBeLessThanOrEqual(s.comparison!.ratio);
+    expect(s.comparison!.high).toBeGreaterThanOrEqual(s.comparison!.ratio);
+    expect(s.comparison!.measurable).toBe(!(s.comparison!.low <= 1 && 1 <= s.comparison!.high));
+    expect(s.regime).toEqual({ kind: "host-bound", busy_fraction: null, evidence: "CPU run: every op is host work" });
+    expect(w!.comparison).toEqual(s.comparison);
+    expect(w!.text).toContain("quartile spread");
     expect(r.retargeted!.join(" ")).toContain("'mps' -> 'cpu'");
     expect(r.retarget_applied).toEqual({ "device 'mps' -> 'cpu'": 1 });
     expect(progress).toContain("spawn:as_written");
     expect(progress).toContain("spawn:event_sync");
     const sum = formatVerifySummary(s).join("\n");
+    expect(sum).toMatch(/-> [\d.]+x \(quartile spread [\d.]+-[\d.]+, \d+\+\d+ timed runs/);
+    expect(sum).toContain("regime: host-bound (CPU run: every op is host work)");
     expect(sum).toContain("mechanics only");
     expect(sum).toContain("re-targeted:");
   }, 60_000);
@@ -148,7 +171,7 @@ d("runVerify on CPU (real torch)", () => {
     const diags = [diag(f, 6, "MPS003"), diag(f, 12, "MPS003"), diag(f, 17, "MPS003")];
     const rep = await runVerify(diags, fast);
     expect(rep.targets[0]!.status).toBe("ok");
-    const [created, used, perThread] = diags.map(v);
+    const [created, used, perThread] = shown(rep, diags);
     expect(created!.sharedEvent).toEqual({ confirmed: true, maxThreads: 3 });
     expect(created!.text).toContain("confirmed: one Event used by 3 threads");
     expect(used!.sharedEvent!.confirmed).toBe(true);
@@ -166,13 +189,13 @@ d("runVerify on CPU (real torch)", () => {
     const s = rq.targets[0]!;
     expect(s.status).toBe("crash");
     expect(s.error).toContain("RuntimeError: boom from the target");
-    expect(v(quiet[0]!).reached).toBe(true);
-    expect(v(quiet[0]!).text).toContain("target crashed");
+    expect(shown(rq, quiet)[0]!.reached).toBe(true);
+    expect(shown(rq, quiet)[0]!.text).toContain("target crashed");
     expect(JSON.stringify(s.result)).not.toContain("about to fail");
     const loud = [diag(f, 8)];
     const rl = await runVerify(loud, { ...fast, verbose: true });
     expect(rl.targets[0]!.result!.runs!.as_written.stdout).toContain("about to fail");
-    expect(v(loud[0]!).text).not.toContain("about to fail");
+    expect(shown(rl, loud)[0]!.text).not.toContain("about to fail");
   }, 60_000);
 
   it("reports a target killed by a signal", async () => {
@@ -192,7 +215,8 @@ d("runVerify on CPU (real torch)", () => {
     const s = rep.targets[0]!;
     expect(s.status).toBe("timeout");
     expect(s.result!.runs!.as_written.group_killed).toBe(true);
-    expect(v(diags[0]!).text).toContain("timed out");
+    expect(shown(rep, diags)[0]!.text).toContain("timed out");
+    expect(s.killed.map((k) => k.reason)).toContain("timeout");
     // the grandchild the target started (same process group) is gone too
     const pid = Number(readFileSync(pidFile, "utf8"));
     expect(pid).toBeGreaterThan(0);
@@ -227,6 +251,72 @@ d("runVerify on CPU (real torch)", () => {
       process.removeListener("SIGINT", keepAlive);
     }
   }, 60_000);
+
+  it("repeats timed runs until the minimum time, and reports min/median/max and quartiles", async () => {
+    const f = join(FX, "device_sync_threads.py");
+    const rep = await runVerify([diag(f, 12)], { ...fast, repeats: 3, minTimeS: 0.3 });
+    const aw = rep.targets[0]!.result!.runs!.as_written;
+    expect(aw.repeats).toBeGreaterThanOrEqual(3);
+    expect(aw.wall_s!.reduce((a, b) => a + b, 0)).toBeGreaterThanOrEqual(0.3 * 0.999);
+    expect(aw.min_s!).toBeLessThanOrEqual(aw.p25_s!);
+    expect(aw.p25_s!).toBeLessThanOrEqual(aw.median_s!);
+    expect(aw.median_s!).toBeLessThanOrEqual(aw.p75_s!);
+    expect(aw.p75_s!).toBeLessThanOrEqual(aw.max_s!);
+  }, 90_000);
+
+  it("kills a child that left the target's session (setsid) at the time limit, and says so", async () => {
+    const pidFile = join(mkdtempSync(join(tmpdir(), "setsid-")), "pid");
+    const f = join(FX, "setsid_child.py");
+    const diags = [diag(f, 9)];
+    const rep = await runVerify(diags, { ...fast, timeoutS: 6, env: { ...process.env, SETSID_CHILD_PIDFILE: pidFile } });
+    const s = rep.targets[0]!;
+    expect(s.status).toBe("timeout");
+    const child = Number(readFileSync(pidFile, "utf8"));
+    expect(child).toBeGreaterThan(0);
+    expect(await gone(child)).toBe(true);
+    const k = s.killed.find((x) => x.pid === child);
+    expect(k).toMatchObject({ reason: "timeout", own_session: true, phase: "as_written" });
+    expect(formatVerifySummary(s).join("\n")).toContain(`killed: pid ${child} python`);
+  }, 60_000);
+
+  it("stops a target over --verify-memory and reports what was killed and why", async () => {
+    const f = join(FX, "memory_hog.py");
+    const diags = [diag(f, 7)];
+    const rep = await runVerify(diags, { ...fast, timeoutS: 60, memoryMb: 300 });
+    const s = rep.targets[0]!;
+    expect(s.status).toBe("memory");
+    expect(s.error).toMatch(/resident memory, over the --verify-memory limit of 0\.3 GiB; process tree killed/);
+    expect(s.memoryLimitMb).toBe(300);
+    expect(s.killed[0]).toMatchObject({ reason: "memory", phase: "as_written" });
+    expect(shown(rep, diags)[0]!.text).toContain("target stopped:");
+  }, 60_000);
+
+  it("leaves no mps-lint-verify-* file in the temp folder, even when interrupted", async () => {
+    const tmp = mkdtempSync(join(tmpdir(), "verify-tmp-"));
+    const pidFile = join(tmp, "pid");
+    const env = { ...process.env, TMPDIR: tmp, TMP: tmp, TEMP: tmp };
+    const f = join(FX, "device_sync_threads.py");
+    await runVerify([diag(f, 12)], { ...fast, env });
+    const ac = new AbortController();
+    let fired = false;
+    const rep = await runVerify([diag(join(FX, "hang.py"), 15)], {
+      ...fast,
+      env,
+      timeoutS: 60,
+      entry: `${join(FX, "hang.py")} ${pidFile}`,
+      signal: ac.signal,
+      onProgress: (e) => {
+        if (e.event !== "iteration" || fired) return;
+        fired = true;
+        const wait = () => (existsSync(pidFile) && readFileSync(pidFile, "utf8") ? ac.abort() : setTimeout(wait, 50));
+        setTimeout(wait, 50);
+      },
+    });
+    expect(rep.aborted).toBe(true);
+    expect(await gone(Number(readFileSync(pidFile, "utf8")))).toBe(true);
+    await new Promise((r) => setTimeout(r, 500));
+    expect(readdirSync(tmp).filter((n) => n.startsWith("mps-lint-verify-"))).toEqual([]);
+  }, 90_000);
 
   it("runner rejects a request with another schema version", () => {
     const r = spawnSync(PY, ["-m", "mps_lint_verify"], {

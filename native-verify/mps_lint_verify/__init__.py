@@ -4,5 +4,5 @@ Runs a target Python program under instrumentation in the user's own interpreter
 as JSON, what its synchronization costs. Depends only on the standard library and torch.
 """
 
-SCHEMA = "mps-lint-verify/1"
+SCHEMA = "mps-lint-verify/2"
 __version__ = "0.1.0"

@@ -1,8 +1,8 @@
 """The target process: installs instrumentation, runs the target program warm-up + repeats
 times, and reports each iteration to the runner over a control pipe (JSON lines).
 
-Started by runner.py as `python -m mps_lint_verify.harness CONFIG.json` in its own session
-(process group). The target's own stdout/stderr are files the runner owns.
+Started by runner.py as `python -m mps_lint_verify.harness` (configuration JSON on stdin) in
+its own session (process group). The target's own stdout/stderr are files the runner owns.
 """
 
 import importlib
@@ -111,9 +111,48 @@ def streams_policy(cfg, device, mapping):
     return "mps" in src or t["kind"] != "file"
 
 
+def gpu_busy(torch, inst, target):
+    """One more lean run under torch.profiler (CUDA activity only): the union of the kernels'
+    device intervals is the GPU's busy time. Untimed: the runner divides it by the timed runs'
+    median wall time. Returns {"busy_s": ..} or {"error": why}."""
+    try:
+        from torch.profiler import ProfilerActivity, profile
+        inst.reset()
+        inst.lean = True
+        with profile(activities=[ProfilerActivity.CUDA]) as prof:
+            run_target(target)
+            inst.finish_threads()
+            inst.final_sync()
+        spans = []
+        for e in prof.events():
+            dt = str(getattr(e, "device_type", ""))
+            if dt.endswith("CUDA") and e.time_range.end > e.time_range.start:
+                spans.append((e.time_range.start, e.time_range.end))
+        spans.sort()
+        busy, cur_s, cur_e = 0.0, None, None
+        for a, b in spans:
+            if cur_e is None or a > cur_e:
+                if cur_e is not None:
+                    busy += cur_e - cur_s
+                cur_s, cur_e = a, b
+            else:
+                cur_e = max(cur_e, b)
+        if cur_e is not None:
+            busy += cur_e - cur_s
+        if not spans:
+            return {"error": "the profiler saw no CUDA kernels"}
+        return {"busy_s": busy / 1e6, "kernels": len(spans)}
+    except BaseException as e:  # evidence is optional; the timings stand without it
+        return {"error": "%s: %s" % (type(e).__name__, str(e).split("\n")[0])}
+
+
 def main():
-    with open(sys.argv[1]) as f:
-        cfg = json.load(f)
+    # The configuration arrives on stdin (no file to leave behind); the target then gets
+    # /dev/null as its stdin, as before.
+    cfg = json.loads(sys.stdin.read())
+    devnull = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(devnull, 0)
+    os.close(devnull)
     send = _send_factory()
     _start_watchdog()
     try:
@@ -125,6 +164,12 @@ def main():
         os._exit(3)
     from .devices import ACCELERATORS, accelerator_available, environment, pick_device
     from .instrument import Instrumentation
+    try:
+        # Before any patching: importing the profiler later walks torch's namespace (dynamo's
+        # trace rules) and fails on the re-targeted torch.mps (seen on torch 2.11).
+        import torch.profiler  # noqa: F401
+    except Exception:
+        pass
 
     try:
         device = pick_device(torch, cfg.get("device"))
@@ -147,11 +192,18 @@ def main():
           "per_thread_streams": pts})
 
     warmup, repeats = int(cfg.get("warmup", 1)), int(cfg.get("repeats", 3))
-    n = warmup + repeats
-    for i in range(n):
-        send({"ev": "iter", "i": i, "of": n, "warmup": i < warmup})
+    min_time, max_repeats = float(cfg.get("min_time_s", 1.0)), max(repeats, int(cfg.get("max_repeats", 50)))
+    # Iteration 0 attributes (instrumented, line-traced); it is never timed. Then warm-up and
+    # timed iterations run lean in both modes, until `repeats` runs and `min_time` seconds.
+    i, timed_n, timed_s = 0, 0, 0.0
+    while True:
+        kind = "attribution" if i == 0 else "warmup" if i <= warmup else "timed"
+        if kind == "timed" and timed_n >= repeats and (timed_s >= min_time or timed_n >= max_repeats):
+            break
+        send({"ev": "iter", "i": i, "of": 1 + warmup + max(repeats, timed_n + 1), "warmup": kind != "timed", "kind": kind})
         inst.reset()
-        trace = i == 0 and bool(inst.watch)
+        inst.lean = kind != "attribution"
+        trace = kind == "attribution" and bool(inst.watch)
         if trace:
             inst.start_tracing()
         t0 = time.perf_counter()
@@ -164,11 +216,19 @@ def main():
         inst.final_sync()
         wall = time.perf_counter() - t0
         snap = inst.snapshot()
-        snap.update({"i": i, "warmup": i < warmup, "wall_s": wall, "traced": trace})
+        snap.update({"i": i, "warmup": kind != "timed", "kind": kind, "wall_s": wall, "traced": trace})
         send({"ev": "iter_done", "iteration": snap, "applied": dict(inst.applied)})
         if err:
             send(dict(err, ev="target_error", i=i))
-            break
+            send({"ev": "done"})
+            sys.stdout.flush()
+            os._exit(0)
+        if kind == "timed":
+            timed_n += 1
+            timed_s += wall
+        i += 1
+    if device == "cuda":
+        send({"ev": "gpu_busy", "gpu": gpu_busy(torch, inst, cfg["target"])})
     send({"ev": "done"})
     try:
         sys.stdout.flush()

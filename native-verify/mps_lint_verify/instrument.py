@@ -128,6 +128,11 @@ class Instrumentation(object):
         self._here = _HERE + os.sep
         self._event_info_fallback = {}
         self.event_class = None  # what the per-thread replacement creates
+        self._raw_event_methods = None  # (record, synchronize) of event_class, un-instrumented
+        # lean: timing runs. Only what both modes need runs in the wrappers (the main-thread
+        # check and the replacement itself); no attribution, no frame walks, no lock.
+        self.lean = False
+        self._main = threading.main_thread()
         # watched lines: realpath -> set(lines); co_filename -> lines cache
         self.watch = {}
         for w in watch or []:
@@ -261,7 +266,14 @@ class Instrumentation(object):
     def wrap_sync(self, orig, api):
         inst = self
 
+        main = self._main
+
         def synchronize(*a, **k):
+            if inst.lean:
+                if inst.mode == "event_sync" and threading.current_thread() is not main:
+                    inst.per_thread_event_sync()
+                    return None
+                return orig(*a, **k)
             th = inst.thread()
             site = inst.user_site()
             if inst.mode == "event_sync" and not th.is_main:
@@ -282,16 +294,25 @@ class Instrumentation(object):
         return synchronize
 
     def per_thread_event_sync(self):
-        ev = getattr(self.tls, "event", None)
+        """The guide's Pattern 2 in its fast form: one event per thread, recorded on the
+        thread's stream captured at the thread's first sync (CUDA), so no op pays a
+        torch.cuda.current_stream() lookup. MPS events take no stream: record() as the guide."""
+        tls = self.tls
+        ev = getattr(tls, "event", None)
         if ev is None:
             ev = self.event_class()
             try:
                 ev._mps_lint_internal = True
             except Exception:
                 pass
-            self.tls.event = ev
-        ev.record()
-        ev.synchronize()
+            tls.event = ev
+            tls.stream = self.torch.cuda.current_stream() if self.device == "cuda" else None
+        record, synchronize = self._raw_event_methods or (type(ev).record, type(ev).synchronize)
+        if tls.stream is not None:
+            record(ev, tls.stream)
+        else:
+            record(ev)
+        synchronize(ev)
 
     # ---------------------------------------------------------------- events
     def _set_info(self, ev, info):
@@ -336,6 +357,8 @@ class Instrumentation(object):
                 orig_init(ev)
             else:
                 orig_init(ev, *a, **k)
+            if inst.lean:
+                return
             th = inst.thread()
             info = EventInfo(api, inst.user_site(), th.serial)
             inst._set_info(ev, info)
@@ -355,7 +378,7 @@ class Instrumentation(object):
         kind = "event_" + name
 
         def method(ev, *a, **k):
-            if inst._is_internal_event(ev):
+            if inst.lean or inst._is_internal_event(ev):
                 return orig(ev, *a, **k)
             th = inst.thread()
             site = inst.user_site()
@@ -589,6 +612,9 @@ class Instrumentation(object):
     def install_syncs_and_events(self):
         torch = self.torch
         self.raw_sync = self._target_sync()
+        raw_ev = self._target_event_class()
+        if raw_ev is not None:
+            self._raw_event_methods = (raw_ev.record, raw_ev.synchronize)
         # Events: every Event type that exists, plus the CPU stand-in.
         seen = set()
         for ns_name in ("mps", "cuda", "xpu"):

@@ -25,7 +25,9 @@ from . import SCHEMA, __version__
 
 PKG_PARENT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 _LIVE_GROUPS = set()
+_LIVE_TREES = set()
 OUTPUT_TAIL = 64 * 1024
+POLL_S = 0.2  # how often the process tree (descendants, memory) is looked at
 
 
 class RequestError(Exception):
@@ -52,7 +54,156 @@ def kill_group(pgid):
 def _on_signal(signum, frame):
     for pgid in list(_LIVE_GROUPS):
         kill_group(pgid)
+    for tree in list(_LIVE_TREES):
+        tree.kill_all("interrupted")
     os._exit(128 + signum)
+
+
+def default_memory_bytes():
+    """Half the machine's physical memory (8 GiB where it cannot be read)."""
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 2
+    except (ValueError, OSError, AttributeError):
+        return 8 * 2 ** 30
+
+
+def become_subreaper():
+    """Linux: processes orphaned below us (a target child that called setsid() and whose
+    parent exited) are re-parented to us instead of init, so the tree walk still finds them."""
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        import ctypes
+        libc = ctypes.CDLL(None, use_errno=True)
+        return libc.prctl(36, 1, 0, 0, 0) == 0  # PR_SET_CHILD_SUBREAPER
+    except Exception:
+        return False
+
+
+_PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
+
+
+def process_table():
+    """{pid: (ppid, start, rss_bytes, command, zombie)} for every process we can see."""
+    table = {}
+    if os.path.isdir("/proc/self"):
+        for name in os.listdir("/proc"):
+            if not name.isdigit():
+                continue
+            try:
+                with open("/proc/%s/stat" % name, "rb") as f:
+                    data = f.read().decode("utf-8", "replace")
+            except OSError:
+                continue
+            lp, rp = data.find("("), data.rfind(")")
+            fields = data[rp + 2:].split()
+            # fields[0] = state, [1] = ppid, [19] = starttime, [21] = rss pages
+            try:
+                table[int(name)] = (int(fields[1]), fields[19], int(fields[21]) * _PAGE, data[lp + 1:rp],
+                                    fields[0] == "Z")
+            except (IndexError, ValueError):
+                continue
+        return table
+    try:  # macOS and other Unixes
+        outp = subprocess.run(["ps", "-A", "-o", "pid=,ppid=,rss=,stat=,lstart=,comm="], capture_output=True,
+                              text=True, timeout=10).stdout
+    except (OSError, subprocess.SubprocessError):
+        return table
+    for line in outp.splitlines():
+        parts = line.split(None, 9)
+        if len(parts) < 10:
+            continue
+        try:
+            table[int(parts[0])] = (int(parts[1]), " ".join(parts[4:9]), int(parts[2]) * 1024,
+                                    os.path.basename(parts[9]), parts[3].startswith("Z"))
+        except ValueError:
+            continue
+    return table
+
+
+class ProcessTree(object):
+    """The target process and everything it starts, including children that leave its process
+    group or session (setsid()). Found by parent links, polled while the target runs (and, on
+    Linux, kept under us as their subreaper); remembered by pid and start time so a reused pid
+    is never killed."""
+
+    def __init__(self, root):
+        self.root = root
+        self.known = {}  # pid -> (start, command)
+        self.rss_bytes = 0
+        self.peak_rss_bytes = 0
+
+    def _members(self, table):
+        me = os.getpid()
+        children = {}
+        for pid, row in table.items():
+            children.setdefault(row[0], []).append(pid)
+        found = set()
+        # the root's descendants, and (subreaper) orphans now parented to us
+        stack = [self.root] + [p for p in children.get(me, []) if p != self.root and p in self.known]
+        stack += [p for p in children.get(me, []) if p not in self.known and p != self.root
+                  and table[p][3] not in ("ps",) and self._adopted(p, table)]
+        while stack:
+            pid = stack.pop()
+            if pid in found or pid == me or pid not in table:
+                continue
+            found.add(pid)
+            stack.extend(children.get(pid, []))
+        for pid, (start, _) in self.known.items():
+            row = table.get(pid)
+            if row is not None and row[1] == start:
+                found.add(pid)
+        return found
+
+    def _adopted(self, pid, table):
+        # A child of ours that is not a harness we started: an orphan re-parented to us.
+        return pid not in _LIVE_GROUPS
+
+    def poll(self):
+        table = process_table()
+        members = self._members(table)
+        for pid in members:
+            row = table[pid]
+            self.known.setdefault(pid, (row[1], row[3]))
+        self.rss_bytes = sum(table[p][2] for p in members if not table[p][4])
+        self.peak_rss_bytes = max(self.peak_rss_bytes, self.rss_bytes)
+        return members, table
+
+    def kill_all(self, why):
+        """SIGKILL the group and every live member, until none is left. Returns what was
+        killed: [{"pid", "command", "reason", "own_session"}]."""
+        killed = []
+        for _ in range(20):
+            members, table = self.poll()
+            live = [p for p in members if not table[p][4]]
+            if not live:
+                break
+            if self.root in live:
+                kill_group(self.root)
+            for pid in live:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except (ProcessLookupError, PermissionError):
+                    continue
+                if not any(k["pid"] == pid for k in killed):
+                    killed.append({"pid": pid, "command": table[pid][3], "reason": why,
+                                   "own_session": self._own_session(pid)})
+            time.sleep(0.05)
+        kill_group(self.root)
+        for k in killed:  # reap what was re-parented to us; the root is Popen's to reap
+            if k["pid"] != self.root:
+                try:
+                    os.waitpid(k["pid"], os.WNOHANG)
+                except (ChildProcessError, OSError):
+                    pass
+        killed.sort(key=lambda k: (k["pid"] != self.root, k["pid"]))
+        return killed
+
+    def _own_session(self, pid):
+        try:
+            return os.getsid(pid) != self.root
+        except OSError:
+            return None
 
 
 def parse_entry(entry, cwd):
@@ -100,6 +251,11 @@ def normalize(req):
         "replace": bool(o.get("replace", True)),
         "verbose": bool(o.get("verbose", False)),
         "cuda_streams": o.get("cuda_streams", "auto"),
+        "min_time_s": float(o.get("min_time_s", 1.0)),
+        "max_repeats": max(1, int(o.get("max_repeats", 50))),
+        # memory_mb: limit on the resident memory of the target's whole process tree; 0 = none
+        "memory_bytes": (default_memory_bytes() if o.get("memory_mb") is None
+                         else max(0, int(float(o["memory_mb"]) * 2 ** 20))),
     }
     if opts["device"] not in ("auto", "mps", "cuda", "xpu", "cpu"):
         raise RequestError("unknown device %r" % opts["device"])
@@ -116,45 +272,69 @@ def _read_tail(f):
     return f.read().decode("utf-8", "replace")
 
 
+def _quantile(xs, q):
+    s = sorted(xs)
+    if len(s) == 1:
+        return s[0]
+    x = q * (len(s) - 1)
+    i = int(x)
+    return s[i] if i + 1 >= len(s) else s[i] + (s[i + 1] - s[i]) * (x - i)
+
+
+def _median(xs):
+    return _quantile(xs, 0.5)
+
+
 def run_phase(mode, target, opts, watch):
     cfg = {"mode": mode, "target": target, "device": opts["device"], "warmup": opts["warmup"],
-           "repeats": opts["repeats"], "watch": watch, "cuda_streams": opts["cuda_streams"]}
-    fd, cfg_path = tempfile.mkstemp(prefix="mps-lint-verify-", suffix=".json")
-    with os.fdopen(fd, "w") as f:
-        json.dump(cfg, f)
+           "repeats": opts["repeats"], "min_time_s": opts["min_time_s"], "max_repeats": opts["max_repeats"],
+           "watch": watch, "cuda_streams": opts["cuda_streams"]}
     r, w = os.pipe()
     env = os.environ.copy()
     env["PYTHONPATH"] = PKG_PARENT + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
     env["MPS_LINT_VERIFY_CTL_FD"] = str(w)
-    out, err = tempfile.TemporaryFile(), tempfile.TemporaryFile()
+    out, err = tempfile.TemporaryFile(), tempfile.TemporaryFile()  # unlinked at creation
     phase = {"mode": mode, "status": "ok", "error": None, "exit_code": None, "signal": None,
-             "timed_out": False, "group_killed": False}
-    env_msg, iters, target_error, fatal, done = None, [], None, None, False
+             "timed_out": False, "memory_exceeded": False, "group_killed": False, "killed": []}
+    env_msg, iters, target_error, fatal, done, busy = None, [], None, None, False, None
     applied = {}
     timeout = opts["timeout_s"]
     t_start = time.monotonic()
     try:
-        proc = subprocess.Popen([sys.executable, "-m", "mps_lint_verify.harness", cfg_path],
-                                cwd=target["cwd"], stdin=subprocess.DEVNULL, stdout=out, stderr=err,
+        proc = subprocess.Popen([sys.executable, "-m", "mps_lint_verify.harness"],
+                                cwd=target["cwd"], stdin=subprocess.PIPE, stdout=out, stderr=err,
                                 pass_fds=(w,), start_new_session=True, env=env)
     except OSError as e:
         os.close(r)
         os.close(w)
-        os.unlink(cfg_path)
         phase.update(status="error", error="cannot start %s: %s" % (sys.executable, e))
         return phase, None
     os.close(w)
     _LIVE_GROUPS.add(proc.pid)
+    tree = ProcessTree(proc.pid)
+    _LIVE_TREES.add(tree)
     progress(event="spawn", phase=mode, pgid=proc.pid)
+    try:
+        proc.stdin.write(json.dumps(cfg).encode("utf-8"))
+        proc.stdin.close()
+    except OSError:
+        pass  # died at once: reported through its exit status
     deadline = time.monotonic() + timeout
     buf = b""
+    limit = opts["memory_bytes"]
     try:
         while True:
-            remaining = deadline - time.monotonic()
+            now = time.monotonic()
+            remaining = deadline - now
             if remaining <= 0:
                 phase["timed_out"] = True
                 break
-            ready, _, _ = select.select([r], [], [], min(remaining, 0.5))
+            ready, _, _ = select.select([r], [], [], min(remaining, POLL_S))
+            tree.poll()
+            if limit and tree.rss_bytes > limit:
+                phase["memory_exceeded"] = True
+                phase["memory_peak_bytes"] = tree.rss_bytes
+                break
             if not ready:
                 continue
             chunk = os.read(r, 1 << 16)
@@ -176,32 +356,35 @@ def run_phase(mode, target, opts, watch):
                              warmup=msg["warmup"])
                 elif ev == "iter_done":
                     iters.append(msg["iteration"])
-                    applied = msg.get("applied") or applied
+                    if len(iters) == 1:  # the attribution run's counts (the counter accumulates)
+                        applied = msg.get("applied") or {}
+                elif ev == "gpu_busy":
+                    busy = msg.get("gpu")
                 elif ev == "target_error":
                     target_error = msg
                 elif ev == "error":
                     fatal = msg
                 elif ev == "done":
                     done = True
-        if not phase["timed_out"]:
+        if not phase["timed_out"] and not phase["memory_exceeded"]:
             try:
                 proc.wait(timeout=max(0.1, min(5.0, deadline - time.monotonic())))
             except subprocess.TimeoutExpired:
                 phase["timed_out"] = True
     finally:
         os.close(r)
-        if phase["timed_out"] or proc.poll() is None:
-            phase["group_killed"] = kill_group(proc.pid)
-            proc.wait()
-        else:
-            # The leader exited; take down whatever it left behind in its group.
-            if kill_group(proc.pid):
-                phase["group_killed"] = True
+        why = ("timeout" if phase["timed_out"] else "memory" if phase["memory_exceeded"]
+               else "left running after the target finished")
+        phase["peak_rss_bytes"] = tree.peak_rss_bytes
+        killed = tree.kill_all(why)
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait()
+        phase["group_killed"] = any(k["pid"] != proc.pid for k in killed) or (
+            why != "left running after the target finished" and bool(killed))
+        phase["killed"] = killed
         _LIVE_GROUPS.discard(proc.pid)
-        try:
-            os.unlink(cfg_path)
-        except OSError:
-            pass
+        _LIVE_TREES.discard(tree)
     rc = proc.returncode
     phase["exit_code"] = rc
     phase["elapsed_s"] = round(time.monotonic() - t_start, 3)
@@ -212,7 +395,14 @@ def run_phase(mode, target, opts, watch):
             phase["signal"] = str(-rc)
     if phase["timed_out"]:
         phase["status"] = "timeout"
-        phase["error"] = "run exceeded the time limit of %g s; process group killed" % timeout
+        phase["error"] = "run exceeded the time limit of %g s; process tree killed (%d process%s)" % (
+            timeout, len(killed), "" if len(killed) == 1 else "es")
+    elif phase["memory_exceeded"]:
+        phase["status"] = "memory"
+        phase["error"] = ("the target's processes used %.1f GiB resident memory, over the --verify-memory limit "
+                          "of %.1f GiB; process tree killed (%d process%s)" % (
+                              phase["memory_peak_bytes"] / 2.0 ** 30, limit / 2.0 ** 30, len(killed),
+                              "" if len(killed) == 1 else "es"))
     elif fatal is not None:
         phase["status"] = "error"
         phase["error"] = fatal.get("error")
@@ -225,18 +415,24 @@ def run_phase(mode, target, opts, watch):
         phase["status"] = "crash"
         phase["error"] = "target process died%s" % (
             " (signal %s)" % phase["signal"] if phase["signal"] else " (exit status %s)" % rc)
-    phase["iterations"] = [{"i": it["i"], "warmup": it["warmup"], "wall_s": round(it["wall_s"], 6),
+    phase["iterations"] = [{"i": it["i"], "kind": it.get("kind", "timed" if not it["warmup"] else "warmup"),
+                            "warmup": it["warmup"], "wall_s": round(it["wall_s"], 6),
                             "traced": it["traced"]} for it in iters]
     timed = [it for it in iters if not it["warmup"]]
     if timed:
-        walls = sorted(it["wall_s"] for it in timed)
-        med = walls[(len(walls) - 1) // 2] if len(walls) % 2 else (walls[len(walls) // 2 - 1] + walls[len(walls) // 2]) / 2
-        phase["wall_s"] = [round(it["wall_s"], 6) for it in timed]
+        walls = [it["wall_s"] for it in timed]
+        med = _median(walls)
+        phase["wall_s"] = [round(x, 6) for x in walls]
+        phase["repeats"] = len(walls)
         phase["median_s"] = round(med, 6)
-        rep = min(timed, key=lambda it: abs(it["wall_s"] - med))
+        phase["min_s"] = round(min(walls), 6)
+        phase["max_s"] = round(max(walls), 6)
+        phase["p25_s"] = round(_quantile(walls, 0.25), 6)
+        phase["p75_s"] = round(_quantile(walls, 0.75), 6)
     else:
-        phase["wall_s"], phase["median_s"] = [], None
-        rep = iters[-1] if iters else None
+        phase["wall_s"], phase["repeats"], phase["median_s"], phase["min_s"], phase["max_s"] = [], 0, None, None, None
+    # attribution comes from the instrumented first iteration (never timed)
+    rep = next((it for it in iters if it.get("kind") == "attribution"), iters[0] if iters else None)
     if rep:
         dev = [x for x in rep["sites"] if x["kind"] == "device_sync"]
         phase["device_syncs"] = sum(x["calls"] for x in dev)
@@ -244,15 +440,50 @@ def run_phase(mode, target, opts, watch):
         phase["replaced_syncs"] = sum(x["replaced_calls"] for x in dev)
         phase["event_ops"] = sum(x["calls"] for x in rep["sites"] if x["kind"] != "device_sync")
         phase["blocked_s"] = round(sum(x["blocked_s"] for x in rep["sites"]), 6)
-    if phase["status"] == "ok" and any(it["traced"] and not it["warmup"] for it in iters):
-        phase["note"] = "timing includes line-tracing overhead (warmup 0)"
+    phase["regime"] = regime(busy, phase["median_s"], opts, env_msg)
+    phase["applied"] = applied
     if opts["verbose"]:
         phase["stdout"] = _read_tail(out)
         phase["stderr"] = _read_tail(err)
     out.close()
     err.close()
-    phase["applied"] = applied
     return phase, {"env": env_msg, "iters": iters, "rep": rep}
+
+
+DEVICE_BOUND = 0.7
+
+
+def regime(busy, median_s, opts, env_msg):
+    """host-bound / device-bound from the GPU's busy time (the union of kernel intervals in a
+    profiled run) over the timed runs' median wall time."""
+    dev = (env_msg or {}).get("environment", {}).get("device") if env_msg else None
+    if dev == "cpu":
+        return {"kind": "host-bound", "busy_fraction": None,
+                "evidence": "CPU run: every op is host work"}
+    if not busy or not median_s:
+        return {"kind": "unknown", "busy_fraction": None,
+                "evidence": (busy or {}).get("error") or "no GPU busy time on this device (measured on CUDA only)"}
+    if "busy_s" not in busy:
+        return {"kind": "unknown", "busy_fraction": None, "evidence": busy.get("error")}
+    frac = busy["busy_s"] / median_s
+    return {"kind": "device-bound" if frac >= DEVICE_BOUND else "host-bound", "busy_fraction": round(frac, 3),
+            "gpu_busy_s": round(busy["busy_s"], 6), "kernels": busy.get("kernels"),
+            "evidence": "GPU busy %.0f%% of the median wall time (kernel time from torch.profiler)" % (100 * frac)}
+
+
+def comparison(p1, p2):
+    """as written / per-thread event sync: the ratio of the medians, and its spread from the
+    middle halves of the repeats (quartiles: the outer pairing p25/p75 .. p75/p25). The
+    difference is measurable only when that spread excludes 1.0 (the middle halves do not
+    overlap); min/max of each side are reported too."""
+    if not (p1.get("median_s") and p2.get("status") == "ok" and p2.get("median_s")):
+        return None
+    med = p1["median_s"] / p2["median_s"]
+    lo = p1["p25_s"] / p2["p75_s"]
+    hi = p1["p75_s"] / p2["p25_s"]
+    return {"ratio": round(med, 3), "low": round(lo, 3), "high": round(hi, 3),
+            "measurable": not (lo <= 1.0 <= hi), "spread": "quartiles",
+            "repeats": [p1["repeats"], p2["repeats"]]}
 
 
 def _worker_device_syncs(iters):
@@ -315,10 +546,12 @@ def run_request(req):
         p2, _ = run_phase("event_sync", target, opts, watch)  # same tracing, same overhead
         p2.pop("applied", None)
     result["runs"]["event_sync"] = p2
-    slow = None
-    if p1.get("median_s") and p2.get("status") == "ok" and p2.get("median_s"):
-        slow = round(p1["median_s"] / p2["median_s"], 3)
-    result["slowdown"] = slow
+    cmp = comparison(p1, p2)
+    result["slowdown"] = cmp["ratio"] if cmp else None
+    result["comparison"] = cmp
+    result["regime"] = p2.get("regime") if p2.get("status") == "ok" else p1.get("regime")
+    result["killed"] = [dict(k, phase=m) for m, p in (("as_written", p1), ("event_sync", p2)) for k in p.get("killed") or []]
+    result["options"]["memory_mb"] = round(opts["memory_bytes"] / 2.0 ** 20) if opts["memory_bytes"] else 0
     if p1["status"] != "ok":
         result["status"] = p1["status"]
         result["error"] = p1["error"]
@@ -337,6 +570,7 @@ def main(argv=None):
     if a.version:
         print(json.dumps({"schema": SCHEMA, "runner": __version__}))
         return 0
+    become_subreaper()
     signal.signal(signal.SIGINT, _on_signal)
     signal.signal(signal.SIGTERM, _on_signal)
     signal.signal(signal.SIGHUP, _on_signal)

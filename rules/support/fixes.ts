@@ -7,6 +7,7 @@
 // better than a wrong one. Inserted code uses the file's own line ending and indentation unit,
 // and refers to torch and threading by the names the module imports them under.
 
+import { count } from "../../src/timing.js";
 import type { ModuleFacts } from "../../src/facts/model.js";
 import { parsePython, type SyntaxNode } from "../../src/parse.js";
 import type { FnRef } from "../../src/project/index.js";
@@ -168,11 +169,23 @@ interface ModuleLayout {
   beforeTorch: SyntaxNode | null;
 }
 
+// One walk of the module's statements per file, not one per finding: a file with n thread
+// spawns has n fixes, and walking its n top-level statements for each was quadratic (issue 19).
+const layoutCache = new WeakMap<Syntax, ModuleLayout>();
+
 function layoutOf(syn: Syntax): ModuleLayout {
+  let layout = layoutCache.get(syn);
+  if (!layout) layoutCache.set(syn, (layout = computeLayout(syn)));
+  return layout;
+}
+
+function computeLayout(syn: Syntax): ModuleLayout {
   const out: ModuleLayout = { torch: null, threading: null, after: null, first: null, firstTorchImport: null, beforeTorch: null };
   let leading = true;
   let index = 0;
-  for (const st of syn.root.namedChildren) {
+  const statements = syn.root.namedChildren;
+  count("fix-layout-statements", statements.length);
+  for (const st of statements) {
     if (st.type === "comment") continue;
     out.first ??= st;
     const isDoc = index === 0 && st.type === "expression_statement" && st.namedChildCount === 1 && st.namedChildren[0].type === "string";
@@ -234,17 +247,26 @@ function insertAfterTopLevel(syn: Syntax, layout: ModuleLayout, text: string, ga
   return edit(syn, at, at, missingEol + text);
 }
 
+const topLevelDefsCache = new WeakMap<Syntax, Map<string, SyntaxNode>>();
+
+/** The first top-level def, class or assignment of `name`. The table is built once per module:
+ * a walk per finding made a file with thousands of findings quadratic. */
 function topLevelDef(syn: Syntax, name: string): SyntaxNode | null {
-  for (const st of syn.root.namedChildren) {
-    if (st.type === "function_definition" || st.type === "class_definition") {
-      if (st.childForFieldName("name")?.text === name) return st;
+  let defs = topLevelDefsCache.get(syn);
+  if (!defs) {
+    defs = new Map();
+    for (const st of syn.root.namedChildren) {
+      let defined: string | undefined;
+      if (st.type === "function_definition" || st.type === "class_definition") defined = st.childForFieldName("name")?.text;
+      else if (st.type === "expression_statement") {
+        const a = st.namedChildren[0];
+        if (a?.type === "assignment") defined = a.childForFieldName("left")?.text;
+      }
+      if (defined !== undefined && !defs.has(defined)) defs.set(defined, st);
     }
-    if (st.type === "expression_statement") {
-      const a = st.namedChildren[0];
-      if (a?.type === "assignment" && a.childForFieldName("left")?.text === name) return st;
-    }
+    topLevelDefsCache.set(syn, defs);
   }
-  return null;
+  return defs.get(name) ?? null;
 }
 
 /** Blank lines right after `offset` (a line start). */
@@ -509,7 +531,7 @@ export function deviceSyncFix(ctx: RuleContext, _fn: FnRef, range: Range, backen
   const edits = eventSyncEdits(syn, call);
   if (!edits) return null;
   const module = backendModuleText(call)!;
-  return fix("unsafe", `Wait for this thread's work only: \`${EVENT_SYNC}(${module})\` (one \`${module}.Event\` per thread and device, recorded on the thread's stream)`, edits);
+  return fix("unsafe", `Wait for this thread's work only (per-thread event sync): \`${EVENT_SYNC}(${module})\` (one \`${module}.Event\` per thread and device, recorded on the thread's stream)`, edits);
 }
 
 // ---- MPS003: one Event per thread --------------------------------------------------------------

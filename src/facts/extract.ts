@@ -579,6 +579,21 @@ class Extractor {
       case "set":
       case "expression_list":
         return { t: "seq", items: n.namedChildren.map((c) => this.expr(c, { ...ctx, awaited: false }, d)) };
+      case "dictionary": {
+        // A dict display evaluates, for d[k], to any of its values (keys are walked for their calls).
+        const items: Expr[] = [];
+        for (const c of n.namedChildren) {
+          if (c.type !== "pair") {
+            this.expr(c, { ...ctx, awaited: false }, d);
+            continue;
+          }
+          const key = c.childForFieldName("key");
+          if (key) this.expr(key, { ...ctx, awaited: false }, d);
+          const value = c.childForFieldName("value");
+          if (value) items.push(this.expr(value, { ...ctx, awaited: false }, d));
+        }
+        return { t: "seq", items };
+      }
       case "subscript": {
         const v = n.childForFieldName("value");
         for (const c of n.childrenForFieldName("subscript")) this.expr(c, { ...ctx, awaited: false }, d);
@@ -715,6 +730,13 @@ class Extractor {
       }
     }
     const body = n.childForFieldName("body");
+    if (n.type === "dictionary_comprehension" && body?.type === "pair") {
+      // {k: v for ...}: d[k] is any v.
+      const key = body.childForFieldName("key");
+      if (key) this.expr(key, inner, depth);
+      const value = body.childForFieldName("value");
+      return { t: "seq", items: value ? [this.expr(value, inner, depth)] : [] };
+    }
     const item = body ? this.expr(body, inner, depth) : ({ t: "unknown" } as Expr);
     return n.type === "generator_expression" || n.type === "list_comprehension" || n.type === "set_comprehension"
       ? { t: "seq", items: [item] }

@@ -216,7 +216,10 @@ export class PyNode {
   }
 }
 
-/** Copy `tree` (parsed from `text`); returns the root. Iterative: trees can be deep. */
+/**
+ * Copy `tree` (parsed from `text`); returns the root. Iterative: trees can be deep. The cursor API
+ * used is the same in both parser backends (src/parse.ts), and so is every value read from it.
+ */
 export function mirrorTree(tree: Tree, text: string): PyNode {
   const c = tree.walk();
   const m = new Mirror(text, tree.rootNode.descendantCount + 1);
@@ -268,7 +271,11 @@ export function mirrorTree(tree: Tree, text: string): PyNode {
     prev = k;
     // On to the next sibling, of this node or of the nearest ancestor that has one.
     while (!c.gotoNextSibling()) {
-      if (parent < 0) return new PyNode(m, 0);
+      if (parent < 0) {
+        // The wasm backend's cursor lives in WebAssembly memory until deleted (the native one has no delete).
+        (c as { delete?: () => void }).delete?.();
+        return new PyNode(m, 0);
+      }
       c.gotoParent();
       prev = parent;
       parent = m.parents[parent];

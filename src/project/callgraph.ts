@@ -12,13 +12,14 @@
 // what was built (`buildAll` builds everything, for --dump and tests).
 
 import type { Expr } from "../facts/model.js";
+import type { ClassId, FunctionId, NodeKey } from "./ids.js";
 import { fnKey, type FnRef, type ProjectIndex } from "./index.js";
 import type { Value } from "./values.js";
 
 export interface CallNode {
-  fn: FnRef;
+  fn: FunctionId | FnRef;
   /** The exact class of the receiver (`self`) when known. */
-  self: FnRef | null;
+  self: ClassId | FnRef | null;
 }
 
 export type Dispatch = "exact" | "hierarchy";
@@ -31,14 +32,14 @@ export interface CallEdge {
   dispatch: Dispatch;
 }
 
-export function nodeKey(n: CallNode): string {
-  return n.self ? `${n.fn.m}:${n.fn.s}@${n.self.m}:${n.self.s}` : `${n.fn.m}:${n.fn.s}`;
+export function nodeKey(n: CallNode): NodeKey {
+  return (n.self ? `${n.fn.m}:${n.fn.s}@${n.self.m}:${n.self.s}` : `${n.fn.m}:${n.fn.s}`) as NodeKey;
 }
 
 export class CallGraph {
-  private readonly edgeCache = new Map<string, CallEdge[]>();
-  private readonly nodes = new Map<string, CallNode>();
-  private readonly callers = new Map<string, { from: CallNode; call: number }[]>();
+  private readonly edgeCache = new Map<NodeKey, CallEdge[]>();
+  private readonly nodes = new Map<NodeKey, CallNode>();
+  private readonly callers = new Map<NodeKey, { from: CallNode; call: number }[]>();
 
   constructor(private readonly index: ProjectIndex) {}
 
@@ -202,9 +203,32 @@ export class CallGraph {
   /** Evaluate an expression rooted at `self` (self, self.a, self.a.b) with the receiver known; null otherwise. */
   private evalWithSelf(m: number, e: Expr, self: { name: string; scope: number; value: Value }): Value[] | null {
     if (e.t === "name") return e.name === self.name && e.scope === self.scope ? [self.value] : null;
+    if (e.t === "attr" && e.obj.t === "call") return this.superAttr(m, e.obj.id, e.attr, self);
     if (e.t === "attr") {
       const obj = this.evalWithSelf(m, e.obj, self);
       return obj ? obj.flatMap((v) => this.index.getAttr(v, e.attr)) : null;
+    }
+    return null;
+  }
+
+  /**
+   * `super().name` in a method whose receiver class is known: the first class after the method's
+   * own class in the receiver's MRO that defines `name`, bound to the receiver (null when the
+   * call is not a plain `super()` of this method).
+   */
+  private superAttr(m: number, callId: number, name: string, self: { scope: number; value: Value }): Value[] | null {
+    const idx = this.index;
+    const c = idx.call(m, callId);
+    if (c.args.length > 0 || Object.keys(c.kwargs).length > 0 || c.scope !== self.scope) return null;
+    if (!idx.eval(m, c.fn).some((v) => v.k === "ext" && v.name === "builtins.super")) return null;
+    if (self.value.k !== "inst") return null;
+    const owner = idx.scope({ m, s: self.scope }).parent;
+    const mro = idx.mro(self.value);
+    const at = mro.findIndex((k) => k.m === m && k.s === owner);
+    if (at < 0) return null;
+    for (const k of mro.slice(at + 1)) {
+      const vals = idx.ownClassAttrOf(k, name, self.value);
+      if (vals.length > 0) return vals;
     }
     return null;
   }

@@ -85,7 +85,8 @@ export class DeviceFlow {
   /**
    * Is module `m` written for an accelerator: it names one ("mps", `.cuda()`, torch.mps...), or
    * places tensors or modules on a device it names by convention (`.to(args.device)`,
-   * `device=cfg.device`, `.to(x.device)`): the naming convention for models holds there.
+   * `device=cfg.device`, the device of an object it does not know): the naming convention for
+   * models holds there. The device of a tensor torch made here is no such evidence.
    */
   accelerator(m: number): boolean {
     let hit = this.accelerated.get(m);

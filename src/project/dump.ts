@@ -24,11 +24,11 @@ export interface DumpInput extends ProjectOptions {
 }
 
 /** Parse the files, build the project over them and print the dump (paths relative to `cwd`). */
-export function dumpFiles(kind: DumpKind, input: DumpInput, cwd: string): string {
+export function dumpFiles(kind: DumpKind, input: DumpInput, cwd: string, only: readonly string[] = input.files): string {
   const collected = collectFacts(input.files, { overrides: input.overrides, jobs: 1 });
   const project = new Project(collected.facts, input);
   const problems = collected.problems.map((p) => `# warning: ${path.relative(cwd, p.file) || p.file}: ${p.message}\n`).join("");
-  return problems + dumpProject(kind, project, new Set(input.files.map((f) => path.resolve(f))), cwd);
+  return problems + dumpProject(kind, project, new Set(only.map((f) => path.resolve(f))), cwd);
 }
 
 /** The dump of a built project, for the functions of the files in `only` (all when empty). */
@@ -99,7 +99,7 @@ function reachableNodes(project: Project, only: ReadonlySet<string>): Map<string
   }
   // Thread entries start nodes too (a method started on a known instance).
   for (const spawn of project.threads.spawns) {
-    for (const t of spawn.nodes) {
+    for (const t of spawn.nodes ?? []) {
       const k = nodeKey(t.to);
       if (!t.to.self || seen.has(k) || (only.size > 0 && !only.has(path.resolve(idx.modules[t.to.fn.m].file)))) continue;
       seen.add(k);

@@ -5,6 +5,7 @@
 
 import path from "node:path";
 import type { CallFact, Expr, ModuleFacts, ScopeFact } from "../facts/model.js";
+import { fnKey } from "./ids.js";
 import { moduleNaming, resolveRelative, rootKey } from "./modules.js";
 import { dedupe, type Value } from "./values.js";
 import { withLoadReason } from "../timing.js";
@@ -14,7 +15,7 @@ export interface FnRef {
   s: number;
 }
 
-export const fnKey = (m: number, s: number): string => `${m}:${s}`;
+export { fnKey };
 
 /** Event constructors, with the backend they belong to. */
 const EVENT_CTORS: Record<string, string> = {
@@ -450,6 +451,11 @@ export class ProjectIndex {
     return values;
   }
 
+  /** Attributes defined in the body of class `cls` (methods bound to `self` when given). */
+  ownClassAttrOf(cls: FnRef, name: string, self: Value | null): Value[] {
+    return this.ownClassAttr(cls, name, self);
+  }
+
   /** Attributes defined in one class body (methods bound to `self` when given). */
   private ownClassAttr(cls: FnRef, name: string, self: Value | null): Value[] {
     const scope = this.scope(cls);
@@ -493,9 +499,33 @@ export class ProjectIndex {
     }
     // Instance attributes: self.<name> = value in any method of the class or its bases.
     for (const c of mro) out.push(...this.selfStores(c, name));
+    // A dataclass field: also what its constructor calls pass for it.
+    for (const c of mro) if (this.isDataclass(c)) out.push(...this.fieldArguments(c, inst, name));
     if (out.length === 0) {
       const ext = this.extBases(inst)[0];
       if (ext) out.push({ k: "ext", name: `${ext}().${name}` });
+    }
+    return out;
+  }
+
+  private isDataclass(cls: FnRef): boolean {
+    return this.scope(cls).decorators.some((d) => {
+      const target = d.t === "call" ? this.modules[cls.m].calls[d.id].fn : d;
+      return this.eval(cls.m, target).some((v) => v.k === "ext" && (v.name === "dataclasses.dataclass" || v.name === "pydantic.dataclasses.dataclass"));
+    });
+  }
+
+  /** Keyword arguments passed for dataclass field `name` (declared in `cls`) by constructor calls of the instance's class. */
+  private fieldArguments(cls: FnRef, inst: FnRef, name: string): Value[] {
+    // Keyword arguments only: fields declared without a default leave no binding in the facts,
+    // so positions cannot be matched to fields reliably.
+    if (!this.scope(cls).bindings.some((b) => b.name === name && b.value.t !== "scope")) return [];
+    const out: Value[] = [];
+    for (const { m, s: id } of this.callsNamed(this.scope(inst).name).slice(0, 200)) {
+      const c = this.call(m, id);
+      const arg = c.kwargs[name];
+      if (!arg || !this.eval(m, c.fn).some((v) => v.k === "class" && v.m === inst.m && v.s === inst.s)) continue;
+      out.push(...this.eval(m, arg));
     }
     return out;
   }

@@ -4,6 +4,8 @@
 import type { Expr } from "../facts/model.js";
 import type { PathStep, Range } from "../types.js";
 import { CallGraph, nodeKey, type CallNode, type Dispatch } from "./callgraph.js";
+import { ENTRY_POINTS, lastSegment, nameMatcher, type EntryPoint, type EntryShape } from "./entrypoints.js";
+import { Summaries } from "./fixpoint.js";
 import { fnKey, lastName, type FnRef, type ProjectIndex } from "./index.js";
 import type { Value } from "./values.js";
 
@@ -15,13 +17,31 @@ export interface SpawnSite {
   /** "Thread(target=worker)", "pool.submit(step)", "class Worker(threading.Thread)" */
   label: string;
   targets: FnRef[];
-  /** The call-graph nodes it starts (targets with what is known of their receiver). */
-  nodes: { to: CallNode; dispatch: Dispatch }[];
+  /** The call-graph nodes it starts (targets with what is known of their receiver); absent: the targets, receiver unknown. */
+  nodes?: { to: CallNode; dispatch: Dispatch }[];
   /** The site starts more than one thread running its targets (loop, map, pool). */
   many: boolean;
   /** The target's return value is handed to someone (a Future, map results, await). */
   returnsResult: boolean;
+  /**
+   * Named by a framework entry point or inferred through a project's own spawn wrappers: its
+   * witness says more than the thread primitive deep inside the wrapper, so it is shown first.
+   */
+  named?: boolean;
 }
+
+/** A thread primitive's call as found, whether or not its target resolved (for spawn wrappers). */
+interface DirectSite {
+  m: number;
+  call: number;
+  target: Expr;
+  label: string;
+  many: boolean;
+  returnsResult: boolean;
+}
+
+/** Queue classes whose get() hands over what put() was given, between threads. */
+const QUEUE_CLASSES = ["queue.Queue", "queue.SimpleQueue", "queue.LifoQueue", "queue.PriorityQueue"];
 
 export interface Reach {
   spawn: SpawnSite;
@@ -73,6 +93,10 @@ export class ThreadAnalysis {
   /** fnKey -> spawn sites whose threads reach the function. */
   private readonly reachedBy = new Map<string, SpawnSite[]>();
 
+  /** Thread primitives' calls of the final pass, resolved target or not. */
+  private readonly directSites: DirectSite[] = [];
+  private collectDirect = false;
+
   constructor(
     private readonly index: ProjectIndex,
     private readonly extraEntryPoints: string[] = [],
@@ -83,7 +107,10 @@ export class ThreadAnalysis {
     this.findSpawns(true);
     index.resetCaches();
     this.spawns.length = 0;
+    this.collectDirect = true;
     this.findSpawns(false);
+    this.frameworkEntries();
+    this.inferredSpawns();
     this.propagate();
   }
 
@@ -196,11 +223,30 @@ export class ThreadAnalysis {
       return;
     }
     if (!target) return;
+    if (this.collectDirect) this.directSites.push({ m, call: id, target, label, many, returnsResult });
     const values = idx.eval(m, target);
-    const targets = this.targetsOf(values, learn, m, args);
+    let targets = this.targetsOf(values, learn, m, args);
+    // Callables the evaluator does not follow (getattr over literal names, queue hand-offs): no
+    // receiver is known for them, so their nodes come from the targets alone (see propagate).
+    const direct = targets.length > 0;
+    if (!direct) targets = this.callablesOf(m, target, 0);
+    targets = this.bodiesRun(targets);
     if (targets.length === 0) return;
-    const nodes = values.flatMap((v) => this.graph.targetsOf(v));
+    const runs = new Set(targets.map((t) => fnKey(t.m, t.s)));
+    const nodes = direct ? values.flatMap((v) => this.graph.targetsOf(v)).filter((n) => runs.has(fnKey(n.to.fn.m, n.to.fn.s))) : undefined;
     this.spawns.push({ m, call: id, range: c.range, label, targets, nodes, many, returnsResult });
+  }
+
+  /**
+   * Targets whose body runs when a thread primitive calls them: calling an `async def` or a
+   * generator function only creates a coroutine or generator object, whose body runs wherever it
+   * is later awaited or iterated (frameworks that iterate on their threads say so in their rows).
+   */
+  private bodiesRun(fns: FnRef[]): FnRef[] {
+    return fns.filter((f) => {
+      const sc = this.index.scope(f);
+      return !sc.isAsync && !sc.isGenerator;
+    });
   }
 
   /** Functions a spawn target value runs; binds spawn arguments to their parameters. */
@@ -284,11 +330,474 @@ export class ThreadAnalysis {
     void modName;
   }
 
+  // ---- framework entry points (src/project/entrypoints.ts) ----------------------------------
+
+  private frameworkEntries(): void {
+    for (const entry of ENTRY_POINTS) {
+      if (!this.servedThreaded(entry)) continue;
+      const shape = entry.shape;
+      if (shape.t === "decorator") this.decoratorEntries(entry, shape);
+      else if (shape.t === "call") this.callEntries(entry, shape);
+      else if (shape.t === "subclass") this.subclassEntries(entry, shape);
+      else this.servicerEntries(entry, shape);
+    }
+  }
+
+  /** Does the project start the server that makes this entry point threaded (when that matters). */
+  private servedThreaded(entry: EntryPoint): boolean {
+    const served = entry.servedBy;
+    if (!served) return true;
+    const matches = nameMatcher(served.callees);
+    const idx = this.index;
+    for (const name of new Set(served.callees.map(lastSegment))) {
+      for (const { m, s: id } of idx.callsNamed(name)) {
+        if (!idx.extNames(m, id).some(matches)) continue;
+        if (!(served.unlessKw in idx.call(m, id).kwargs)) return true;
+      }
+    }
+    return false;
+  }
+
+  /** Functions an entry point runs on its threads: project functions, async ones left out where they run on a loop. */
+  private entryTargets(entry: EntryPoint, fns: FnRef[]): FnRef[] {
+    return entry.asyncOnLoop ? fns.filter((f) => !this.index.scope(f).isAsync) : fns;
+  }
+
+  private entryLabel(entry: EntryPoint, what: string): string {
+    return `${entry.framework} ${entry.role} ${what} (${entry.runs})`;
+  }
+
+  /** `@app.post("/generate")` and friends: the decorator call resolves to one of the row's names. */
+  private decoratorEntries(entry: EntryPoint, shape: Extract<EntryShape, { t: "decorator" }>): void {
+    const idx = this.index;
+    const matches = nameMatcher(shape.callees);
+    const count = idx.modules.length;
+    for (let m = 0; m < count; m++) {
+      idx.modules[m].scopes.forEach((sc, s) => {
+        if (sc.kind !== "function") return;
+        for (const d of sc.decorators) {
+          if (d.t !== "call") continue;
+          const name = idx.extNames(m, d.id).find(matches);
+          if (!name) continue;
+          const targets = this.entryTargets(entry, [{ m, s }]);
+          if (targets.length === 0) continue;
+          const c = idx.call(m, d.id);
+          this.spawns.push({
+            m,
+            call: d.id,
+            range: c.range,
+            label: this.entryLabel(entry, this.routeText(m, c, lastSegment(name))),
+            targets,
+            many: entry.many !== false,
+            returnsResult: false,
+            named: true,
+          });
+          break;
+        }
+      });
+    }
+  }
+
+  /** A callee for a label, following call chains: `shared.gradio[…].click(…).then`. */
+  private calleeText(m: number, e: Expr, depth: number): string {
+    if (depth > 6) return "…";
+    switch (e.t) {
+      case "attr":
+        return `${this.calleeText(m, e.obj, depth + 1)}.${e.attr}`;
+      case "call":
+        return `${this.calleeText(m, this.index.call(m, e.id).fn, depth + 1)}(…)`;
+      case "item":
+        return `${this.calleeText(m, e.of, depth + 1)}[…]`;
+      default:
+        return exprText(e);
+    }
+  }
+
+  /** "POST /generate": the verb from the decorator's name or its methods=[...], the path from its first argument. */
+  private routeText(m: number, c: { args: Expr[]; kwargs: Record<string, Expr> }, method: string): string {
+    const idx = this.index;
+    const strs = (e: Expr | undefined) => (e ? idx.eval(m, e).flatMap((v) => (v.k === "str" ? [v.value] : [])) : []);
+    const path = strs(c.args[0] ?? c.kwargs.path ?? c.kwargs.rule)[0];
+    let verb = method.toUpperCase();
+    if (method === "route" || method === "api_route") {
+      const listed = strs(c.kwargs.methods).map((v) => v.toUpperCase());
+      verb = listed.length > 0 ? listed.join("|") : "GET";
+    }
+    return path !== undefined ? `${verb} ${path}` : verb;
+  }
+
+  /** Registration calls (`btn.click(fn)`, `gr.Interface(fn=...)`, `sd.InputStream(callback=cb)`). */
+  private callEntries(entry: EntryPoint, shape: Extract<EntryShape, { t: "call" }>): void {
+    const idx = this.index;
+    const matches = nameMatcher(shape.callees);
+    for (const last of new Set(shape.callees.map(lastSegment))) {
+      for (const { m, s: id } of idx.callsNamed(last)) {
+        if (!idx.extNames(m, id).some(matches)) continue;
+        const c = idx.call(m, id);
+        const arg = c.kwargs[shape.kw] ?? (shape.pos !== undefined ? c.args[shape.pos] : undefined);
+        if (!arg) continue;
+        let fns = this.targetsOf(idx.eval(m, arg), false, m, []);
+        if (fns.length === 0) fns = this.callablesOf(m, arg, 0);
+        const targets = this.entryTargets(entry, fns);
+        if (targets.length === 0) continue;
+        this.spawns.push({
+          m,
+          call: id,
+          range: c.range,
+          label: this.entryLabel(entry, `${this.calleeText(m, c.fn, 0)}(${exprText(arg)})`),
+          targets,
+          many: entry.many !== false || c.loop,
+          returnsResult: false,
+          named: true,
+        });
+      }
+    }
+  }
+
+  /** run() of project subclasses of a framework's thread class (Qt's QThread, QRunnable). */
+  private subclassEntries(entry: EntryPoint, shape: Extract<EntryShape, { t: "subclass" }>): void {
+    const idx = this.index;
+    const bases = new Set(shape.bases);
+    const count = idx.modules.length;
+    for (let m = 0; m < count; m++) {
+      idx.modules[m].scopes.forEach((sc, s) => {
+        if (sc.kind !== "class" || sc.bases.length === 0) return;
+        if (!idx.extBases({ m, s }).some((b) => bases.has(b))) return;
+        const runs = this.entryTargets(entry, idx.lookupMethod({ k: "inst", m, s, virtual: false }, shape.method));
+        if (runs.length === 0) return;
+        let many = entry.many === true;
+        if (entry.many === "per-instance") {
+          const made = idx.callsNamed(sc.name).filter(({ m: cm, s: cid }) =>
+            idx.eval(cm, idx.call(cm, cid).fn).some((v) => v.k === "class" && v.m === m && v.s === s),
+          );
+          many = made.length > 1 || made.some(({ m: cm, s: cid }) => idx.call(cm, cid).loop);
+        }
+        this.spawns.push({
+          m,
+          call: -1,
+          range: sc.nameRange,
+          label: `${entry.framework} ${entry.role} in class ${sc.name} (${entry.runs})`,
+          targets: runs,
+          many,
+          returnsResult: false,
+          named: true,
+        });
+      });
+    }
+  }
+
+  /** gRPC: add_<Name>Servicer_to_server(servicer, server) on a thread-pool server: the servicer's RPC methods. */
+  private servicerEntries(entry: EntryPoint, shape: Extract<EntryShape, { t: "servicer" }>): void {
+    const idx = this.index;
+    const servers = new Set(shape.servers);
+    const count = idx.modules.length;
+    for (let m = 0; m < count; m++) {
+      idx.modules[m].calls.forEach((c, id) => {
+        const last = lastName(c.fn);
+        if (!last || !shape.register.test(last)) return;
+        const server = c.args[1] ?? c.kwargs.server;
+        const servicer = c.args[0] ?? c.kwargs.servicer;
+        if (!server || !servicer) return;
+        if (!idx.eval(m, server).some((v) => v.k === "extinst" && servers.has(v.name))) return;
+        for (const inst of idx.eval(m, servicer)) {
+          if (inst.k !== "inst") continue;
+          const methods = this.rpcMethodNames({ m: inst.m, s: inst.s }).flatMap((name) => idx.lookupMethod(inst, name));
+          const targets = this.entryTargets(entry, dedupeFns(methods));
+          if (targets.length === 0) continue;
+          this.spawns.push({
+            m,
+            call: id,
+            range: c.range,
+            label: this.entryLabel(entry, `${idx.scope({ m: inst.m, s: inst.s }).name} (${last})`),
+            targets,
+            many: entry.many !== false,
+            returnsResult: false,
+            named: true,
+          });
+        }
+      });
+    }
+  }
+
+  /**
+   * RPC handler names of a servicer class. Where a project base class comes from a generated
+   * `*_pb2_grpc` module, the methods it declares are the RPCs. Otherwise (stubs not in the
+   * project) the methods of the class and its project bases named like RPCs: protobuf's style
+   * guide names them in UpperCamelCase and the generated servicer keeps the names, while a
+   * servicer's own helpers (`serve`, `_decode`) are not RPCs.
+   */
+  private rpcMethodNames(cls: FnRef): string[] {
+    const idx = this.index;
+    const declared = new Set<string>();
+    const generated = new Set<string>();
+    const seen = new Set<string>();
+    const visit = (c: FnRef, depth: number) => {
+      const key = fnKey(c.m, c.s);
+      if (seen.has(key) || depth > 16) return;
+      seen.add(key);
+      const isGenerated = /_pb2_grpc$/.test(idx.moduleNames[c.m]);
+      idx.modules[c.m].scopes.forEach((sc) => {
+        if (sc.parent !== c.s || sc.kind !== "function" || sc.isLambda || sc.name.startsWith("_")) return;
+        (isGenerated ? generated : declared).add(sc.name);
+      });
+      for (const b of idx.scope(c).bases) for (const v of idx.eval(c.m, b)) if (v.k === "class") visit(v, depth + 1);
+    };
+    visit(cls, 0);
+    if (generated.size > 0) return [...generated];
+    return [...declared].filter((n) => /^[A-Z]/.test(n));
+  }
+
+  // ---- project spawn wrappers ---------------------------------------------------------------
+
+  /**
+   * A function that hands one of its parameters to a thread primitive (`def submit(self, d, fn):
+   * self._pools[d].submit(fn)`), or to another such function, is itself a spawn for whatever its
+   * callers pass there. Solved as a summary (the set of such parameters) over the call graph with
+   * the generic fixpoint, then every call that passes a callable in such a position from outside
+   * becomes a spawn site whose label names the wrapper chain.
+   */
+  private inferredSpawns(): void {
+    const idx = this.index;
+    const direct = new Map<string, Map<number, DirectSite>>();
+    for (const site of this.directSites) {
+      const fn = { m: site.m, s: idx.call(site.m, site.call).scope };
+      const i = this.paramIndex(fn, site.target);
+      if (i < 0) continue;
+      const key = fnKey(fn.m, fn.s);
+      let byParam = direct.get(key);
+      if (!byParam) direct.set(key, (byParam = new Map()));
+      if (!byParam.has(i)) byParam.set(i, site);
+    }
+    if (direct.size === 0) return;
+
+    const offsetsCache = new Map<string, { fn: FnRef; offset: number }[]>();
+    const calleeOffsets = (m: number, id: number) => {
+      const key = `${m}:${id}`;
+      let out = offsetsCache.get(key);
+      if (!out) offsetsCache.set(key, (out = this.calleeOffsets(m, id)));
+      return out;
+    };
+    /** Calls of fn that pass one of its own parameters along. */
+    const forwarding = (fn: FnRef): number[] =>
+      idx.callsIn(fn).filter((id) => {
+        const c = idx.call(fn.m, id);
+        return [...c.args, ...Object.values(c.kwargs)].some((a) => this.paramIndex(fn, a) >= 0);
+      });
+    const summaries = new Summaries<FnRef, number[]>({
+      bottom: [],
+      join: (a, b) => [...new Set([...a, ...b])].sort((x, y) => x - y),
+      equal: (a, b) => a.length === b.length && a.every((x, i) => x === b[i]),
+      key: (fn) => fnKey(fn.m, fn.s),
+      successors: (fn) => forwarding(fn).flatMap((id) => calleeOffsets(fn.m, id).map((t) => t.fn)),
+      transfer: (fn, get) => {
+        const out = new Set<number>(direct.get(fnKey(fn.m, fn.s))?.keys() ?? []);
+        for (const id of forwarding(fn)) {
+          const c = idx.call(fn.m, id);
+          for (const { fn: g, offset } of calleeOffsets(fn.m, id)) {
+            for (const j of get(g)) {
+              const i = this.paramIndex(fn, this.argAt(c, g, j, offset));
+              if (i >= 0) out.add(i);
+            }
+          }
+        }
+        return [...out].sort((x, y) => x - y);
+      },
+    });
+
+    /** Witness chain from a wrapper's parameter down to the primitive: ["run_on", "Pools.submit", "pool.submit(fn)"]. */
+    const chainOf = (fn: FnRef, j: number, seen: Set<string>): { hops: string[]; base: DirectSite } | null => {
+      const key = `${fnKey(fn.m, fn.s)}#${j}`;
+      if (seen.has(key) || seen.size > 16) return null;
+      seen.add(key);
+      const site = direct.get(fnKey(fn.m, fn.s))?.get(j);
+      if (site) return { hops: [idx.displayName(fn), site.label], base: site };
+      for (const id of forwarding(fn)) {
+        const c = idx.call(fn.m, id);
+        for (const { fn: g, offset } of calleeOffsets(fn.m, id)) {
+          for (const jj of summaries.get(g)) {
+            if (this.paramIndex(fn, this.argAt(c, g, jj, offset)) !== j) continue;
+            const rest = chainOf(g, jj, seen);
+            if (rest) return { hops: [idx.displayName(fn), ...rest.hops], base: rest.base };
+          }
+        }
+      }
+      return null;
+    };
+
+    const queue: FnRef[] = [];
+    const queued = new Set<string>();
+    const enqueue = (fn: FnRef) => {
+      const key = fnKey(fn.m, fn.s);
+      if (!queued.has(key)) {
+        queued.add(key);
+        queue.push(fn);
+      }
+    };
+    for (const key of direct.keys()) {
+      const [m, s] = key.split(":").map(Number);
+      enqueue({ m, s });
+    }
+    for (let q = 0; q < queue.length && q < 4096; q++) {
+      const wrapper = queue[q];
+      const spawned = summaries.get(wrapper);
+      if (spawned.length === 0) continue;
+      const sc = idx.scope(wrapper);
+      const names = [sc.name];
+      if (sc.name === "__init__" && sc.parent >= 0) names.push(idx.modules[wrapper.m].scopes[sc.parent].name);
+      for (const name of names) {
+        for (const { m, s: id } of idx.callsNamed(name)) {
+          const c = idx.call(m, id);
+          for (const { fn: g, offset } of calleeOffsets(m, id)) {
+            if (g.m !== wrapper.m || g.s !== wrapper.s) continue;
+            const caller = { m, s: c.scope };
+            const callerSpawns = idx.scope(caller).kind === "function" ? summaries.get(caller) : [];
+            for (const j of spawned) {
+              const arg = this.argAt(c, g, j, offset);
+              if (!arg) continue;
+              const i = this.paramIndex(caller, arg);
+              if (i >= 0 && callerSpawns.includes(i)) {
+                enqueue(caller); // an outer wrapper: its own callers are the spawn sites
+                continue;
+              }
+              let targets = this.targetsOf(idx.eval(m, arg), false, m, []);
+              if (targets.length === 0) targets = this.callablesOf(m, arg, 0);
+              targets = this.bodiesRun(targets);
+              if (targets.length === 0) continue;
+              const chain = chainOf(g, j, new Set());
+              if (!chain) continue;
+              this.spawns.push({
+                m,
+                call: id,
+                range: c.range,
+                label: `${c.callee}(${exprText(arg)}) (a thread spawn through ${chain.hops.join(" -> ")})`,
+                targets,
+                many: chain.base.many || c.loop,
+                returnsResult: chain.base.returnsResult,
+                named: true,
+              });
+            }
+          }
+        }
+      }
+    }
+  }
+
+  /** Index of the parameter of `fn` that expression `e` reads, or -1 (not a plain parameter read). */
+  private paramIndex(fn: FnRef, e: Expr | undefined): number {
+    if (!e || e.t !== "name" || e.scope !== fn.s) return -1;
+    const sc = this.index.scope(fn);
+    if (sc.kind !== "function") return -1;
+    return sc.params.indexOf(e.name);
+  }
+
+  /** The argument a call passes to parameter j of g (offset: parameters filled before the call's own, e.g. self). */
+  private argAt(c: { args: Expr[]; kwargs: Record<string, Expr> }, g: FnRef, j: number, offset: number): Expr | undefined {
+    const pname = this.index.scope(g).params[j];
+    if (pname === undefined || pname.startsWith("*")) return undefined;
+    const pos = j - offset;
+    return c.kwargs[pname] ?? (pos >= 0 ? c.args[pos] : undefined);
+  }
+
+  /** Project functions a call runs, with how many leading parameters are bound before its arguments. */
+  private calleeOffsets(m: number, id: number): { fn: FnRef; offset: number }[] {
+    const idx = this.index;
+    const out: { fn: FnRef; offset: number }[] = [];
+    const seen = new Set<string>();
+    const add = (fn: FnRef, offset: number) => {
+      const key = `${fnKey(fn.m, fn.s)}+${offset}`;
+      if (!seen.has(key)) {
+        seen.add(key);
+        out.push({ fn, offset });
+      }
+    };
+    for (const v of idx.eval(m, idx.call(m, id).fn)) {
+      if (v.k === "fn") add(v, 0);
+      else if (v.k === "bound") add({ m: v.m, s: v.s }, 1);
+      else if (v.k === "class") for (const f of idx.lookupMethod(v, "__init__")) add(f, 1);
+      else if (v.k === "inst") for (const f of idx.lookupMethod(v, "__call__")) add(f, 1);
+    }
+    return out;
+  }
+
+  // ---- callables the index does not follow --------------------------------------------------
+
+  /**
+   * Project functions that a callable expression may run where the index finds none:
+   * `getattr(obj, name)` with `name` from literal strings (a loop over a list of names), names
+   * bound to such a call or to an item of one, and `q.get()` on a queue.Queue whose put() calls
+   * (on the same attribute or variable) hand over functions.
+   */
+  private callablesOf(m: number, e: Expr, depth: number): FnRef[] {
+    const idx = this.index;
+    if (depth > 4) return [];
+    if (e.t === "item" || e.t === "await") return this.callablesOf(m, e.of, depth + 1);
+    if (e.t === "name" && e.scope >= 0) {
+      const sc = idx.modules[m].scopes[e.scope];
+      return dedupeFns(sc.bindings.filter((b) => b.name === e.name).flatMap((b) => this.callablesOf(m, b.value, depth + 1)));
+    }
+    if (e.t !== "call") return [];
+    const c = idx.call(m, e.id);
+    const names = idx.extNames(m, e.id);
+    if (names.includes("builtins.getattr") && c.args.length >= 2) {
+      const attrs = idx.eval(m, c.args[1]).flatMap((v) => (v.k === "str" ? [v.value] : []));
+      if (attrs.length === 0) return [];
+      const out: FnRef[] = [];
+      for (const obj of idx.eval(m, c.args[0])) for (const a of attrs) out.push(...idx.lookupMethod(obj, a));
+      return dedupeFns(out);
+    }
+    const last = lastName(c.fn);
+    if ((last === "get" || last === "get_nowait") && c.fn.t === "attr") {
+      const keys = this.queueKeys(m, c.fn.obj);
+      if (keys.size === 0) return [];
+      const out: FnRef[] = [];
+      for (const put of ["put", "put_nowait"]) {
+        for (const { m: pm, s: pid } of idx.callsNamed(put)) {
+          const pc = idx.call(pm, pid);
+          if (pc.fn.t !== "attr" || ![...this.queueKeys(pm, pc.fn.obj)].some((k) => keys.has(k))) continue;
+          const item = pc.args[0] ?? pc.kwargs.item;
+          if (item) for (const v of idx.eval(pm, item)) out.push(...idx.callTargets(v));
+        }
+      }
+      return dedupeFns(out);
+    }
+    return [];
+  }
+
+  /**
+   * Identity of a queue.Queue held in a variable or attribute: the variable's binding scope, or
+   * the attribute name on instances of one class. Empty when it is not known to be such a queue.
+   */
+  private queueKeys(m: number, recv: Expr): Set<string> {
+    const idx = this.index;
+    const out = new Set<string>();
+    const isQueue = idx.eval(m, recv).some((v) => v.k === "extinst" && QUEUE_CLASSES.includes(v.name));
+    if (!isQueue) return out;
+    if (recv.t === "name" && recv.scope >= 0) out.add(`name:${m}:${recv.scope}:${recv.name}`);
+    else if (recv.t === "attr") {
+      for (const v of idx.eval(m, recv.obj)) {
+        if (v.k === "inst" || v.k === "class") out.add(`attr:${v.m}:${v.s}:${recv.attr}`);
+        else if (v.k === "module") out.add(`attr:${v.m}:module:${recv.attr}`);
+      }
+    }
+    return out;
+  }
+
   // ---- reachability -------------------------------------------------------------------------
 
   private propagate(): void {
+    const idx = this.index;
+    const fallbackCache = new Map<string, FnRef[]>();
+    /** Callables the call graph does not follow (getattr over literal names, queue hand-offs). */
+    const fallback = (fn: FnRef, call: number): FnRef[] => {
+      const key = `${fn.m}:${call}`;
+      let t = fallbackCache.get(key);
+      if (!t) fallbackCache.set(key, (t = this.callablesOf(fn.m, idx.call(fn.m, call).fn, 0)));
+      return t;
+    };
     // Spawns that start several threads first: their path is the one worth showing.
-    const ordered = [...this.spawns.filter((sp) => sp.many), ...this.spawns.filter((sp) => !sp.many)];
+    // Among those, named ones (frameworks, project spawn wrappers) before the primitives they use.
+    const rank = (sp: SpawnSite) => (sp.many ? 0 : 2) + (sp.named ? 0 : 1);
+    const ordered = [...this.spawns].sort((a, b) => rank(a) - rank(b));
     for (const spawn of ordered) {
       const seen = new Set<string>();
       const seenFns = new Set<string>();
@@ -313,11 +822,20 @@ export class ThreadAnalysis {
           this.reachedBy.set(fk, list);
         }
       };
-      for (const t of spawn.nodes) visit(t.to, null, null, t.dispatch);
+      const starts = spawn.nodes ?? spawn.targets.map((fn) => ({ to: { fn, self: null }, dispatch: "exact" as const }));
+      for (const t of starts) visit(t.to, null, null, t.dispatch);
       for (let i = 0; i < queue.length; i++) {
         const node = queue[i];
         const nk = nodeKey(node);
-        for (const e of this.graph.edges(node)) visit(e.to, nk, { m: node.fn.m, call: e.call }, e.dispatch);
+        const followed = new Set<number>();
+        for (const e of this.graph.edges(node)) {
+          followed.add(e.call);
+          visit(e.to, nk, { m: node.fn.m, call: e.call }, e.dispatch);
+        }
+        for (const call of idx.callsIn(node.fn)) {
+          if (followed.has(call)) continue;
+          for (const fn of fallback(node.fn, call)) visit({ fn, self: null }, nk, { m: node.fn.m, call }, "exact");
+        }
       }
     }
   }
@@ -337,4 +855,14 @@ export function exprText(e: Expr | undefined): string {
     default:
       return "…";
   }
+}
+
+function dedupeFns(fns: FnRef[]): FnRef[] {
+  const seen = new Set<string>();
+  return fns.filter((f) => {
+    const key = fnKey(f.m, f.s);
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
 }

@@ -475,9 +475,28 @@ export class TimingAnalysis {
       const opens = this.clockAttrs(fn).length > 0;
       const closes = opened.size > 0 && this.readsSelfAttr(fn, opened);
       if (!opens && !closes) return null;
+      // A timer class that also records Events (DeepSpeed's and Megatron's timers: host clock
+      // only on devices that run synchronously, Events elsewhere) measures device time already.
+      if (this.recordsEvents(cls)) return null;
       return { alias: false, open: opens, close: closes, before: closes ? this.waitsBefore(fn, firstEnd) : [] };
     }
     return null;
+  }
+
+  /** Does a method of class `cls` (or of a base) record or time with an Event (`.record()`, `.elapsed_time()`)? */
+  private recordsEvents(cls: FnRef): boolean {
+    const idx = this.project.index;
+    for (const c of idx.mro(cls)) {
+      const scopes = idx.modules[c.m].scopes;
+      for (let ms = 0; ms < scopes.length; ms++) {
+        if (scopes[ms].parent !== c.s || scopes[ms].kind !== "function") continue;
+        for (const id of idx.callsIn({ m: c.m, s: ms })) {
+          const f = idx.call(c.m, id).fn;
+          if (f.t === "attr" && (f.attr === "record" || f.attr === "elapsed_time")) return true;
+        }
+      }
+    }
+    return false;
   }
 
   /** A `@contextlib.contextmanager` generator that reads the clock before and after `yield`. */

@@ -1,12 +1,13 @@
-import { displayPath, position } from "./paths.js";
+import { linePath, position } from "./paths.js";
+import { summaryLine } from "./full.js";
 import type { ReportInput } from "./types.js";
 
 /** One line a finding: path:line:col: CODE message (Ruff's concise, flake8's default). */
 export function concise(input: ReportInput): string {
   const lines = input.diagnostics.map(
-    (d) => `${displayPath(d.file, input.cwd)}:${position(d)}: ${d.code} ${d.message}`,
+    (d) => `${linePath(d.file, input.cwd)}:${position(d)}: ${d.code} ${d.message}`,
   );
-  const n = input.diagnostics.length;
-  if (n > 0) lines.push(`Found ${n} error${n === 1 ? "" : "s"}.`);
-  return lines.length > 0 ? lines.join("\n") + "\n" : "";
+  // Ruff's closing line: the counts by severity, or "All checks passed!".
+  lines.push(summaryLine(input.diagnostics));
+  return lines.join("\n") + "\n";
 }

@@ -1,6 +1,7 @@
 // Ruff's JSON output schema (an array of findings with 1-based rows and columns), plus our
 // `name`, `severity` and the witness `path`, so tools that read Ruff's JSON read ours.
 
+import { publicDocUrl } from "./docs.js";
 import type { ReportDiagnostic, ReportInput } from "./types.js";
 
 export function toJsonObject(d: ReportDiagnostic) {
@@ -26,7 +27,7 @@ export function toJsonObject(d: ReportDiagnostic) {
           })),
         }
       : null,
-    url: d.url,
+    url: publicDocUrl(d.url),
     path: d.path.map((p) => ({
       filename: p.file,
       ...(p.cell !== undefined ? { cell: p.cell } : {}),

@@ -8,6 +8,21 @@ export function displayPath(file: string, cwd: string): string {
   return rel && !rel.startsWith("..") && !path.isAbsolute(rel) ? rel.split(path.sep).join("/") : file;
 }
 
+/**
+ * A path for a line-oriented format: control characters (a newline in a file name would split a
+ * finding over two lines and forge a second one) are written as escapes, like Python's repr.
+ */
+export function linePath(file: string, cwd: string): string {
+  return escapeControl(displayPath(file, cwd));
+}
+
+export function escapeControl(text: string): string {
+  return text.replace(/[\x00-\x1f\x7f]/g, (ch) => {
+    const named: Record<string, string> = { "\n": "\\n", "\r": "\\r", "\t": "\\t" };
+    return named[ch] ?? `\\x${ch.charCodeAt(0).toString(16).padStart(2, "0")}`;
+  });
+}
+
 /** "5:5", or Ruff's "cell 3:2:5" in a notebook. */
 export function position(d: ReportDiagnostic): string {
   const rc = `${d.range.start.row + 1}:${d.range.start.column + 1}`;

@@ -46,7 +46,7 @@ function ruleDescriptor(rule: Rule): Sarif.ReportingDescriptor {
     name: m.name,
     shortDescription: { text: m.summary },
     fullDescription: { text: m.why },
-    helpUri: helpUri(m),
+    ...(helpUri(m) ? { helpUri: helpUri(m) } : {}),
     help: { text: `${m.summary}\n\n${m.why}`, markdown: `${m.summary}\n\n${m.why}\n\nExample:\n\n\`\`\`python\n${m.example}\n\`\`\`\n\nUse instead:\n\n\`\`\`python\n${m.useInstead}\n\`\`\`` },
     defaultConfiguration: { level: LEVEL[m.severity] },
     properties: { tags: [m.category], ...(m.optIn ? { optIn: true } : {}) },
@@ -109,7 +109,7 @@ export function toSarif(input: ReportInput): Sarif.Log {
           driver: {
             name: "mps-lint",
             version: input.toolVersion ?? packageVersion(),
-            informationUri: informationUri(),
+            ...(informationUri() ? { informationUri: informationUri() } : {}),
             rules: rules.map(ruleDescriptor),
           },
         },

@@ -1,7 +1,7 @@
 // ESLint's stylish format: findings grouped by file, a closing count.
 
 import { Chalk } from "chalk";
-import { displayPath, position } from "./paths.js";
+import { linePath, position } from "./paths.js";
 import type { ReportDiagnostic, ReportInput } from "./types.js";
 
 export function stylish(input: ReportInput): string {
@@ -19,7 +19,7 @@ export function stylish(input: ReportInput): string {
   let fixable = 0;
   let hidden = 0;
   for (const [file, list] of byFile) {
-    lines.push(c.underline(displayPath(file, input.cwd)));
+    lines.push(c.underline(linePath(file, input.cwd)));
     const rows = list.map((d) => {
       if (d.severity === "error") errors++;
       else if (d.severity === "warning") warnings++;
@@ -39,7 +39,7 @@ export function stylish(input: ReportInput): string {
     }
     lines.push("");
   }
-  for (const p of input.problems ?? []) lines.push(c.yellow(`warning: ${displayPath(p.file, input.cwd)}: ${p.message}`));
+  for (const p of input.problems ?? []) lines.push(c.yellow(`warning: ${linePath(p.file, input.cwd)}: ${p.message}`));
   const total = errors + warnings + infos;
   if (total > 0) {
     const parts = [`${errors} error${errors === 1 ? "" : "s"}`, `${warnings} warning${warnings === 1 ? "" : "s"}`];

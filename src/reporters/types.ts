@@ -25,6 +25,8 @@ export interface ReportInput {
   unsafeFixes?: boolean;
   /** --show-fixes: show each finding's fix. */
   showFixes?: boolean;
+  /** The linted text of a file (the full format's code frame). */
+  source?: (file: string) => string;
 }
 
 export type Reporter = (input: ReportInput) => string;

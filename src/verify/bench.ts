@@ -5,7 +5,7 @@ import { pythonEnv } from "./paths.js";
 /**
  * `mps-lint bench [args..]`: runs native-verify's bench (python -m mps_lint_verify.bench) with
  * the user's Python, output straight to the terminal. Resolves with its exit code.
- * Args are passed through: --op matmul|linear --size --dtype --threads 1,2,4,8 --iters
+ * Args are passed through: --op matmul|linear --size --batch --dtype --threads 1,2,4,8 --min-time --repeats
  * --sync-mode device|event|none --device --process-pool/--no-process-pool --json F --svg F.
  */
 export function runBench(

@@ -1,4 +1,8 @@
-import type { VerifyMeasurement, VerifyTargetSummary } from "./run.js";
+// Renders --verify's plain measurements (types.ts) as text for the reporters. Nothing in
+// src/verify/run.ts imports this file.
+import type { Diagnostic } from "../types.js";
+import type { RunnerKilled, RunnerRegime } from "./schema.js";
+import type { VerifyMeasurement, VerifyReport, VerifyTargetSummary } from "./types.js";
 
 const int = (n: number) => n.toLocaleString("en-US");
 
@@ -23,7 +27,9 @@ export function formatWhere(m: Pick<VerifyMeasurement, "device" | "deviceName" |
 function statusPhrase(s: VerifyTargetSummary, timeoutS?: number): string {
   switch (s.status) {
     case "timeout":
-      return `target timed out${timeoutS ? ` after ${timeoutS} s` : ""} (process group killed)`;
+      return `target timed out${timeoutS ? ` after ${timeoutS} s` : ""} (process tree killed)`;
+    case "memory":
+      return `target stopped: ${s.error ?? "over the --verify-memory limit"}`;
     case "crash":
       return `target crashed: ${s.error ?? "unknown error"}`;
     case "aborted":
@@ -35,16 +41,36 @@ function statusPhrase(s: VerifyTargetSummary, timeoutS?: number): string {
   }
 }
 
+/** "host-bound, GPU busy 23%" */
+export function formatRegime(r: RunnerRegime | null): string | null {
+  if (!r || r.kind === "unknown") return null;
+  return r.busy_fraction != null ? `${r.kind}, GPU busy ${Math.round(r.busy_fraction * 100)}%` : r.kind;
+}
+
+function ratioSpread(m: VerifyMeasurement): string {
+  const c = m.comparison;
+  if (!c) return formatFactor(m.slowdown!);
+  return `${c.ratio.toFixed(2)}x, quartile spread ${c.low.toFixed(2)}-${c.high.toFixed(2)} over ${c.repeats[0]}+${c.repeats[1]} runs`;
+}
+
 function comparison(m: VerifyMeasurement, s: VerifyTargetSummary): string | null {
   if (m.slowdown == null) {
     if (s.comparisonSkipped && m.workerDeviceSyncs > 0) return `no per-thread event sync comparison (${s.comparisonSkipped})`;
     return null;
   }
-  const f = formatFactor(m.slowdown);
-  if (!m.accelerator) return `${f} vs per-thread event sync (CPU timing says nothing about MPS/CUDA cost)`;
-  if (m.slowdown >= 1.05) return `${f} slower than per-thread event sync`;
-  if (m.slowdown <= 0.95) return `${f}: per-thread event sync was not faster here`;
-  return `no measurable difference from per-thread event sync (${f})`;
+  const spread = ratioSpread(m);
+  const regime = formatRegime(m.regime);
+  const tail = regime ? `; ${regime}` : "";
+  if (!m.accelerator) return `as written vs per-thread event sync ${spread} (CPU timing says nothing about MPS/CUDA cost)`;
+  // Within the spread, the sign of the ratio is noise: say so instead of a factor.
+  if (m.comparison && !m.comparison.measurable) return `no measurable difference from per-thread event sync (${spread}${tail})`;
+  if (m.slowdown > 1) return `as written ${formatFactor(m.slowdown)} slower than per-thread event sync (${spread}${tail})`;
+  return `per-thread event sync ${formatFactor(1 / m.slowdown)} slower than as written (${spread}${tail})`;
+}
+
+/** "pid 123 python (own session), timeout" */
+export function formatKilled(k: RunnerKilled): string {
+  return `pid ${k.pid} ${k.command}${k.own_session ? " (had left the target's session)" : ""}: ${k.reason}`;
 }
 
 /**
@@ -84,6 +110,7 @@ export function formatVerifySummary(s: VerifyTargetSummary): string[] {
   const name = s.entry ?? s.target;
   if (!env) {
     out.push(`verify ${name}: ${statusPhrase(s)}`);
+    for (const k of s.killed) out.push(`  killed: ${formatKilled(k)}`);
     return out;
   }
   const where = formatWhere({ device: env.device, deviceName: env.device_name, torch: `${env.torch} [${env.torch_build}]`, accelerator: env.accelerator });
@@ -92,9 +119,16 @@ export function formatVerifySummary(s: VerifyTargetSummary): string[] {
   if (s.asWrittenS != null) {
     let t = `  wall time (median): as written ${formatSeconds(s.asWrittenS)}`;
     if (s.eventSyncS != null) t += `, with per-thread event sync ${formatSeconds(s.eventSyncS)}`;
-    if (s.slowdown != null) t += ` -> ${formatFactor(s.slowdown)}`;
+    const c = s.comparison;
+    if (c) {
+      t += ` -> ${c.ratio.toFixed(2)}x (quartile spread ${c.low.toFixed(2)}-${c.high.toFixed(2)}, ${c.repeats[0]}+${c.repeats[1]} timed runs`;
+      t += c.measurable ? ")" : "; no measurable difference)";
+    } else if (s.slowdown != null) t += ` -> ${formatFactor(s.slowdown)}`;
     out.push(t);
   }
+  if (s.regime && s.regime.kind !== "unknown") out.push(`  regime: ${s.regime.kind} (${s.regime.evidence})`);
+  else if (s.regime?.evidence) out.push(`  regime: unknown (${s.regime.evidence})`);
+  for (const k of s.killed) out.push(`  killed: ${formatKilled(k)}`);
   if (s.comparisonSkipped) out.push(`  comparison run skipped: ${s.comparisonSkipped}`);
   for (const r of s.retargeted) out.push(`  re-targeted: ${r}`);
   if (env.note) out.push(`  note: ${env.note}`);
@@ -102,4 +136,18 @@ export function formatVerifySummary(s: VerifyTargetSummary): string[] {
   if (s.notReached) out.push(`  ${s.notReached} finding line(s) not reached by the run`);
   if (s.confirmedSharedEvents) out.push(`  shared Event confirmed at runtime at ${s.confirmedSharedEvents} creation site(s)`);
   return out;
+}
+
+/**
+ * The diagnostics a reporter shows after --verify: new objects (the inputs are not touched)
+ * carrying `properties.verify` = the measurement plus its rendered line (`text`).
+ */
+export function withVerifyMeasurements<D extends Diagnostic>(diagnostics: D[], report: VerifyReport): D[] {
+  const byTarget = new Map(report.targets.map((t) => [t.target, t]));
+  return diagnostics.map((d, i) => {
+    const m = report.measurements[i];
+    const s = m ? byTarget.get(m.target) : undefined;
+    if (!m || !s) return d;
+    return { ...d, properties: { ...(d.properties ?? {}), verify: { ...m, text: formatVerifyLine(m, s) } } };
+  });
 }

@@ -9,7 +9,7 @@ export {
   type VerifyReport,
   type VerifyTargetSummary,
 } from "./run.js";
-export { formatVerifyLine, formatVerifySummary, formatSeconds } from "./format.js";
+export { formatVerifyLine, formatVerifySummary, formatSeconds, formatRegime, formatKilled, withVerifyMeasurements } from "./format.js";
 export { runBench } from "./bench.js";
 export { nativeVerifyDir } from "./paths.js";
 export { VERIFY_SCHEMA, type RunnerResult, type RunnerRequest } from "./schema.js";

@@ -23,7 +23,7 @@ export class VerifyPythonError extends Error {
     super(
       "mps-lint --verify needs a Python interpreter that can import torch; tried:\n" +
         tried.map((t) => `  ${t.source}: ${t.python} -> ${t.reason}`).join("\n") +
-        "\nPass --python /path/to/python (or set MPS_LINT_PYTHON, or [tool.mps-lint] python in pyproject.toml).",
+        "\nPass --python /path/to/python (or set MPS_LINT_PYTHON, or python = '...' under [tool.mps-lint.verify] in pyproject.toml).",
     );
     this.name = "VerifyPythonError";
   }
@@ -50,7 +50,7 @@ export function probePython(python: string, env: NodeJS.ProcessEnv, timeoutMs = 
 
 /**
  * Finds the Python to run --verify and bench with. Order: `--python`, config
- * (`[tool.mps-lint] python`), `MPS_LINT_PYTHON`, `$VIRTUAL_ENV/bin/python`, `python3` on PATH.
+ * (`[tool.mps-lint.verify] python`), `MPS_LINT_PYTHON`, `$VIRTUAL_ENV/bin/python`, `python3` on PATH.
  * The first one that imports torch wins. Throws VerifyPythonError listing every attempt.
  */
 export function findPython(opts: { python?: string; configPython?: string; env: NodeJS.ProcessEnv }): FoundPython {

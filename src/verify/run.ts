@@ -3,15 +3,11 @@ import { realpathSync } from "node:fs";
 import { basename, isAbsolute, resolve } from "node:path";
 
 import type { Diagnostic } from "../types.js";
-import { formatVerifyLine } from "./format.js";
 import { pythonEnv } from "./paths.js";
-import {
-  VERIFY_SCHEMA,
-  type RunnerEnvironment,
-  type RunnerRequest,
-  type RunnerResult,
-  type TargetStatus,
-} from "./schema.js";
+import { VERIFY_SCHEMA, type RunnerRequest, type RunnerResult, type TargetStatus } from "./schema.js";
+import type { VerifyMeasurement, VerifyProgress, VerifyReport, VerifyTargetSummary } from "./types.js";
+
+export type { VerifyMeasurement, VerifyProgress, VerifyReport, VerifyTargetSummary } from "./types.js";
 
 export type VerifyDevice = "auto" | "mps" | "cuda" | "xpu" | "cpu";
 
@@ -28,8 +24,13 @@ export interface VerifyOptions {
   cwd?: string;
   /** keep the target's own stdout/stderr in the report */
   verbose: boolean;
-  /** timed runs per mode, median reported (default 3) */
+  /** at least this many timed runs per mode, median and spread reported (default 3) */
   repeats?: number;
+  /** timed runs go on until this many seconds in all per mode (default 1), at most 50 runs */
+  minTimeS?: number;
+  /** --verify-memory: resident-memory limit for the target's process tree, MiB (0: none;
+   * default: half the machine's RAM) */
+  memoryMb?: number;
   /** untimed warm-up runs before them (default 1) */
   warmup?: number;
   /** run the per-thread event sync comparison (default true) */
@@ -41,77 +42,6 @@ export interface VerifyOptions {
   /** install a SIGINT handler for the duration (default true): kill all groups, then re-raise */
   handleSigint?: boolean;
   env?: NodeJS.ProcessEnv;
-}
-
-export interface VerifyProgress {
-  target: string;
-  event: "start" | "spawn" | "iteration" | "done";
-  phase?: "as_written" | "event_sync";
-  iteration?: number;
-  of?: number;
-  warmup?: boolean;
-  status?: TargetStatus;
-}
-
-/** What --verify attaches to a Diagnostic as `properties.verify`. */
-export interface VerifyMeasurement {
-  /** label of the target that was run */
-  target: string;
-  status: TargetStatus;
-  /** null when the run failed before anything could be known */
-  reached: boolean | null;
-  /** distinct threads that executed the line (or a sync/event call on it) */
-  threads: number;
-  /** device-wide sync calls made at this line */
-  deviceSyncs: number;
-  /** of which from worker (non-main) threads */
-  workerDeviceSyncs: number;
-  /** event record/synchronize/wait/query calls made at this line */
-  eventOps: number;
-  /** seconds spent blocked in the syncs at this line (device + event), one timed run */
-  blockedS: number;
-  /** MPS003 confirmation: an Event created or used at this line was used by 2+ threads */
-  sharedEvent: { confirmed: boolean; maxThreads: number } | null;
-  /** target wall time as written / with per-thread event sync (median), or null */
-  slowdown: number | null;
-  asWrittenS: number | null;
-  eventSyncS: number | null;
-  device: string | null;
-  deviceName: string | null;
-  torch: string | null;
-  accelerator: boolean;
-  /** the stylish line */
-  text: string;
-}
-
-export interface VerifyTargetSummary {
-  target: string;
-  /** the file run, or the entry string */
-  file?: string;
-  entry?: string;
-  status: TargetStatus;
-  error: string | null;
-  environment: RunnerEnvironment | null;
-  retargeted: string[];
-  threadsStarted: number | null;
-  asWrittenS: number | null;
-  eventSyncS: number | null;
-  slowdown: number | null;
-  /** why the comparison run did not happen, if it didn't */
-  comparisonSkipped: string | null;
-  notes: string[];
-  findings: number;
-  notReached: number;
-  confirmedSharedEvents: number;
-  /** the raw runner result (null if the runner produced none) */
-  result: RunnerResult | null;
-  /** runner's stderr tail when it failed, and the target's output when verbose */
-  stderr?: string;
-}
-
-export interface VerifyReport {
-  targets: VerifyTargetSummary[];
-  aborted: boolean;
 }
 
 function real(p: string): string {
@@ -141,24 +71,43 @@ function plan(diagnostics: Diagnostic[], opts: VerifyOptions, cwd: string): Targ
   return [...byFile.entries()].map(([file, diags]) => ({ label: diags[0]!.file, file, diags }));
 }
 
-/** Live process groups (runner + targets), killed on abort, SIGINT, or driver timeout. */
+/**
+ * Live processes: the runners (each the leader of its own group) and the targets' groups.
+ * Targets' groups get SIGKILL; a runner gets SIGTERM first, so it can kill what its targets
+ * started outside their group (setsid children it tracks), then SIGKILL if it is still there.
+ */
 class Groups {
-  private readonly pgids = new Set<number>();
-  add(pgid: number): void {
-    this.pgids.add(pgid);
+  private readonly targets = new Set<number>();
+  private readonly runners = new Set<number>();
+  addTarget(pgid: number): void {
+    this.targets.add(pgid);
   }
-  delete(pgid: number): void {
-    this.pgids.delete(pgid);
+  addRunner(pid: number): void {
+    this.runners.add(pid);
+  }
+  delete(pid: number): void {
+    this.targets.delete(pid);
+    this.runners.delete(pid);
   }
   killAll(): void {
-    for (const pgid of this.pgids) {
-      try {
-        process.kill(-pgid, "SIGKILL");
-      } catch {
-        /* already gone */
-      }
-    }
+    for (const pgid of this.targets) killGroup(pgid, "SIGKILL");
+    for (const pid of this.runners) stopRunner(pid);
   }
+}
+
+function killGroup(pgid: number, sig: NodeJS.Signals): void {
+  try {
+    process.kill(-pgid, sig);
+  } catch {
+    /* already gone */
+  }
+}
+
+/** SIGTERM to the runner (it kills its targets' process trees and exits), SIGKILL to its
+ * group a few seconds later if it is still alive. */
+function stopRunner(pid: number): void {
+  killGroup(pid, "SIGTERM");
+  setTimeout(() => killGroup(pid, "SIGKILL"), 5000).unref();
 }
 
 interface RawRun {
@@ -189,26 +138,15 @@ function runRunner(
     let errBuf = "";
     let killedByDriver: RawRun["killedByDriver"] = null;
     const targetGroups: number[] = [];
-    if (child.pid) groups.add(child.pid);
+    if (child.pid) groups.addRunner(child.pid);
     const killMine = (why: "timeout" | "aborted") => {
       killedByDriver ??= why;
-      for (const g of targetGroups) {
-        try {
-          process.kill(-g, "SIGKILL");
-        } catch {
-          /* gone */
-        }
-      }
-      if (child.pid) {
-        try {
-          process.kill(-child.pid, "SIGKILL");
-        } catch {
-          /* gone */
-        }
-      }
+      for (const g of targetGroups) killGroup(g, "SIGKILL");
+      if (child.pid) stopRunner(child.pid);
     };
-    // Safety net only: the runner enforces the per-run limit itself.
-    const runs = ((request.options.warmup ?? 1) + (request.options.repeats ?? 3)) * 2;
+    // Safety net only: the runner enforces the per-run limit itself. Per mode: the attribution
+    // run, warm-ups, up to max_repeats timed runs, the profiled run.
+    const runs = (3 + (request.options.warmup ?? 1) + Math.max(request.options.repeats ?? 3, request.options.max_repeats ?? 50)) * 2;
     const budgetMs = (runs * (request.options.timeout_s ?? 60) + 60) * 1000 + 30_000;
     const timer = setTimeout(() => killMine("timeout"), budgetMs);
     const onAbort = () => killMine("aborted");
@@ -229,7 +167,7 @@ function runRunner(
             const p = JSON.parse(line) as { event: string; pgid?: number; phase?: "as_written" | "event_sync"; iteration?: number; of?: number; warmup?: boolean };
             if (p.event === "spawn" && typeof p.pgid === "number") {
               targetGroups.push(p.pgid);
-              groups.add(p.pgid);
+              groups.addTarget(p.pgid);
               if (abort.aborted) killMine("aborted");
             }
             if (p.event === "spawn" || p.event === "iteration") {
@@ -255,11 +193,7 @@ function runRunner(
       abort.removeEventListener("abort", onAbort);
       // Anything the targets left behind goes too (the runner already did this on its paths).
       for (const g of targetGroups) {
-        try {
-          process.kill(-g, "SIGKILL");
-        } catch {
-          /* gone */
-        }
+        killGroup(g, "SIGKILL");
         groups.delete(g);
       }
       if (child.pid) groups.delete(child.pid);
@@ -323,9 +257,9 @@ function measure(d: Diagnostic, file: string, summary: VerifyTargetSummary): Ver
     deviceName: env?.device_name ?? null,
     torch: env?.torch ?? null,
     accelerator: env?.accelerator ?? false,
-    text: "",
+    comparison: completed ? summary.comparison : null,
+    regime: summary.regime,
   };
-  m.text = formatVerifyLine(m, summary);
   return m;
 }
 
@@ -364,6 +298,11 @@ function summarize(plan: TargetPlan, raw: RawRun, opts: VerifyOptions): VerifyTa
     asWrittenS: aw?.median_s ?? median(aw?.wall_s ?? []),
     eventSyncS: es?.status === "ok" ? (es.median_s ?? null) : null,
     slowdown: r?.slowdown ?? null,
+    comparison: r?.comparison ?? null,
+    regime: r?.regime ?? null,
+    repeats: r?.comparison ? r.comparison.repeats : aw?.repeats != null ? [aw.repeats, es?.repeats ?? 0] : null,
+    killed: r?.killed ?? [],
+    memoryLimitMb: r?.options?.memory_mb ?? null,
     comparisonSkipped: es && es.status !== "ok" ? (es.reason ?? es.error ?? es.status) : null,
     notes: [...(r?.notes ?? []), ...(aw?.note ? [aw.note] : [])],
     findings: plan.diags.length,
@@ -378,8 +317,8 @@ function summarize(plan: TargetPlan, raw: RawRun, opts: VerifyOptions): VerifyTa
 
 /**
  * Runs every target (each linted file with findings, or the one --verify-entry) under the
- * native-verify runner, attaches `properties.verify` (a VerifyMeasurement) to each Diagnostic,
- * and returns a summary per target. Never throws for target failures: a crash, hang or timeout
+ * native-verify runner and returns plain data: a VerifyMeasurement per diagnostic (same
+ * order) and a summary per target. Diagnostics are not touched; format.ts renders. Never throws for target failures: a crash, hang or timeout
  * becomes a status on the summary and on each measurement.
  */
 export async function runVerify(diagnostics: Diagnostic[], opts: VerifyOptions): Promise<VerifyReport> {
@@ -401,7 +340,8 @@ export async function runVerify(diagnostics: Diagnostic[], opts: VerifyOptions):
   };
   const handleSigint = opts.handleSigint ?? true;
   if (handleSigint) process.on("SIGINT", onSigint);
-  const report: VerifyReport = { targets: [], aborted: false };
+  const report: VerifyReport = { targets: [], measurements: [], aborted: false };
+  const index = new Map(diagnostics.map((d, i) => [d, i]));
   try {
     for (const p of plan(diagnostics, opts, cwd)) {
       opts.onProgress?.({ target: p.label, event: "start" });
@@ -417,6 +357,8 @@ export async function runVerify(diagnostics: Diagnostic[], opts: VerifyOptions):
           replace: opts.replace ?? true,
           verbose: opts.verbose,
           cuda_streams: opts.cudaStreams ?? "auto",
+          min_time_s: opts.minTimeS ?? 1,
+          ...(opts.memoryMb !== undefined ? { memory_mb: opts.memoryMb } : {}),
         },
       };
       let raw: RawRun;
@@ -430,7 +372,7 @@ export async function runVerify(diagnostics: Diagnostic[], opts: VerifyOptions):
         const file = real(isAbsolute(d.file) ? d.file : resolve(cwd, d.file));
         const m = measure(d, file, summary);
         if (m.reached === false) summary.notReached++;
-        d.properties = { ...(d.properties ?? {}), verify: m };
+        report.measurements[index.get(d)!] = m;
       }
       report.targets.push(summary);
       opts.onProgress?.({ target: p.label, event: "done", status: summary.status });

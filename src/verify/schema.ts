@@ -1,10 +1,42 @@
-// Types of the runner's JSON result, schema "mps-lint-verify/1" (docs/verify.md).
+// Types of the runner's JSON result, schema "mps-lint-verify/2" (docs/verify.md).
 // Plain data: what `python -m mps_lint_verify` prints.
 
-export const VERIFY_SCHEMA = "mps-lint-verify/1";
+export const VERIFY_SCHEMA = "mps-lint-verify/2";
 
-export type RunStatus = "ok" | "timeout" | "crash" | "error" | "skipped";
-export type TargetStatus = "ok" | "timeout" | "crash" | "error" | "aborted";
+export type RunStatus = "ok" | "timeout" | "memory" | "crash" | "error" | "skipped";
+export type TargetStatus = "ok" | "timeout" | "memory" | "crash" | "error" | "aborted";
+
+/** host-bound / device-bound, from the GPU's busy time (kernel intervals under torch.profiler,
+ * CUDA only) over the median wall time of the timed runs. */
+export interface RunnerRegime {
+  kind: "host-bound" | "device-bound" | "unknown";
+  busy_fraction: number | null;
+  gpu_busy_s?: number;
+  kernels?: number;
+  evidence: string | null;
+}
+
+/** A process the runner killed, and why ("timeout", "memory", "interrupted",
+ * "left running after the target finished"). own_session: it had left the target's session. */
+export interface RunnerKilled {
+  pid: number;
+  command: string;
+  reason: string;
+  own_session: boolean | null;
+  phase?: "as_written" | "event_sync";
+}
+
+/** as written / with per-thread event sync: ratio of medians, spread from the quartiles. */
+export interface RunnerComparison {
+  ratio: number;
+  low: number;
+  high: number;
+  /** false when the spread includes 1.0: no measurable difference */
+  measurable: boolean;
+  spread: "quartiles";
+  /** timed runs [as written, event sync] */
+  repeats: [number, number];
+}
 
 export interface RunnerEnvironment {
   python: string;
@@ -74,13 +106,24 @@ export interface RunnerRun {
   exit_code?: number | null;
   signal?: string | null;
   timed_out?: boolean;
+  memory_exceeded?: boolean;
+  memory_peak_bytes?: number;
+  peak_rss_bytes?: number;
   group_killed?: boolean;
+  killed?: RunnerKilled[];
   elapsed_s?: number;
-  iterations?: { i: number; warmup: boolean; wall_s: number; traced: boolean }[];
+  /** attribution: the instrumented first run (never timed); warmup and timed runs are lean */
+  iterations?: { i: number; kind: "attribution" | "warmup" | "timed"; warmup: boolean; wall_s: number; traced: boolean }[];
   wall_s?: number[];
+  repeats?: number;
   median_s?: number | null;
+  min_s?: number | null;
+  max_s?: number | null;
+  p25_s?: number | null;
+  p75_s?: number | null;
+  regime?: RunnerRegime;
   note?: string;
-  /** counts from the representative (median) timed iteration */
+  /** counts from the attribution run */
   device_syncs?: number;
   worker_device_syncs?: number;
   /** device syncs replaced by the per-thread event sync (event_sync mode only) */
@@ -103,9 +146,10 @@ export interface RunnerTarget {
 export interface RunnerResult {
   schema: string;
   runner: string;
-  status: "ok" | "timeout" | "crash" | "error";
+  status: "ok" | "timeout" | "memory" | "crash" | "error";
   error: string | null;
   target?: RunnerTarget;
+  options?: { memory_mb?: number; [k: string]: unknown };
   environment?: RunnerEnvironment | null;
   instrumented?: string[];
   retargeted?: string[];
@@ -118,6 +162,9 @@ export interface RunnerResult {
   threads?: { started: number; seen_syncing: number; exceptions: number; exception_samples: { thread: string; error: string }[] } | null;
   runs?: { as_written: RunnerRun; event_sync: RunnerRun };
   slowdown?: number | null;
+  comparison?: RunnerComparison | null;
+  regime?: RunnerRegime | null;
+  killed?: RunnerKilled[];
 }
 
 export interface RunnerRequest {
@@ -133,5 +180,10 @@ export interface RunnerRequest {
     replace?: boolean;
     verbose?: boolean;
     cuda_streams?: "auto" | "per-thread" | "default";
+    /** timed runs continue until this many seconds in all (and at least `repeats` runs) */
+    min_time_s?: number;
+    max_repeats?: number;
+    /** resident-memory limit for the target's process tree, MiB; 0 = none; default half the RAM */
+    memory_mb?: number;
   };
 }

@@ -131,3 +131,33 @@ describe("call graph: structure", () => {
     expect(callers.sort()).toEqual([nodeKey({ fn: b.fn("r.py:b"), self: null }), nodeKey({ fn: b.fn("r.py:top"), self: null })].sort());
   });
 });
+
+describe("call graph: super() with a known receiver", () => {
+  it("follows super() along the receiver's MRO and keeps the receiver", () => {
+    const b = buildProject({
+      "s.py": py([
+        "class Base:",
+        "    def run(self):",
+        "        return self.process()",
+        "    def process(self):",
+        "        pass",
+        "class Mid(Base):",
+        "    def run(self):",
+        "        return super().run()",
+        "class SubA(Mid):",
+        "    def process(self):",
+        "        pass",
+        "class SubB(Mid):",
+        "    def process(self):",
+        "        pass",
+      ]),
+    });
+    const g = b.project.graph;
+    const mid = g.edges({ fn: b.fn("s.py:Mid.run"), self: b.fn("s.py:SubA") });
+    expect(names(b, mid.map((e) => e.to))).toEqual(["Base.run [self: SubA]"]);
+    expect(names(b, g.edges(mid[0].to).map((e) => e.to))).toEqual(["SubA.process [self: SubA]"]);
+    // Unknown receiver: super() still resolves (through the index), the receiver stays unknown.
+    const unknown = g.edges({ fn: b.fn("s.py:Mid.run"), self: null });
+    expect(names(b, unknown.map((e) => e.to))).toEqual(["Base.run"]);
+  });
+});

@@ -72,3 +72,22 @@ describe("evaluator values", () => {
     expect(returned({ "cli.py": src }, "cli.py", "main")).toEqual(["ext argparse.ArgumentParser().parse_args().device"]);
   });
 });
+
+describe("evaluator values: configuration objects", () => {
+  it("gives a dataclass field its default and what constructor calls pass for it by keyword", () => {
+    const src = py([
+      "from dataclasses import dataclass",
+      "@dataclass",
+      "class Config:",
+      "    name: str = 'tts'",
+      "    device: str = 'cpu'",
+      "def load():",
+      "    return Config('tts', device='mps')",
+      "def other():",
+      "    return Config(device='cuda')",
+      "def where():",
+      "    return load().device",
+    ]);
+    expect(returned({ "c.py": src }, "c.py", "where")).toEqual(["str cpu", "str cuda", "str mps"]);
+  });
+});

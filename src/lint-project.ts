@@ -1,0 +1,72 @@
+// lintProject: the one lint function (ESLint's verify()). Every caller that wants findings goes
+// through it: the plain run, --fix's re-lint after each pass, --verify (on the findings it
+// returns) and the LSP server. Stages, in order:
+//   lint (engine: facts -> project -> rules) -> per-file rule selection -> suppression comments
+//   -> per-file severity overrides -> baseline filter.
+// Run-level concerns (argument checks, discovery, notebooks, adoption, fixing, reporting) stay
+// in src/main.ts.
+
+import path from "node:path";
+import { filterBaseline, readBaseline } from "./baseline.js";
+import { enabledCodes, type Settings } from "./config.js";
+import { compareDiagnostics, lintFiles, type FileProblem, type LintInput, type LintResult } from "./engine.js";
+import type { CommentFact } from "./facts/model.js";
+import { applySuppressions } from "./suppress.js";
+import type { Diagnostic } from "./types.js";
+
+export interface LintProjectInput {
+  /** What the engine lints (files, rules, roots, overrides, cache, jobs, prefilter). */
+  lint: LintInput;
+  /** The settings that apply to a file (its folder's configuration). */
+  settingsOf(file: string): Settings;
+  /**
+   * Files whose findings and problems are reported (the files a user named); the others are
+   * analysed as their project. All files when absent.
+   */
+  report?: ReadonlySet<string>;
+  /** A baseline file (absolute): findings it lists are dropped. */
+  baseline?: string;
+}
+
+export interface LintProjectResult {
+  /** Findings after selection, suppressions, severities and the baseline, in report order. */
+  diagnostics: Diagnostic[];
+  /** Files that could not be linted, bad directives, and the like (not findings). */
+  problems: FileProblem[];
+  /** The engine's result (sources, facts, stats). */
+  result: LintResult;
+}
+
+export function lintProject(input: LintProjectInput): LintProjectResult {
+  const result = lintFiles(input.lint);
+  const problems: FileProblem[] = [...result.problems];
+  const enabledCache = new Map<string, Set<string>>();
+  const enabled = (file: string) => {
+    let e = enabledCache.get(file);
+    if (!e) enabledCache.set(file, (e = enabledCodes(input.settingsOf(file), file)));
+    return e;
+  };
+  const comments = new Map<string, readonly CommentFact[]>(result.facts.map((f) => [f.file, f.comments]));
+  const sup = applySuppressions({
+    diagnostics: result.diagnostics.filter((d) => enabled(d.file).has(d.code)),
+    files: input.lint.files,
+    comments: (f) => comments.get(f) ?? [],
+    source: (f) => result.source(f),
+    enabled,
+  });
+  problems.push(...sup.problems);
+  let diagnostics: Diagnostic[] = [...sup.kept, ...sup.unused].sort(compareDiagnostics).map((d) => {
+    const level = input.settingsOf(d.file).severity[d.code];
+    return level && level !== d.severity ? { ...d, severity: level } : d;
+  });
+  if (input.report) {
+    const report = input.report;
+    diagnostics = diagnostics.filter((d) => report.has(d.file));
+    for (let i = problems.length - 1; i >= 0; i--) if (!report.has(problems[i].file)) problems.splice(i, 1);
+  }
+  if (input.baseline) {
+    const file = path.resolve(input.baseline);
+    diagnostics = filterBaseline(file, readBaseline(file), diagnostics, result.source).kept;
+  }
+  return { diagnostics, problems, result };
+}

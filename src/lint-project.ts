@@ -13,6 +13,7 @@ import { compareDiagnostics, lintFiles, type FileProblem, type LintInput, type L
 import type { CommentFact } from "./facts/model.js";
 import { applySuppressions } from "./suppress.js";
 import type { Diagnostic } from "./types.js";
+import { RULES } from "../rules/index.js";
 
 export interface LintProjectInput {
   /** What the engine lints (files, rules, roots, overrides, cache, jobs, prefilter). */
@@ -53,9 +54,10 @@ export function lintProject(input: LintProjectInput): LintProjectResult {
     comments: (f) => comments.get(f) ?? [],
     source: (f) => result.source(f),
     enabled,
+    directiveRules: (input.lint.rules ?? RULES).filter((r) => r.checkDirectives),
   });
   problems.push(...sup.problems);
-  let diagnostics: Diagnostic[] = [...sup.kept, ...sup.unused].sort(compareDiagnostics).map((d) => {
+  let diagnostics: Diagnostic[] = [...sup.kept, ...sup.fromDirectives].sort(compareDiagnostics).map((d) => {
     const level = input.settingsOf(d.file).severity[d.code];
     return level && level !== d.severity ? { ...d, severity: level } : d;
   });

@@ -2,7 +2,8 @@
 // through it: the plain run, --fix's re-lint after each pass, --verify (on the findings it
 // returns) and the LSP server. Stages, in order:
 //   lint (engine: facts -> project -> rules) -> per-file rule selection -> suppression comments
-//   -> per-file severity overrides -> baseline filter.
+//   (and the rules over them: MPS100) -> per-file severity overrides -> baseline filter.
+// Findings come out as data (messageId + data + witness path); reporters render the text.
 // Run-level concerns (argument checks, discovery, notebooks, adoption, fixing, reporting) stay
 // in src/main.ts.
 

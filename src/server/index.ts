@@ -2,7 +2,8 @@
 //
 // Each lint is a whole-project run (the call graph spans files: a sync in one module is a finding
 // because a thread in another reaches it), the same run as the CLI's with the open buffers' text
-// in place of the files on disk (lintWorkspace in src/main.ts, then lintProject), and the facts cache on: unchanged files are not parsed again.
+// in place of the files on disk (lintWorkspace in src/main.ts, then lintProject), and the facts
+// cache on: unchanged files are not parsed again.
 // Findings are published for open documents: the witness path (spawn site first) as
 // relatedInformation, fixes as code actions titled with their safety, the rule's summary on hover.
 

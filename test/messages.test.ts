@@ -5,6 +5,7 @@ import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { RULES } from "../rules/index.js";
 import { lintFiles } from "../src/engine.js";
+import { defineRule } from "../src/rule.js";
 import { extractFacts } from "../src/facts/extract.js";
 import { lineText, renderMessage, witnessText } from "../src/reporters/message.js";
 import { readPython } from "../src/source.js";
@@ -42,6 +43,19 @@ describe("messages: templates and data", () => {
       }
     }
     expect(checked).toBeGreaterThan(100);
+  });
+
+  it("a report with a messageId its rule does not declare is an internal error of that rule, not a finding", () => {
+    const file = path.join(FIXTURES, "device-sync-in-thread", "cross_module", "app", "serve.py");
+    const typo = defineRule({
+      meta: { ...RULES[1].meta, code: "MPS998", name: "typo", messages: { declared: "declared" } },
+      check(ctx) {
+        ctx.report({ range: { start: { row: 0, column: 0 }, end: { row: 0, column: 1 } }, messageId: "undeclared" });
+      },
+    });
+    const r = lintFiles({ files: [file], rules: [typo] });
+    expect(r.diagnostics).toEqual([]);
+    expect(r.problems.map((p) => p.message)).toEqual(['internal error in MPS998 (typo): reported unknown messageId "undeclared"; this file\'s MPS998 findings may be incomplete']);
   });
 
   it("a location in the finding's file is a line, in another file a path from the working folder, in a notebook a cell", () => {

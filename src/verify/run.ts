@@ -334,15 +334,21 @@ export async function runVerify(diagnostics: Diagnostic[], opts: VerifyOptions):
   // Ctrl-C, `kill` and a closed terminal: the runner and targets are in their own process
   // groups, so they outlive the linter unless it kills them first.
   const stopSignals = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
+  // One handler per signal, bound to its name: process.emit(sig) passes no argument, and a
+  // re-raise of `undefined` would be a SIGTERM.
+  const handlers = stopSignals.map((sig) => [sig, () => onSignal(sig)] as const);
+  const removeHandlers = () => {
+    for (const [s, h] of handlers) process.removeListener(s, h);
+  };
   const onSignal = (sig: NodeJS.Signals) => {
     groups.killAll();
     ac.abort();
-    for (const s of stopSignals) process.removeListener(s, onSignal);
+    removeHandlers();
     // Nobody else handles it: die of it as the linter would have without us.
     if (process.listenerCount(sig) === 0) process.kill(process.pid, sig);
   };
   const handleSigint = opts.handleSigint ?? true;
-  if (handleSigint) for (const s of stopSignals) process.on(s, onSignal);
+  if (handleSigint) for (const [s, h] of handlers) process.on(s, h);
   const report: VerifyReport = { targets: [], measurements: [], aborted: false };
   const index = new Map(diagnostics.map((d, i) => [d, i]));
   try {
@@ -382,7 +388,7 @@ export async function runVerify(diagnostics: Diagnostic[], opts: VerifyOptions):
     }
   } finally {
     groups.killAll();
-    if (handleSigint) for (const s of stopSignals) process.removeListener(s, onSignal);
+    if (handleSigint) removeHandlers();
     opts.signal?.removeEventListener("abort", onExternalAbort);
   }
   report.aborted = ac.signal.aborted;

@@ -121,6 +121,8 @@ export default defineRule({
         // `t0 = time.perf_counter()` again: a restart of the same timer, not the end of a timing.
         if (close.into !== null && close.into === open.into) continue;
         const region = items.slice(i + 1, j);
+        // A timing around reading a checkpoint measures loading, which ends with the data in place.
+        if (region.some((it) => it.k === "load")) continue;
         let w = -1;
         region.forEach((it, k) => {
           if (it.k === "work") w = k;

@@ -24,6 +24,8 @@ const EVENT_CTORS: Record<string, string> = {
   "torch.cuda.Event": "cuda",
   "torch.cuda.streams.Event": "cuda",
   "torch.xpu.Event": "xpu",
+  "torch.hpu.Event": "hpu",
+  "torch.npu.Event": "npu",
   "torch.Event": "generic",
   "torch.<dev>.Event": "generic",
 };

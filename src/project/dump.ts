@@ -1,4 +1,4 @@
-// `mps-lint --dump callgraph|summaries FILE...`: what the semantic core concluded, as text.
+// `mps-lint --dump callgraph|summaries|timeline FILE...`: what the semantic core concluded, as text.
 //
 // callgraph: for every function of the named files, each call site that runs project code and
 // the functions it runs (with the receiver's class when known, and `[hierarchy]` where a subclass

@@ -81,10 +81,12 @@ export default defineRule({
           });
           continue;
         }
-        for (const t of idx.calleesOf(m, call)) {
+        // The nodes the call runs, with the receiver's class when known (its overrides apply).
+        for (const node of project.graph.edges({ fn: { m, s }, self: null }).filter((e) => e.call === call).map((e) => e.to)) {
+          const t = node.fn;
           const sc = idx.scope(t);
           if (sc.isAsync || sc.isGenerator) continue;
-          const found = waits.inFunction(t);
+          const found = waits.inNode(node);
           if (!found) continue;
           const chain = [t, ...found.chain].map((f) => idx.displayName(f)).join(" -> ");
           const w = found.wait;

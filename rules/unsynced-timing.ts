@@ -80,11 +80,15 @@ export default defineRule({
       "`predict()` and pipelines (which return host values or wait every step), and project",
       "functions that only load or move data (their own body decides, except a model's",
       "`forward`), allocations (`torch.zeros(..., device=...)`) and calls inside `with",
-      "torch.cuda.graph(g):` (capture queues nothing). Any wait after the last device work counts,",
+      "torch.cuda.graph(g):` (capture queues nothing). A timed region that reads a checkpoint",
+      "(`torch.load`, safetensors, a library's `from_pretrained`, or a project function that does",
+      "and does not then queue compute on every path) measures loading and is not reported: loading",
+      "ends with blocking host-to-device copies, which wait for the stream. Any wait after the last device work counts,",
       "including `.item()`, `.cpu()`, `print(tensor)`, a truth test (`assert not x.isnan().any()`),",
-      "a collective barrier, `mx.eval()`, project functions that always wait (one that waits only",
-      "under a condition naming no backend covers nothing; work it queues after its wait is still",
-      "queued), and blocking on",
+      "a collective barrier, `mx.eval()`, a copy to the host (`.to(CPU)` with `CPU =",
+      "torch.device(\"cpu\")`), project functions that always wait (one that waits only",
+      "under a condition naming no backend covers nothing; work it queues on every path after its",
+      "wait is still queued), and blocking on",
       "another thread (`Future.result()`, `join()`, `Queue.get()`, leaving a `with",
       "ThreadPoolExecutor()` block), whose own waits are not followed. In a loop where every",
       "iteration waits somewhere (a `loss.item()` each step), the average over iterations is",
@@ -132,6 +136,8 @@ export default defineRule({
         // `t0 = time.perf_counter()` again: a restart of the same timer, not the end of a timing.
         if (close.into !== null && close.into === open.into) continue;
         const region = items.slice(i + 1, j);
+        // A timing around reading a checkpoint measures loading, which ends with the data in place.
+        if (region.some((it) => it.k === "load")) continue;
         let w = -1;
         region.forEach((it, k) => {
           if (it.k === "work") w = k;

@@ -91,7 +91,7 @@ async function main(argv: string[]): Promise<number> {
     .option("config", { type: "string", describe: "use this configuration file for every file (pyproject.toml or mps-lint.toml)" })
     .option("isolated", { type: "boolean", default: false, describe: "ignore all configuration files" })
     .option("show-settings", { type: "boolean", default: false, describe: "print the settings in force for a file, and exit" })
-    .option("dump", { type: "string", describe: "print what the analysis concluded for these files, and exit: callgraph | summaries" })
+    .option("dump", { type: "string", describe: "print what the analysis concluded for these files, and exit: callgraph | summaries | timeline" })
     .option("force-exclude", { type: "boolean", default: false, describe: "apply exclude settings to files named on the command line too" })
     .option("add-noqa", { type: "boolean", default: false, describe: "add # noqa: CODE to every line with a finding" })
     .option("fix", { type: "boolean", default: false, describe: "apply safe fixes (with --unsafe-fixes: unsafe ones too) and report what is left" })

@@ -571,7 +571,7 @@ class Extractor {
       case "false":
       case "none":
       case "ellipsis":
-        return { t: "const" };
+        return { t: "const", text: n.text };
       case "parenthesized_expression":
         return n.namedChildren[0] ? this.expr(n.namedChildren[0], ctx, d) : { t: "unknown" };
       case "tuple":

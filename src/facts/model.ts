@@ -21,7 +21,8 @@ export type Expr =
   /** What an import statement binds: module `module` (relative `level`), or its member `name`. */
   | { t: "import"; module: string; level: number; name: string | null }
   | { t: "str"; value: string }
-  | { t: "const" }
+  /** A literal number, True/False/None or `...`; `text` is its source spelling (`1`, `False`). */
+  | { t: "const"; text?: string }
   /** Tuple, list or set display. */
   | { t: "seq"; items: Expr[] }
   /** An element of `of`: subscript, for-loop target, unpacking. */
@@ -145,4 +146,4 @@ export interface ModuleFacts {
   lineCount: number;
 }
 
-export const FACTS_VERSION = 6;
+export const FACTS_VERSION = 7;

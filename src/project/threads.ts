@@ -70,6 +70,9 @@ const TO_THREAD = new Set([
 ]);
 const THREAD_CLASSES = new Set(["threading.Thread", "threading.Timer"]);
 
+/** Decorator names that register an HTTP route (their label is "VERB /path"). */
+const ROUTE_METHODS = new Set(["get", "post", "put", "delete", "patch", "head", "options", "trace", "route", "api_route"]);
+
 /** Call names worth resolving as possible spawn sites (cheap syntactic filter). */
 const SPAWN_NAMES = new Set([
   "Thread",
@@ -151,10 +154,38 @@ export class ThreadAnalysis {
 
   // ---- spawn sites --------------------------------------------------------------------------
 
-  private findSpawns(learn: boolean): void {
+  /** import alias -> the imported name (`from x import run_in_threadpool as in_pool`), per name. */
+  private aliasCache: Map<string, Set<string>> | undefined;
+
+  /**
+   * Calls whose callee is spelled `name`, or an alias an import statement binds to a member
+   * called `name` (`in_pool(f)` after `import ... run_in_threadpool as in_pool`): the calls are
+   * first picked by spelling, then resolved, so a renamed import must be looked up by its alias.
+   */
+  private callsSpelled(name: string): FnRef[] {
     const idx = this.index;
+    if (!this.aliasCache) {
+      const aliases = new Map<string, Set<string>>();
+      for (const mod of idx.modules) {
+        for (const sc of mod.scopes) {
+          for (const b of sc.bindings) {
+            if (b.value.t !== "import" || b.value.name === null || b.value.name === b.name) continue;
+            let set = aliases.get(b.value.name);
+            if (!set) aliases.set(b.value.name, (set = new Set()));
+            set.add(b.name);
+          }
+        }
+      }
+      this.aliasCache = aliases;
+    }
+    const aliases = this.aliasCache.get(name);
+    if (!aliases) return idx.callsNamed(name);
+    return [...idx.callsNamed(name), ...[...aliases].flatMap((a) => idx.callsNamed(a))];
+  }
+
+  private findSpawns(learn: boolean): void {
     for (const name of SPAWN_NAMES) {
-      for (const { m, s: id } of idx.callsNamed(name)) this.spawnAtCall(m, id, learn);
+      for (const { m, s: id } of this.callsSpelled(name)) this.spawnAtCall(m, id, learn);
     }
     for (const name of this.extraEntryPoints) this.configuredEntries(name);
     this.threadSubclasses();
@@ -350,12 +381,31 @@ export class ThreadAnalysis {
     const matches = nameMatcher(served.callees);
     const idx = this.index;
     for (const name of new Set(served.callees.map(lastSegment))) {
-      for (const { m, s: id } of idx.callsNamed(name)) {
+      for (const { m, s: id } of this.callsSpelled(name)) {
         if (!idx.extNames(m, id).some(matches)) continue;
-        if (!(served.unlessKw in idx.call(m, id).kwargs)) return true;
+        const flag = idx.call(m, id).kwargs[served.flagKw];
+        // An explicit flag counts only when it is a literal True: a variable is not known.
+        if (!flag || (flag.t === "const" && flag.text === "True")) return true;
       }
     }
-    return false;
+    return served.configModules !== undefined && this.serverConfigThreaded(served.configModules);
+  }
+
+  /**
+   * A WSGI server configuration file of the project that asks for threads: gunicorn's
+   * `threads = N` (N > 1 selects the threaded gthread worker) or `worker_class = "gthread"`.
+   */
+  private serverConfigThreaded(fileNames: string[]): boolean {
+    const idx = this.index;
+    const names = new Set(fileNames);
+    return idx.modules.some((mod) => {
+      const base = mod.file.slice(mod.file.lastIndexOf("/") + 1);
+      if (!names.has(base)) return false;
+      return mod.scopes[0].bindings.some((b) =>
+        (b.name === "threads" && b.value.t === "const" && /^\d+$/.test(b.value.text ?? "") && Number(b.value.text) > 1) ||
+        (b.name === "worker_class" && b.value.t === "str" && /(^|\.)(gthread|ThreadWorker)$/.test(b.value.value)),
+      );
+    });
   }
 
   /** Functions an entry point runs on its threads: project functions, async ones left out where they run on a loop. */
@@ -376,17 +426,20 @@ export class ThreadAnalysis {
       idx.modules[m].scopes.forEach((sc, s) => {
         if (sc.kind !== "function") return;
         for (const d of sc.decorators) {
-          if (d.t !== "call") continue;
-          const name = idx.extNames(m, d.id).find(matches);
+          // `@app.post("/x")` calls the registrar first; a bare `@demo.load` passes the function itself.
+          const names = d.t === "call" ? idx.extNames(m, d.id) : idx.eval(m, d).flatMap((v) => (v.k === "ext" ? [v.name] : []));
+          const name = names.find(matches);
           if (!name) continue;
           const targets = this.entryTargets(entry, [{ m, s }]);
           if (targets.length === 0) continue;
-          const c = idx.call(m, d.id);
+          const c = d.t === "call" ? idx.call(m, d.id) : { args: [], kwargs: {}, range: sc.nameRange };
           this.spawns.push({
             m,
-            call: d.id,
+            call: d.t === "call" ? d.id : -1,
             range: c.range,
-            label: this.entryLabel(entry, this.routeText(m, c, lastSegment(name))),
+            label: this.entryLabel(entry, ROUTE_METHODS.has(lastSegment(name))
+              ? this.routeText(m, c, lastSegment(name))
+              : `@${this.calleeText(m, d.t === "call" ? idx.call(m, d.id).fn : d, 0)}`),
             targets,
             many: entry.many !== false,
             returnsResult: false,
@@ -431,7 +484,7 @@ export class ThreadAnalysis {
     const idx = this.index;
     const matches = nameMatcher(shape.callees);
     for (const last of new Set(shape.callees.map(lastSegment))) {
-      for (const { m, s: id } of idx.callsNamed(last)) {
+      for (const { m, s: id } of this.callsSpelled(last)) {
         if (!idx.extNames(m, id).some(matches)) continue;
         const c = idx.call(m, id);
         const arg = c.kwargs[shape.kw] ?? (shape.pos !== undefined ? c.args[shape.pos] : undefined);
@@ -463,7 +516,8 @@ export class ThreadAnalysis {
       idx.modules[m].scopes.forEach((sc, s) => {
         if (sc.kind !== "class" || sc.bases.length === 0) return;
         if (!idx.extBases({ m, s }).some((b) => bases.has(b))) return;
-        const runs = this.entryTargets(entry, idx.lookupMethod({ k: "inst", m, s, virtual: false }, shape.method));
+        const inst = { k: "inst" as const, m, s, virtual: false };
+        const runs = this.entryTargets(entry, dedupeFns(shape.methods.flatMap((name) => idx.lookupMethod(inst, name))));
         if (runs.length === 0) return;
         let many = entry.many === true;
         if (entry.many === "per-instance") {

@@ -680,6 +680,31 @@ export class ProjectIndex {
     return out;
   }
 
+  /**
+   * The argument expressions a parameter may receive (positional or by keyword), from the same
+   * call sites and spawn bindings as paramValues: for identities that values do not carry
+   * (which queue a parameter is).
+   */
+  paramArguments(fn: FnRef, index: number): { m: number; expr: Expr }[] {
+    const pname = this.scope(fn).params[index];
+    if (pname === undefined || pname.startsWith("*")) return [];
+    const out: { m: number; expr: Expr }[] = [];
+    for (const b of this.bindingsOf(fn)) {
+      const pos = index - b.offset;
+      const arg = pos >= 0 ? b.args[pos] : undefined;
+      if (arg) out.push(arg);
+      const kw = b.kwargs[pname];
+      if (kw) out.push(kw);
+    }
+    return out;
+  }
+
+  /** The project module an import statement names (`from .jobs import X` -> jobs), if any. */
+  importedModule(m: number, module: string, level: number): number | undefined {
+    const abs = this.absoluteModule(m, level, module);
+    return abs === null ? undefined : this.findModule(m, abs);
+  }
+
   /** Resolved call sites of a function, plus spawn/partial/decorator bindings. */
   private bindingsOf(fn: FnRef): ArgBinding[] {
     const scope = this.scope(fn);

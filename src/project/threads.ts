@@ -493,17 +493,63 @@ export class ThreadAnalysis {
         if (fns.length === 0) fns = this.callablesOf(m, arg, 0);
         const targets = this.entryTargets(entry, fns);
         if (targets.length === 0) continue;
+        // A done callback runs on the executor's worker: one thread when it has max_workers=1.
+        const single = shape.callees.some((n) => n.endsWith(".add_done_callback")) && c.fn.t === "attr" &&
+          this.singleWorkerExecutor(m, c.fn.obj, 0);
         this.spawns.push({
           m,
           call: id,
           range: c.range,
           label: this.entryLabel(entry, `${this.calleeText(m, c.fn, 0)}(${exprText(arg)})`),
           targets,
-          many: entry.many !== false || c.loop,
+          many: !single && (entry.many !== false || c.loop),
           returnsResult: false,
           named: true,
         });
       }
+    }
+  }
+
+  /**
+   * Is `e` (an executor, or a future it returned) from a ThreadPoolExecutor created with
+   * max_workers=1, by every binding that can reach here: a variable, `with ... as ex`, a future
+   * bound to `ex.submit(...)`, or an attribute stored on instances of one class.
+   */
+  private singleWorkerExecutor(m: number, e: Expr, depth: number): boolean {
+    const idx = this.index;
+    if (depth > 6) return false;
+    switch (e.t) {
+      case "enter":
+        return this.singleWorkerExecutor(m, e.of, depth + 1);
+      case "name": {
+        if (e.scope < 0) return false;
+        const bindings = idx.modules[m].scopes[e.scope].bindings.filter((b) => b.name === e.name);
+        return bindings.length > 0 && bindings.every((b) => this.singleWorkerExecutor(m, b.value, depth + 1));
+      }
+      case "attr": {
+        const stores: { m: number; value: Expr }[] = [];
+        for (const v of idx.eval(m, e.obj)) {
+          if (v.k !== "inst") return false;
+          idx.modules[v.m].scopes.forEach((sc) => {
+            if (sc.parent !== v.s) return;
+            for (const st of sc.attrStores) if (st.attr === e.attr && !st.element) stores.push({ m: v.m, value: st.value });
+          });
+        }
+        return stores.length > 0 && stores.every((st) => this.singleWorkerExecutor(st.m, st.value, depth + 1));
+      }
+      case "call": {
+        const c = idx.call(m, e.id);
+        const names = idx.extNames(m, e.id);
+        if (names.some((n) => THREAD_EXECUTORS.includes(n))) {
+          const n = c.kwargs.max_workers ?? c.args[0];
+          return n?.t === "const" && n.text === "1";
+        }
+        // fut = ex.submit(...): the future's callbacks run on ex's worker.
+        if (lastName(c.fn) === "submit" && c.fn.t === "attr") return this.singleWorkerExecutor(m, c.fn.obj, depth + 1);
+        return false;
+      }
+      default:
+        return false;
     }
   }
 
@@ -821,13 +867,33 @@ export class ThreadAnalysis {
    * Identity of a queue.Queue held in a variable or attribute: the variable's binding scope, or
    * the attribute name on instances of one class. Empty when it is not known to be such a queue.
    */
-  private queueKeys(m: number, recv: Expr): Set<string> {
+  private queueKeys(m: number, recv: Expr, depth = 0): Set<string> {
     const idx = this.index;
     const out = new Set<string>();
     const isQueue = idx.eval(m, recv).some((v) => v.k === "extinst" && QUEUE_CLASSES.includes(v.name));
-    if (!isQueue) return out;
-    if (recv.t === "name" && recv.scope >= 0) out.add(`name:${m}:${recv.scope}:${recv.name}`);
-    else if (recv.t === "attr") {
+    if (!isQueue || depth > 4) return out;
+    if (recv.t === "name" && recv.scope >= 0) {
+      const sc = idx.modules[m].scopes[recv.scope];
+      const bindings = sc.bindings.filter((b) => b.name === recv.name);
+      // A parameter that the function never rebinds is whatever its callers pass: the queue keys
+      // of the arguments (`Thread(target=worker, args=(jobs,))`, `Consumer(self.jobs)`).
+      const param = sc.kind === "function" ? sc.params.findIndex((p) => p.replace(/^\*+/, "") === recv.name) : -1;
+      if (param >= 0 && bindings.length === 0) {
+        for (const arg of idx.paramArguments({ m, s: recv.scope }, param)) {
+          for (const k of this.queueKeys(arg.m, arg.expr, depth + 1)) out.add(k);
+        }
+        return out;
+      }
+      // A name imported from another module is that module's attribute (`from jobs import JOBS`).
+      for (const b of bindings) {
+        if (b.value.t !== "import" || b.value.name === null) continue;
+        const from = idx.importedModule(m, b.value.module, b.value.level);
+        if (from !== undefined) out.add(`attr:${from}:module:${b.value.name}`);
+      }
+      if (out.size > 0) return out;
+      // A module-level variable is also reached as an attribute of the module (`jobs.JOBS`).
+      out.add(sc.kind === "module" ? `attr:${m}:module:${recv.name}` : `name:${m}:${recv.scope}:${recv.name}`);
+    } else if (recv.t === "attr") {
       for (const v of idx.eval(m, recv.obj)) {
         if (v.k === "inst" || v.k === "class") out.add(`attr:${v.m}:${v.s}:${recv.attr}`);
         else if (v.k === "module") out.add(`attr:${v.m}:module:${recv.attr}`);

@@ -478,6 +478,11 @@ class Extractor {
         (p.type === "typed_parameter" && /^\*/.test(p.text));
       st.fact.params.push(isSplat ? "*" + name : name);
       st.locals.add(name);
+      // A name or dotted-name annotation (evaluated in the enclosing scope, like defaults).
+      const ann = p.type === "typed_parameter" || p.type === "typed_default_parameter" ? p.childForFieldName("type")?.namedChildren[0] : undefined;
+      if (ann && (ann.type === "identifier" || ann.type === "attribute") && !isSplat) {
+        (st.fact.paramTypes ??= [])[st.fact.params.length - 1] = this.expr(ann, outer, depth);
+      }
     }
   }
 

@@ -103,6 +103,11 @@ export interface ScopeFact {
   isAsync: boolean;
   isLambda: boolean;
   params: string[];
+  /**
+   * Annotations of the parameters that are plain or dotted names (`tasks: BackgroundTasks`), by
+   * position in `params`; absent where none is.
+   */
+  paramTypes?: (Expr | null)[];
   decorators: Expr[];
   /** Base classes (class scopes). */
   bases: Expr[];

@@ -485,7 +485,7 @@ export class ThreadAnalysis {
     const matches = nameMatcher(shape.callees);
     for (const last of new Set(shape.callees.map(lastSegment))) {
       for (const { m, s: id } of this.callsSpelled(last)) {
-        if (!idx.extNames(m, id).some(matches)) continue;
+        if (!idx.extNames(m, id).some(matches) && !this.annotatedReceiverNames(m, id).some(matches)) continue;
         const c = idx.call(m, id);
         const arg = c.kwargs[shape.kw] ?? (shape.pos !== undefined ? c.args[shape.pos] : undefined);
         if (!arg) continue;
@@ -551,6 +551,24 @@ export class ThreadAnalysis {
       default:
         return false;
     }
+  }
+
+  /**
+   * `tasks.add_task(fn)` where `tasks` is a parameter annotated with an external class
+   * (`tasks: BackgroundTasks`) and never rebound: the framework injects an instance of that
+   * class (FastAPI does for BackgroundTasks), so the call is that class's method. Only entry
+   * point matching reads annotations; values elsewhere still come from callers alone.
+   */
+  private annotatedReceiverNames(m: number, id: number): string[] {
+    const idx = this.index;
+    const c = idx.call(m, id);
+    if (c.fn.t !== "attr" || c.fn.obj.t !== "name" || c.fn.obj.scope < 0) return [];
+    const recv = c.fn.obj;
+    const sc = idx.modules[m].scopes[recv.scope];
+    const pi = sc.kind === "function" ? sc.params.indexOf(recv.name) : -1;
+    const ann = pi >= 0 ? sc.paramTypes?.[pi] : undefined;
+    if (!ann || sc.bindings.some((b) => b.name === recv.name)) return [];
+    return idx.eval(m, ann).flatMap((v) => (v.k === "ext" ? [`${v.name}().${c.fn.t === "attr" ? c.fn.attr : ""}`] : []));
   }
 
   /** run() of project subclasses of a framework's thread class (Qt's QThread, QRunnable). */

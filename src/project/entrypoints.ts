@@ -19,7 +19,17 @@ export type EntryShape =
    * `btn.click(fn)`, `gr.Interface(fn=...)`, `sd.InputStream(callback=cb)`): the argument at
    * `pos` (when given) or keyword `kw` is the entry point.
    */
-  | { t: "call"; callees: string[]; pos?: number; kw: string }
+  | {
+      t: "call";
+      callees: string[];
+      pos?: number;
+      kw: string;
+      /**
+       * The argument is an iterator the framework steps on its threads (a streaming response
+       * body): the entry points are the sync generator functions whose call made it.
+       */
+      iterates?: boolean;
+    }
   /** A project subclass of one of `bases`: its `methods` (and overrides) run on the thread. */
   | { t: "subclass"; bases: string[]; methods: string[] }
   /**
@@ -120,6 +130,22 @@ export const ENTRY_POINTS: readonly EntryPoint[] = [
     many: true,
     asyncOnLoop: true,
     doc: "https://fastapi.tiangolo.com/tutorial/background-tasks/",
+  },
+  {
+    framework: "Starlette",
+    module: "starlette",
+    role: "streaming body",
+    shape: {
+      t: "call",
+      callees: ["starlette.responses.StreamingResponse", "fastapi.responses.StreamingResponse"],
+      pos: 0,
+      kw: "content",
+      iterates: true,
+    },
+    runs: "stepped in the thread pool",
+    many: true,
+    asyncOnLoop: true,
+    doc: "https://www.starlette.io/responses/#streamingresponse",
   },
   {
     framework: "Starlette",

@@ -489,8 +489,8 @@ export class ThreadAnalysis {
         const c = idx.call(m, id);
         const arg = c.kwargs[shape.kw] ?? (shape.pos !== undefined ? c.args[shape.pos] : undefined);
         if (!arg) continue;
-        let fns = this.targetsOf(idx.eval(m, arg), false, m, []);
-        if (fns.length === 0) fns = this.callablesOf(m, arg, 0);
+        let fns = shape.iterates ? this.generatorsIterated(m, arg, 0) : this.targetsOf(idx.eval(m, arg), false, m, []);
+        if (fns.length === 0 && !shape.iterates) fns = this.callablesOf(m, arg, 0);
         const targets = this.entryTargets(entry, fns);
         if (targets.length === 0) continue;
         // A done callback runs on the executor's worker: one thread when it has max_workers=1.
@@ -500,7 +500,7 @@ export class ThreadAnalysis {
           m,
           call: id,
           range: c.range,
-          label: this.entryLabel(entry, `${this.calleeText(m, c.fn, 0)}(${exprText(arg)})`),
+          label: this.entryLabel(entry, `${this.calleeText(m, c.fn, 0)}(${shape.iterates ? this.calleeText(m, arg, 0) : exprText(arg)})`),
           targets,
           many: !single && (entry.many !== false || c.loop),
           returnsResult: false,
@@ -551,6 +551,26 @@ export class ThreadAnalysis {
       default:
         return false;
     }
+  }
+
+  /**
+   * Sync generator functions whose generator object `e` is: `gen(...)`, or a variable bound to
+   * such a call. Stepping the object runs the function's body, on whichever thread steps it.
+   */
+  private generatorsIterated(m: number, e: Expr, depth: number): FnRef[] {
+    const idx = this.index;
+    if (depth > 4) return [];
+    if (e.t === "call") {
+      return idx.calleesOf(m, e.id).filter((f) => {
+        const sc = idx.scope(f);
+        return sc.isGenerator && !sc.isAsync;
+      });
+    }
+    if (e.t === "name" && e.scope >= 0) {
+      const bindings = idx.modules[m].scopes[e.scope].bindings.filter((b) => b.name === e.name && (b.value.t === "call" || b.value.t === "name"));
+      return dedupeFns(bindings.flatMap((b) => this.generatorsIterated(m, b.value, depth + 1)));
+    }
+    return [];
   }
 
   /**

@@ -12,7 +12,7 @@
 // same bytes. The manifest is merged with what is on disk just before it is replaced.
 
 import { createHash } from "node:crypto";
-import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { FACTS_VERSION } from "./facts/model.js";
@@ -112,6 +112,11 @@ export class Cache {
   }
 
   /** Facts JSON stored for this file content, or null. */
+  /** Is there an entry for these facts (without reading it)? */
+  hasFacts(file: string, hash: string): boolean {
+    return existsSync(this.factsPath(file, hash));
+  }
+
   readFacts(file: string, hash: string): string | null {
     try {
       return readFileSync(this.factsPath(file, hash), "utf8");

@@ -611,7 +611,7 @@ class Extractor {
           while (up && up.type === "parenthesized_expression") up = up.parent;
           this.scopes[ctx.scope].fact.subtractions.push({ left, right, end: n.endIndex, compared: up?.type === "comparison_operator" });
         }
-        return { t: "op", args: [left, right] };
+        return n.type === "boolean_operator" ? { t: "op", args: [left, right], choice: true } : { t: "op", args: [left, right] };
       }
       case "unary_operator":
       case "not_operator": {
@@ -621,7 +621,7 @@ class Extractor {
       case "conditional_expression": {
         const parts = n.namedChildren.map((c) => this.expr(c, { ...ctx, awaited: false }, d));
         // a if cond else b: the value is a or b.
-        return { t: "op", args: parts.length === 3 ? [parts[0], parts[2]] : parts };
+        return { t: "op", args: parts.length === 3 ? [parts[0], parts[2]] : parts, choice: true };
       }
       case "await": {
         const v = n.namedChildren[0];

@@ -29,7 +29,8 @@ export type Expr =
   /** What `with of as x` binds x to. */
   | { t: "enter"; of: Expr }
   /** Arithmetic, conditional or boolean combination: any operand's value. */
-  | { t: "op"; args: Expr[] }
+  /** An operator; `choice` for `a or b` / `a if c else b`, whose value is one operand (no computation). */
+  | { t: "op"; args: Expr[]; choice?: true }
   | { t: "await"; of: Expr }
   | { t: "unknown" };
 
@@ -145,4 +146,4 @@ export interface ModuleFacts {
   lineCount: number;
 }
 
-export const FACTS_VERSION = 6;
+export const FACTS_VERSION = 7;

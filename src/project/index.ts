@@ -24,6 +24,8 @@ const EVENT_CTORS: Record<string, string> = {
   "torch.cuda.Event": "cuda",
   "torch.cuda.streams.Event": "cuda",
   "torch.xpu.Event": "xpu",
+  "torch.hpu.Event": "hpu",
+  "torch.npu.Event": "npu",
   "torch.Event": "generic",
   "torch.<dev>.Event": "generic",
 };
@@ -240,6 +242,12 @@ export class ProjectIndex {
    * script's folder is sys.path[0]; a package's relative imports stay inside its root), then the
    * project-wide table.
    */
+  /** The project module an import statement of module `m` names (`from ._const import CPU`: `._const`). */
+  importedModule(m: number, level: number, module: string): number | undefined {
+    const abs = this.absoluteModule(m, level, module);
+    return abs === null ? undefined : this.findModule(m, abs);
+  }
+
   findModule(m: number, abs: string): number | undefined {
     return this.byName.get(rootKey(this.importRoots[m], abs)) ?? this.byName.get(abs);
   }

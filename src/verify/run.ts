@@ -39,7 +39,7 @@ export interface VerifyOptions {
   onProgress?: (p: VerifyProgress) => void;
   /** aborting kills every process group started and resolves with status "aborted" */
   signal?: AbortSignal;
-  /** install a SIGINT handler for the duration (default true): kill all groups, then re-raise */
+  /** handle SIGINT, SIGTERM and SIGHUP for the duration (default true): kill all groups, then re-raise */
   handleSigint?: boolean;
   env?: NodeJS.ProcessEnv;
 }
@@ -331,15 +331,24 @@ export async function runVerify(diagnostics: Diagnostic[], opts: VerifyOptions):
   };
   if (opts.signal?.aborted) onExternalAbort();
   opts.signal?.addEventListener("abort", onExternalAbort, { once: true });
-  const onSigint = () => {
+  // Ctrl-C, `kill` and a closed terminal: the runner and targets are in their own process
+  // groups, so they outlive the linter unless it kills them first.
+  const stopSignals = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
+  // One handler per signal, bound to its name: process.emit(sig) passes no argument, and a
+  // re-raise of `undefined` would be a SIGTERM.
+  const handlers = stopSignals.map((sig) => [sig, () => onSignal(sig)] as const);
+  const removeHandlers = () => {
+    for (const [s, h] of handlers) process.removeListener(s, h);
+  };
+  const onSignal = (sig: NodeJS.Signals) => {
     groups.killAll();
     ac.abort();
-    process.removeListener("SIGINT", onSigint);
-    // Nobody else handles SIGINT: die of it as the linter would have without us.
-    if (process.listenerCount("SIGINT") === 0) process.kill(process.pid, "SIGINT");
+    removeHandlers();
+    // Nobody else handles it: die of it as the linter would have without us.
+    if (process.listenerCount(sig) === 0) process.kill(process.pid, sig);
   };
   const handleSigint = opts.handleSigint ?? true;
-  if (handleSigint) process.on("SIGINT", onSigint);
+  if (handleSigint) for (const [s, h] of handlers) process.on(s, h);
   const report: VerifyReport = { targets: [], measurements: [], aborted: false };
   const index = new Map(diagnostics.map((d, i) => [d, i]));
   try {
@@ -379,7 +388,7 @@ export async function runVerify(diagnostics: Diagnostic[], opts: VerifyOptions):
     }
   } finally {
     groups.killAll();
-    if (handleSigint) process.removeListener("SIGINT", onSigint);
+    if (handleSigint) removeHandlers();
     opts.signal?.removeEventListener("abort", onExternalAbort);
   }
   report.aborted = ac.signal.aborted;

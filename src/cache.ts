@@ -12,7 +12,7 @@
 // same bytes. The manifest is merged with what is on disk just before it is replaced.
 
 import { createHash } from "node:crypto";
-import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { FACTS_VERSION } from "./facts/model.js";
@@ -28,30 +28,42 @@ const RACY_MS = 2000;
 
 let fingerprintMemo: string | null = null;
 
-/** Package version + FACTS_VERSION + the compiled sources' sizes and mtimes. */
+/**
+ * Package version + FACTS_VERSION + the compiled sources' contents (paths relative to their
+ * folder): the same build gives the same key on any machine, in any install folder, whatever its
+ * files' mtimes, so a cache restored in CI (docs/ci.md) is used; a changed build never reads
+ * what another wrote.
+ */
 export function toolFingerprint(): string {
   if (fingerprintMemo) return fingerprintMemo;
   const here = path.dirname(fileURLToPath(import.meta.url));
   let root = here;
   for (let i = 0; i < 4 && !safeExists(path.join(root, "package.json")); i++) root = path.dirname(root);
-  const h = createHash("sha1");
-  h.update(`facts ${FACTS_VERSION}\0`);
+  let version = "";
   try {
-    h.update(JSON.parse(readFileSync(path.join(root, "package.json"), "utf8")).version ?? "");
+    version = JSON.parse(readFileSync(path.join(root, "package.json"), "utf8")).version ?? "";
   } catch {
     /* no version */
   }
-  for (const dir of [here, path.join(here, "..", "rules")]) {
+  return (fingerprintMemo = fingerprintOf([here, path.join(here, "..", "rules")], version));
+}
+
+/** The fingerprint of the sources under these folders (contents and relative paths only). */
+export function fingerprintOf(dirs: string[], version: string): string {
+  const h = createHash("sha1");
+  h.update(`facts ${FACTS_VERSION}\0${version}\0`);
+  dirs.forEach((dir, d) => {
     for (const f of listFiles(dir)) {
       try {
-        const st = statSync(f);
-        h.update(`${f}\0${st.size}\0${st.mtimeMs}\0`);
+        const bytes = readFileSync(f);
+        h.update(`${d}\0${path.relative(dir, f)}\0${bytes.length}\0`);
+        h.update(bytes);
       } catch {
         /* gone */
       }
     }
-  }
-  return (fingerprintMemo = h.digest("hex").slice(0, 16));
+  });
+  return h.digest("hex").slice(0, 16);
 }
 
 function safeExists(f: string): boolean {
@@ -112,6 +124,11 @@ export class Cache {
   }
 
   /** Facts JSON stored for this file content, or null. */
+  /** Is there an entry for these facts (without reading it)? */
+  hasFacts(file: string, hash: string): boolean {
+    return existsSync(this.factsPath(file, hash));
+  }
+
   readFacts(file: string, hash: string): string | null {
     try {
       return readFileSync(this.factsPath(file, hash), "utf8");

@@ -18,7 +18,7 @@ import { ParserLoadError } from "./parse.js";
 import type { Prefilter } from "./prefilter.js";
 import { fsErrorText } from "./discover.js";
 import { decodePython, readPython } from "./source.js";
-import { addTime, count } from "./timing.js";
+import { addTime, count, setCount } from "./timing.js";
 import { PARSER_ERROR, ParsePool, type Job } from "./workers/pool.js";
 
 export interface FileProblem {
@@ -61,6 +61,8 @@ export class FactStore {
   private readonly fileProblems: (FileProblem | null)[];
   private readonly facts: (ModuleFacts | undefined)[];
   private readonly unreadable: boolean[];
+  /** Handed to prefetch() once (never twice). */
+  private readonly queued: boolean[];
   private readonly sources = new Map<string, string>();
   private pool: ParsePool | null = null;
   private poolTried = false;
@@ -78,6 +80,7 @@ export class FactStore {
     this.fileProblems = new Array(n).fill(null);
     this.facts = new Array(n).fill(undefined);
     this.unreadable = new Array(n).fill(false);
+    this.queued = new Array(n).fill(false);
     this.jobs = Math.max(1, options.jobs ?? defaultJobs());
   }
 
@@ -156,9 +159,18 @@ export class FactStore {
   load(indices: Iterable<number>): void {
     const { cache, overrides } = this.options;
     const todo: Job[] = [];
+    // Files parsed ahead of need by the workers (prefetch) are taken from there.
+    const results: (FactsJobResult & { i: number })[] = [];
     let cacheMs = 0;
     for (const i of indices) {
       if (this.isLoaded(i)) continue;
+      if (this.queued[i] && this.pool) {
+        const r = this.pool.claim(i);
+        if (r) {
+          results.push(r);
+          continue;
+        }
+      }
       const file = this.files[i];
       const text = overrides?.get(file);
       if (cache && text === undefined && this.hashes[i]) {
@@ -175,15 +187,15 @@ export class FactStore {
       todo.push({ i, file, text, size: this.sizes[i] || text?.length || 0 });
     }
     addTime("cache", cacheMs);
-    if (todo.length === 0) return;
-    count("parsed", todo.length);
+    if (todo.length === 0 && results.length === 0) return;
+    count("parsed", todo.length + results.length);
+    if (results.length > 0) count("prefetchUsed", results.length);
     const bytes = todo.reduce((a, j) => a + j.size, 0);
     const pool = todo.length >= MIN_PARALLEL_FILES || bytes >= MIN_PARALLEL_BYTES ? this.getPool() : null;
     const cacheDir = cache ? cache.dir : null;
     const prefix = cache ? cache.keyPrefix : "";
-    const results: (FactsJobResult & { i: number })[] = pool
-      ? pool.run(todo)
-      : todo.map((j) => ({ i: j.i, ...runFactsJob(j.file, j.text, cacheDir, prefix, true) }));
+    if (pool) results.push(...pool.run(todo));
+    else for (const j of todo) results.push({ i: j.i, ...runFactsJob(j.file, j.text, cacheDir, prefix, true) });
     let parseMs = 0;
     let factsMs = 0;
     for (const r of results) {
@@ -201,6 +213,31 @@ export class FactStore {
     }
     addTime("parse", parseMs);
     addTime("facts", factsMs);
+  }
+
+  /**
+   * Hand these files to the parse workers ahead of need (the analysis will likely ask for them):
+   * parsed in the background while this thread analyses, taken by load() if asked, else
+   * dropped. Needs workers (jobs > 1); files in the cache are left to load().
+   */
+  prefetch(indices: Iterable<number>): void {
+    if (this.jobs <= 1) return;
+    const { cache, overrides } = this.options;
+    const jobs: Job[] = [];
+    for (const i of indices) {
+      if (this.isLoaded(i) || this.queued[i]) continue;
+      this.queued[i] = true;
+      const file = this.files[i];
+      const text = overrides?.get(file);
+      if (cache && text === undefined && this.hashes[i] && cache.hasFacts(file, this.hashes[i])) continue;
+      jobs.push({ i, file, text, size: this.sizes[i] || text?.length || 0 });
+    }
+    if (jobs.length > 0) this.getPool()?.prefetch(jobs);
+  }
+
+  /** Let the workers take more prefetch work (cheap; call while analysing). */
+  poll(): void {
+    this.pool?.poll();
   }
 
   private getPool(): ParsePool | null {
@@ -235,6 +272,7 @@ export class FactStore {
   }
 
   close(): void {
+    if (this.pool) setCount("prefetchUnused", this.pool.unclaimed());
     this.pool?.close();
     this.pool = null;
   }

@@ -10,7 +10,8 @@ import { collectFacts, FactStore, type FileProblem } from "./collect.js";
 import { Cache } from "./cache.js";
 import type { ModuleFacts } from "./facts/model.js";
 import { DIRECTIVE_PATTERN, makePrefilter } from "./prefilter.js";
-import { moduleNaming } from "./project/modules.js";
+import path from "node:path";
+import { moduleNaming, resolveRelative, rootKey } from "./project/modules.js";
 import { Project } from "./project/project.js";
 import { toDiagnostic, type Rule, type RuleSettings } from "./rule.js";
 import { addTime, count, loadReason, setCount, timed, withLoadReason } from "./timing.js";
@@ -170,9 +171,36 @@ function analyzeOnDemand(store: FactStore, input: LintInput, rules: readonly Rul
   });
   setCount("relevant", seeds.length);
   store.load(seeds);
+  // What the analysis will likely ask for next: the project modules that loaded modules import.
+  // The workers parse them in the background (prefetch) while this thread analyses.
+  const prefetchImports = (files: Iterable<number>) => {
+    const next: number[] = [];
+    for (const i of files) {
+      const f = store.get(i);
+      if (!f) continue;
+      const naming = moduleNaming(f.file, input.srcRoots ?? [], input.searchRoots ?? []);
+      const isPackage = /^__init__\.pyi?$/.test(path.basename(f.file));
+      const add = (name: string) => {
+        for (const key of [rootKey(naming.root, name), name]) for (const j of byModule.get(key) ?? []) if (!store.isLoaded(j)) next.push(j);
+      };
+      const addImport = (level: number, module: string, member: string | null) => {
+        const abs = resolveRelative(naming.name, isPackage, level, module);
+        if (abs === null) return;
+        add(abs);
+        if (member) add(abs ? `${abs}.${member}` : member);
+      };
+      for (const scope of f.scopes) {
+        for (const b of scope.bindings) if (b.value.t === "import") addImport(b.value.level, b.value.module, b.value.name);
+        for (const star of scope.starImports) addImport(star.level, star.module, null);
+      }
+    }
+    if (next.length > 0) store.prefetch(next);
+  };
+  prefetchImports(seeds);
   const loading = { ms: 0 };
   let demandLoaded = 0;
   const loadModule = (name: string): ModuleFacts[] => {
+    store.poll();
     const wanted = (byModule.get(name) ?? []).filter((i) => !store.isLoaded(i));
     if (wanted.length === 0) return [];
     // Time spent here is loading (parse, facts, cache), not the analysis that asked.
@@ -186,6 +214,7 @@ function analyzeOnDemand(store: FactStore, input: LintInput, rules: readonly Rul
     }
     demandLoaded += out.length;
     if (out.length > 0) count(`load:${loadReason()}`, out.length);
+    prefetchImports(wanted);
     return out;
   };
   const facts = store.loaded().map((i) => store.get(i)!);

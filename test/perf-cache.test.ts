@@ -1,14 +1,15 @@
 // The facts and results cache: same findings cold, warm and after a change; invalidation by
 // content; `clean`; two runs at once leave identical output and a valid cache.
-import { spawn } from "node:child_process";
-import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from "node:fs";
+import { spawn, spawnSync } from "node:child_process";
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { RULES } from "../rules/index.js";
 import { discover } from "../src/discover.js";
 import { lintFiles } from "../src/engine.js";
-import { CLI, runCli } from "./cli.js";
+import { fingerprintOf } from "../src/cache.js";
+import { CLI, ROOT, runCli } from "./cli.js";
 import { FIXTURES } from "./harness.js";
 
 const tmp = mkdtempSync(path.join(tmpdir(), "mps-lint-cache-"));
@@ -103,5 +104,63 @@ describe("cache", () => {
     const third = runCli(["-f", "json", "."], { cwd: dir, env: { MPS_LINT_TIMING: "1" } });
     expect(third.stdout).toBe(expected);
     expect(JSON.parse(third.stderr.trim().split("\n").pop()!).counts.cachedResult).toBe(1);
+  });
+
+  it("restored in CI (docs/ci.md) serves a fresh checkout and a fresh install of the same build", () => {
+    // Run 1: a checkout, the linter installed in one folder, the cache written to another.
+    const dir = copyFixtures("ci");
+    const install = (name: string, age: number) => {
+      const at = path.join(tmp, name);
+      cpSync(path.join(ROOT, "dist"), path.join(at, "dist"), { recursive: true });
+      cpSync(path.join(ROOT, "package.json"), path.join(at, "package.json"));
+      symlinkSync(path.join(ROOT, "node_modules"), path.join(at, "node_modules"));
+      const when = new Date(Date.now() - age);
+      for (const f of allFiles(path.join(at, "dist"))) utimesSync(f, when, when);
+      return path.join(at, "dist", "bundle", "bin.js");
+    };
+    const lint = (cli: string, cacheDir: string) =>
+      spawnSync(process.execPath, [cli, "-f", "json", "--cache-dir", cacheDir, "."], {
+        cwd: dir,
+        encoding: "utf8",
+        env: { ...process.env, NO_COLOR: "1", MPS_LINT_TIMING: "1" },
+      });
+    const counts = (r: { stderr: string }) => JSON.parse(r.stderr.trim().split("\n").pop()!).counts as Record<string, number>;
+    const saved = path.join(tmp, "ci-saved-cache");
+    const first = lint(install("install-1", 120_000), saved);
+    expect(first.status).toBe(1);
+    expect(counts(first).cachedResult).toBeUndefined();
+
+    // Run 2: a new checkout (same contents, new mtimes and inodes), the same build installed
+    // afresh elsewhere (new mtimes), the cache restored into another folder.
+    rmSync(dir, { recursive: true, force: true });
+    copyFixtures("ci");
+    const restored = path.join(tmp, "ci-restored-cache");
+    cpSync(saved, restored, { recursive: true });
+    const second = lint(install("install-2", 90_000), restored);
+    expect(second.stdout).toBe(first.stdout);
+    expect(counts(second).cachedResult).toBe(1);
+
+    // Run 3: one file changed: no whole-result hit, the other files' facts come from the cache.
+    const target = discover([dir], dir).find((f) => f.endsWith(path.join("cross_module", "app", "engine", "sync.py")))!;
+    writeFileSync(target, readFileSync(target, "utf8").replace("torch.mps.synchronize()  # expect: MPS001", "pass"));
+    const old = new Date(Date.now() - 60_000);
+    utimesSync(target, old, old);
+    const third = lint(install("install-3", 60_000), restored);
+    expect(counts(third).cachedResult).toBeUndefined();
+    expect(counts(third).cached).toBeGreaterThan(0);
+    expect(third.stdout).toBe(runCli(["--no-cache", "-f", "json", "."], { cwd: dir }).stdout);
+  });
+
+  it("is keyed on the linter's contents, not where or when it was installed", () => {
+    const a = path.join(tmp, "fp-a");
+    const b = path.join(tmp, "fp-b");
+    cpSync(path.join(ROOT, "dist", "src"), a, { recursive: true });
+    cpSync(path.join(ROOT, "dist", "src"), b, { recursive: true });
+    const when = new Date(Date.now() - 3_600_000);
+    for (const f of allFiles(b)) utimesSync(f, when, when);
+    expect(fingerprintOf([b], "1")).toBe(fingerprintOf([a], "1"));
+    expect(fingerprintOf([a], "2")).not.toBe(fingerprintOf([a], "1"));
+    writeFileSync(path.join(b, "engine.js"), readFileSync(path.join(b, "engine.js"), "utf8") + "\n");
+    expect(fingerprintOf([b], "1")).not.toBe(fingerprintOf([a], "1"));
   });
 });

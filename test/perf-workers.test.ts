@@ -4,9 +4,11 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { RULES } from "../rules/index.js";
 import { collectFacts } from "../src/collect.js";
 import { discover } from "../src/discover.js";
 import { lintFiles } from "../src/engine.js";
+import { resetTiming, timingReport } from "../src/timing.js";
 import { workerScript } from "../src/workers/pool.js";
 import { FIXTURES } from "./harness.js";
 
@@ -39,5 +41,19 @@ describe("parse workers", () => {
       const cached = lintFiles({ files, jobs, prefilter: true, cacheDir: path.join(tmp, `c${jobs}`) });
       expect(cached.diagnostics).toEqual(base.diagnostics);
     }
+  });
+
+  it("parse imported modules ahead of need, and the analysis takes them from there (prefetch)", () => {
+    // Every rule but MPS000 (which needs every file parsed, so turns the prefilter off).
+    const rules = RULES.filter((rule) => rule.meta.code !== "MPS000");
+    resetTiming();
+    const r = lintFiles({ files, jobs: 2, prefilter: true, rules });
+    const counts = timingReport().counts;
+    // Demand loads are served by files the workers parsed in the background...
+    expect(r.stats!.demandLoaded).toBeGreaterThan(0);
+    expect(counts.prefetchUsed ?? 0).toBeGreaterThan(0);
+    // ...and only files the analysis asked for join it (a prefetched file nobody asks for is dropped).
+    expect(r.stats!.analyzed).toBe(lintFiles({ files, jobs: 1, prefilter: true, rules }).stats!.analyzed);
+    expect(r.diagnostics).toEqual(lintFiles({ files, rules }).diagnostics);
   });
 });

@@ -60,11 +60,29 @@ interface Slot {
   inFlight: number;
 }
 
+interface Queued extends Job {
+  /** Asked for now (run), not ahead of need (prefetch): bigger batches, sent first. */
+  urgent: boolean;
+}
+
+/**
+ * Prefetch batches stay small and few per worker: a file the main thread needs next may sit
+ * behind them at the worker (one still queued here is parsed by the main thread instead).
+ */
+const PREFETCH_BATCH_FILES = 2;
+const MAX_IN_FLIGHT = 2;
+
 export class ParsePool {
   private readonly slots: Slot[] = [];
   private readonly signal = new SharedArrayBuffer(4);
   private readonly counter = new Int32Array(this.signal);
   private nextBatch = 0;
+  /** Jobs not yet handed to a worker: urgent ones first. */
+  private queue: Queued[] = [];
+  /** Jobs at a worker, by file index. */
+  private readonly posted = new Set<number>();
+  /** Finished jobs not yet taken, by file index. */
+  private readonly done = new Map<number, JobResult>();
 
   private constructor(
     private readonly script: string,
@@ -89,54 +107,113 @@ export class ParsePool {
     }
   }
 
-  /** Parse the jobs in parallel; results in the order of `jobs`. */
+  /** Parse the jobs in parallel and wait for them; results in the order of `jobs`. */
   run(jobs: Job[]): JobResult[] {
     if (jobs.length === 0) return [];
-    // Largest first, cut into batches: a long file starts early and the tail stays short.
-    const sorted = [...jobs].sort((a, b) => b.size - a.size || a.i - b.i);
-    const batches: Batch[] = [];
-    let cur: Batch | null = null;
-    let bytes = 0;
-    for (const j of sorted) {
-      if (!cur || bytes >= BATCH_BYTES || cur.jobs.length >= BATCH_FILES) {
-        cur = { id: this.nextBatch++, jobs: [] };
-        batches.push(cur);
-        bytes = 0;
-      }
-      cur.jobs.push(j.text === undefined ? { i: j.i, file: j.file } : { i: j.i, file: j.file, text: j.text });
-      bytes += j.size;
+    const fresh = jobs.filter((j) => !this.done.has(j.i) && !this.posted.has(j.i));
+    if (fresh.length > 0) {
+      const ids = new Set(fresh.map((j) => j.i));
+      // Largest first: a long file starts early and the tail stays short.
+      const sorted = fresh.sort((a, b) => b.size - a.size || a.i - b.i).map((j) => ({ ...j, urgent: true }));
+      this.queue = [...sorted, ...this.queue.filter((q) => !ids.has(q.i))];
+      this.start(Math.ceil(fresh.length / BATCH_FILES));
+      this.pump();
     }
-    this.start(batches.length);
-    const results = new Map<number, JobResult>();
-    let next = 0;
-    const feed = (slot: Slot) => {
-      while (slot.inFlight < 2 && next < batches.length) {
-        slot.port.postMessage(batches[next++]);
-        slot.inFlight++;
-      }
-    };
-    for (const s of this.slots) feed(s);
+    return jobs.map((j) => this.await(j.i));
+  }
+
+  /**
+   * Parse these ahead of need, in the background (files already queued or done are skipped);
+   * take() or claim() the results later.
+   */
+  prefetch(jobs: Job[]): void {
+    let added = 0;
+    const queued = new Set(this.queue.map((q) => q.i));
+    for (const j of jobs) {
+      if (this.done.has(j.i) || this.posted.has(j.i) || queued.has(j.i)) continue;
+      this.queue.push({ ...j, urgent: false });
+      added++;
+    }
+    if (added === 0) return;
+    this.start(this.size);
+    this.pump();
+  }
+
+  /** Collect finished work and hand out more, without waiting. */
+  poll(): void {
+    this.drain();
+  }
+
+  /**
+   * The result of file `i` if it was prefetched: waits when a worker has it, and returns null
+   * when it was still queued (it is dropped from the queue: the caller parses it) or never asked.
+   */
+  claim(i: number): JobResult | null {
+    this.drain();
+    if (this.done.has(i) || this.posted.has(i)) return this.await(i);
+    const at = this.queue.findIndex((q) => q.i === i);
+    if (at >= 0) this.queue.splice(at, 1);
+    return null;
+  }
+
+  /** Prefetched files nobody claimed (parsed, queued or at a worker). */
+  unclaimed(): number {
+    return this.done.size + this.posted.size + this.queue.length;
+  }
+
+  private await(i: number): JobResult {
     let lastProgress = Date.now();
-    while (results.size < jobs.length) {
-      const seen = Atomics.load(this.counter, 0);
-      let got = false;
-      for (const slot of this.slots) {
-        for (let msg = receiveMessageOnPort(slot.port); msg; msg = receiveMessageOnPort(slot.port)) {
-          const { results: rs } = msg.message as { batch: number; results: JobResult[] };
-          for (const r of rs) results.set(r.i, r);
-          slot.inFlight--;
-          got = true;
-          feed(slot);
-        }
+    for (;;) {
+      const r = this.done.get(i);
+      if (r) {
+        this.done.delete(i);
+        return r;
       }
-      if (got) {
+      const seen = Atomics.load(this.counter, 0);
+      if (this.drain()) {
         lastProgress = Date.now();
         continue;
       }
       if (Date.now() - lastProgress > STALL_MS) throw new Error("parse workers stopped answering");
       Atomics.wait(this.counter, 0, seen, 1000);
     }
-    return jobs.map((j) => results.get(j.i)!);
+  }
+
+  /** Take finished batches off the ports, then refill the workers. */
+  private drain(): boolean {
+    let got = false;
+    for (const slot of this.slots) {
+      for (let msg = receiveMessageOnPort(slot.port); msg; msg = receiveMessageOnPort(slot.port)) {
+        const { results: rs } = msg.message as { batch: number; results: JobResult[] };
+        for (const r of rs) {
+          this.posted.delete(r.i);
+          this.done.set(r.i, r);
+        }
+        slot.inFlight--;
+        got = true;
+      }
+    }
+    this.pump();
+    return got;
+  }
+
+  private pump(): void {
+    for (const slot of this.slots) {
+      while (slot.inFlight < MAX_IN_FLIGHT && this.queue.length > 0) {
+        const urgent = this.queue[0].urgent;
+        const batch: Batch = { id: this.nextBatch++, jobs: [] };
+        let bytes = 0;
+        while (this.queue.length > 0 && this.queue[0].urgent === urgent) {
+          if (urgent ? bytes >= BATCH_BYTES || batch.jobs.length >= BATCH_FILES : batch.jobs.length >= PREFETCH_BATCH_FILES) break;
+          const j = this.queue.shift()!;
+          batch.jobs.push(j.text === undefined ? { i: j.i, file: j.file } : { i: j.i, file: j.file, text: j.text });
+          this.posted.add(j.i);
+          bytes += j.size;
+        }
+        slot.port.postMessage(batch);
+        slot.inFlight++;
+      }
+    }
   }
 
   close(): void {

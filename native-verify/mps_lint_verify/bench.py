@@ -372,9 +372,10 @@ def spread_text(c):
 def ratio(e, d):
     """event/device: median ratio and the range the repeats allow (worst vs best pairing)."""
     r = e["ops_per_s"] / d["ops_per_s"]
-    lo = e["ops_per_s_min"] / d["ops_per_s_max"]
-    hi = e["ops_per_s_max"] / d["ops_per_s_min"]
-    return {"median": round(r, 3), "min": round(lo, 3), "max": round(hi, 3), "measurable": not (lo <= 1.0 <= hi)}
+    # rounded first, so that "measurable" agrees with the range the report prints
+    lo = round(e["ops_per_s_min"] / d["ops_per_s_max"], 3)
+    hi = round(e["ops_per_s_max"] / d["ops_per_s_min"], 3)
+    return {"median": round(r, 3), "min": lo, "max": hi, "measurable": not (lo <= 1.0 <= hi)}
 
 
 def ratio_text(q):

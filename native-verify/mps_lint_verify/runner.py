@@ -490,9 +490,9 @@ def comparison(p1, p2):
 
     def ratio(key):
         med = p1[key + "median_s"] / p2[key + "median_s"]
-        lo = p1[key + "p25_s"] / p2[key + "p75_s"]
-        hi = p1[key + "p75_s"] / p2[key + "p25_s"]
-        return {"ratio": round(med, 3), "low": round(lo, 3), "high": round(hi, 3), "measurable": not (lo <= 1.0 <= hi)}
+        lo = round(p1[key + "p25_s"] / p2[key + "p75_s"], 3)  # rounded first: "measurable" agrees with what is shown
+        hi = round(p1[key + "p75_s"] / p2[key + "p25_s"], 3)
+        return {"ratio": round(med, 3), "low": lo, "high": hi, "measurable": not (lo <= 1.0 <= hi)}
     whole = ratio("")
     out = dict(whole)
     out["basis"] = "whole run"

@@ -48,8 +48,9 @@ export default defineRule({
       "The record, the wait and the read must be in one function, ordered by their place in the",
       "source; an `end` recorded in another function (a timer class that records in `stop()` and",
       "reads in `elapsed()`) is not checked. Any wait between the record and the read counts —",
-      "`end.synchronize()`, a device sync, `end.query()`, a host copy such as `.item()`, or a",
-      "project function that waits — even one inside a branch. The events must resolve to Event",
+      "`end.synchronize()`, a device sync, `end.query()`, a host copy such as `.item()` or host",
+      "read such as `float(loss)`, or a project function that waits — even one inside a branch; a",
+      "barrier or joining a thread does not. The events must resolve to Event",
       "constructors the index knows (`torch.mps.Event`, `torch.cuda.Event`, `torch.Event`).",
     ].join("\n"),
     messages: {

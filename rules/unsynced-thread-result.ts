@@ -46,7 +46,9 @@ export default defineRule({
     ].join("\n"),
     fixSafety: "No automatic fix: where to wait depends on who reads the result.",
     limitations: [
-      "Order is taken from the source text; a sync in one branch counts as a sync. Device work is",
+      "Order is taken from the source text; a sync in one branch counts as a sync. A host read of",
+      "a device value (`print(y)`, `float(y)`, a truth test such as `assert not y.isnan().any()`)",
+      "waits; a barrier, joining another thread and `ev.query()` do not. Device work is",
       "recognized from torch ops with device tensors, `.to(\"mps\")`/`.cuda()`, nn.Module instances,",
       "project helpers that return device values and closure variables bound to device values in",
       "the enclosing function; in files that name an accelerator, calls of things named like models",

@@ -1,8 +1,12 @@
-// The ordered timeline of one function: device work, waits and clock reads, for MPS004.
+// The ordered timeline of one function: device work, waits, clock reads and hand-overs, read by
+// MPS004 (work, waits, clocks), MPS002 (work, queued copies, waits, publish items) and MPS007
+// (waits and completion checks between an Event's record and its read).
 //
 // A function's calls and bindings are put in order of evaluation and classified: device work
-// (DeviceFlow's evidence), waits for the device (any kind, with the backends they run for), and
-// clock reads. Clock reads are direct (`time.perf_counter()`), through a project helper that
+// (DeviceFlow's evidence), waits for the device (each with its kind, WaitVia, and the backends it
+// runs for: every rule decides which kinds complete the work it looks at), `ev.query()`
+// completion checks, device work that is no compute (queued copies), device values handed to
+// another thread (publish items), and clock reads. Clock reads are direct (`time.perf_counter()`), through a project helper that
 // returns one, or through a timer object: a class whose method stores a clock read on `self`
 // (`__enter__`, `start()`, `__init__`) and another method that reads the clock again and uses
 // that attribute (`__exit__`, `stop()`); `@contextlib.contextmanager` generators that read the

@@ -21,7 +21,8 @@ export type Expr =
   /** What an import statement binds: module `module` (relative `level`), or its member `name`. */
   | { t: "import"; module: string; level: number; name: string | null }
   | { t: "str"; value: string }
-  | { t: "const" }
+  /** A literal number, True/False/None or `...`; `text` is its source spelling (`1`, `False`). */
+  | { t: "const"; text?: string }
   /** Tuple, list or set display. */
   | { t: "seq"; items: Expr[] }
   /** An element of `of`: subscript, for-loop target, unpacking. */
@@ -103,6 +104,11 @@ export interface ScopeFact {
   isAsync: boolean;
   isLambda: boolean;
   params: string[];
+  /**
+   * Annotations of the parameters that are plain or dotted names (`tasks: BackgroundTasks`), by
+   * position in `params`; absent where none is.
+   */
+  paramTypes?: (Expr | null)[];
   decorators: Expr[];
   /** Base classes (class scopes). */
   bases: Expr[];

@@ -237,17 +237,17 @@ export class ProjectIndex {
     return resolveRelative(this.moduleNames[m], this.isPackage[m], level, module);
   }
 
-  /**
-   * The module an import in module `m` finds: the importing file's own import root first (a
-   * script's folder is sys.path[0]; a package's relative imports stay inside its root), then the
-   * project-wide table.
-   */
-  /** The project module an import statement of module `m` names (`from ._const import CPU`: `._const`). */
+  /** The project module an import statement of module `m` names (`from .jobs import X`: jobs), if any. */
   importedModule(m: number, level: number, module: string): number | undefined {
     const abs = this.absoluteModule(m, level, module);
     return abs === null ? undefined : this.findModule(m, abs);
   }
 
+  /**
+   * The module an import in module `m` finds: the importing file's own import root first (a
+   * script's folder is sys.path[0]; a package's relative imports stay inside its root), then the
+   * project-wide table.
+   */
   findModule(m: number, abs: string): number | undefined {
     return this.byName.get(rootKey(this.importRoots[m], abs)) ?? this.byName.get(abs);
   }
@@ -685,6 +685,25 @@ export class ProjectIndex {
         if (kw) out.push(...this.eval(kw.m, kw.expr));
       }
     });
+    return out;
+  }
+
+  /**
+   * The argument expressions a parameter may receive (positional or by keyword), from the same
+   * call sites and spawn bindings as paramValues: for identities that values do not carry
+   * (which queue a parameter is).
+   */
+  paramArguments(fn: FnRef, index: number): { m: number; expr: Expr }[] {
+    const pname = this.scope(fn).params[index];
+    if (pname === undefined || pname.startsWith("*")) return [];
+    const out: { m: number; expr: Expr }[] = [];
+    for (const b of this.bindingsOf(fn)) {
+      const pos = index - b.offset;
+      const arg = pos >= 0 ? b.args[pos] : undefined;
+      if (arg) out.push(arg);
+      const kw = b.kwargs[pname];
+      if (kw) out.push(kw);
+    }
     return out;
   }
 

@@ -91,7 +91,11 @@ export const VIEW_METHODS = new Set([
 ]);
 
 /** Tensor methods that move or cast a tensor: a device value, not timed compute. */
-export const TRANSFER_METHODS = new Set(["to", "cuda", "mps", "xpu", "hpu", "npu", "pin_memory", "contiguous", "half", "float", "bfloat16"]);
+export const TRANSFER_METHODS = new Set([
+  "to", "cuda", "mps", "xpu", "hpu", "npu", "pin_memory", "contiguous", "half", "float", "bfloat16",
+  // The other dtype casts, like half() and float(): `torch.tensor(ids, device=d).long()`.
+  "double", "long", "int", "short", "bool", "byte", "char",
+]);
 
 /** torch functions that build a tensor from host data: with a device, an upload (a host-to-device copy). */
 export const UPLOAD_FUNCTIONS = new Set(["torch.tensor", "torch.as_tensor", "torch.asarray", "torch.from_numpy"]);

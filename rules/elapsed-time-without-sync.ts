@@ -1,4 +1,5 @@
 import { defineRule } from "../src/rule.js";
+import { COMPLETES_OWN_WORK } from "../src/project/timeline.js";
 import type { Value } from "../src/project/values.js";
 
 type EventValue = Extract<Value, { k: "event" }>;
@@ -47,8 +48,9 @@ export default defineRule({
       "The record, the wait and the read must be in one function, ordered by their place in the",
       "source; an `end` recorded in another function (a timer class that records in `stop()` and",
       "reads in `elapsed()`) is not checked. Any wait between the record and the read counts —",
-      "`end.synchronize()`, a device sync, `end.query()`, a host copy such as `.item()`, or a",
-      "project function that waits — even one inside a branch. The events must resolve to Event",
+      "`end.synchronize()`, a device sync, `end.query()`, a host copy such as `.item()` or host",
+      "read such as `float(loss)`, or a project function that waits — even one inside a branch; a",
+      "barrier or joining a thread does not. The events must resolve to Event",
       "constructors the index knows (`torch.mps.Event`, `torch.cuda.Event`, `torch.Event`).",
     ].join("\n"),
     messages: {
@@ -79,13 +81,13 @@ export default defineRule({
         if (record < 0 || r.end > idx.call(m, record).end) record = k;
       }
       if (record < 0) return;
-      const recordEnd = idx.call(m, record).end;
-      const waited = calls.some((k) => {
-        const w = idx.call(m, k);
-        if (w.end <= recordEnd || w.end >= c.end) return false;
-        // `end.query()` waits for nothing, but code that reads the time after it checked for completion.
-        return project.sync.isAnySync(m, k) || project.sync.isCompletionCheck(m, k) || idx.calleesOf(m, k).some((t) => project.sync.functionSyncs(t));
-      });
+      // Between the record and the read, on the function's timeline: a wait that completes this
+      // thread's queued work, or `end.query()` (it waits for nothing, but code that reads the time
+      // after it checked for completion). A barrier, another thread's hand-over or a wait outside
+      // torch does not complete the event.
+      const waited = project.timeline
+        .between({ m, s: c.scope }, idx.call(m, record).end, c.end)
+        .some((it) => (it.k === "sync" && COMPLETES_OWN_WORK.has(it.via)) || it.k === "check" || (it.k === "clock" && it.before.length > 0));
       if (waited) return;
       const recordAt = { file: facts.file, row: idx.call(m, record).range.start.row };
       const endText = idx.call(m, record).callee.replace(/\.record$/, "");

@@ -1,3 +1,4 @@
+import { COMPLETES_OWN_WORK } from "../src/project/timeline.js";
 import { defineRule } from "../src/rule.js";
 
 export default defineRule({
@@ -45,7 +46,9 @@ export default defineRule({
     ].join("\n"),
     fixSafety: "No automatic fix: where to wait depends on who reads the result.",
     limitations: [
-      "Order is taken from the source text; a sync in one branch counts as a sync. Device work is",
+      "Order is taken from the source text; a sync in one branch counts as a sync. A host read of",
+      "a device value (`print(y)`, `float(y)`, a truth test such as `assert not y.isnan().any()`)",
+      "waits; a barrier, joining another thread and `ev.query()` do not. Device work is",
       "recognized from torch ops with device tensors, `.to(\"mps\")`/`.cuda()`, nn.Module instances,",
       "project helpers that return device values and closure variables bound to device values in",
       "the enclosing function; in files that name an accelerator, calls of things named like models",
@@ -77,18 +80,26 @@ export default defineRule({
       const isResultTarget = project.threads
         .spawnsReaching(fn)
         .some((sp) => sp.returnsResult && sp.targets.some((t) => t.m === m && t.s === s));
-      const flow = project.deviceFlow.analyze(fn);
-      for (const p of flow.publishes) {
-        if (p.kind === "return" && !isResultTarget) continue;
-        if (p.lastWork < 0 || p.lastSync > p.lastWork) continue;
-        const range = p.kind === "return" ? scope.returns[p.at].range : project.index.call(m, p.at).range;
-        const path = project.threads.pathTo(fn);
-        ctx.report({
-          range,
-          messageId: p.lastSync >= 0 ? "syncBeforeWork" : "noSync",
-          data: { what: p.what },
-          path,
-        });
+      // On the function's timeline: the last device work (compute or a queued copy) and the last
+      // wait that completes this thread's own work before each hand-over. A barrier, a hand-over
+      // from another thread or a wait outside torch leaves this thread's work queued; a callee
+      // that waits only on some paths covers nothing; `ev.query()` waits for nothing.
+      let lastWork = -1;
+      let lastSync = -1;
+      for (const it of project.timeline.timeline(fn)) {
+        if (it.k === "work" || it.k === "queued") lastWork = it.end;
+        else if (it.k === "sync" && !it.partial && COMPLETES_OWN_WORK.has(it.via)) lastSync = it.end;
+        else if (it.k === "publish") {
+          if (it.via === "return" && !isResultTarget) continue;
+          if (lastWork < 0 || lastSync > lastWork) continue;
+          const range = it.via === "return" ? scope.returns[it.at].range : project.index.call(m, it.at).range;
+          ctx.report({
+            range,
+            messageId: lastSync >= 0 ? "syncBeforeWork" : "noSync",
+            data: { what: it.what },
+            path: project.threads.pathTo(fn),
+          });
+        }
       }
     });
   },

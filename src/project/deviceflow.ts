@@ -1,6 +1,6 @@
-// Device work inside one function, in source order: which local values come from the device,
-// where the last device work happens, where the function waits for it, and where it hands a
-// value over (return, queue.put, future.set_result, append to a shared container).
+// Device values and device work: which values come from the device, which calls queue work on
+// it, and, per project function, whether it returns a device value and whether it queues work.
+// The order of work, waits and hand-overs inside a function is the timeline's (timeline.ts).
 //
 // "Device work" is recognized from what the code says, never from a guess about an unknown
 // call: torch ops given device tensors or a device=..., .to("mps")/.cuda(), tensor methods of
@@ -45,17 +45,6 @@ export interface FlowCtx {
   accel: boolean;
 }
 
-export interface Publish {
-  kind: "return" | "publish";
-  end: number;
-  /** Call id of the publishing call (kind "publish"), or the return index. */
-  at: number;
-  what: string;
-  /** Offset of the last device work before it, and of the last sync before it. */
-  lastWork: number;
-  lastSync: number;
-}
-
 export class DeviceFlow {
   /**
    * Does a project function return a device value, and does it queue device work (itself or
@@ -73,7 +62,7 @@ export class DeviceFlow {
       join: (a, b) => ({ returnsDevice: a.returnsDevice || b.returnsDevice, works: a.works || b.works }),
       equal: (a, b) => a.returnsDevice === b.returnsDevice && a.works === b.works,
       transfer: (fn) => {
-        const r = this.analyze(fn, false);
+        const r = this.analyze(fn);
         return { returnsDevice: r.returnsDevice, works: r.hasDeviceWork };
       },
       alsoReads: (fn) => [...this.calledValues(fn), ...this.enclosingFunctions(fn)],
@@ -212,85 +201,57 @@ export class DeviceFlow {
   }
 
   /**
-   * How project functions wait (the timeline's summaries), set by Project. The hand-over check
-   * reads it; this class's own summary does not, so that the two fixpoints stay apart.
+   * Walk the function's bindings, calls and returns in order of evaluation, for the summary:
+   * does it return a device value, and does it queue device work. A call of a project function
+   * that waits is no work here (the timeline, src/project/timeline.ts, knows which callees queue
+   * more after their wait; MPS002's hand-overs and the order of work and waits are read there).
    */
-  waitShapes: ((fn: FnRef) => { work: boolean; mayNotWait: boolean; workAfterWait: boolean }) | null = null;
-
-  /**
-   * Walk the function's bindings, calls and returns in order of evaluation. With `shapes`, a call
-   * of a callee that waits counts as a wait only when the callee always waits, and as work when
-   * it queues more after its wait (or waits only on some paths).
-   */
-  analyze(fn: FnRef, shapes = true): { publishes: Publish[]; returnsDevice: boolean; hasDeviceWork: boolean } {
+  analyze(fn: FnRef): { returnsDevice: boolean; hasDeviceWork: boolean } {
     const idx = this.index;
     const scope = idx.scope(fn);
     const mod = this.facts(fn.m);
     type Item =
       | { k: "bind"; end: number; name: string; value: Expr }
       | { k: "call"; end: number; id: number }
-      | { k: "ret"; end: number; i: number; value: Expr };
+      | { k: "ret"; end: number; value: Expr };
     const items: Item[] = [];
     for (const b of scope.bindings) items.push({ k: "bind", end: b.end, name: b.name, value: b.value });
     for (const id of idx.callsIn(fn)) items.push({ k: "call", end: mod.calls[id].end, id });
-    scope.returns.forEach((r, i) => items.push({ k: "ret", end: r.end, i, value: r.value }));
+    for (const r of scope.returns) items.push({ k: "ret", end: r.end, value: r.value });
     items.sort((a, b) => a.end - b.end || (a.k === "bind" ? 1 : 0) - (b.k === "bind" ? 1 : 0));
 
     const deviceVars = new Set<string>();
-    let lastWork = -1;
-    let lastSync = -1;
     let returnsDevice = false;
     let hasDeviceWork = false;
-    const publishes: Publish[] = [];
     const ctx: FlowCtx = { fn, deviceVars, accel: this.accelerator(fn.m) };
     const captures = this.captureRegions(fn);
     const captured = (end: number) => captures.some(([a, b]) => end > a && end <= b);
+    // Arithmetic on device values queues kernels (`y = a @ b`, `q.put(a * b)`, `return a * b`); an alias, an element or an upload does not.
+    const arithmetic = (e: Expr, end: number) => e.t === "op" && !e.choice && !captured(end);
 
     for (const it of items) {
       if (it.k === "bind") {
         if (this.isDevice(it.value, ctx)) {
           deviceVars.add(it.name);
-          // Arithmetic on device values queues kernels (`y = a @ b`); an alias, an element or an upload does not.
-          if (it.value.t === "op" && !it.value.choice && !captured(it.end)) lastWork = Math.max(lastWork, it.end);
+          if (arithmetic(it.value, it.end)) hasDeviceWork = true;
         } else deviceVars.delete(it.name);
       } else if (it.k === "call") {
         const c = mod.calls[it.id];
-        const waiting = this.sync.isAnySync(fn.m, it.id) ? [] : idx.calleesOf(fn.m, it.id).filter((t) => this.sync.functionSyncs(t));
-        const shapeOf = shapes ? this.waitShapes : null;
-        if (waiting.length > 0 && shapeOf) {
-          const callee = waiting.find((t) => !shapeOf(t).mayNotWait) ?? waiting[0];
-          const shape = shapeOf(callee);
-          if (!shape.mayNotWait) lastSync = it.end;
-          if ((shape.mayNotWait ? shape.work : shape.workAfterWait) && !captured(it.end)) {
-            lastWork = it.end;
-            hasDeviceWork = true;
-          }
-        } else if (this.sync.isAnySync(fn.m, it.id) || waiting.length > 0) {
-          lastSync = it.end;
-        } else if (!captured(it.end) && this.isDeviceWork(it.id, ctx)) {
-          lastWork = it.end;
-          hasDeviceWork = true;
-        }
+        const waits = this.sync.isAnySync(fn.m, it.id) || idx.calleesOf(fn.m, it.id).some((t) => this.sync.functionSyncs(t));
+        if (!waits && !captured(it.end) && this.isDeviceWork(it.id, ctx)) hasDeviceWork = true;
         if (c.fn.t === "attr" && PUBLISH_METHODS.has(c.fn.attr)) {
+          // Only hand-overs (the timeline's publish items) are looked at, as there.
           const arg = c.args[c.fn.attr === "set_result" ? 0 : c.args.length - 1];
           const receiverIsLocal = c.fn.obj.t === "name" && c.fn.obj.scope === fn.s;
           const shared = c.fn.attr === "put" || c.fn.attr === "put_nowait" || c.fn.attr === "set_result" || !receiverIsLocal;
-          if (arg && shared && this.isDevice(arg, ctx)) {
-            if (arg.t === "op" && !arg.choice && !captured(it.end)) lastWork = Math.max(lastWork, it.end);
-            publishes.push({ kind: "publish", end: it.end, at: it.id, what: `${c.callee}()`, lastWork, lastSync });
-          }
+          if (arg && shared && arithmetic(arg, it.end) && this.isDevice(arg, ctx)) hasDeviceWork = true;
         }
-      } else {
-        if (this.isDevice(it.value, ctx)) {
-          // `return a * b`: the arithmetic is queued as the value is handed over.
-          if (it.value.t === "op" && !it.value.choice && !captured(it.end)) lastWork = Math.max(lastWork, it.end);
-          returnsDevice = true;
-          publishes.push({ kind: "return", end: it.end, at: it.i, what: "return", lastWork, lastSync });
-        }
+      } else if (this.isDevice(it.value, ctx)) {
+        returnsDevice = true;
+        if (arithmetic(it.value, it.end)) hasDeviceWork = true;
       }
     }
-    if (lastWork >= 0) hasDeviceWork = true;
-    return { publishes, returnsDevice, hasDeviceWork };
+    return { returnsDevice, hasDeviceWork };
   }
 
   /** Is the value of `e` on the device (a device tensor, a device model's output). */

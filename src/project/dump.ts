@@ -98,6 +98,9 @@ function describeItem(it: Item): string {
     const how = [it.conditional ? "conditional" : "", it.partial ? "partial" : ""].filter(Boolean).join(", ");
     return `wait ${it.what}${cov}${how ? ` (${how})` : ""}${it.loop ? " [loop]" : ""}`;
   }
+  if (it.k === "queued") return `queued ${it.what}${it.loop ? " [loop]" : ""}`;
+  if (it.k === "check") return `check ${it.what}${it.loop ? " [loop]" : ""}`;
+  if (it.k === "publish") return `publish ${it.what} (${it.via})${it.loop ? " [loop]" : ""}`;
   return `clock ${it.what}${it.open ? " opens" : ""}${it.close ? " closes" : ""}${it.into ? ` into ${it.into}` : ""}`;
 }
 

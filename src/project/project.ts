@@ -38,7 +38,6 @@ export class Project {
     this.threads = new ThreadAnalysis(this.index, options.threadEntryPoints ?? [], this.graph);
     this.sync = new SyncInfo(this.index);
     this.deviceFlow = new DeviceFlow(this.index, this.sync);
-    this.deviceFlow.waitShapes = (fn) => this.timeline.waitShape(fn);
   }
 
   get events(): EventAnalysis {

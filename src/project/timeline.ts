@@ -1,8 +1,12 @@
-// The ordered timeline of one function: device work, waits and clock reads, for MPS004.
+// The ordered timeline of one function: device work, waits, clock reads and hand-overs, read by
+// MPS004 (work, waits, clocks), MPS002 (work, queued copies, waits, publish items) and MPS007
+// (waits and completion checks between an Event's record and its read).
 //
 // A function's calls and bindings are put in order of evaluation and classified: device work
-// (DeviceFlow's evidence), waits for the device (any kind, with the backends they run for), and
-// clock reads. Clock reads are direct (`time.perf_counter()`), through a project helper that
+// (DeviceFlow's evidence), waits for the device (each with its kind, WaitVia, and the backends it
+// runs for: every rule decides which kinds complete the work it looks at), `ev.query()`
+// completion checks, device work that is no compute (queued copies), device values handed to
+// another thread (publish items), and clock reads. Clock reads are direct (`time.perf_counter()`), through a project helper that
 // returns one, or through a timer object: a class whose method stores a clock read on `self`
 // (`__enter__`, `start()`, `__init__`) and another method that reads the clock again and uses
 // that attribute (`__exit__`, `stop()`); `@contextlib.contextmanager` generators that read the
@@ -30,6 +34,7 @@ import {
   NO_WEIGHTS_CLASS,
   MODULE_STATE_METHODS,
   OTHER_WAITS,
+  PUBLISH_METHODS,
   THREAD_WAIT_FUNCTIONS,
   THREAD_WAITS,
   TRANSFER_METHODS,
@@ -70,7 +75,24 @@ export type Item =
       conditional: boolean;
       /** A call of a function that waits only on some paths (a callee's conditional wait): covers nothing. */
       partial: boolean;
+      /** What kind of wait it is: each rule decides which kinds complete the work it looks at (see WaitVia). */
+      via: WaitVia;
     }
+  /**
+   * Device work that timing does not count as compute (a copy to the device, an allocation, a
+   * view, a callee that only moves data or loads a checkpoint onto the device): still queued on
+   * the stream, so a hand-over to another thread must wait for it (MPS002), while a timed region
+   * around it measures no kernel (MPS004 ignores it). Only in a timeline built without a span.
+   */
+  | { k: "queued"; end: number; loop: boolean; row: number; what: string }
+  /** `ev.query()`: tells whether the work before it is done without waiting (a completion check for MPS007 only). */
+  | { k: "check"; end: number; loop: boolean; row: number; what: string }
+  /**
+   * A device value handed to code that may run on another thread: returned, put on a queue,
+   * set as a future's result, appended or sent to a container the function does not own.
+   * Only in a timeline built without a span.
+   */
+  | { k: "publish"; end: number; loop: boolean; row: number; what: string; via: PublishVia; at: number }
   | {
       k: "clock";
       end: number;
@@ -92,6 +114,23 @@ export type Item =
       /** A plain read (`time.perf_counter()`, a clock alias): its use decides whether it ends an interval. */
       plain: boolean;
     };
+
+/**
+ * The kind of a wait item. "device": a device or event/stream sync, or a host copy of a tensor
+ * (`.item()`, `.cpu()`); "host": a torch or builtin call that reads a device value on the host
+ * (`torch.allclose`, `float(t)`); "truth": a device value's truth tested on the host; "callee": a
+ * project function that waits for the device (its sync, certain or not); these four wait for
+ * this thread's queued work. "other": a wait outside torch (`mx.eval`), "barrier": a
+ * collective barrier, "thread": blocking on another thread, "callee-other": a project function
+ * that waits only in one of those ways: none of them completes this thread's device work.
+ */
+export type WaitVia = "device" | "host" | "truth" | "callee" | "other" | "barrier" | "thread" | "callee-other";
+
+/** Waits that complete the device work this thread queued before them. */
+export const COMPLETES_OWN_WORK: ReadonlySet<WaitVia> = new Set(["device", "host", "truth", "callee"]);
+
+/** How a device value is published: returned, or handed over by a call (a queue put, a future's result, a shared container). */
+export type PublishVia = "return" | "call";
 
 /** Merge coverages: a union of backends, "all" absorbing. */
 export function unionCoverage(a: Coverage, b: Coverage): Coverage {
@@ -631,13 +670,19 @@ export class TimingAnalysis {
     // Calls recorded into a CUDA graph queue nothing.
     const captures = flow.captureRegions(fn);
     const captured = (end: number) => captures.some(([a, b]) => end > a && end <= b);
-    type Raw = { k: "bind"; end: number; row: number; name: string; value: Expr; loop: boolean } | { k: "call"; end: number; id: number };
+    type Raw =
+      | { k: "bind"; end: number; row: number; name: string; value: Expr; loop: boolean }
+      | { k: "call"; end: number; id: number }
+      | { k: "ret"; end: number; row: number; value: Expr; i: number };
     const raw: Raw[] = [];
     for (const b of scope.bindings) raw.push({ k: "bind", end: b.end, row: b.range.start.row, name: b.name, value: b.value, loop: b.loop });
     for (const id of idx.callsIn(fn)) raw.push({ k: "call", end: mod.calls[id].end, id });
-    // `return a * b`: arithmetic queued as the value is handed back.
-    for (const r of scope.returns) if (r.value.t === "op" && !r.value.choice) raw.push({ k: "bind", end: r.end, row: r.range.start.row, name: "return", value: r.value, loop: false });
-    raw.sort((a, b) => a.end - b.end || (a.k === "bind" ? 1 : 0) - (b.k === "bind" ? 1 : 0));
+    // Returns: `return a * b` queues arithmetic as the value is handed back; any device value returned is published.
+    scope.returns.forEach((r, i) => {
+      if (span === null || (r.value.t === "op" && !r.value.choice)) raw.push({ k: "ret", end: r.end, row: r.range.start.row, value: r.value, i });
+    });
+    // At one offset the calls come first: a binding, return or store evaluates its value before it takes effect.
+    raw.sort((a, b) => a.end - b.end || (a.k === "call" ? 0 : 1) - (b.k === "call" ? 0 : 1));
     // Calls whose result is kept (`t0 = time.perf_counter()`, `self.t0 = ...`): clock reads that open a region.
     const boundTo = new Map<number, string>();
     for (const b of scope.bindings) if (b.value.t === "call") boundTo.set(b.value.id, b.name);
@@ -645,12 +690,14 @@ export class TimingAnalysis {
 
     const items: Item[] = [];
     for (const r of raw) {
+      if (r.k === "ret") {
+        if (!isDevice(r.value)) continue;
+        if (r.value.t === "op" && !r.value.choice && !captured(r.end)) items.push({ k: "work", end: r.end, loop: false, row: r.row, what: "return ..." });
+        if (span === null) items.push({ k: "publish", end: r.end, loop: false, row: r.row, what: "return", via: "return", at: r.i });
+        continue;
+      }
       if (r.k === "bind") {
         const dev = isDevice(r.value);
-        if (r.name === "return") {
-          if (dev && !captured(r.end)) items.push({ k: "work", end: r.end, loop: r.loop, row: r.row, what: "return ..." });
-          continue;
-        }
         if (dev) deviceVars.add(r.name);
         else deviceVars.delete(r.name);
         // Arithmetic on device tensors queues kernels (`y = a @ b`).
@@ -660,10 +707,28 @@ export class TimingAnalysis {
       const c = mod.calls[r.id];
       if (span && (c.end < span.from || c.end > span.to)) continue;
       const got = this.classify(fn, r.id, c, boundTo.get(r.id) ?? null, isDevice, ctx);
-      for (const item of got === null ? [] : Array.isArray(got) ? got : [got]) if (!(item.k === "work" && captured(c.end))) items.push(item);
+      const classified = got === null ? [] : Array.isArray(got) ? got : [got];
+      for (const item of classified) if (!(item.k === "work" && captured(c.end))) items.push(item);
+      const queuesSomething = classified.some((it) => it.k === "work" || it.k === "sync" || it.k === "check");
+      if (span === null && !queuesSomething && !captured(c.end) && flow.isDeviceWork(r.id, ctx)) {
+        items.push({ k: "queued", end: c.end, loop: c.loop, row: c.range.start.row, what: `${c.callee}(${c.args.length > 0 || c.star || Object.keys(c.kwargs).length > 0 ? "..." : ""})` });
+      }
+      if (span === null) {
+        const published = this.publishedArg(fn, c, isDevice);
+        if (published) {
+          // `q.put(a * b)`: the arithmetic is queued as the value is handed over.
+          if (published.t === "op" && !published.choice && !captured(c.end)) items.push({ k: "work", end: c.end, loop: c.loop, row: c.range.start.row, what: `${c.callee}(...)` });
+          items.push({ k: "publish", end: c.end, loop: c.loop, row: c.range.start.row, what: `${c.callee}()`, via: "call", at: r.id });
+        }
+      }
     }
     for (const it of items) if (it.k === "clock" && it.plain) this.intervalEnd(fn, it);
     return items;
+  }
+
+  /** The items of `fn`'s timeline strictly between two source offsets (publishes included). */
+  between(fn: FnRef, from: number, to: number): Item[] {
+    return this.timeline(fn).filter((it) => it.end > from && it.end < to);
   }
 
   /**
@@ -697,6 +762,18 @@ export class TimingAnalysis {
     const measured = subs.find((d) => !d.compared);
     it.start = measured ? startOf(measured.right) : null;
     it.close = it.start !== null;
+  }
+
+  /**
+   * The device value a call hands to another thread, if it does: `q.put(x)`, `fut.set_result(x)`,
+   * or an append/extend/send to a container the function does not own (a local list is not shared).
+   */
+  private publishedArg(fn: FnRef, c: CallFact, isDevice: (e: Expr) => boolean): Expr | null {
+    if (c.fn.t !== "attr" || !PUBLISH_METHODS.has(c.fn.attr)) return null;
+    const arg = c.args[c.fn.attr === "set_result" ? 0 : c.args.length - 1];
+    const receiverIsLocal = c.fn.obj.t === "name" && c.fn.obj.scope === fn.s;
+    const shared = c.fn.attr === "put" || c.fn.attr === "put_nowait" || c.fn.attr === "set_result" || !receiverIsLocal;
+    return arg && shared && isDevice(arg) ? arg : null;
   }
 
   /**
@@ -809,13 +886,15 @@ export class TimingAnalysis {
     const loaders = callees.filter((t) => this.loadsCheckpoint(t));
     if (loaders.length > 0 && loaders.every((t) => !this.waitShape(t).workAfterLoad)) return { k: "load", end: c.end, loop: c.loop, row, what };
     // Waits.
-    if (sync.isAnySync(m, id)) return { ...wait, ...g };
+    if (sync.isAnySync(m, id)) return { ...wait, ...g, via: "device" };
+    if (sync.isCompletionCheck(m, id)) return { k: "check", end: c.end, loop: c.loop, row, what };
     const names = idx.extNames(m, id);
-    if (names.some((n) => HOST_TORCH.has(n) || OTHER_WAITS.has(n)) || (names.some((n) => HOST_BUILTINS.has(n)) && [...c.args, ...Object.values(c.kwargs)].some(isDevice))) {
-      return { ...wait, ...g };
+    if (names.some((n) => OTHER_WAITS.has(n))) return { ...wait, ...g, via: "other" };
+    if (names.some((n) => HOST_TORCH.has(n)) || (names.some((n) => HOST_BUILTINS.has(n)) && [...c.args, ...Object.values(c.kwargs)].some(isDevice))) {
+      return { ...wait, ...g, via: "host" };
     }
-    if (c.fn.t === "attr" && c.fn.attr === BARRIER_METHOD) return { ...wait, what: `${what} (a barrier)`, coverage: "all", guard: null };
-    if (this.truthTest(fn, id, c, isDevice)) return { ...wait, what: `${what} (tested on the host)`, ...g };
+    if (c.fn.t === "attr" && c.fn.attr === BARRIER_METHOD) return { ...wait, what: `${what} (a barrier)`, coverage: "all", guard: null, via: "barrier" };
+    if (this.truthTest(fn, id, c, isDevice)) return { ...wait, what: `${what} (tested on the host)`, ...g, via: "truth" };
     const waiting = callees.filter((t) => sync.functionSyncs(t));
     if (waiting.length > 0) {
       // A callee that always waits covers the work before the call; one that waits only on some
@@ -823,7 +902,7 @@ export class TimingAnalysis {
       const syncing = waiting.find((t) => !this.waitShape(t).mayNotWait) ?? waiting[0];
       const shape = this.waitShape(syncing);
       const coverage = intersect(g.coverage, this.functionCoverage(syncing));
-      const item: Item = { ...wait, coverage, guard: g.guard ?? (coverage === "all" ? null : this.restrictingGuard(syncing)), partial: shape.mayNotWait };
+      const item: Item = { ...wait, coverage, guard: g.guard ?? (coverage === "all" ? null : this.restrictingGuard(syncing)), partial: shape.mayNotWait, via: "callee" };
       const queuesMore = shape.mayNotWait ? shape.work : shape.workAfterWait;
       if (!queuesMore) return item;
       const note = shape.mayNotWait
@@ -833,13 +912,13 @@ export class TimingAnalysis {
     }
     // A hand-over from another thread: whether that thread waited for the device is not followed.
     if (this.isThreadWait(m, id) || callees.some((t) => this.blocksOnThread(t))) {
-      return { ...wait, what: `${what} (blocks on another thread)`, coverage: "all", guard: null };
+      return { ...wait, what: `${what} (blocks on another thread)`, coverage: "all", guard: null, via: "thread" };
     }
     // A project function that waits in a way only timing knows (`mx.eval()`, a barrier, a truth test).
-    if (callees.some((t) => this.waitsOtherwise(t))) return { ...wait, coverage: "all", guard: null };
+    if (callees.some((t) => this.waitsOtherwise(t))) return { ...wait, coverage: "all", guard: null, via: "callee-other" };
     const alwaysWaits = callees.find((t) => this.waitShape(t).waits && !this.waitShape(t).mayNotWait);
     if (alwaysWaits) {
-      const item: Item = { ...wait, coverage: "all", guard: null };
+      const item: Item = { ...wait, coverage: "all", guard: null, via: "callee-other" };
       if (!this.waitShape(alwaysWaits).workAfterWait) return item;
       return [item, { k: "work", end: c.end, loop: c.loop, row, what, note: `\`${idx.displayName(alwaysWaits)}\` queues more work after its wait`, conditional }];
     }

@@ -1,7 +1,11 @@
 // The timeline's loading, recursion and choice semantics, and receiver-keyed wait witnesses:
 // real parsed Python through the project core (no rule in between).
 import { describe, expect, it } from "vitest";
+import type { Item } from "../../src/project/timeline.js";
 import { buildProject, py } from "./graph-project.js";
+
+// MPS004's items (publish and queued items are MPS002's: test/project/timeline-publish.test.ts).
+const timed = (it: Item) => it.k !== "publish" && it.k !== "queued";
 
 const HEADER = ["import time", "import torch", "import safetensors.torch", "from transformers import AutoConfig, AutoModel", ""];
 
@@ -28,7 +32,7 @@ describe("timeline: loading a checkpoint", () => {
     ]),
   });
   const ta = project.timeline;
-  const kinds = (name: string) => ta.timeline(fn(`app.py:${name}`)).map((it) => `${it.k} ${it.what}`);
+  const kinds = (name: string) => ta.timeline(fn(`app.py:${name}`)).filter(timed).map((it) => `${it.k} ${it.what}`);
 
   it("library loaders and project loaders are load items; config readers are not", () => {
     expect(kinds("caller")).toEqual([
@@ -64,7 +68,7 @@ describe("timeline: callee shapes", () => {
       project.timeline.waitShape(fn(`app.py:${first}`));
       const shape = project.timeline.waitShape(fn("app.py:walk"));
       expect(shape.waits).toBe(false);
-      expect(project.timeline.timeline(fn("app.py:bench")).map((it) => it.k)).toEqual(["work"]);
+      expect(project.timeline.timeline(fn("app.py:bench")).filter(timed).map((it) => it.k)).toEqual(["work"]);
     }
   });
 
@@ -98,7 +102,7 @@ describe("timeline: callee shapes", () => {
         "    return c",
       ]),
     });
-    expect(project.timeline.timeline(fn("app.py:f")).map((it) => it.what)).toEqual(["torch.randn(...)", "d = ..."]);
+    expect(project.timeline.timeline(fn("app.py:f")).filter(timed).map((it) => it.what)).toEqual(["torch.randn(...)", "d = ..."]);
   });
 });
 

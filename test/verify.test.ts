@@ -155,6 +155,13 @@ d("runVerify on CPU (real torch)", () => {
     expect(s.regime).toEqual({ kind: "host-bound", busy_fraction: null, evidence: "CPU run: every op is host work" });
     expect(w!.comparison).toEqual(s.comparison);
     expect(w!.text).toContain("quartile spread");
+    // the target starts threads: the ratio is over the threaded section, the whole run's kept beside it
+    expect(s.comparison!.basis).toBe("threaded section");
+    const aw = r.runs!.as_written as unknown as { threads_s: number[]; wall_s: number[] };
+    expect(aw.threads_s.length).toBe(aw.wall_s.length);
+    aw.threads_s.forEach((t, i) => expect(t).toBeLessThanOrEqual(aw.wall_s[i]));
+    expect(s.comparison!.whole_run!.ratio).toBeGreaterThan(0);
+    expect(w!.text).toContain("(threaded section)");
     expect(r.retargeted!.join(" ")).toContain("'mps' -> 'cpu'");
     expect(r.retarget_applied).toEqual({ "device 'mps' -> 'cpu'": 1 });
     expect(progress).toContain("spawn:as_written");

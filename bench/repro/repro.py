@@ -51,8 +51,10 @@ def cell(mode, n):
 out = {"device": torch.cuda.get_device_name(), "torch": torch.__version__, "size": args.size, "rows": []}
 print("| threads | device sync ops/s | event sync ops/s | event/device |")
 for n in [int(x) for x in args.threads.split(",")]:
-    d = [cell("device", n) for _ in range(args.repeats)]
-    e = [cell("event", n) for _ in range(args.repeats)]
+    d, e = [], []
+    for r in range(args.repeats):  # alternate (d e, e d, ...): both modes see the same drift
+        for mode in (("device", "event") if r % 2 == 0 else ("event", "device")):
+            (d if mode == "device" else e).append(cell(mode, n))
     r = statistics.median(e) / statistics.median(d)
     out["rows"].append({"threads": n, "device": d, "event": e, "ratio": r})
     print("| %d | %.0f (%.0f-%.0f) | %.0f (%.0f-%.0f) | %.2fx |" % (

@@ -577,11 +577,18 @@ def main(argv=None):
         dtype = dtypes[op]
         g = gpu_op_seconds(torch, device, op, dtype, a.size, a.batch)
         res["gpu_op_us"][op] = round(g * 1e6, 3) if g is not None else None
-        for mode in a.modes:
-            for n in a.thread_counts:
-                samples = [run_threads(torch, device, op, dtype, a.size, a.batch, mode, n, a.min_time, a.warmup)
-                           for _ in range(a.repeats)]
-                c = make_cell(op, mode, n, samples, g, device)
+        for n in a.thread_counts:
+            # The modes of one thread count are measured interleaved, in a rotating order
+            # (d e n, e n d, n d e, ...): a ratio then compares measurements taken seconds apart,
+            # not minutes, so drift of the host (clocks, other load) does not enter it.
+            samples = {mode: [] for mode in a.modes}
+            for r in range(a.repeats):
+                k = r % len(a.modes)
+                for mode in a.modes[k:] + a.modes[:k]:
+                    samples[mode].append(run_threads(torch, device, op, dtype, a.size, a.batch, mode, n,
+                                                     a.min_time, a.warmup))
+            for mode in a.modes:
+                c = make_cell(op, mode, n, samples[mode], g, device)
                 res["results"].append(c)
                 sys.stderr.write("  %s %s x%d: %s ops/s [%s]\n" % (op, mode, n, spread_text(c), c["regime"]))
         if a.process_pool:

@@ -214,9 +214,12 @@ def main():
             if trace:
                 inst.stop_tracing()
         inst.final_sync()
-        wall = time.perf_counter() - t0
+        t1 = time.perf_counter()
+        wall = t1 - t0
         snap = inst.snapshot()
-        snap.update({"i": i, "warmup": kind != "timed", "kind": kind, "wall_s": wall, "traced": trace})
+        threads_s = t1 - inst.first_thread_start if inst.first_thread_start is not None else None
+        snap.update({"i": i, "warmup": kind != "timed", "kind": kind, "wall_s": wall, "threads_s": threads_s,
+                     "traced": trace})
         send({"ev": "iter_done", "iteration": snap, "applied": dict(inst.applied)})
         if err:
             send(dict(err, ev="target_error", i=i))

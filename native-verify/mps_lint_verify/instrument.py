@@ -63,6 +63,16 @@ class CpuEvent(object):
         return (end_event._t - self._t) * 1000.0
 
 
+def _fresh(fn):
+    """A distinct function object that calls `fn` (see build_mps_shim: torch._dynamo rejects one
+    object under two torch names with different rules)."""
+    def call(*a, **k):
+        return fn(*a, **k)
+    call.__name__ = getattr(fn, "__name__", "call")
+    call.__doc__ = getattr(fn, "__doc__", None)
+    return call
+
+
 def cpu_synchronize(device=None):
     """CPU stand-in for a device-wide synchronize(): there is no queue to drain."""
     return None
@@ -149,6 +159,10 @@ class Instrumentation(object):
         self.executors = []
         self.thread_exceptions = []
         self.events_created = 0
+        # perf_counter() when the target started its first thread: the timed runs also report
+        # the threaded section (first thread start to the end of the run), where the syncs are,
+        # apart from the set-up before it (model building, imports), which both modes pay.
+        self.first_thread_start = None
 
     def snapshot(self):
         sites = []
@@ -538,30 +552,34 @@ class Instrumentation(object):
         shim.__doc__ = "mps-lint verify: torch.mps re-targeted to %s" % self.device
         dev = self.device
         ev_cls = self._target_event_class() or CpuEvent
-        shim.synchronize = self._target_sync()
-        shim.Event = ev_cls
+        # Every attribute is a new object, never the torch.cuda one itself: torch._dynamo's trace
+        # rules (read lazily, e.g. when torch.profiler starts) map each torch object to one rule
+        # and raise "Duplicate torch object ... with different rules" when torch.mps.X is
+        # torch.cuda.X (seen on torch 2.11).
+        shim.synchronize = _fresh(self._target_sync())
+        shim.Event = type("Event", (ev_cls,), {"__module__": "torch.mps"})
         if dev == "cuda":
             c = torch.cuda
-            shim.manual_seed = c.manual_seed
-            shim.seed = c.seed
-            shim.empty_cache = c.empty_cache
-            shim.current_allocated_memory = c.memory_allocated
-            shim.driver_allocated_memory = c.memory_reserved
+            shim.manual_seed = _fresh(c.manual_seed)
+            shim.seed = _fresh(c.seed)
+            shim.empty_cache = _fresh(c.empty_cache)
+            shim.current_allocated_memory = _fresh(c.memory_allocated)
+            shim.driver_allocated_memory = _fresh(c.memory_reserved)
             shim.recommended_max_memory = lambda: c.get_device_properties(0).total_memory
-            shim.set_per_process_memory_fraction = c.set_per_process_memory_fraction
-            shim.get_rng_state = c.get_rng_state
-            shim.set_rng_state = c.set_rng_state
-            shim.device_count = c.device_count
+            shim.set_per_process_memory_fraction = _fresh(c.set_per_process_memory_fraction)
+            shim.get_rng_state = _fresh(c.get_rng_state)
+            shim.set_rng_state = _fresh(c.set_rng_state)
+            shim.device_count = _fresh(c.device_count)
         else:
-            shim.manual_seed = torch.manual_seed
-            shim.seed = torch.seed
+            shim.manual_seed = _fresh(torch.manual_seed)
+            shim.seed = _fresh(torch.seed)
             shim.empty_cache = lambda: None
             shim.current_allocated_memory = lambda: 0
             shim.driver_allocated_memory = lambda: 0
             shim.recommended_max_memory = lambda: 0
             shim.set_per_process_memory_fraction = lambda fraction: None
-            shim.get_rng_state = torch.get_rng_state
-            shim.set_rng_state = torch.set_rng_state
+            shim.get_rng_state = _fresh(torch.get_rng_state)
+            shim.set_rng_state = _fresh(torch.set_rng_state)
             shim.device_count = lambda: 1
         shim.is_available = lambda: True
 
@@ -672,6 +690,8 @@ class Instrumentation(object):
         def start(th):
             if not getattr(th, "_mps_lint_internal", False):
                 with inst.lock:
+                    if inst.first_thread_start is None:
+                        inst.first_thread_start = time.perf_counter()
                     inst.started_threads.append(th)
             return orig_start(th)
 

@@ -94,3 +94,23 @@ class EventClassPatching(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class MpsShimObjects(unittest.TestCase):
+    def test_shim_attributes_are_new_objects_that_still_work(self):
+        # torch._dynamo (torch >= 2) maps each torch object to one trace rule and raises
+        # "Duplicate torch object" when torch.mps.X is the very object torch.cuda.X / torch.X.
+        inst = Instrumentation(torch, "cpu", "as_written", {"mps": "cpu"}, False, [])
+        shim = inst.build_mps_shim()
+        for name, orig in (("get_rng_state", torch.get_rng_state), ("set_rng_state", torch.set_rng_state),
+                           ("manual_seed", torch.manual_seed), ("seed", torch.seed)):
+            self.assertIsNot(getattr(shim, name), orig, name)
+        self.assertIsNot(shim.Event, CpuEvent)
+        self.assertTrue(issubclass(shim.Event, CpuEvent))
+        state = shim.get_rng_state()
+        a = torch.rand(1)
+        shim.set_rng_state(state)
+        self.assertTrue(torch.equal(a, torch.rand(1)))
+        ev = shim.Event()
+        ev.record()
+        ev.synchronize()

@@ -27,6 +27,19 @@ class Comparison(unittest.TestCase):
         self.assertAlmostEqual(c["ratio"], 2.1 / 1.05, places=3)
         self.assertGreater(c["low"], 1.0)
 
+    def test_threaded_section_decides_when_both_modes_started_threads(self):
+        # Same 1.0 s of set-up in both runs dilutes a 2x difference in the threaded part to 1.5x.
+        def with_threads(walls, sect):
+            p = self.phase(walls)
+            p.update({"threads_median_s": runner._median(sect), "threads_p25_s": runner._quantile(sect, 0.25),
+                      "threads_p75_s": runner._quantile(sect, 0.75)})
+            return p
+        c = runner.comparison(with_threads([3.0, 3.0, 3.0], [2.0, 2.0, 2.0]), with_threads([2.0, 2.0, 2.0], [1.0, 1.0, 1.0]))
+        self.assertEqual(c["basis"], "threaded section")
+        self.assertAlmostEqual(c["ratio"], 2.0)
+        self.assertAlmostEqual(c["whole_run"]["ratio"], 1.5)
+        self.assertEqual(runner.comparison(self.phase([3.0]), self.phase([2.0]))["basis"], "whole run")
+
     def test_no_comparison_without_the_replacement_run(self):
         self.assertIsNone(runner.comparison(self.phase([1.0]), {"status": "skipped"}))
 

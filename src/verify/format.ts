@@ -50,7 +50,8 @@ export function formatRegime(r: RunnerRegime | null): string | null {
 function ratioSpread(m: VerifyMeasurement): string {
   const c = m.comparison;
   if (!c) return formatFactor(m.slowdown!);
-  return `${c.ratio.toFixed(2)}x, quartile spread ${c.low.toFixed(2)}-${c.high.toFixed(2)} over ${c.repeats[0]}+${c.repeats[1]} runs`;
+  const over = c.basis === "threaded section" ? " (threaded section)" : "";
+  return `${c.ratio.toFixed(2)}x${over}, quartile spread ${c.low.toFixed(2)}-${c.high.toFixed(2)} over ${c.repeats[0]}+${c.repeats[1]} runs`;
 }
 
 function comparison(m: VerifyMeasurement, s: VerifyTargetSummary): string | null {
@@ -123,6 +124,9 @@ export function formatVerifySummary(s: VerifyTargetSummary): string[] {
     if (c) {
       t += ` -> ${c.ratio.toFixed(2)}x (quartile spread ${c.low.toFixed(2)}-${c.high.toFixed(2)}, ${c.repeats[0]}+${c.repeats[1]} timed runs`;
       t += c.measurable ? ")" : "; no measurable difference)";
+      if (c.basis === "threaded section" && c.whole_run) {
+        t += `; threaded section, the set-up before the first thread excluded (whole run ${c.whole_run.ratio.toFixed(2)}x, ${c.whole_run.low.toFixed(2)}-${c.whole_run.high.toFixed(2)})`;
+      }
     } else if (s.slowdown != null) t += ` -> ${formatFactor(s.slowdown)}`;
     out.push(t);
   }

@@ -34,6 +34,11 @@ export interface RunnerComparison {
   /** false when the spread includes 1.0: no measurable difference */
   measurable: boolean;
   spread: "quartiles";
+  /** what was timed: the threaded section (first thread start to the end of the run, where the
+   * syncs are) when both modes started threads, else the whole run */
+  basis?: "threaded section" | "whole run";
+  /** the whole run's ratio, kept beside a threaded-section comparison */
+  whole_run?: { ratio: number; low: number; high: number; measurable: boolean };
   /** timed runs [as written, event sync] */
   repeats: [number, number];
 }

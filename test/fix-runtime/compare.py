@@ -36,6 +36,7 @@ def main():
         args = args[2:]
     failed = False
     for original in args:
+        original = os.path.abspath(original)  # driver.py runs with the fixture's folder as cwd
         fixed = original[:-3] + ".fixed.py"
         with open(original, encoding="utf-8") as f:
             header = f.read()

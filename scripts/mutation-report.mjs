@@ -48,7 +48,7 @@ if (cmd === "summary") {
       const lines = v.source.split("\n");
       for (const m of v.mutants.filter((m) => m.status === "Survived" || m.status === "NoCoverage").sort((a, b) => a.location.start.line - b.location.start.line)) {
         const l = m.location.start.line;
-        console.log(`${f}:${l}:${m.location.start.column} ${m.status} ${m.mutatorName} -> ${JSON.stringify(m.replacement ?? "").slice(0, 60)} | ${lines[l - 1].trim().slice(0, 120)}`);
+        console.log(`${f}:${l}:${m.location.start.column}-${m.location.end.line}:${m.location.end.column} ${m.status} ${m.mutatorName} -> ${JSON.stringify(m.replacement ?? "").slice(0, 60)} | ${lines[l - 1].trim().slice(0, 120)}`);
       }
     }
   }

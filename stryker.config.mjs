@@ -21,7 +21,9 @@ export default {
   // file; `npm run mutate:full` (--force) tests every mutant again and rewrites it.
   incremental: true,
   incrementalFile: "reports/stryker-incremental.json",
-  timeoutMS: 60000,
+  // A mutant that loops forever is stopped after 1.5x its tests' time plus this; 60 s cost a worker
+  // a minute for each such mutant (38 of them on the 16-core run).
+  timeoutMS: 15000,
   reporters: ["clear-text", "progress-append-only", "json"],
   jsonReporter: { fileName: "reports/mutation/mutation.json" },
   ignorePatterns: ["dist", "reports", ".mps_lint_cache", "bench", "native-verify", "coverage", ".device"],

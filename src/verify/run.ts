@@ -333,16 +333,19 @@ export async function runVerify(diagnostics: Diagnostic[], opts: VerifyOptions):
   opts.signal?.addEventListener("abort", onExternalAbort, { once: true });
   // Ctrl-C, `kill` and a closed terminal: the runner and targets are in their own process
   // groups, so they outlive the linter unless it kills them first.
-  const stopSignals = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
-  const onSignal = (sig: NodeJS.Signals) => {
-    groups.killAll();
-    ac.abort();
-    for (const s of stopSignals) process.removeListener(s, onSignal);
-    // Nobody else handles it: die of it as the linter would have without us.
-    if (process.listenerCount(sig) === 0) process.kill(process.pid, sig);
-  };
+  // One listener per signal, bound to its name: process.emit("SIGINT") passes no argument.
+  const handlers = (["SIGINT", "SIGTERM", "SIGHUP"] as const).map((sig) => {
+    const onSignal = () => {
+      groups.killAll();
+      ac.abort();
+      for (const [s, h] of handlers) process.removeListener(s, h);
+      // Nobody else handles it: die of it as the linter would have without us.
+      if (process.listenerCount(sig) === 0) process.kill(process.pid, sig);
+    };
+    return [sig, onSignal] as const;
+  });
   const handleSigint = opts.handleSigint ?? true;
-  if (handleSigint) for (const s of stopSignals) process.on(s, onSignal);
+  if (handleSigint) for (const [s, h] of handlers) process.on(s, h);
   const report: VerifyReport = { targets: [], measurements: [], aborted: false };
   const index = new Map(diagnostics.map((d, i) => [d, i]));
   try {
@@ -382,7 +385,7 @@ export async function runVerify(diagnostics: Diagnostic[], opts: VerifyOptions):
     }
   } finally {
     groups.killAll();
-    if (handleSigint) for (const s of stopSignals) process.removeListener(s, onSignal);
+    if (handleSigint) for (const [s, h] of handlers) process.removeListener(s, h);
     opts.signal?.removeEventListener("abort", onExternalAbort);
   }
   report.aborted = ac.signal.aborted;

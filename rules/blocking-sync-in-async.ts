@@ -1,6 +1,5 @@
 import { defineRule } from "../src/rule.js";
 import { blockingWaitAt } from "../src/project/blocking.js";
-import { whereText } from "./support/facts.js";
 
 const ADVICE =
   "run the wait off the loop (`await asyncio.to_thread(event.synchronize)`) or poll `event.query()` with `await asyncio.sleep(0)`";
@@ -55,6 +54,10 @@ export default defineRule({
       "GPU, and a coroutine that must read a value has to wait somewhere. A coroutine that runs on",
       "its own event loop in a dedicated thread is still reported: its other coroutines stall.",
     ].join("\n"),
+    messages: {
+      blocks: `\`{{what}}\` blocks the event loop inside \`async def {{fn}}\`: every other coroutine waits for the GPU too; ${ADVICE}`,
+      callBlocks: `\`{{callee}}()\` blocks the event loop inside \`async def {{fn}}\`: it waits for the GPU with \`{{wait}}\` ({{chain}}, {{waitAt}}); ${ADVICE}`,
+    },
     references: [
       "MPS_SYNC_MODE_GUIDE.md: Pattern 2 (event sync), Decision Matrix (latency-sensitive streaming)",
       "https://docs.python.org/3/library/asyncio-dev.html#running-blocking-code",
@@ -73,21 +76,25 @@ export default defineRule({
         if (direct) {
           ctx.report({
             range: c.range,
-            message: `\`${direct.what}\` blocks the event loop inside \`async def ${scope.name}\`: every other coroutine waits for the GPU too; ${ADVICE}`,
+            messageId: "blocks",
+            data: { what: direct.what, fn: scope.name },
           });
           continue;
         }
-        for (const t of idx.calleesOf(m, call)) {
+        // The nodes the call runs, with the receiver's class when known (its overrides apply).
+        for (const node of project.graph.edges({ fn: { m, s }, self: null }).filter((e) => e.call === call).map((e) => e.to)) {
+          const t = node.fn;
           const sc = idx.scope(t);
           if (sc.isAsync || sc.isGenerator) continue;
-          const found = waits.inFunction(t);
+          const found = waits.inNode(node);
           if (!found) continue;
           const chain = [t, ...found.chain].map((f) => idx.displayName(f)).join(" -> ");
           const w = found.wait;
-          const at = whereText(project, m, w.m, idx.call(w.m, w.call).range.start.row);
+          const waitAt = { file: idx.modules[w.m].file, row: idx.call(w.m, w.call).range.start.row };
           ctx.report({
             range: c.range,
-            message: `\`${c.callee}()\` blocks the event loop inside \`async def ${scope.name}\`: it waits for the GPU with \`${w.what}\` (${chain}, ${at}); ${ADVICE}`,
+            messageId: "callBlocks",
+            data: { callee: c.callee, fn: scope.name, wait: w.what, chain, waitAt },
           });
           break;
         }

@@ -1,5 +1,4 @@
 import { defineRule } from "../src/rule.js";
-import { describePath } from "../src/project/describe.js";
 import { deliberateSyncReason, deviceSyncFix, safely } from "./support/fixes.js";
 
 export default defineRule({
@@ -70,6 +69,15 @@ export default defineRule({
       "way is missed rather than guessed. A function reachable both from the main thread and from",
       "a worker is reported: it does run on the worker.",
     ].join("\n"),
+    messages: {
+      manyThreads: "`{{callee}}()` waits for every thread's work on the device; in thread code use a per-thread event (record + synchronize) — {{witness}}",
+      singleWorker:
+        "`{{callee}}()` waits for all work on the device, by any thread (here a single worker: it serializes with whatever else uses the device); in thread code use a per-thread event (record + synchronize) — {{witness}}",
+      manyThreadsNoFix:
+        "`{{callee}}()` waits for every thread's work on the device; in thread code use a per-thread event (record + synchronize) — {{witness}} (no fix offered: {{reason}})",
+      singleWorkerNoFix:
+        "`{{callee}}()` waits for all work on the device, by any thread (here a single worker: it serializes with whatever else uses the device); in thread code use a per-thread event (record + synchronize) — {{witness}} (no fix offered: {{reason}})",
+    },
     references: ["MPS_SYNC_MODE_GUIDE.md: Mistake 1, Pattern 2, Performance Comparison, Decision Matrix", "https://pytorch.org/docs/stable/generated/torch.mps.synchronize.html"],
   },
   check(ctx) {
@@ -86,15 +94,13 @@ export default defineRule({
         // One thread started once: the barrier costs only if other threads (or the main thread)
         // use the device meanwhile. Say so rather than claim lost parallelism.
         const single = project.threads.spawnsReaching(fn).every((sp) => !sp.many);
-        const cost = single
-          ? "waits for all work on the device, by any thread (here a single worker: it serializes with whatever else uses the device)"
-          : "waits for every thread's work on the device";
         // A deliberate device-wide wait (a sync-mode benchmark's device arm, a comment saying it
         // covers other threads) is still reported, but gets no fix, and the message says why.
         const deliberate = deliberateSyncReason(ctx, c.range);
         ctx.report({
           range: c.range,
-          message: `\`${c.callee}()\` ${cost}; in thread code use a per-thread event (record + synchronize) — ${describePath(path, facts.file)}${deliberate ? ` (no fix offered: ${deliberate})` : ""}`,
+          messageId: `${single ? "singleWorker" : "manyThreads"}${deliberate ? "NoFix" : ""}`,
+          data: deliberate ? { callee: c.callee, reason: deliberate } : { callee: c.callee },
           path,
           fix: deliberate ? null : safely(() => deviceSyncFix(ctx, fn, c.range, backend)),
         });

@@ -51,6 +51,10 @@ export default defineRule({
       "project function that waits — even one inside a branch. The events must resolve to Event",
       "constructors the index knows (`torch.mps.Event`, `torch.cuda.Event`, `torch.Event`).",
     ].join("\n"),
+    messages: {
+      notCompleted:
+        '`{{callee}}(...)` reads `{{end}}` before it has completed: nothing waits after `{{end}}.record()` at {{recordAt}}. CUDA raises "device not ready"; on MPS the result is not the GPU time. Call `{{end}}.synchronize()` first',
+    },
     references: [
       "https://pytorch.org/docs/stable/generated/torch.cuda.Event.html#torch.cuda.Event.elapsed_time",
       "https://pytorch.org/docs/stable/generated/torch.mps.event.Event.html",
@@ -83,11 +87,12 @@ export default defineRule({
         return project.sync.isAnySync(m, k) || project.sync.isCompletionCheck(m, k) || idx.calleesOf(m, k).some((t) => project.sync.functionSyncs(t));
       });
       if (waited) return;
-      const recLine = idx.call(m, record).range.start.row + 1;
+      const recordAt = { file: facts.file, row: idx.call(m, record).range.start.row };
       const endText = idx.call(m, record).callee.replace(/\.record$/, "");
       ctx.report({
         range: c.range,
-        message: `\`${c.callee}(...)\` reads \`${endText}\` before it has completed: nothing waits after \`${endText}.record()\` at line ${recLine}. CUDA raises "device not ready"; on MPS the result is not the GPU time. Call \`${endText}.synchronize()\` first`,
+        messageId: "notCompleted",
+        data: { callee: c.callee, end: endText, recordAt },
       });
     });
   },

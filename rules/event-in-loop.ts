@@ -1,5 +1,4 @@
 import { defineRule } from "../src/rule.js";
-import { describePath } from "../src/project/describe.js";
 import type { Project } from "../src/project/project.js";
 import { EVENT_METHODS } from "../src/project/vocabulary.js";
 import { isEventConstructor, namesBoundTo, usedOnlyAsReceiver } from "./support/facts.js";
@@ -86,6 +85,12 @@ export default defineRule({
       "Events built in a comprehension (a list of timing events) are not reported. A helper called",
       "in the loop that creates such an Event unconditionally is reported at the call.",
     ].join("\n"),
+    messages: {
+      eventInLoop:
+        "`{{callee}}()` creates a new Event on every iteration; create one Event per thread before the loop and reuse it (record + synchronize) — {{witness}}",
+      helperEventInLoop:
+        "`{{callee}}()` creates a new Event each time it is called (in `{{helper}}`), here on every iteration; create one Event per thread before the loop and pass it in — {{witness}}",
+    },
     references: ["MPS_SYNC_MODE_GUIDE.md: Pattern 2 (\"Create one event per thread\"), Complete Multi-Threaded Example"],
   },
   check(ctx) {
@@ -105,7 +110,8 @@ export default defineRule({
           const path = project.threads.pathTo(fn);
           ctx.report({
             range: c.range,
-            message: `\`${c.callee}()\` creates a new Event on every iteration; create one Event per thread before the loop and reuse it (record + synchronize) — ${describePath(path, facts.file)}`,
+            messageId: "eventInLoop",
+            data: { callee: c.callee },
             path,
             fix:
               names.length === 1 && isEventConstructor(project, m, call) && scope.bindings.filter((b) => b.name === names[0]).length === 1
@@ -119,7 +125,8 @@ export default defineRule({
           const path = project.threads.pathTo(fn);
           ctx.report({
             range: c.range,
-            message: `\`${c.callee}()\` creates a new Event each time it is called (in \`${idx.displayName(helper)}\`), here on every iteration; create one Event per thread before the loop and pass it in — ${describePath(path, facts.file)}`,
+            messageId: "helperEventInLoop",
+            data: { callee: c.callee, helper: idx.displayName(helper) },
             path,
           });
         }

@@ -33,9 +33,10 @@ export default defineRule({
       "recovery starts, which can be a little before the token CPython would name. At most 50",
       "syntax errors are reported per file.",
     ].join("\n"),
+    messages: { syntaxError: "SyntaxError: {{error}}" },
     references: ["Ruff: syntax errors are reported as diagnostics (invalid-syntax)", "PEP 617 (the CPython parser)"],
   },
   check(ctx) {
-    for (const e of ctx.facts.syntaxErrors) ctx.report({ message: `SyntaxError: ${e.message}`, range: e.range });
+    for (const e of ctx.facts.syntaxErrors) ctx.report({ messageId: "syntaxError", data: { error: e.message }, range: e.range });
   },
 });

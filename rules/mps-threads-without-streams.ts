@@ -1,6 +1,6 @@
 import { defineRule } from "../src/rule.js";
 import type { Project } from "../src/project/project.js";
-import { compareVersions, whereText } from "./support/facts.js";
+import { compareVersions } from "./support/facts.js";
 
 export const DEFAULT_MPS_STREAMS_VERSION = "2.16";
 
@@ -72,6 +72,10 @@ export default defineRule({
       "thread and are skipped; one built elsewhere is assumed to have several. Code that also",
       "runs on CUDA is reported when it names `mps`: the advice applies to its MPS runs.",
     ].join("\n"),
+    messages: {
+      oneStream:
+        "`{{spawn}}` runs MPS work on several threads (`{{callee}}(...)` in `{{fn}}`, {{workAt}}), but PyTorch {{version}} has one MPS stream per process and its MPS backend is not thread-safe (per-thread streams from {{threshold}}); use a process pool (95.8% efficiency at 8 workers in the guide) or hold one lock around the device work; batch requests when the GPU is saturated",
+    },
     references: [
       "MPS_SYNC_MODE_GUIDE.md: Decision Matrix, Neural Network Inference table, When Event Sync Doesn't Help",
       "https://docs.python.org/3/library/concurrent.futures.html#processpoolexecutor",
@@ -93,10 +97,11 @@ export default defineRule({
       const targetsMps = facts.accelerators.includes("mps") || idx.modules[site.m].accelerators.includes("mps");
       if (!targetsMps) continue;
       const c = idx.call(site.m, site.call);
-      const at = whereText(project, m, site.m, c.range.start.row);
+      const workAt = { file: idx.modules[site.m].file, row: c.range.start.row };
       ctx.report({
         range: spawn.range,
-        message: `\`${spawn.label}\` runs MPS work on several threads (\`${c.callee}(...)\` in \`${idx.displayName(site.fn)}\`, ${at}), but PyTorch ${version} has one MPS stream per process and its MPS backend is not thread-safe (per-thread streams from ${threshold}); use a process pool (95.8% efficiency at 8 workers in the guide) or hold one lock around the device work; batch requests when the GPU is saturated`,
+        messageId: "oneStream",
+        data: { spawn: spawn.label, callee: c.callee, fn: idx.displayName(site.fn), workAt, version, threshold },
       });
     }
   },

@@ -1,5 +1,4 @@
 import { defineRule } from "../src/rule.js";
-import { describePath } from "../src/project/describe.js";
 import type { Fix } from "../src/types.js";
 import { safely, sharedEventFix } from "./support/fixes.js";
 
@@ -64,10 +63,15 @@ export default defineRule({
       "one per worker from a list built in a loop are taken as per-thread. A single background",
       "thread using an Event created on the main thread is not reported.",
     ].join("\n"),
+    messages: {
+      sharedBySpawnSites: "Event created once at {{createdAt}} is used by {{spawnSites}} spawn sites; give each thread its own Event — {{witness}}",
+      sharedByThreads: "Event created once at {{createdAt}} is used by several threads; give each thread its own Event — {{witness}}",
+      sharedWithMain: "Event created once at {{createdAt}} is used by a worker and the main thread; give each thread its own Event — {{witness}}",
+    },
     references: ["MPS_SYNC_MODE_GUIDE.md: Mistake 3, Pattern 2", "https://docs.python.org/3/library/threading.html#thread-local-data"],
   },
   check(ctx) {
-    const { project, m, facts } = ctx;
+    const { project, m } = ctx;
     const idx = project.index;
     for (const info of project.events.all()) {
       if (!info.shared) continue;
@@ -79,15 +83,12 @@ export default defineRule({
         reported.add(use.fn.s);
         const c = idx.call(m, use.call);
         const created = idx.call(info.event.m, info.event.call);
-        const createdAt =
-          info.event.m === m
-            ? `line ${created.range.start.row + 1}`
-            : `${idx.moduleNames[info.event.m]}:${created.range.start.row + 1}`;
-        const threadsText = info.spawns.length > 1 ? `${info.spawns.length} spawn sites` : info.spawns[0].many ? "several threads" : "a worker and the main thread";
+        const createdAt = { file: idx.modules[info.event.m].file, row: created.range.start.row };
         const path = project.threads.pathTo(use.fn);
         ctx.report({
           range: c.range,
-          message: `Event created once at ${createdAt} is used by ${threadsText}; give each thread its own Event — ${describePath(path, facts.file)}`,
+          messageId: info.spawns.length > 1 ? "sharedBySpawnSites" : info.spawns[0].many ? "sharedByThreads" : "sharedWithMain",
+          data: { createdAt, spawnSites: info.spawns.length },
           path,
           fix: info.event.m === m ? (fix ??= safely(() => sharedEventFix(ctx, created.range))) : null,
         });

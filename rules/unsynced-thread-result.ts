@@ -1,5 +1,4 @@
 import { defineRule } from "../src/rule.js";
-import { describePath } from "../src/project/describe.js";
 
 export default defineRule({
   meta: {
@@ -60,6 +59,12 @@ export default defineRule({
       "whose result is handed back (executors, pools, `asyncio.to_thread`), not for",
       "`Thread(target=...)`, whose return value is discarded.",
     ].join("\n"),
+    messages: {
+      noSync:
+        "`{{what}}` hands a device result to another thread before the device work is done (no sync after it); record and synchronize a per-thread Event first — {{witness}}",
+      syncBeforeWork:
+        "`{{what}}` hands a device result to another thread before the device work is done (the last sync comes before the last device work); record and synchronize a per-thread Event first — {{witness}}",
+    },
     references: ["MPS_SYNC_MODE_GUIDE.md: Mistake 2, Pattern 2"],
   },
   check(ctx) {
@@ -78,10 +83,10 @@ export default defineRule({
         if (p.lastWork < 0 || p.lastSync > p.lastWork) continue;
         const range = p.kind === "return" ? scope.returns[p.at].range : project.index.call(m, p.at).range;
         const path = project.threads.pathTo(fn);
-        const how = p.lastSync >= 0 ? "the last sync comes before the last device work" : "no sync after it";
         ctx.report({
           range,
-          message: `\`${p.what}\` hands a device result to another thread before the device work is done (${how}); record and synchronize a per-thread Event first — ${describePath(path, facts.file)}`,
+          messageId: p.lastSync >= 0 ? "syncBeforeWork" : "noSync",
+          data: { what: p.what },
           path,
         });
       }

@@ -3,8 +3,9 @@ import { safely, timingSyncFix } from "./support/fixes.js";
 import { BACKENDS, unionCoverage, type Coverage, type Item } from "../src/project/timeline.js";
 
 
-function rowText(it: Extract<Item, { k: "work" }>): string {
-  return `\`${it.what}\` at line ${it.row + 1}${it.note ? ` (${it.note})` : ""}`;
+/** Message data for the last device work before the clock read. */
+function workData(file: string, it: Extract<Item, { k: "work" }>) {
+  return { work: it.what, workAt: { file, row: it.row }, workNote: it.note ? ` (${it.note})` : "" };
 }
 
 export default defineRule({
@@ -79,16 +80,30 @@ export default defineRule({
       "`predict()` and pipelines (which return host values or wait every step), and project",
       "functions that only load or move data (their own body decides, except a model's",
       "`forward`), allocations (`torch.zeros(..., device=...)`) and calls inside `with",
-      "torch.cuda.graph(g):` (capture queues nothing). Any wait after the last device work counts,",
+      "torch.cuda.graph(g):` (capture queues nothing). A timed region that reads a checkpoint",
+      "(`torch.load`, safetensors, a library's `from_pretrained`, or a project function that does",
+      "and does not then queue compute on every path) measures loading and is not reported: loading",
+      "ends with blocking host-to-device copies, which wait for the stream. Any wait after the last device work counts,",
       "including `.item()`, `.cpu()`, `print(tensor)`, a truth test (`assert not x.isnan().any()`),",
-      "a collective barrier, `mx.eval()`, project functions that always wait (one that waits only",
-      "under a condition naming no backend covers nothing; work it queues after its wait is still",
-      "queued), and blocking on",
+      "a collective barrier, `mx.eval()`, a copy to the host (`.to(CPU)` with `CPU =",
+      "torch.device(\"cpu\")`), project functions that always wait (one that waits only",
+      "under a condition naming no backend covers nothing; work it queues on every path after its",
+      "wait is still queued), and blocking on",
       "another thread (`Future.result()`, `join()`, `Queue.get()`, leaving a `with",
       "ThreadPoolExecutor()` block), whose own waits are not followed. In a loop where every",
       "iteration waits somewhere (a `loss.item()` each step), the average over iterations is",
       "right and the loop is not reported.",
     ].join("\n"),
+    messages: {
+      noWait:
+        "`{{clock}}` ends a timing (started at {{startAt}}) while device work is still queued: nothing waits after `{{work}}` at {{workAt}}{{workNote}}, so this measures launch time, not run time; synchronize first (`torch.mps.synchronize()`, `torch.cuda.synchronize()` or `torch.accelerator.synchronize()`)",
+      noWaitInThread:
+        "`{{clock}}` ends a timing (started at {{startAt}}) while device work is still queued: nothing waits after `{{work}}` at {{workAt}}{{workNote}}, so this measures launch time, not run time; record and synchronize a per-thread Event before reading the clock (a device-wide sync here would also wait for the other threads)",
+      guardedWait:
+        "`{{clock}}` ends a timing (started at {{startAt}}) whose only wait, `{{wait}}`, runs only when `{{guard}}`; this file also targets {{missing}}, where `{{work}}` at {{workAt}}{{workNote}} is still queued and the time is launch time. Wait on every backend (`torch.accelerator.synchronize()`, or `getattr(torch, device.type).synchronize()`)",
+      backendWait:
+        "`{{clock}}` ends a timing (started at {{startAt}}) whose only wait, `{{wait}}`, runs only for {{covered}}; this file also targets {{missing}}, where `{{work}}` at {{workAt}}{{workNote}} is still queued and the time is launch time. Wait on every backend (`torch.accelerator.synchronize()`, or `getattr(torch, device.type).synchronize()`)",
+    },
     references: [
       "MPS_SYNC_MODE_GUIDE.md: Performance Comparison (how the numbers were measured)",
       "https://pytorch.org/docs/stable/notes/cuda.html#asynchronous-execution",
@@ -121,6 +136,8 @@ export default defineRule({
         // `t0 = time.perf_counter()` again: a restart of the same timer, not the end of a timing.
         if (close.into !== null && close.into === open.into) continue;
         const region = items.slice(i + 1, j);
+        // A timing around reading a checkpoint measures loading, which ends with the data in place.
+        if (region.some((it) => it.k === "load")) continue;
         let w = -1;
         region.forEach((it, k) => {
           if (it.k === "work") w = k;
@@ -133,16 +150,14 @@ export default defineRule({
           ...close.before.map((b) => ({ ...b, row: -1 })),
         ];
         const c = idx.call(m, close.call);
-        const startLine = idx.call(m, open.call).range.start.row + 1;
+        const startAt = { file: facts.file, row: idx.call(m, open.call).range.start.row };
         if (waits.length === 0) {
           // Each iteration waits somewhere: the steady-state average is right.
           if (work.loop && region.some((it) => it.k === "sync" && it.loop && !it.partial)) continue;
-          const advice = inThread
-            ? "record and synchronize a per-thread Event before reading the clock (a device-wide sync here would also wait for the other threads)"
-            : "synchronize first (`torch.mps.synchronize()`, `torch.cuda.synchronize()` or `torch.accelerator.synchronize()`)";
           ctx.report({
             range: c.range,
-            message: `\`${close.what}\` ends a timing (started at line ${startLine}) while device work is still queued: nothing waits after ${rowText(work)}, so this measures launch time, not run time; ${advice}`,
+            messageId: inThread ? "noWaitInThread" : "noWait",
+            data: { clock: close.what, startAt, ...workData(facts.file, work) },
             fix: safely(() => timingSyncFix(ctx, fn, c.range, work.end, targeted, inThread)),
           });
           continue;
@@ -154,10 +169,17 @@ export default defineRule({
         const missing = targeted.filter((b) => !covered.has(b));
         if (missing.length === 0) continue;
         const only = waits.find((wt) => wt.guard) ?? waits[0];
-        const when = only.guard ? `runs only when \`${only.guard}\`` : `runs only for ${[...covered].join(" and ") || "no backend"}`;
         ctx.report({
           range: c.range,
-          message: `\`${close.what}\` ends a timing (started at line ${startLine}) whose only wait, \`${only.what}\`, ${when}; this file also targets ${missing.join(" and ")}, where ${rowText(work)} is still queued and the time is launch time. Wait on every backend (\`torch.accelerator.synchronize()\`, or \`getattr(torch, device.type).synchronize()\`)`,
+          messageId: only.guard ? "guardedWait" : "backendWait",
+          data: {
+            clock: close.what,
+            startAt,
+            wait: only.what,
+            ...(only.guard ? { guard: only.guard } : { covered: [...covered].join(" and ") || "no backend" }),
+            missing: missing.join(" and "),
+            ...workData(facts.file, work),
+          },
         });
       }
     });

@@ -1,11 +1,14 @@
-// MPS100: meta only. The findings come from the suppression stage (src/suppress.ts), which is
-// the one place that knows which directives silenced something; `check` has nothing to do.
+// MPS100: runs after the suppression stage (src/suppress.ts), over the facts it reports: each
+// directive of a file and the codes it silenced. This rule decides which directives are unused.
+// `check` (over a module's facts, before suppressions) has nothing to do.
 
 import { defineRule } from "../src/rule.js";
 
+const CODE = "MPS100";
+
 export default defineRule({
   meta: {
-    code: "MPS100",
+    code: CODE,
     name: "unused-suppression",
     severity: "warning",
     category: "correctness",
@@ -40,9 +43,37 @@ export default defineRule({
       "linter), nor are codes of other tools (`E501`). The rule runs after the analysis, so it",
       "sees suppressions only in the files that were linted.",
     ].join("\n"),
+    messages: {
+      unused: "unused suppression: `{{directive}}` suppresses nothing; remove it",
+      unusedCodes: "unused suppression: `{{directive}}` suppresses nothing for {{codes}}; remove it",
+    },
     references: ["Ruff RUF100 (unused-noqa)"],
   },
   check() {
-    /* reported by the suppression stage */
+    /* runs on the suppression stage's facts: checkDirectives */
+  },
+  checkDirectives(ctx) {
+    for (const { directive: dir, suppressed } of ctx.directives) {
+      // A bare `# noqa` may be there for another linter: never ours to report.
+      if (dir.kind === "noqa" && dir.codes === null) continue;
+      let unusedCodes: string[];
+      if (dir.codes === null) {
+        if (suppressed.size > 0) continue;
+        unusedCodes = [];
+      } else {
+        // Codes of ours that ran here and found nothing to silence; codes of other tools are
+        // theirs, and a code that did not run cannot be judged. MPS100 itself is never unused.
+        unusedCodes = dir.codes.filter((c) => c.startsWith("MPS") && c !== CODE && ctx.enabled.has(c) && !suppressed.has(c));
+        // MPS-prefixed names that are no code of ours (`MPS1x`) suppress nothing anywhere.
+        unusedCodes.push(...dir.codes.filter((c) => c.startsWith("MPS") && !/^MPS\d+$/.test(c)));
+        if (unusedCodes.length === 0) continue;
+      }
+      const range = { start: { row: dir.row, column: dir.column }, end: { row: dir.row, column: dir.column + dir.text.length } };
+      ctx.report(
+        unusedCodes.length > 0
+          ? { range, messageId: "unusedCodes", data: { directive: dir.text, codes: unusedCodes.join(", ") } }
+          : { range, messageId: "unused", data: { directive: dir.text } },
+      );
+    }
   },
 });

@@ -75,7 +75,8 @@ export function fingerprints(diagnostics: readonly Diagnostic[], source: (file: 
   return out;
 }
 
-export function writeBaseline(file: string, diagnostics: readonly Diagnostic[], source: (file: string) => string): number {
+/** `messageOf`: the finding's text for a reader (src/reporters/message.ts); the baseline keeps it for people, matching ignores it. */
+export function writeBaseline(file: string, diagnostics: readonly Diagnostic[], source: (file: string) => string, messageOf: (d: Diagnostic) => string): number {
   const baseDir = path.dirname(path.resolve(file));
   const fps = fingerprints(diagnostics, source, baseDir);
   const findings: BaselineEntry[] = diagnostics.map((d, i) => ({
@@ -83,7 +84,7 @@ export function writeBaseline(file: string, diagnostics: readonly Diagnostic[], 
     file: relFile(d.file, baseDir),
     fingerprint: fps[i],
     line: d.range.start.row + 1,
-    message: d.message,
+    message: messageOf(d),
   }));
   const doc: BaselineFile = { tool: "mps-lint", version: 1, findings };
   writeFileAtomic(file, JSON.stringify(doc, null, 2) + "\n");

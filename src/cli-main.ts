@@ -3,7 +3,7 @@
 // the bundle (scripts/bundle.mjs) makes it one file, dist/bundle/cli-main.js, and the classes
 // the CLI tests with instanceof exist once.
 
-export { cacheDirFor, runLint, UsageError } from "./main.js";
+export { cacheDirFor, lintWorkspace, runLint, UsageError } from "./main.js";
 export { cleanCache } from "./cache.js";
 export { ruleDocs } from "./explain.js";
 export { ParserLoadError } from "./parse.js";

@@ -18,6 +18,22 @@ const loadLint = async (): Promise<Lint> => (lint ??= await import("./cli-main.j
 /** A command-line error found while parsing, before ./cli-main.js (and its UsageError) is loaded. */
 class ArgvError extends Error {}
 
+/**
+ * A numeric option, read from its text: yargs's `type: "number"` turns `x` into NaN, which then
+ * printed as "got NaN" or was silently ignored. Bad text is a usage error (exit 2) naming it.
+ */
+function numberOption(flag: string, raw: unknown, rule: { whole?: boolean; min: number }): number | undefined {
+  if (raw === undefined) return undefined;
+  const values = Array.isArray(raw) ? raw : [raw];
+  const text = String(values[values.length - 1]).trim();
+  const n = /^[+-]?(\d+(\.\d*)?|\.\d+)$/.test(text) ? Number(text) : NaN;
+  const kind = rule.whole ? "a whole number" : "a number";
+  if (Number.isNaN(n) || (rule.whole && !Number.isInteger(n)) || n < rule.min) {
+    throw new ArgvError(`${flag} expects ${kind} of at least ${rule.min}, got "${text}"`);
+  }
+  return n;
+}
+
 const list = (v: unknown): string[] | undefined =>
   v === undefined
     ? undefined
@@ -67,7 +83,7 @@ async function main(argv: string[]): Promise<number> {
     .option("output-file", { alias: "o", type: "string", describe: "write the report to a file" })
     .option("quiet", { type: "boolean", default: false, describe: "report errors only" })
     .option("exit-zero", { type: "boolean", default: false, describe: "exit 0 even when there are findings" })
-    .option("max-warnings", { type: "number", describe: "exit 1 when there are more than this many warnings (warnings alone then fail only past it)" })
+    .option("max-warnings", { type: "string", describe: "exit 1 when there are more than this many warnings (warnings alone then fail only past it)" })
     .option("color", { type: "boolean", describe: "force colour on or off (--no-color)" })
     .option("select", { type: "string", describe: "rule codes or prefixes to enable (comma-separated)" })
     .option("extend-select", { type: "string", describe: "rules to enable in addition" })
@@ -75,7 +91,7 @@ async function main(argv: string[]): Promise<number> {
     .option("config", { type: "string", describe: "use this configuration file for every file (pyproject.toml or mps-lint.toml)" })
     .option("isolated", { type: "boolean", default: false, describe: "ignore all configuration files" })
     .option("show-settings", { type: "boolean", default: false, describe: "print the settings in force for a file, and exit" })
-    .option("dump", { type: "string", describe: "print what the analysis concluded for these files, and exit: callgraph | summaries" })
+    .option("dump", { type: "string", describe: "print what the analysis concluded for these files, and exit: callgraph | summaries | timeline" })
     .option("force-exclude", { type: "boolean", default: false, describe: "apply exclude settings to files named on the command line too" })
     .option("add-noqa", { type: "boolean", default: false, describe: "add # noqa: CODE to every line with a finding" })
     .option("fix", { type: "boolean", default: false, describe: "apply safe fixes (with --unsafe-fixes: unsafe ones too) and report what is left" })
@@ -89,12 +105,12 @@ async function main(argv: string[]): Promise<number> {
     .option("verify", { type: "boolean", default: false, describe: "run the files with findings on the accelerator and measure what the syncs cost" })
     .option("python", { type: "string", describe: "Python interpreter with torch for --verify and bench (default: verify.python in the configuration)" })
     .option("device", { type: "string", choices: ["auto", "mps", "cuda", "xpu", "cpu"], describe: "device for --verify (default: mps, else cuda, else cpu)" })
-    .option("verify-timeout", { type: "number", describe: "seconds per verify run before the target is killed (default: verify.timeout, else 60)" })
+    .option("verify-timeout", { type: "string", describe: "seconds per verify run before the target is killed (default: verify.timeout, else 60)" })
     .option("verify-entry", { type: "string", describe: "command to run for --verify instead of each file as __main__" })
-    .option("verify-repeats", { type: "number", describe: "at least this many timed runs per mode (median and spread; they go on for 1 s in all)" })
-    .option("verify-memory", { type: "number", describe: "MiB of resident memory the target's processes may use before they are killed (0: no limit; default: half the RAM)" })
+    .option("verify-repeats", { type: "string", describe: "at least this many timed runs per mode (median and spread; they go on for 1 s in all)" })
+    .option("verify-memory", { type: "string", describe: "MiB of resident memory the target's processes may use before they are killed (0: no limit; default: half the RAM)" })
     .option("verbose", { type: "boolean", default: false, describe: "show the verified program's own output" })
-    .option("jobs", { alias: "j", type: "number", describe: "parse workers (default: the number of cores)" })
+    .option("jobs", { alias: "j", type: "string", describe: "parse workers (default: the number of cores)" })
     .option("cache", { type: "boolean", default: true, describe: "use the cache in .mps_lint_cache (--no-cache)" })
     .option("cache-dir", { type: "string", describe: "cache folder (default: .mps_lint_cache in the working folder)" })
     .option("prefilter", { type: "boolean", default: true, hidden: true, describe: "parse only files that can matter" })
@@ -142,6 +158,14 @@ async function main(argv: string[]): Promise<number> {
   const paths = ((parsed.paths as string[] | undefined)?.map(String) ?? []).map((p) => (p === STDIN ? "-" : p));
   const wantsStdin = paths.includes("-") || (paths.length === 0 && parsed["stdin-filename"] !== undefined);
   const showProgress = !!process.stderr.isTTY && !process.env.CI;
+  // Read before the run (and whether or not --verify is given): a bad number is a usage error.
+  const numbers = {
+    maxWarnings: numberOption("--max-warnings", parsed["max-warnings"], { whole: true, min: -1 }),
+    jobs: numberOption("--jobs", parsed.jobs, { whole: true, min: 1 }),
+    verifyTimeout: numberOption("--verify-timeout", parsed["verify-timeout"], { min: 0 }),
+    verifyRepeats: numberOption("--verify-repeats", parsed["verify-repeats"], { whole: true, min: 1 }),
+    verifyMemory: numberOption("--verify-memory", parsed["verify-memory"], { min: 0 }),
+  };
   const lintOnce = () => runLint(configDefaults({
     paths,
     cwd: process.cwd(),
@@ -163,21 +187,21 @@ async function main(argv: string[]): Promise<number> {
     addNoqa: parsed["add-noqa"],
     baseline: parsed.baseline,
     writeBaseline: parsed["write-baseline"],
-    maxWarnings: parsed["max-warnings"],
+    maxWarnings: numbers.maxWarnings,
     stdinFilename: parsed["stdin-filename"],
     stdin: wantsStdin ? readStdin(parsed["stdin-filename"]) : undefined,
     verify: parsed.verify
       ? {
           python: parsed.python,
           device: parsed.device === "auto" ? undefined : parsed.device,
-          timeoutS: parsed["verify-timeout"],
+          timeoutS: numbers.verifyTimeout,
           entry: parsed["verify-entry"],
           verbose: parsed.verbose,
-          repeats: parsed["verify-repeats"],
-          memoryMb: parsed["verify-memory"],
+          repeats: numbers.verifyRepeats,
+          memoryMb: numbers.verifyMemory,
         }
       : undefined,
-    jobs: parsed.jobs,
+    jobs: numbers.jobs,
     cache: parsed.cache,
     cacheDir: parsed["cache-dir"],
     prefilter: parsed.prefilter,

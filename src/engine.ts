@@ -12,7 +12,7 @@ import type { ModuleFacts } from "./facts/model.js";
 import { DIRECTIVE_PATTERN, makePrefilter } from "./prefilter.js";
 import { moduleNaming } from "./project/modules.js";
 import { Project } from "./project/project.js";
-import { ruleUrl, type Rule, type RuleSettings } from "./rule.js";
+import { toDiagnostic, type Rule, type RuleSettings } from "./rule.js";
 import { addTime, count, loadReason, setCount, timed, withLoadReason } from "./timing.js";
 import type { Diagnostic } from "./types.js";
 import { RULES } from "../rules/index.js";
@@ -236,18 +236,7 @@ function analyze(
           },
           project,
           settings: input.settings ?? {},
-          report: (r) =>
-            diagnostics.push({
-              code: rule.meta.code,
-              name: rule.meta.name,
-              severity: rule.meta.severity,
-              message: r.message,
-              file: f.file,
-              range: r.range,
-              path: r.path ?? [],
-              fix: r.fix ?? null,
-              url: ruleUrl(rule.meta),
-            }),
+          report: (r) => diagnostics.push(toDiagnostic(rule, f.file, r)),
         }));
       } catch (e) {
         problems.push({

@@ -2,7 +2,8 @@
 // through it: the plain run, --fix's re-lint after each pass, --verify (on the findings it
 // returns) and the LSP server. Stages, in order:
 //   lint (engine: facts -> project -> rules) -> per-file rule selection -> suppression comments
-//   -> per-file severity overrides -> baseline filter.
+//   (and the rules over them: MPS100) -> per-file severity overrides -> baseline filter.
+// Findings come out as data (messageId + data + witness path); reporters render the text.
 // Run-level concerns (argument checks, discovery, notebooks, adoption, fixing, reporting) stay
 // in src/main.ts.
 
@@ -13,6 +14,7 @@ import { compareDiagnostics, lintFiles, type FileProblem, type LintInput, type L
 import type { CommentFact } from "./facts/model.js";
 import { applySuppressions } from "./suppress.js";
 import type { Diagnostic } from "./types.js";
+import { RULES } from "../rules/index.js";
 
 export interface LintProjectInput {
   /** What the engine lints (files, rules, roots, overrides, cache, jobs, prefilter). */
@@ -53,9 +55,10 @@ export function lintProject(input: LintProjectInput): LintProjectResult {
     comments: (f) => comments.get(f) ?? [],
     source: (f) => result.source(f),
     enabled,
+    directiveRules: (input.lint.rules ?? RULES).filter((r) => r.checkDirectives),
   });
   problems.push(...sup.problems);
-  let diagnostics: Diagnostic[] = [...sup.kept, ...sup.unused].sort(compareDiagnostics).map((d) => {
+  let diagnostics: Diagnostic[] = [...sup.kept, ...sup.fromDirectives].sort(compareDiagnostics).map((d) => {
     const level = input.settingsOf(d.file).severity[d.code];
     return level && level !== d.severity ? { ...d, severity: level } : d;
   });

@@ -1,8 +1,10 @@
-// One lint run from options to exit code:
-//   config -> discover -> (notebooks -> Python) -> lint -> per-file selection -> suppressions
-//   -> severity overrides -> add-noqa | baseline -> report.
+// One lint run from options to exit code, as a sequence of named stages:
+//   checkOptions -> readInputs (discover, standard input, notebooks) -> withProjectContext
+//   -> planLint -> lint (lintProject: engine, selection, suppressions, severities)
+//   -> adopt (--add-noqa, --write-baseline) | baseline -> fix -> verify -> report -> exitCode.
 // Analysis is project-wide (one call graph for all files); rule selection is per file, so the
 // union of the rules any file enables runs and each file's findings are filtered afterwards.
+// The language server runs the same stages up to the lint (lintWorkspace).
 
 import { DUMP_KINDS, dumpFiles, isDumpKind } from "./project/dump.js";
 import { existsSync, statSync } from "node:fs";
@@ -14,16 +16,20 @@ import { ConfigError, ConfigResolver, formatSettings, isExcluded, type Settings 
 import { CACHE_DIR_NAME } from "./cache.js";
 import { defaultJobs } from "./collect.js";
 import { discover, fsErrorText, PathError } from "./discover.js";
+import type { LintInput } from "./engine.js";
 import { lintProject } from "./lint-project.js";
 import { isNotebook, notebookToPython, readNotebook, type CellPosition } from "./notebook.js";
 import type { CliOptions } from "./options.js";
 import { REPORTERS } from "./reporters/index.js";
+import { renderMessage } from "./reporters/message.js";
 import { linePath as displayPath, tally } from "./reporters/paths.js";
-import type { ReportDiagnostic } from "./reporters/types.js";
+import { presentDiagnostics } from "./reporters/present.js";
+import type { Reporter, ReportDiagnostic } from "./reporters/types.js";
 import { RULES } from "../rules/index.js";
+import type { Rule } from "./rule.js";
 import { renderStatistics } from "./statistics.js";
 import { charColumns, readPython } from "./source.js";
-import type { Diagnostic, Range } from "./types.js";
+import type { Diagnostic } from "./types.js";
 import { addTime, timed, timingReport, timingWanted } from "./timing.js";
 import type { VerifyOptions, VerifyProgress } from "./verify/index.js";
 import { writeFileAtomic } from "./write.js";
@@ -36,9 +42,37 @@ export interface RunOutput {
   stderr: string;
 }
 
-/** Rules chosen by command-line selectors alone (kept for callers that have no configuration). */
 /** Files with more than this many modules get a progress line (on a terminal). */
 const PROGRESS_THRESHOLD = 50;
+
+type Problem = { file: string; message: string };
+
+/** What a run has gathered so far: the stages below fill it in, in order. */
+interface RunState {
+  opts: CliOptions;
+  config: ConfigResolver;
+  /** Source read from standard input (path "-"). */
+  stdinMode: boolean;
+  files: string[];
+  /** Text to lint instead of a file's contents on disk (stdin, notebooks, editor buffers). */
+  overrides: Map<string, string>;
+  /** Notebooks' row maps, by file. */
+  cells: Map<string, CellPosition[]>;
+  /** Files whose findings are reported (files named one by one); all when undefined. */
+  reported?: Set<string>;
+  /** Project folders of named files, linted as their context. */
+  contextRoots: string[];
+  /** Run warnings (not findings): they go to stderr in every format. */
+  problems: Problem[];
+  stderr: string[];
+}
+
+interface LintPlan {
+  lint: LintInput;
+  rules: readonly Rule[];
+  settingsOf(file: string): Settings;
+  rootSettings: Settings;
+}
 
 export async function runLint(opts: CliOptions): Promise<RunOutput> {
   try {
@@ -50,345 +84,305 @@ export async function runLint(opts: CliOptions): Promise<RunOutput> {
 }
 
 async function run(opts: CliOptions): Promise<RunOutput> {
+  const reporter = checkOptions(opts);
+  const state = readInputs(opts);
+  if (opts.showSettings) return showSettings(state);
+  withProjectContext(state);
+  const plan = planLint(state);
+  if (opts.dump !== undefined) return dump(state, plan);
+  const first = lint(state, plan);
+  if (opts.addNoqa) return addNoqaStage(state, first.diagnostics);
+  if (opts.writeBaseline) return writeBaselineStage(state, first.diagnostics, first.source);
+  const baselineFile = opts.baseline ? path.resolve(opts.cwd, opts.baseline) : undefined;
+  let diagnostics = baselineFile ? filterBaseline(baselineFile, readBaseline(baselineFile), first.diagnostics, first.source).kept : first.diagnostics;
+  let source = first.source;
+  let fixSummary = "";
+  let fixedStdin: string | undefined;
+  if (fixing(opts).length > 0) {
+    const fixed = fixStage(state, plan, diagnostics, first.source, baselineFile);
+    if ("output" in fixed) return fixed.output;
+    ({ diagnostics, source, summary: fixSummary, fixedStdin } = fixed);
+  }
+  if (opts.quiet) diagnostics = diagnostics.filter((d) => d.severity === "error");
+  if (opts.verify && diagnostics.length > 0) diagnostics = await verifyStage(state, diagnostics, plan.rootSettings);
+  return report(state, reporter, plan.rules, diagnostics, source, fixSummary, fixedStdin);
+}
+
+// ---- stages
+
+/** Argument checks that need no file: the reporter, --max-warnings, modes that exclude each other. */
+function checkOptions(opts: CliOptions): Reporter {
   const reporter = REPORTERS[opts.format];
   if (!reporter) throw new UsageError(`unknown format "${opts.format}" (known: ${Object.keys(REPORTERS).join(", ")})`);
   if (opts.maxWarnings !== undefined && (!Number.isInteger(opts.maxWarnings) || opts.maxWarnings < -1)) {
-    throw new UsageError(`--max-warnings expects a whole number, got ${opts.maxWarnings}`);
+    throw new UsageError(`--max-warnings expects a whole number of at least -1, got ${opts.maxWarnings}`);
   }
   const exclusive = [opts.addNoqa && "--add-noqa", opts.writeBaseline && "--write-baseline", opts.baseline && "--baseline"].filter(Boolean);
   if (exclusive.length > 1) throw new UsageError(`${exclusive.join(" and ")} cannot be used together`);
-  const fixing = [opts.fix && "--fix", opts.fixOnly && "--fix-only", opts.diff && "--diff"].filter(Boolean);
   const adopting = [opts.addNoqa && "--add-noqa", opts.writeBaseline && "--write-baseline"].filter(Boolean);
-  if (fixing.length > 0 && adopting.length > 0) throw new UsageError(`${fixing[0]} and ${adopting[0]} cannot be used together`);
+  if (fixing(opts).length > 0 && adopting.length > 0) throw new UsageError(`${fixing(opts)[0]} and ${adopting[0]} cannot be used together`);
+  const stdinMode = isStdinMode(opts);
+  if (stdinMode && opts.paths.some((p) => p !== "-")) throw new UsageError('"-" (standard input) cannot be combined with other paths');
+  if (!stdinMode && opts.stdinFilename !== undefined) throw new UsageError("--stdin-filename needs the path - (read the source from standard input)");
+  if (stdinMode && opts.addNoqa) throw new UsageError("--add-noqa edits files; it cannot be used with standard input");
+  return reporter;
+}
+
+function fixing(opts: CliOptions): string[] {
+  return [opts.fix && "--fix", opts.fixOnly && "--fix-only", opts.diff && "--diff"].filter((x): x is string => !!x);
+}
+
+function isStdinMode(opts: CliOptions): boolean {
+  return opts.paths.includes("-") || (opts.paths.length === 0 && opts.stdinFilename !== undefined);
+}
+
+/** Which files, and the text of those that are not plain Python files on disk (stdin, notebooks). */
+function readInputs(opts: CliOptions): RunState {
   const config = new ConfigResolver({
     cwd: opts.cwd,
     configFile: opts.config,
     isolated: opts.isolated,
     cli: { select: opts.select, ignore: opts.ignore, extendSelect: opts.extendSelect },
   });
-  const stderr: string[] = [];
-  const problems: { file: string; message: string }[] = [];
-
-  // ---- which files, and the text of those that are not plain Python files on disk
-  const stdinMode = opts.paths.includes("-") || (opts.paths.length === 0 && opts.stdinFilename !== undefined);
-  if (stdinMode && opts.paths.some((p) => p !== "-")) throw new UsageError('"-" (standard input) cannot be combined with other paths');
-  if (!stdinMode && opts.stdinFilename !== undefined) throw new UsageError("--stdin-filename needs the path - (read the source from standard input)");
-  if (stdinMode && opts.addNoqa) throw new UsageError("--add-noqa edits files; it cannot be used with standard input");
-  const overrides = new Map<string, string>(opts.overrides ?? []);
-  const cells = new Map<string, CellPosition[]>();
-  /** A notebook's Python text and cell positions (false: not readable, said in `sink`). */
-  const loadNotebook = (file: string, sink: { file: string; message: string }[]): boolean => {
-    if (!isNotebook(file)) return true;
-    const nb = readNotebook(file);
-    if (!nb.ok) {
-      sink.push({ file, message: nb.message });
-      return false;
-    }
-    overrides.set(file, nb.module.text);
-    cells.set(file, nb.module.rows);
-    for (const w of nb.module.warnings) sink.push({ file, message: w });
-    return true;
+  const state: RunState = {
+    opts,
+    config,
+    stdinMode: isStdinMode(opts),
+    files: [],
+    overrides: new Map<string, string>(opts.overrides ?? []),
+    cells: new Map(),
+    contextRoots: [],
+    problems: [],
+    stderr: [],
   };
-  let files: string[];
-  if (stdinMode) {
+  if (state.stdinMode) {
     const file = opts.stdinFilename !== undefined ? path.resolve(opts.cwd, opts.stdinFilename) : "-";
     const excluded = opts.forceExclude && file !== "-" && isExcluded(config.forPath(path.dirname(file)), file, false);
-    files = excluded ? [] : [file];
-    if (!excluded) {
-      const text = opts.stdin ?? "";
-      if (isNotebook(file)) {
-        const nb = notebookToPython(text);
-        if (nb.ok) {
-          overrides.set(file, nb.module.text);
-          cells.set(file, nb.module.rows);
-          for (const w of nb.module.warnings) problems.push({ file, message: w });
-        } else {
-          problems.push({ file, message: nb.message });
-          files = [];
-        }
-      } else overrides.set(file, text);
-    }
-  } else {
-    try {
-      files = timed("discover", () =>
-        discover(opts.paths.length > 0 ? opts.paths : ["."], opts.cwd, {
-          isExcluded: (abs, isDir) => isExcluded(config.forDir(path.dirname(abs)), abs, isDir),
-          forceExclude: opts.forceExclude,
-          respectGitignore: config.forDir(opts.cwd).respectGitignore,
-          onWarning: (file, message) => problems.push({ file, message }),
-        }),
-      );
-    } catch (e) {
-      if (e instanceof PathError) throw new UsageError(e.message);
-      throw e;
-    }
-    files = files.filter((file) => loadNotebook(file, problems));
+    if (excluded) return state;
+    state.files = [file];
+    const text = opts.stdin ?? "";
+    if (!isNotebook(file)) state.overrides.set(file, text);
+    else if (!takeNotebook(state, file, notebookToPython(text), state.problems)) state.files = [];
+    return state;
   }
-
-  // Discovered paths are files: their folder's settings, without a stat each.
-  const settingsOf = (file: string): Settings => (file === "-" ? config.forPath(opts.cwd) : config.forDir(path.dirname(file)));
-
-  if (opts.showSettings) {
-    const file = files[0] ?? (opts.paths[0] && opts.paths[0] !== "-" ? path.resolve(opts.cwd, opts.paths[0]) : path.join(opts.cwd, "-"));
-    return { exitCode: 0, stdout: formatSettings(config.forPath(file === "-" ? opts.cwd : file), file, opts.cwd), stderr: "" };
+  let files: string[];
+  try {
+    files = timed("discover", () =>
+      discover(opts.paths.length > 0 ? opts.paths : ["."], opts.cwd, {
+        isExcluded: (abs, isDir) => isExcluded(config.forDir(path.dirname(abs)), abs, isDir),
+        forceExclude: opts.forceExclude,
+        respectGitignore: config.forDir(opts.cwd).respectGitignore,
+        onWarning: (file, message) => state.problems.push({ file, message }),
+      }),
+    );
+  } catch (e) {
+    if (e instanceof PathError) throw new UsageError(e.message);
+    throw e;
   }
+  state.files = files.filter((file) => loadNotebook(state, file, state.problems));
+  return state;
+}
 
-  // ---- invocation context: files named one by one (pre-commit, editors, standard input with
-  // --stdin-filename) are analysed inside their project, and only their findings are reported.
-  // A thread started in pkg/app.py reaches a sync in pkg/helpers.py whichever file is named. The
-  // prefilter and the facts cache keep the rest of the project cheap.
-  const namedOnlyFiles = stdinMode ? opts.stdinFilename !== undefined : opts.paths.length > 0 && !opts.paths.some((p) => isDirectory(path.resolve(opts.cwd, p)));
-  let reported: Set<string> | undefined;
-  const contextRoots: string[] = [];
-  if (namedOnlyFiles && files.length > 0) {
-    for (const f of files) {
-      const root = projectRoot(f, settingsOf(f));
-      if (root && !contextRoots.includes(root)) contextRoots.push(root);
-    }
-    if (contextRoots.length > 0) {
-      const context = timed("discover", () =>
-        discover(contextRoots, opts.cwd, {
-          isExcluded: (abs, isDir) => isExcluded(config.forDir(path.dirname(abs)), abs, isDir),
-          onWarning: () => {}, // the rest of the project is context: its problems are not this run's
-        }),
-      );
-      reported = new Set(files);
-      const ignored: { file: string; message: string }[] = [];
-      files = [...files, ...context.filter((f) => !reported!.has(f) && loadNotebook(f, ignored))];
-    }
+/** A notebook's Python text and cell positions (false: not readable, said in `sink`). */
+function loadNotebook(state: RunState, file: string, sink: Problem[]): boolean {
+  return !isNotebook(file) || takeNotebook(state, file, readNotebook(file), sink);
+}
+
+function takeNotebook(state: RunState, file: string, nb: ReturnType<typeof readNotebook>, sink: Problem[]): boolean {
+  if (!nb.ok) {
+    sink.push({ file, message: nb.message });
+    return false;
   }
+  state.overrides.set(file, nb.module.text);
+  state.cells.set(file, nb.module.rows);
+  for (const w of nb.module.warnings) sink.push({ file, message: w });
+  return true;
+}
 
-  // ---- project-wide settings: the rules any file enables, every import root and entry point
-  const perFile = new Map<string, Settings>(files.map((f) => [f, settingsOf(f)]));
+/** Discovered paths are files: their folder's settings, without a stat each. */
+function settingsOf(state: RunState, file: string): Settings {
+  return file === "-" ? state.config.forPath(state.opts.cwd) : state.config.forDir(path.dirname(file));
+}
+
+function showSettings(state: RunState): RunOutput {
+  const { opts, config, files } = state;
+  const file = files[0] ?? (opts.paths[0] && opts.paths[0] !== "-" ? path.resolve(opts.cwd, opts.paths[0]) : path.join(opts.cwd, "-"));
+  return { exitCode: 0, stdout: formatSettings(config.forPath(file === "-" ? opts.cwd : file), file, opts.cwd), stderr: "" };
+}
+
+/**
+ * Invocation context: files named one by one (pre-commit, editors, standard input with
+ * --stdin-filename) are analysed inside their project, and only their findings are reported.
+ * A thread started in pkg/app.py reaches a sync in pkg/helpers.py whichever file is named. The
+ * prefilter and the facts cache keep the rest of the project cheap.
+ */
+function withProjectContext(state: RunState): void {
+  const { opts, config } = state;
+  const namedOnlyFiles = state.stdinMode
+    ? opts.stdinFilename !== undefined
+    : opts.paths.length > 0 && !opts.paths.some((p) => isDirectory(path.resolve(opts.cwd, p)));
+  if (!namedOnlyFiles || state.files.length === 0) return;
+  for (const f of state.files) {
+    const root = projectRoot(f, settingsOf(state, f));
+    if (root && !state.contextRoots.includes(root)) state.contextRoots.push(root);
+  }
+  if (state.contextRoots.length === 0) return;
+  const context = timed("discover", () =>
+    discover(state.contextRoots, opts.cwd, {
+      isExcluded: (abs, isDir) => isExcluded(config.forDir(path.dirname(abs)), abs, isDir),
+      onWarning: () => {}, // the rest of the project is context: its problems are not this run's
+    }),
+  );
+  const reported = new Set(state.files);
+  state.reported = reported;
+  const ignored: Problem[] = [];
+  state.files = [...state.files, ...context.filter((f) => !reported.has(f) && loadNotebook(state, f, ignored))];
+}
+
+/** Project-wide settings: the rules any file enables, every import root and entry point. */
+function planLint(state: RunState): LintPlan {
+  const { opts, config, files } = state;
+  const perFile = new Map<string, Settings>(files.map((f) => [f, settingsOf(state, f)]));
   const all = [...new Set(perFile.values())];
   const rules = RULES.filter((r) => all.some((s) => s.rules.includes(r)));
   const rootSettings = config.forDir(opts.cwd);
   const torchVersion = rootSettings.torchVersion ?? all.find((s) => s.torchVersion)?.torchVersion ?? null;
-
-  if (opts.progress && files.length > PROGRESS_THRESHOLD) opts.progress(`mps-lint: analysing ${files.length} files…`);
-  const searchRoots = [opts.cwd, ...contextRoots, ...opts.paths.filter((p) => p !== "-").map((p) => path.resolve(opts.cwd, p)).filter(isDirectory)];
-  const lintInput = {
-    files,
-    rules,
-    settings: { torchVersion },
-    srcRoots: [...new Set(all.flatMap((s) => s.src))],
-    searchRoots,
-    threadEntryPoints: [...new Set(all.flatMap((s) => s.threadEntryPoints))],
-    overrides,
-    jobs: opts.jobs ?? defaultJobs(),
-    cacheDir: opts.cache === false ? null : cacheDirFor(opts),
-    prefilter: opts.prefilter ?? true,
-  };
-  if (opts.dump !== undefined) {
-    if (!isDumpKind(opts.dump)) throw new UsageError(`unknown --dump "${opts.dump}" (known: ${DUMP_KINDS.join(", ")})`);
-    return { exitCode: 0, stdout: dumpFiles(opts.dump, lintInput, opts.cwd, reported ? [...reported] : undefined), stderr: "" };
-  }
-  // Selection, suppressions and severities here; the baseline after adoption (which ignores it).
-  const settingsFor = (file: string) => perFile.get(file) ?? settingsOf(file);
-  const baselineFile = opts.baseline ? path.resolve(opts.cwd, opts.baseline) : undefined;
-  const first = lintProject({ lint: lintInput, settingsOf: settingsFor, report: reported });
-  const result = first.result;
-  if (opts.progress && files.length > PROGRESS_THRESHOLD) opts.progress("");
-  problems.push(...first.problems);
-  let diagnostics: Diagnostic[] = first.diagnostics;
-
-  // ---- adoption: --add-noqa, --write-baseline; --baseline filters
-  if (opts.addNoqa) {
-    const editable = diagnostics.filter((d) => d.code !== "MPS100" && !cells.has(d.file) && !overrides.has(d.file));
-    for (const d of diagnostics) if (cells.has(d.file)) problems.push({ file: d.file, message: "--add-noqa does not edit notebooks; add # noqa in the cell by hand" });
-    const r = addNoqa(editable);
-    for (const s of r.skipped) stderr.push(`warning: ${displayPath(s.file, opts.cwd)}:${s.row + 1}: ${s.reason}`);
-    for (const p of dedupe(problems)) stderr.push(`warning: ${displayPath(p.file, opts.cwd)}: ${p.message}`);
-    stderr.push(`Added ${r.added} noqa directive${r.added === 1 ? "" : "s"}${r.files > 0 ? ` in ${r.files} file${r.files === 1 ? "" : "s"}` : ""}.`);
-    return { exitCode: 0, stdout: "", stderr: stderr.join("\n") + "\n" };
-  }
-  if (opts.writeBaseline) {
-    const n = writing(opts.writeBaseline, () => writeBaseline(path.resolve(opts.cwd, opts.writeBaseline!), diagnostics, result.source));
-    for (const p of dedupe(problems)) stderr.push(`warning: ${displayPath(p.file, opts.cwd)}: ${p.message}`);
-    stderr.push(`Wrote ${n} finding${n === 1 ? "" : "s"} to ${opts.writeBaseline}.`);
-    return { exitCode: 0, stdout: "", stderr: stderr.join("\n") + "\n" };
-  }
-  if (baselineFile) diagnostics = filterBaseline(baselineFile, readBaseline(baselineFile), diagnostics, result.source).kept;
-
-  // ---- fixes: --fix, --fix-only, --diff (+ --unsafe-fixes), to a fixpoint (src/fix.ts)
-  let sourceOf = result.source;
-  let fixSummary = "";
-  let fixedStdin: string | undefined;
-  if (fixing.length > 0) {
-    const fileOk = new Map<string, boolean>();
-    const outcome = fixLoop({
-      diagnostics,
-      source: result.source,
-      unsafe: !!opts.unsafeFixes,
-      editable: (file) => {
-        if (cells.has(file)) return false;
-        if (stdinMode) return true;
-        if (overrides.has(file)) return false;
-        let ok = fileOk.get(file);
-        if (ok === undefined) {
-          const src = readPython(file);
-          ok = src.encoding === "utf-8" && !src.warning;
-          if (!ok) problems.push({ file, message: "not UTF-8; fixes are not applied" });
-          fileOk.set(file, ok);
-        }
-        return ok;
-      },
-      // The same stages as the first pass: lint, per-file selection, suppressions, severities, baseline.
-      relint: (texts) => {
-        const again = lintProject({ lint: { ...lintInput, overrides: new Map([...overrides, ...texts]) }, settingsOf: settingsFor, baseline: baselineFile, report: reported });
-        sourceOf = again.result.source;
-        return again.diagnostics;
-      },
-    });
-    problems.push(...outcome.problems);
-    if (!outcome.converged) stderr.push(`warning: fixes were still being found after ${MAX_FIX_PASSES} passes; run --fix again`);
-    let n = fixedCount(outcome.fixed);
-    const plural = (k: number, w: string) => `${k} ${w}${k === 1 ? "" : "s"}`;
-    const enumerate = () => {
-      const lines = [`${opts.diff ? "Would fix" : "Fixed"} ${plural(n, "problem")}:`];
-      for (const [file, counts] of [...outcome.fixed].sort(([a], [b]) => (a < b ? -1 : 1))) {
-        lines.push(`- ${displayPath(file, opts.cwd)}:`);
-        for (const [code, k] of [...counts].sort(([a], [b]) => (a < b ? -1 : 1))) lines.push(`    ${k} × ${code} (${RULES.find((r) => r.meta.code === code)?.meta.name ?? code})`);
-      }
-      return lines;
-    };
-    if (opts.diff) {
-      const diffs = [...outcome.texts].map(([file, text]) => {
-        const name = displayPath(file, opts.cwd);
-        return unifiedDiff(outcome.originals.get(file)!, text, name, name);
-      });
-      for (const p of dedupe(problems)) stderr.push(`warning: ${displayPath(p.file, opts.cwd)}: ${p.message}`);
-      if (opts.showFixes && n > 0) stderr.push(...enumerate());
-      stderr.push(n > 0 ? `Would fix ${plural(n, "problem")}.` : "No fixes would be applied.");
-      return { exitCode: outcome.texts.size > 0 ? 1 : 0, stdout: diffs.join(""), stderr: stderr.join("\n") + "\n" };
-    }
-    // Standard input: the fixed source goes to stdout (as Ruff does), the report to stderr.
-    if (stdinMode) fixedStdin = files[0] !== undefined ? (outcome.texts.get(files[0]) ?? result.source(files[0])) : (opts.stdin ?? "");
-    let unwritten: { file: string; message: string }[] = [];
-    if (!stdinMode) {
-      // Fixes that could not be written are not made: their findings stay, and count (issue 18).
-      unwritten = writeFixed(outcome.texts, outcome.originals);
-      problems.push(...unwritten);
-      sourceOf = keepUnwritten(outcome, diagnostics, unwritten, result.source, sourceOf);
-      n = fixedCount(outcome.fixed);
-    }
-    diagnostics = outcome.diagnostics;
-    if (opts.showFixes && n > 0) stderr.push(...enumerate());
-    if (opts.fixOnly) {
-      for (const p of dedupe(problems)) stderr.push(`warning: ${displayPath(p.file, opts.cwd)}: ${p.message}`);
-      stderr.push(`Fixed ${plural(n, "problem")}.`);
-      return { exitCode: unwritten.length > 0 ? 1 : 0, stdout: fixedStdin ?? "", stderr: stderr.join("\n") + "\n" };
-    }
-    fixSummary = `Fixed ${plural(n, "problem")}, ${diagnostics.length} remaining.`;
-  }
-
-  if (opts.quiet) diagnostics = diagnostics.filter((d) => d.severity === "error");
-  if (opts.verify && diagnostics.length > 0) {
-    const verified = await verifyFindings(diagnostics, opts, rootSettings);
-    diagnostics = verified.diagnostics;
-    stderr.push(verified.text.replace(/\n$/, ""));
-  }
-
-  // ---- report
-  const fps = fingerprints(diagnostics, sourceOf, opts.cwd);
-  // Columns in characters as Ruff reports them; SARIF declares UTF-16 code units (columnKind).
-  const col = opts.format === "sarif" ? null : charColumns(sourceOf);
-  // Notebook findings carry no fix: their edits are offsets in the concatenated cells.
-  const shown: ReportDiagnostic[] = diagnostics.map((d, i) =>
-    toCells({ ...(col ? inChars(d, col) : d), fingerprint: fps[i], ...(cells.has(d.file) ? { fix: null } : {}) }, cells),
-  );
-  const uniqueProblems = dedupe(problems);
-  const reportStart = performance.now();
-  const text = opts.statistics
-    ? renderStatistics(shown, opts.format)
-    : reporter({
-    diagnostics: shown,
-    files,
-    cwd: opts.cwd,
-    color: opts.color && !opts.outputFile,
-    // Problems of the run (unreadable files, link loops) go to stderr in every format.
-    problems: [],
-    rules,
-    unsafeFixes: !!opts.unsafeFixes,
-    showFixes: !!opts.showFixes,
-    source: sourceOf,
-  });
-  for (const p of uniqueProblems) stderr.push(`warning: ${displayPath(p.file, opts.cwd)}: ${p.message}`);
-  addTime("report", performance.now() - reportStart);
-  let stdout = text;
-  if (opts.outputFile) {
-    writing(opts.outputFile, () => writeFileAtomic(path.resolve(opts.cwd, opts.outputFile!), text));
-    stdout = "";
-  }
-  if (fixSummary) stderr.push(fixSummary);
-  if (fixedStdin !== undefined) {
-    if (stdout) stderr.unshift(stdout.replace(/\n$/, ""));
-    stdout = fixedStdin;
-  }
-  const { errors, warnings, infos } = tally(diagnostics);
-  let exitCode: number;
-  if (opts.maxWarnings !== undefined && opts.maxWarnings >= 0) {
-    const tooMany = warnings > opts.maxWarnings;
-    if (tooMany) stderr.push(`mps-lint found too many warnings (maximum: ${opts.maxWarnings}).`);
-    exitCode = errors > 0 || tooMany ? 1 : 0;
-  } else {
-    exitCode = errors + warnings + infos > 0 ? 1 : 0;
-  }
-  if (opts.exitZero) exitCode = 0;
-  if (opts.timing || timingWanted()) {
-    const t = timingReport();
-    stderr.push(JSON.stringify({ ...t, counts: { ...t.counts, maxRssKB: process.resourceUsage().maxRSS } }));
-  }
-  return { exitCode, stdout, stderr: stderr.length > 0 ? stderr.join("\n") + "\n" : "" };
-}
-
-/** A diagnostic with every column (finding, witness path, fix edits) in characters. */
-function inChars(d: Diagnostic, col: (file: string, row: number, column: number) => number): Diagnostic {
-  const r = (file: string, x: Range): Range => ({
-    start: { row: x.start.row, column: col(file, x.start.row, x.start.column) },
-    end: { row: x.end.row, column: col(file, x.end.row, x.end.column) },
-  });
+  const searchRoots = [opts.cwd, ...state.contextRoots, ...opts.paths.filter((p) => p !== "-").map((p) => path.resolve(opts.cwd, p)).filter(isDirectory)];
   return {
-    ...d,
-    range: r(d.file, d.range),
-    path: d.path.map((p) => ({ ...p, range: r(p.file, p.range) })),
-    fix: d.fix ? { ...d.fix, edits: d.fix.edits.map((e) => ({ ...e, range: r(d.file, e.range) })) } : null,
+    lint: {
+      files,
+      rules,
+      settings: { torchVersion },
+      srcRoots: [...new Set(all.flatMap((s) => s.src))],
+      searchRoots,
+      threadEntryPoints: [...new Set(all.flatMap((s) => s.threadEntryPoints))],
+      overrides: state.overrides,
+      jobs: opts.jobs ?? defaultJobs(),
+      cacheDir: opts.cache === false ? null : cacheDirFor(opts),
+      prefilter: opts.prefilter ?? true,
+    },
+    rules,
+    settingsOf: (file) => perFile.get(file) ?? settingsOf(state, file),
+    rootSettings,
   };
 }
 
-/** A file the user named cannot be written (a folder, a missing folder, no permission): exit 2. */
-function writing<T>(name: string, write: () => T): T {
-  try {
-    return write();
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code && /^E[A-Z]+$/.test(code)) throw new UsageError(`cannot write ${name}: ${fsErrorText(e)}`);
-    throw e;
-  }
+function dump(state: RunState, plan: LintPlan): RunOutput {
+  const kind = state.opts.dump!;
+  if (!isDumpKind(kind)) throw new UsageError(`unknown --dump "${kind}" (known: ${DUMP_KINDS.join(", ")})`);
+  return { exitCode: 0, stdout: dumpFiles(kind, plan.lint, state.opts.cwd, state.reported ? [...state.reported] : undefined), stderr: "" };
 }
 
-/**
- * The project a named file belongs to: the folder of its configuration file, else the nearest
- * folder above it with a pyproject.toml or a .git. None: the file is linted on its own.
- */
-function projectRoot(file: string, settings: Settings): string | null {
-  if (settings.configFile) return path.dirname(settings.configFile);
-  for (let dir = path.dirname(file); ; dir = path.dirname(dir)) {
-    if (existsSync(path.join(dir, "pyproject.toml")) || existsSync(path.join(dir, ".git"))) return dir;
-    if (path.dirname(dir) === dir) return null;
-  }
+/** lintProject: engine, per-file selection, suppressions, severities (the baseline comes after adoption, which ignores it). */
+function lint(state: RunState, plan: LintPlan): { diagnostics: Diagnostic[]; source: (file: string) => string } {
+  const { opts, files } = state;
+  const progress = opts.progress && files.length > PROGRESS_THRESHOLD ? opts.progress : undefined;
+  progress?.(`mps-lint: analysing ${files.length} files…`);
+  const first = lintProject({ lint: plan.lint, settingsOf: plan.settingsOf, report: state.reported });
+  progress?.("");
+  state.problems.push(...first.problems);
+  return { diagnostics: first.diagnostics, source: first.result.source };
 }
 
-function isDirectory(p: string): boolean {
-  try {
-    return statSync(p).isDirectory();
-  } catch {
-    return false;
+function addNoqaStage(state: RunState, diagnostics: Diagnostic[]): RunOutput {
+  const { cells, overrides, problems, stderr, opts } = state;
+  const editable = diagnostics.filter((d) => d.code !== "MPS100" && !cells.has(d.file) && !overrides.has(d.file));
+  for (const d of diagnostics) if (cells.has(d.file)) problems.push({ file: d.file, message: "--add-noqa does not edit notebooks; add # noqa in the cell by hand" });
+  const r = addNoqa(editable);
+  for (const s of r.skipped) stderr.push(`warning: ${displayPath(s.file, opts.cwd)}:${s.row + 1}: ${s.reason}`);
+  pushProblems(state);
+  stderr.push(`Added ${r.added} noqa directive${r.added === 1 ? "" : "s"}${r.files > 0 ? ` in ${r.files} file${r.files === 1 ? "" : "s"}` : ""}.`);
+  return { exitCode: 0, stdout: "", stderr: stderr.join("\n") + "\n" };
+}
+
+function writeBaselineStage(state: RunState, diagnostics: Diagnostic[], source: (file: string) => string): RunOutput {
+  const { opts, stderr } = state;
+  const file = opts.writeBaseline!;
+  const cellsOf = (f: string) => state.cells.get(f);
+  const n = writing(file, () => writeBaseline(path.resolve(opts.cwd, file), diagnostics, source, (d) => renderMessage(d, { cwd: opts.cwd, cellsOf })));
+  pushProblems(state);
+  stderr.push(`Wrote ${n} finding${n === 1 ? "" : "s"} to ${file}.`);
+  return { exitCode: 0, stdout: "", stderr: stderr.join("\n") + "\n" };
+}
+
+type FixOutcome =
+  | { output: RunOutput }
+  | { diagnostics: Diagnostic[]; source: (file: string) => string; summary: string; fixedStdin?: string };
+
+/** --fix, --fix-only, --diff (+ --unsafe-fixes), to a fixpoint (src/fix.ts); each pass re-lints through lintProject. */
+function fixStage(state: RunState, plan: LintPlan, diagnostics: Diagnostic[], source: (file: string) => string, baselineFile: string | undefined): FixOutcome {
+  const { opts, cells, overrides, problems, stderr, stdinMode, files } = state;
+  let sourceOf = source;
+  const fileOk = new Map<string, boolean>();
+  const outcome = fixLoop({
+    diagnostics,
+    source,
+    unsafe: !!opts.unsafeFixes,
+    editable: (file) => {
+      if (cells.has(file)) return false;
+      if (stdinMode) return true;
+      if (overrides.has(file)) return false;
+      let ok = fileOk.get(file);
+      if (ok === undefined) {
+        const src = readPython(file);
+        ok = src.encoding === "utf-8" && !src.warning;
+        if (!ok) problems.push({ file, message: "not UTF-8; fixes are not applied" });
+        fileOk.set(file, ok);
+      }
+      return ok;
+    },
+    // The same stages as the first pass: lint, per-file selection, suppressions, severities, baseline.
+    relint: (texts) => {
+      const again = lintProject({ lint: { ...plan.lint, overrides: new Map([...overrides, ...texts]) }, settingsOf: plan.settingsOf, baseline: baselineFile, report: state.reported });
+      sourceOf = again.result.source;
+      return again.diagnostics;
+    },
+  });
+  problems.push(...outcome.problems);
+  if (!outcome.converged) stderr.push(`warning: fixes were still being found after ${MAX_FIX_PASSES} passes; run --fix again`);
+  let n = fixedCount(outcome.fixed);
+  const plural = (k: number, w: string) => `${k} ${w}${k === 1 ? "" : "s"}`;
+  const enumerate = () => {
+    const lines = [`${opts.diff ? "Would fix" : "Fixed"} ${plural(n, "problem")}:`];
+    for (const [file, counts] of [...outcome.fixed].sort(([a], [b]) => (a < b ? -1 : 1))) {
+      lines.push(`- ${displayPath(file, opts.cwd)}:`);
+      for (const [code, k] of [...counts].sort(([a], [b]) => (a < b ? -1 : 1))) lines.push(`    ${k} × ${code} (${RULES.find((r) => r.meta.code === code)?.meta.name ?? code})`);
+    }
+    return lines;
+  };
+  if (opts.diff) {
+    const diffs = [...outcome.texts].map(([file, text]) => {
+      const name = displayPath(file, opts.cwd);
+      return unifiedDiff(outcome.originals.get(file)!, text, name, name);
+    });
+    pushProblems(state);
+    if (opts.showFixes && n > 0) stderr.push(...enumerate());
+    stderr.push(n > 0 ? `Would fix ${plural(n, "problem")}.` : "No fixes would be applied.");
+    return { output: { exitCode: outcome.texts.size > 0 ? 1 : 0, stdout: diffs.join(""), stderr: stderr.join("\n") + "\n" } };
   }
+  // Standard input: the fixed source goes to stdout (as Ruff does), the report to stderr.
+  const fixedStdin = stdinMode ? (files[0] !== undefined ? (outcome.texts.get(files[0]) ?? source(files[0])) : (opts.stdin ?? "")) : undefined;
+  let unwritten: Problem[] = [];
+  if (!stdinMode) {
+    // Fixes that could not be written are not made: their findings stay, and count (issue 18).
+    unwritten = writeFixed(outcome.texts, outcome.originals);
+    problems.push(...unwritten);
+    sourceOf = keepUnwritten(outcome, diagnostics, unwritten, source, sourceOf);
+    n = fixedCount(outcome.fixed);
+  }
+  if (opts.showFixes && n > 0) stderr.push(...enumerate());
+  if (opts.fixOnly) {
+    pushProblems(state);
+    stderr.push(`Fixed ${plural(n, "problem")}.`);
+    return { output: { exitCode: unwritten.length > 0 ? 1 : 0, stdout: fixedStdin ?? "", stderr: stderr.join("\n") + "\n" } };
+  }
+  const remaining = outcome.diagnostics;
+  return { diagnostics: remaining, source: sourceOf, summary: `Fixed ${plural(n, "problem")}, ${remaining.length} remaining.`, fixedStdin };
 }
 
 /** Run the findings' files on the accelerator; measurements land in each diagnostic's properties. */
-async function verifyFindings(diagnostics: Diagnostic[], opts: CliOptions, settings: Settings): Promise<{ text: string; diagnostics: Diagnostic[] }> {
+async function verifyStage(state: RunState, diagnostics: Diagnostic[], settings: Settings): Promise<Diagnostic[]> {
+  const { opts } = state;
   const v = opts.verify!;
   const cfg = settings.verify;
   const { findPython, runVerify, formatVerifySummary, withVerifyMeasurements, VerifyPythonError } = await import("./verify/index.js");
@@ -421,7 +415,140 @@ async function verifyFindings(diagnostics: Diagnostic[], opts: CliOptions, setti
   });
   if (progress) process.stderr.write("\r\x1b[2K");
   const text = report.targets.flatMap((t) => formatVerifySummary(t)).map((l) => l + "\n").join("");
-  return { text, diagnostics: withVerifyMeasurements(diagnostics, report) };
+  state.stderr.push(text.replace(/\n$/, ""));
+  return withVerifyMeasurements(diagnostics, report);
+}
+
+/** The findings in the chosen format (stdout or -o FILE), run warnings on stderr, and the exit code. */
+function report(
+  state: RunState,
+  reporter: Reporter,
+  rules: readonly Rule[],
+  diagnostics: Diagnostic[],
+  sourceOf: (file: string) => string,
+  fixSummary: string,
+  fixedStdin: string | undefined,
+): RunOutput {
+  const { opts, stderr } = state;
+  const shown = present(state, diagnostics, sourceOf, opts.format === "sarif");
+  const reportStart = performance.now();
+  const text = opts.statistics
+    ? renderStatistics(shown, opts.format)
+    : reporter({
+        diagnostics: shown,
+        files: state.files,
+        cwd: opts.cwd,
+        color: opts.color && !opts.outputFile,
+        // Problems of the run (unreadable files, link loops) go to stderr in every format.
+        problems: [],
+        rules,
+        unsafeFixes: !!opts.unsafeFixes,
+        showFixes: !!opts.showFixes,
+        source: sourceOf,
+      });
+  pushProblems(state);
+  addTime("report", performance.now() - reportStart);
+  let stdout = text;
+  if (opts.outputFile) {
+    writing(opts.outputFile, () => writeFileAtomic(path.resolve(opts.cwd, opts.outputFile!), text));
+    stdout = "";
+  }
+  if (fixSummary) stderr.push(fixSummary);
+  if (fixedStdin !== undefined) {
+    if (stdout) stderr.unshift(stdout.replace(/\n$/, ""));
+    stdout = fixedStdin;
+  }
+  const exitCode = exitCodeFor(state, diagnostics);
+  if (opts.timing || timingWanted()) {
+    const t = timingReport();
+    stderr.push(JSON.stringify({ ...t, counts: { ...t.counts, maxRssKB: process.resourceUsage().maxRSS } }));
+  }
+  return { exitCode, stdout, stderr: stderr.length > 0 ? stderr.join("\n") + "\n" : "" };
+}
+
+/**
+ * Findings as reporters see them: messages rendered, notebook rows as cells, baseline
+ * fingerprints; columns in characters as Ruff reports them, except in UTF-16 code units where
+ * the format declares those (SARIF's columnKind, the language server).
+ */
+function present(state: RunState, diagnostics: Diagnostic[], sourceOf: (file: string) => string, utf16: boolean): ReportDiagnostic[] {
+  return presentDiagnostics(diagnostics, {
+    cwd: state.opts.cwd,
+    cells: state.cells,
+    columns: utf16 ? undefined : charColumns(sourceOf),
+    fingerprints: fingerprints(diagnostics, sourceOf, state.opts.cwd),
+  });
+}
+
+function exitCodeFor(state: RunState, diagnostics: Diagnostic[]): number {
+  const { opts, stderr } = state;
+  const { errors, warnings, infos } = tally(diagnostics);
+  let exitCode = errors + warnings + infos > 0 ? 1 : 0;
+  if (opts.maxWarnings !== undefined && opts.maxWarnings >= 0) {
+    const tooMany = warnings > opts.maxWarnings;
+    if (tooMany) stderr.push(`mps-lint found too many warnings (maximum: ${opts.maxWarnings}).`);
+    exitCode = errors > 0 || tooMany ? 1 : 0;
+  }
+  return opts.exitZero ? 0 : exitCode;
+}
+
+/** Run warnings, each once, on stderr. */
+function pushProblems(state: RunState): void {
+  for (const p of dedupe(state.problems)) state.stderr.push(`warning: ${displayPath(p.file, state.opts.cwd)}: ${p.message}`);
+}
+
+// ---- the language server's lint: the same stages as a run, up to the findings
+
+export interface WorkspaceLint {
+  /** Findings with rendered messages; rows of notebooks relative to their cell; UTF-16 columns (LSP's default). */
+  diagnostics: ReportDiagnostic[];
+  problems: Problem[];
+}
+
+/** Lint a folder as a run would (configuration, discovery, notebooks, lintProject), with `opts.overrides` for open buffers. */
+export function lintWorkspace(opts: CliOptions): WorkspaceLint {
+  try {
+    const state = readInputs(opts);
+    const plan = planLint(state);
+    const { diagnostics, source } = lint(state, plan);
+    return { diagnostics: present(state, diagnostics, source, true), problems: dedupe(state.problems) };
+  } catch (e) {
+    if (e instanceof ConfigError || e instanceof BaselineError) throw new UsageError(e.message);
+    throw e;
+  }
+}
+
+// ---- helpers
+
+/** A file the user named cannot be written (a folder, a missing folder, no permission): exit 2. */
+function writing<T>(name: string, write: () => T): T {
+  try {
+    return write();
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code && /^E[A-Z]+$/.test(code)) throw new UsageError(`cannot write ${name}: ${fsErrorText(e)}`);
+    throw e;
+  }
+}
+
+/**
+ * The project a named file belongs to: the folder of its configuration file, else the nearest
+ * folder above it with a pyproject.toml or a .git. None: the file is linted on its own.
+ */
+function projectRoot(file: string, settings: Settings): string | null {
+  if (settings.configFile) return path.dirname(settings.configFile);
+  for (let dir = path.dirname(file); ; dir = path.dirname(dir)) {
+    if (existsSync(path.join(dir, "pyproject.toml")) || existsSync(path.join(dir, ".git"))) return dir;
+    if (path.dirname(dir) === dir) return null;
+  }
+}
+
+function isDirectory(p: string): boolean {
+  try {
+    return statSync(p).isDirectory();
+  } catch {
+    return false;
+  }
 }
 
 function dedupe<T extends { file: string; message: string }>(xs: T[]): T[] {
@@ -432,41 +559,6 @@ function dedupe<T extends { file: string; message: string }>(xs: T[]): T[] {
     seen.add(k);
     return true;
   });
-}
-
-/** Rows of notebook findings (and their witness paths) relative to their cell. */
-function toCells(d: ReportDiagnostic, cells: Map<string, CellPosition[]>): ReportDiagnostic {
-  const map = (file: string, r: Range): { range: Range; cell?: number } => {
-    const rows = cells.get(file);
-    if (!rows) return { range: r };
-    const s = rows[r.start.row];
-    const e = rows[r.end.row];
-    if (!s) return { range: r };
-    const end = e && e.cell === s.cell ? { row: e.row, column: r.end.column } : { row: s.row, column: r.start.column };
-    return { range: { start: { row: s.row, column: r.start.column }, end }, cell: s.cell };
-  };
-  const at = map(d.file, d.range);
-  // Messages name lines of the concatenated module ("at line 12", "nb.ipynb:12"): name cells.
-  const cellLine = (file: string, n: string) => {
-    const p = cells.get(file)?.[Number(n) - 1];
-    return p ? `cell ${p.cell}, line ${p.row + 1}` : null;
-  };
-  let message = d.message;
-  if (cells.has(d.file)) message = message.replace(/\bline (\d+)\b/g, (m, n) => cellLine(d.file, n) ?? m);
-  for (const f of cells.keys()) {
-    const base = path.basename(f);
-    message = message.split(`${base}:`).map((part, i) => (i === 0 ? part : part.replace(/^(\d+)/, (m, n) => `${cellLine(f, n) ? `(${cellLine(f, n)})` : m}`))).join(`${base} `);
-  }
-  return {
-    ...d,
-    message,
-    range: at.range,
-    ...(at.cell !== undefined ? { cell: at.cell } : {}),
-    path: d.path.map((p) => {
-      const m = map(p.file, p.range);
-      return { ...p, range: m.range, ...(m.cell !== undefined ? { cell: m.cell } : {}) };
-    }),
-  };
 }
 
 /** The cache folder a run uses: --cache-dir, else .mps_lint_cache in the working folder. */

@@ -6,17 +6,16 @@
 //   # mps-lint: noqa                   the whole file (every code)
 //   # mps-lint: file-ignore[MPS002]    these codes in the whole file
 //
-// A finding that spans lines is matched at its first line (Ruff's noqa_row). Directives that
-// suppress nothing are reported by the opt-in rule MPS100 (unused-suppression), but only for
-// codes of ours that ran on the file: a bare `# noqa` may serve another linter and is never
-// reported, and a code that was not run cannot be judged.
+// A finding that spans lines is matched at its first line (Ruff's noqa_row). This stage reports
+// facts: which findings each directive silenced. Whether a directive is unused is decided by the
+// opt-in rule MPS100 (rules/unused-suppression.ts), which runs over those facts.
 
 import type { CommentFact } from "./facts/model.js";
-import type { Diagnostic, Range } from "./types.js";
-import unusedSuppression from "../rules/unused-suppression.js";
-import { ruleUrl } from "./rule.js";
+import { toDiagnostic, type Rule } from "./rule.js";
+import type { Diagnostic } from "./types.js";
 
-export const UNUSED_SUPPRESSION = unusedSuppression.meta.code;
+/** MPS100's code (rules/unused-suppression.ts): other stages leave its findings alone. */
+export const UNUSED_SUPPRESSION = "MPS100";
 
 const CODE = /^[A-Z]{1,8}[0-9]{1,6}$/i;
 
@@ -119,13 +118,20 @@ export interface SuppressInput {
   source(file: string): string;
   /** Codes that ran (and were enabled) for the file: only those can be judged unused. */
   enabled(file: string): ReadonlySet<string>;
+  /**
+   * Rules about the directives themselves (MPS100, rules/unused-suppression.ts): run on each
+   * file where they are enabled, with each directive and the codes it silenced. Their findings
+   * are suppressed like any other, but using no directive (a directive cannot be used by the
+   * finding that reports it).
+   */
+  directiveRules?: readonly Rule[];
 }
 
 export interface SuppressResult {
   kept: Diagnostic[];
   suppressed: number;
-  /** MPS100 findings (only for files where MPS100 is enabled). */
-  unused: Diagnostic[];
+  /** Findings of the directive rules, after suppression. */
+  fromDirectives: Diagnostic[];
   problems: { file: string; message: string }[];
 }
 
@@ -139,7 +145,7 @@ export function applySuppressions(input: SuppressInput): SuppressResult {
   // Files with directives but no findings still need checking for unused ones.
   const files = new Set<string>([...input.files, ...byFile.keys()]);
   const kept: Diagnostic[] = [];
-  const unused: Diagnostic[] = [];
+  const fromDirectives: Diagnostic[] = [];
   const problems: SuppressResult["problems"] = [];
   let suppressed = 0;
   const visit = (file: string) => {
@@ -152,12 +158,7 @@ export function applySuppressions(input: SuppressInput): SuppressResult {
     const lines = input.source(file).split(/\r\n|\n|\r/);
     const { directives, invalid } = parseDirectives(comments, lines);
     for (const p of invalid) problems.push({ file, message: `line ${p.row + 1}: ${p.message}` });
-    const used = new Map<Directive, Set<string>>();
-    const use = (dir: Directive, code: string) => {
-      let s = used.get(dir);
-      if (!s) used.set(dir, (s = new Set()));
-      s.add(code);
-    };
+    const used = new Map<Directive, Set<string>>(directives.map((dir) => [dir, new Set<string>()]));
     const byRow = new Map<number, Directive[]>();
     const fileLevel: Directive[] = [];
     for (const dir of directives) {
@@ -175,45 +176,34 @@ export function applySuppressions(input: SuppressInput): SuppressResult {
       if (hits.length === 0) kept.push(d);
       else {
         suppressed++;
-        for (const h of hits) use(h, d.code);
+        for (const h of hits) used.get(h)!.add(d.code);
       }
     }
     const enabled = input.enabled(file);
-    if (!enabled.has(UNUSED_SUPPRESSION)) return;
-    for (const dir of directives) {
-      // A bare `# noqa` may be there for another linter: never ours to report.
-      if (dir.kind === "noqa" && dir.codes === null) continue;
-      const u = used.get(dir);
-      let unusedCodes: string[];
-      if (dir.codes === null) {
-        if (u && u.size > 0) continue;
-        unusedCodes = [];
-      } else {
-        unusedCodes = dir.codes.filter((c) => c.startsWith("MPS") && c !== UNUSED_SUPPRESSION && enabled.has(c) && !u?.has(c));
-        const unknown = dir.codes.filter((c) => c.startsWith("MPS") && !/^MPS\d+$/.test(c));
-        unusedCodes.push(...unknown);
-        if (unusedCodes.length === 0) continue;
+    for (const rule of input.directiveRules ?? []) {
+      if (!rule.checkDirectives || !enabled.has(rule.meta.code)) continue;
+      const found: Diagnostic[] = [];
+      try {
+        rule.checkDirectives({
+          file,
+          directives: directives.map((directive) => ({ directive, suppressed: used.get(directive)! })),
+          enabled,
+          report: (r) => found.push(toDiagnostic(rule, file, r)),
+        });
+      } catch (e) {
+        problems.push({ file, message: `internal error in ${rule.meta.code} (${rule.meta.name}): ${e instanceof Error ? e.message : String(e)}; its findings in this file may be incomplete` });
       }
-      const range: Range = { start: { row: dir.row, column: dir.column }, end: { row: dir.row, column: dir.column + dir.text.length } };
-      const what = unusedCodes.length > 0 ? ` for ${unusedCodes.join(", ")}` : "";
-      const d: Diagnostic = {
-        code: UNUSED_SUPPRESSION,
-        name: unusedSuppression.meta.name,
-        severity: unusedSuppression.meta.severity,
-        message: `unused suppression: \`${dir.text}\` suppresses nothing${what}; remove it`,
-        file,
-        range,
-        path: [],
-        fix: null,
-        url: ruleUrl(unusedSuppression.meta),
-      };
-      // MPS100 can itself be silenced, by file level directives or a directive naming it.
-      const silenced = [...fileLevel, ...(byRow.get(dir.row) ?? [])].some(
-        (o) => (o.codes === null ? o.kind === "file" && o !== dir : o.codes.includes(UNUSED_SUPPRESSION)),
-      );
-      if (!silenced) unused.push(d);
+      for (const d of found) {
+        // A bare `# noqa` on the line is there for the finding on that line (or another
+        // linter): only file-level directives and directives naming the code silence these.
+        const silenced = [...fileLevel, ...(byRow.get(d.range.start.row) ?? [])].some(
+          (o) => (o.codes === null ? o.kind === "file" && !(o.row === d.range.start.row && o.column === d.range.start.column) : o.codes.includes(d.code)),
+        );
+        if (silenced) suppressed++;
+        else fromDirectives.push(d);
+      }
     }
   };
   for (const f of files) visit(f);
-  return { kept, suppressed, unused, problems };
+  return { kept, suppressed, fromDirectives, problems };
 }

@@ -38,11 +38,28 @@ export interface Fix {
   edits: TextEdit[];
 }
 
+/** A line of a source file, as message data: reporters render it for the reader (src/reporters/message.ts). */
+export interface SourceLine {
+  file: string;
+  /** 0-based. */
+  row: number;
+}
+
+/**
+ * Values for a message template's `{{placeholders}}`. Text and numbers are inserted as they are;
+ * a SourceLine becomes "line 12" in the finding's own file, "pkg/handler.py:387" in another
+ * (relative to the working folder), "cell 3, line 2" in a notebook. `{{witness}}` is reserved:
+ * the finding's `path`, rendered the same way.
+ */
+export type MessageData = Record<string, string | number | SourceLine>;
+
 export interface Diagnostic {
   code: string;
   name: string;
   severity: Severity;
-  message: string;
+  /** A key of the rule's `meta.messages`: the template of this finding's text. */
+  messageId: string;
+  data: MessageData;
   file: string;
   range: Range;
   /** Spawn site first, then each call hop; empty for findings that need no thread. */

@@ -19,7 +19,14 @@ describe("exit codes and warnings", () => {
     expect(runCli(["--max-warnings", "0", "--exit-zero", "w.py"], { cwd: warn }).code).toBe(0);
     const bad = runCli(["--max-warnings", "x", "w.py"], { cwd: warn });
     expect(bad).toMatchObject({ code: 2, stdout: "" });
-    expect(bad.stderr).toContain("--max-warnings expects a whole number");
+    expect(bad.stderr).toContain('--max-warnings expects a whole number of at least -1, got "x"');
+    expect(bad.stderr).not.toContain("NaN");
+    // Every numeric option reads its text the same way: no NaN reaches the run.
+    for (const [flag, value] of [["--jobs", "many"], ["-j", "0"], ["--max-warnings", "1.5"], ["--verify-timeout", "soon"]]) {
+      const r = runCli([flag, value, "w.py"], { cwd: warn });
+      expect(r, `${flag} ${value}`).toMatchObject({ code: 2, stdout: "" });
+      expect(r.stderr).toContain(`got "${value}"`);
+    }
   });
 
   it("usage errors exit 2: - with other paths, --stdin-filename without -, exclusive modes", () => {

@@ -7,6 +7,7 @@ import deviceSyncInThread from "../rules/device-sync-in-thread.js";
 import { discover } from "../src/discover.js";
 import { lintFiles } from "../src/engine.js";
 import { FIXTURES } from "./harness.js";
+import { renderMessage } from "../src/reporters/message.js";
 
 const DIR = path.join(FIXTURES, "device-sync-in-thread");
 
@@ -14,7 +15,7 @@ function findings(folder: string): { at: string; message: string }[] {
   const root = path.join(DIR, folder);
   const files = discover([root], root);
   const { diagnostics } = lintFiles({ files, rules: [deviceSyncInThread], prefilter: true });
-  return diagnostics.map((d) => ({ at: `${path.basename(d.file)}:${d.range.start.row + 1}`, message: d.message }));
+  return diagnostics.map((d) => ({ at: `${path.basename(d.file)}:${d.range.start.row + 1}`, message: renderMessage(d, { cwd: root }) }));
 }
 
 const messageAt = (list: { at: string; message: string }[], at: string) => list.find((f) => f.at === at)?.message ?? "";

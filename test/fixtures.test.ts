@@ -7,6 +7,7 @@ import { describe, expect, it } from "vitest";
 import { RULES } from "../rules/index.js";
 import { lintFiles } from "../src/engine.js";
 import { FIXTURES, SNAPSHOTS, fixtureCases, markers, pythonFilesUnder, renderCase, runCase } from "./harness.js";
+import { renderMessage } from "../src/reporters/message.js";
 
 for (const rule of RULES) {
   const dir = path.join(FIXTURES, rule.meta.name);
@@ -47,7 +48,7 @@ describe("fixture files declare what they expect", () => {
         const r = runCase(rule, c);
         for (const f of none) {
           expect(markers(f, rule.meta.code).expect, f).toEqual([]);
-          expect(r.diagnostics.filter((d) => d.file === f).map((d) => d.message), f).toEqual([]);
+          expect(r.diagnostics.filter((d) => d.file === f).map((d) => renderMessage(d, { cwd: c.root })), f).toEqual([]);
         }
       }
     }

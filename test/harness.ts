@@ -23,6 +23,7 @@ import { readPython } from "../src/source.js";
 import { applySuppressions, UNUSED_SUPPRESSION } from "../src/suppress.js";
 import { RULES } from "../rules/index.js";
 import type { Diagnostic } from "../src/types.js";
+import { renderMessage } from "../src/reporters/message.js";
 
 /** MPS100 comes from the suppression stage: run every rule, then suppressions, as the CLI does. */
 export function unusedSuppressions(files: string[], settings: RuleSettings = {}): Diagnostic[] {
@@ -35,7 +36,8 @@ export function unusedSuppressions(files: string[], settings: RuleSettings = {})
     comments: (f) => comments.get(f) ?? [],
     source: result.source,
     enabled: () => all,
-  }).unused;
+    directiveRules: RULES.filter((r) => r.checkDirectives),
+  }).fromDirectives;
 }
 
 export const FIXTURES = path.resolve(import.meta.dirname, "..", "fixtures");
@@ -155,9 +157,8 @@ const pos = (p: { row: number; column: number }) => `${p.row + 1}:${p.column + 1
  */
 export function renderDiagnostic(d: Diagnostic, root: string): string {
   const lines = [`${rel(root, d.file)}:${pos(d.range.start)}-${pos(d.range.end)} ${d.code} ${d.severity}`];
-  const extra = d as Diagnostic & { messageId?: string; data?: unknown };
-  lines.push(`  message: ${d.message ?? ""}`);
-  if (extra.messageId !== undefined) lines.push(`  messageId: ${extra.messageId}`);
+  lines.push(`  message: ${renderMessage(d, { cwd: root })}`);
+  lines.push(`  messageId: ${d.messageId}`);
   if (d.path?.length) {
     lines.push("  witness:");
     for (const s of d.path) lines.push(`    ${s.label} @ ${rel(root, s.file)}:${pos(s.range.start)}`);

@@ -8,6 +8,7 @@ import { discover } from "../src/discover.js";
 import { lintFiles } from "../src/engine.js";
 import { makePrefilter } from "../src/prefilter.js";
 import { FIXTURES } from "./harness.js";
+import { renderMessage } from "../src/reporters/message.js";
 
 /** Each top-level file and each folder below a fixture folder is one project; all of fixtures/ is one more. */
 function projects(): { name: string; files: string[] }[] {
@@ -30,7 +31,7 @@ function projects(): { name: string; files: string[] }[] {
 const FILTERABLE = RULES.filter((r) => r.meta.code !== "MPS000");
 
 const show = (r: ReturnType<typeof lintFiles>) =>
-  r.diagnostics.map((d) => `${path.relative(FIXTURES, d.file)}:${d.range.start.row + 1}:${d.range.start.column + 1} ${d.code} ${d.message}`);
+  r.diagnostics.map((d) => `${path.relative(FIXTURES, d.file)}:${d.range.start.row + 1}:${d.range.start.column + 1} ${d.code} ${renderMessage(d, { cwd: FIXTURES })}`);
 
 describe("prefilter and demand loading", () => {
   for (const p of projects()) {

@@ -42,10 +42,10 @@ describe("isolation of internal errors", () => {
   it("a rule that throws on one file loses only its own findings there", () => {
     const fs = files(["a.py", "b.py"]);
     const flaky = defineRule({
-      meta: { ...RULES[1].meta, code: "MPS999", name: "flaky" },
+      meta: { ...RULES[1].meta, code: "MPS999", name: "flaky", messages: { flaky: "flaky" } },
       check(ctx) {
         if (ctx.facts.file.endsWith("a.py")) throw new Error("bug in a rule");
-        ctx.report({ range: { start: { row: 0, column: 0 }, end: { row: 0, column: 1 } }, message: "flaky" });
+        ctx.report({ range: { start: { row: 0, column: 0 }, end: { row: 0, column: 1 } }, messageId: "flaky" });
       },
     });
     const r = lintFiles({ files: fs, rules: [flaky, ...RULES] });

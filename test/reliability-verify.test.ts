@@ -67,14 +67,14 @@ describe.skipIf(!hasTorch)("--verify through the CLI (real torch)", () => {
   it("a hanging target: killed with its children at the time limit, a report line, exit as for the findings", async () => {
     const t = target("while True:\n    time.sleep(1)");
     const t0 = Date.now();
-    const r = runCli([...VERIFY, "--verify-timeout", "3", "app.py"], { cwd: t.dir });
-    expect(Date.now() - t0).toBeLessThan(45_000);
+    const r = runCli([...VERIFY, "--verify-timeout", "15", "app.py"], { cwd: t.dir });
+    expect(Date.now() - t0).toBeLessThan(80_000);
     expect(r.code).toBe(1);
     expect(r.stdout).toContain("verify: target timed out (process tree killed)");
     expect(r.stderr).toMatch(/killed: pid \d+ python\S*: timeout/);
     expect(r.stderr).not.toContain("internal error");
     expect(await gone(Number(readFileSync(t.pidFile, "utf8")))).toBe(true);
-  }, 60_000);
+  }, 90_000);
 
   it("a crashing target: a report line, not a linter crash", () => {
     const t = target("child.kill()\nraise SystemExit(3)");
@@ -101,13 +101,13 @@ describe.skipIf(!hasTorch)("--verify through the CLI (real torch)", () => {
 
   it("a child that called setsid() does not survive the time limit, and the report names it", async () => {
     const t = target("while True:\n    time.sleep(1)", true);
-    const r = runCli([...VERIFY, "--verify-timeout", "3", "app.py"], { cwd: t.dir });
+    const r = runCli([...VERIFY, "--verify-timeout", "15", "app.py"], { cwd: t.dir });
     expect(r.code).toBe(1);
     const child = Number(readFileSync(t.pidFile, "utf8"));
     expect(await gone(child)).toBe(true);
     expect(r.stderr).toContain(`killed: pid ${child} python`);
     expect(r.stderr).toMatch(new RegExp(`killed: pid ${child} \\S+ \\(had left the target's session\\): timeout`));
-  }, 60_000);
+  }, 90_000);
 
   it("Ctrl-C kills a setsid() child too, and leaves no mps-lint-verify-* file in the temp folder", async () => {
     const t = target("while True:\n    time.sleep(1)", true);

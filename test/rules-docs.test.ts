@@ -12,6 +12,7 @@ import type { Rule } from "../src/rule.js";
 import { UNUSED_SUPPRESSION } from "../src/suppress.js";
 import { runCli, ROOT } from "./cli.js";
 import { unusedSuppressions } from "./harness.js";
+import { renderMessage } from "../src/reporters/message.js";
 
 // MPS008 runs only when the PyTorch version is known; give one old enough for every rule.
 const SETTINGS = { torchVersion: "2.5.1" };
@@ -24,7 +25,7 @@ function findingsOf(rule: Rule, code: string): string[] {
   const diagnostics = rule.meta.code === UNUSED_SUPPRESSION ? unusedSuppressions([file], SETTINGS) : lintFiles({ files: [file], rules: [rule], settings: SETTINGS }).diagnostics;
   return diagnostics
     .filter((d) => d.code === rule.meta.code)
-    .map((d) => `${d.range.start.row + 1}: ${d.message}`);
+    .map((d) => `${d.range.start.row + 1}: ${renderMessage(d, { cwd: dir })}`);
 }
 
 describe("rule documentation", () => {

@@ -96,6 +96,8 @@ describe("mps-lint server (LSP over stdio)", () => {
     expect(related[0]).toEqual([path.join("app", "serve.py"), 13]);
     expect(related.at(-1)).toEqual([path.join("app", "engine", "batch.py"), 7]);
     expect(diags[0].relatedInformation[0].message).toMatch(/^thread started here: /);
+    // The message is rendered as the CLI renders it (lintWorkspace -> lintProject): other files by their workspace path.
+    expect(diags[0].message).toContain("reached from self.executor.submit(batch.run_batch) at app/serve.py:13 via run_batch (app/engine/batch.py:5)");
 
     const actions = await client.request("textDocument/codeAction", { textDocument: { uri }, range: diags[0].range, context: { diagnostics: diags } });
     expect(actions.result).toHaveLength(1);

@@ -462,6 +462,7 @@ class Extractor {
 
   private parameters(params: PyNode, fn: number, outer: Ctx, depth: number): void {
     const st = this.scopes[fn];
+    const types: (Expr | null)[] = [];
     for (const p of params.namedChildren) {
       let nameNode: PyNode | null = null;
       if (p.type === "identifier") nameNode = p;
@@ -478,7 +479,12 @@ class Extractor {
         (p.type === "typed_parameter" && /^\*/.test(p.text));
       st.fact.params.push(isSplat ? "*" + name : name);
       st.locals.add(name);
+      // A name or dotted-name annotation (evaluated in the enclosing scope, like defaults).
+      const ann = p.type === "typed_parameter" || p.type === "typed_default_parameter" ? p.childForFieldName("type")?.namedChildren[0] : undefined;
+      types.push(ann && (ann.type === "identifier" || ann.type === "attribute") && !isSplat ? this.expr(ann, outer, depth) : null);
     }
+    // Dense (null where a parameter has none), so the facts survive a JSON round trip unchanged.
+    if (types.some((t) => t !== null)) st.fact.paramTypes = types;
   }
 
   private classDef(n: PyNode, ctx: Ctx, decorators: Expr[], depth: number): void {
@@ -571,7 +577,7 @@ class Extractor {
       case "false":
       case "none":
       case "ellipsis":
-        return { t: "const" };
+        return { t: "const", text: n.text };
       case "parenthesized_expression":
         return n.namedChildren[0] ? this.expr(n.namedChildren[0], ctx, d) : { t: "unknown" };
       case "tuple":
@@ -611,7 +617,7 @@ class Extractor {
           while (up && up.type === "parenthesized_expression") up = up.parent;
           this.scopes[ctx.scope].fact.subtractions.push({ left, right, end: n.endIndex, compared: up?.type === "comparison_operator" });
         }
-        return { t: "op", args: [left, right] };
+        return n.type === "boolean_operator" ? { t: "op", args: [left, right], choice: true } : { t: "op", args: [left, right] };
       }
       case "unary_operator":
       case "not_operator": {
@@ -621,7 +627,7 @@ class Extractor {
       case "conditional_expression": {
         const parts = n.namedChildren.map((c) => this.expr(c, { ...ctx, awaited: false }, d));
         // a if cond else b: the value is a or b.
-        return { t: "op", args: parts.length === 3 ? [parts[0], parts[2]] : parts };
+        return { t: "op", args: parts.length === 3 ? [parts[0], parts[2]] : parts, choice: true };
       }
       case "await": {
         const v = n.namedChildren[0];

@@ -21,7 +21,8 @@ export type Expr =
   /** What an import statement binds: module `module` (relative `level`), or its member `name`. */
   | { t: "import"; module: string; level: number; name: string | null }
   | { t: "str"; value: string }
-  | { t: "const" }
+  /** A literal number, True/False/None or `...`; `text` is its source spelling (`1`, `False`). */
+  | { t: "const"; text?: string }
   /** Tuple, list or set display. */
   | { t: "seq"; items: Expr[] }
   /** An element of `of`: subscript, for-loop target, unpacking. */
@@ -29,7 +30,8 @@ export type Expr =
   /** What `with of as x` binds x to. */
   | { t: "enter"; of: Expr }
   /** Arithmetic, conditional or boolean combination: any operand's value. */
-  | { t: "op"; args: Expr[] }
+  /** An operator; `choice` for `a or b` / `a if c else b`, whose value is one operand (no computation). */
+  | { t: "op"; args: Expr[]; choice?: true }
   | { t: "await"; of: Expr }
   | { t: "unknown" };
 
@@ -102,6 +104,11 @@ export interface ScopeFact {
   isAsync: boolean;
   isLambda: boolean;
   params: string[];
+  /**
+   * Annotations of the parameters that are plain or dotted names (`tasks: BackgroundTasks`), by
+   * position in `params`; absent where none is.
+   */
+  paramTypes?: (Expr | null)[];
   decorators: Expr[];
   /** Base classes (class scopes). */
   bases: Expr[];
@@ -145,4 +152,4 @@ export interface ModuleFacts {
   lineCount: number;
 }
 
-export const FACTS_VERSION = 6;
+export const FACTS_VERSION = 7;

@@ -4,7 +4,8 @@
 
 import type { Summaries } from "./fixpoint.js";
 import type { FnRef } from "./index.js";
-import { nearestSummary, type Nearest } from "./summaries.js";
+import type { CallNode } from "./callgraph.js";
+import { nearestNodeSummary, type Nearest } from "./summaries.js";
 import { STREAM_SYNC } from "./vocabulary.js";
 import type { Project } from "./project.js";
 
@@ -35,11 +36,12 @@ export function blockingWaitAt(project: Project, m: number, call: number): Block
  * (or a generator) and runs none of its body.
  */
 export class BlockingWaits {
-  private readonly waits: Summaries<FnRef, Nearest<BlockingWait> | null>;
+  private readonly waits: Summaries<CallNode, Nearest<BlockingWait> | null>;
 
   constructor(project: Project) {
     const idx = project.index;
-    this.waits = nearestSummary(idx, (fn, call) => blockingWaitAt(project, fn.m, call), {
+    // By call-graph node: a method reached through a known instance runs its class's overrides.
+    this.waits = nearestNodeSummary(project.graph, idx, (fn, call) => blockingWaitAt(project, fn.m, call), {
       enter: (t) => {
         const sc = idx.scope(t);
         return !sc.isAsync && !sc.isGenerator;
@@ -47,8 +49,14 @@ export class BlockingWaits {
     });
   }
 
+  /** For a function whose receiver is not known (every override of a `self.x()` call may run). */
   inFunction(fn: FnRef): { wait: BlockingWait; chain: FnRef[] } | null {
-    const found = this.waits.get(fn);
+    return this.inNode({ fn, self: null });
+  }
+
+  /** For a call-graph node: the function with its receiver's class when known. */
+  inNode(node: CallNode): { wait: BlockingWait; chain: FnRef[] } | null {
+    const found = this.waits.get(node);
     return found ? { wait: found.site, chain: found.chain } : null;
   }
 }

@@ -142,11 +142,11 @@ export class DeviceFlow {
         return null;
       };
       const strs = values.map(literal);
-      if (strs.length > 0 && strs.every((x) => x !== null)) return strs.some((x) => /^(mps|cuda|xpu|npu)(:\d+)?$/.test(x!));
+      if (strs.length > 0 && strs.every((x) => x !== null)) return strs.some((x) => /^(mps|cuda|xpu|npu|hpu)(:\d+)?$/.test(x!));
     }
     const strs = this.index.eval(m, e).filter((v): v is Extract<Value, { k: "str" }> => v.k === "str");
     if (strs.length === 0) return null;
-    return strs.some((v) => /^(mps|cuda|xpu|npu)(:\d+)?$/.test(v.value));
+    return strs.some((v) => /^(mps|cuda|xpu|npu|hpu)(:\d+)?$/.test(v.value));
   }
 
   /**
@@ -251,7 +251,7 @@ export class DeviceFlow {
         if (this.isDevice(it.value, ctx)) {
           deviceVars.add(it.name);
           // Arithmetic on device values queues kernels (`y = a @ b`); an alias, an element or an upload does not.
-          if (it.value.t === "op" && !captured(it.end)) lastWork = Math.max(lastWork, it.end);
+          if (it.value.t === "op" && !it.value.choice && !captured(it.end)) lastWork = Math.max(lastWork, it.end);
         } else deviceVars.delete(it.name);
       } else if (it.k === "call") {
         const c = mod.calls[it.id];
@@ -276,14 +276,14 @@ export class DeviceFlow {
           const receiverIsLocal = c.fn.obj.t === "name" && c.fn.obj.scope === fn.s;
           const shared = c.fn.attr === "put" || c.fn.attr === "put_nowait" || c.fn.attr === "set_result" || !receiverIsLocal;
           if (arg && shared && this.isDevice(arg, ctx)) {
-            if (arg.t === "op" && !captured(it.end)) lastWork = Math.max(lastWork, it.end);
+            if (arg.t === "op" && !arg.choice && !captured(it.end)) lastWork = Math.max(lastWork, it.end);
             publishes.push({ kind: "publish", end: it.end, at: it.id, what: `${c.callee}()`, lastWork, lastSync });
           }
         }
       } else {
         if (this.isDevice(it.value, ctx)) {
           // `return a * b`: the arithmetic is queued as the value is handed over.
-          if (it.value.t === "op" && !captured(it.end)) lastWork = Math.max(lastWork, it.end);
+          if (it.value.t === "op" && !it.value.choice && !captured(it.end)) lastWork = Math.max(lastWork, it.end);
           returnsDevice = true;
           publishes.push({ kind: "return", end: it.end, at: it.i, what: "return", lastWork, lastSync });
         }

@@ -1,4 +1,4 @@
-// `mps-lint --dump callgraph|summaries FILE...`: what the semantic core concluded, as text.
+// `mps-lint --dump callgraph|summaries|timeline FILE...`: what the semantic core concluded, as text.
 //
 // callgraph: for every function of the named files, each call site that runs project code and
 // the functions it runs (with the receiver's class when known, and `[hierarchy]` where a subclass
@@ -10,8 +10,9 @@ import path from "node:path";
 import { collectFacts } from "../collect.js";
 import { nodeKey, type CallNode } from "./callgraph.js";
 import { Project, type ProjectOptions } from "./project.js";
+import type { Item } from "./timeline.js";
 
-export const DUMP_KINDS = ["callgraph", "summaries"] as const;
+export const DUMP_KINDS = ["callgraph", "summaries", "timeline"] as const;
 export type DumpKind = (typeof DUMP_KINDS)[number];
 
 export function isDumpKind(s: string): s is DumpKind {
@@ -59,6 +60,13 @@ export function dumpProject(kind: DumpKind, project: Project, only: ReadonlySet<
             lines.push(`    line ${c.range.start.row + 1} ${c.callee}() -> ${project.graph.label(e.to)}${tag}`);
           }
         }
+      } else if (kind === "timeline") {
+        // The ordered work / wait / clock items MPS004 reads (every call classified, no span).
+        const fn = { m, s };
+        const items = project.timeline.timeline(fn);
+        if (items.length === 0) return;
+        lines.push(`  ${idx.displayName(fn)}  ${where}`);
+        for (const it of items) lines.push(`    line ${it.k === "clock" ? idx.call(m, it.call).range.start.row + 1 : it.row + 1} ${describeItem(it)}`);
       } else {
         const fn = { m, s };
         const reach = project.threads.reachOf(fn);
@@ -80,6 +88,17 @@ export function dumpProject(kind: DumpKind, project: Project, only: ReadonlySet<
     }
   }
   return lines.join("\n") + "\n";
+}
+
+function describeItem(it: Item): string {
+  if (it.k === "load") return `load ${it.what}${it.loop ? " [loop]" : ""}`;
+  if (it.k === "work") return `work ${it.what}${it.note ? ` (${it.note})` : ""}${it.loop ? " [loop]" : ""}`;
+  if (it.k === "sync") {
+    const cov = it.coverage === "all" ? "" : ` for ${[...it.coverage].join(",") || "no backend"}`;
+    const how = [it.conditional ? "conditional" : "", it.partial ? "partial" : ""].filter(Boolean).join(", ");
+    return `wait ${it.what}${cov}${how ? ` (${how})` : ""}${it.loop ? " [loop]" : ""}`;
+  }
+  return `clock ${it.what}${it.open ? " opens" : ""}${it.close ? " closes" : ""}${it.into ? ` into ${it.into}` : ""}`;
 }
 
 /** Nodes with a known receiver reached from the functions of the named files, by function. */

@@ -19,9 +19,19 @@ export type EntryShape =
    * `btn.click(fn)`, `gr.Interface(fn=...)`, `sd.InputStream(callback=cb)`): the argument at
    * `pos` (when given) or keyword `kw` is the entry point.
    */
-  | { t: "call"; callees: string[]; pos?: number; kw: string }
-  /** A project subclass of one of `bases`: its `method` (and overrides) runs on the thread. */
-  | { t: "subclass"; bases: string[]; method: string }
+  | {
+      t: "call";
+      callees: string[];
+      pos?: number;
+      kw: string;
+      /**
+       * The argument is an iterator the framework steps on its threads (a streaming response
+       * body): the entry points are the sync generator functions whose call made it.
+       */
+      iterates?: boolean;
+    }
+  /** A project subclass of one of `bases`: its `methods` (and overrides) run on the thread. */
+  | { t: "subclass"; bases: string[]; methods: string[] }
   /**
    * gRPC's generated `add_<Name>Servicer_to_server(servicer, server)` with a server made by one
    * of `servers`: every public method of the servicer's class is an RPC handler.
@@ -45,10 +55,12 @@ export interface EntryPoint {
   /** The framework's own documentation of the threading behaviour. */
   doc: string;
   /**
-   * Only when the project serves it threaded: a call to one of these (e.g. `app.run()`), without
-   * keyword `unlessKw` (whose value the facts do not keep, so any value counts as "not known").
+   * Only when the project serves it threaded: a call to one of these (e.g. `app.run()`) without
+   * keyword `flagKw` or with it set to a literal `True` (a variable is not known: not counted),
+   * or a WSGI server configuration module among `configModules` (file names) that asks for
+   * threads (gunicorn: `threads = N` with N > 1, or `worker_class = "gthread"`).
    */
-  servedBy?: { callees: string[]; unlessKw: string };
+  servedBy?: { callees: string[]; flagKw: string; configModules?: string[] };
 }
 
 const HTTP_VERBS = ["get", "post", "put", "delete", "patch", "head", "options", "trace"];
@@ -62,7 +74,16 @@ const GRADIO_EVENTS = [
   "stream", "play", "pause", "stop", "edit", "like", "retry", "undo", "then", "success", "tick", "key_up",
 ];
 const QT = ["PyQt5", "PyQt6", "PySide2", "PySide6", "qtpy"];
-const FLASK_SERVED = { callees: ["flask.Flask().run", "flask.app.Flask().run", "waitress.serve"], unlessKw: "threaded" };
+const FLASK_SERVED = {
+  callees: ["flask.Flask().run", "flask.app.Flask().run", "waitress.serve"],
+  flagKw: "threaded",
+  // gunicorn reads ./gunicorn.conf.py by default; the other names are the usual `-c` files.
+  configModules: ["gunicorn.conf.py", "gunicorn_conf.py", "gunicorn_config.py", "gunicorn.config.py"],
+};
+const FLASK_VIEW_CLASSES = ["flask.views.MethodView", "flask.views.View"];
+/** Methods Flask's MethodView dispatches to by HTTP verb, and View's single entry. */
+const FLASK_VIEW_METHODS = [...HTTP_VERBS, "dispatch_request"];
+const STARLETTE_ENDPOINTS = ["starlette.endpoints.HTTPEndpoint"];
 
 export const ENTRY_POINTS: readonly EntryPoint[] = [
   {
@@ -113,6 +134,22 @@ export const ENTRY_POINTS: readonly EntryPoint[] = [
   {
     framework: "Starlette",
     module: "starlette",
+    role: "streaming body",
+    shape: {
+      t: "call",
+      callees: ["starlette.responses.StreamingResponse", "fastapi.responses.StreamingResponse"],
+      pos: 0,
+      kw: "content",
+      iterates: true,
+    },
+    runs: "stepped in the thread pool",
+    many: true,
+    asyncOnLoop: true,
+    doc: "https://www.starlette.io/responses/#streamingresponse",
+  },
+  {
+    framework: "Starlette",
+    module: "starlette",
     role: "endpoint",
     shape: { t: "call", callees: ["starlette.routing.Route"], pos: 1, kw: "endpoint" },
     runs: "runs in the thread pool",
@@ -143,6 +180,27 @@ export const ENTRY_POINTS: readonly EntryPoint[] = [
     servedBy: FLASK_SERVED,
   },
   {
+    framework: "Flask",
+    module: "flask",
+    role: "class-based view",
+    shape: { t: "subclass", bases: FLASK_VIEW_CLASSES, methods: FLASK_VIEW_METHODS },
+    runs: "threaded server: one thread per request",
+    many: true,
+    asyncOnLoop: true,
+    doc: "https://flask.palletsprojects.com/en/stable/views/",
+    servedBy: FLASK_SERVED,
+  },
+  {
+    framework: "Starlette",
+    module: "starlette",
+    role: "class-based endpoint",
+    shape: { t: "subclass", bases: STARLETTE_ENDPOINTS, methods: HTTP_VERBS },
+    runs: "runs in the thread pool",
+    many: true,
+    asyncOnLoop: true,
+    doc: "https://www.starlette.io/endpoints/",
+  },
+  {
     framework: "gRPC",
     module: "grpc",
     role: "servicer",
@@ -157,6 +215,18 @@ export const ENTRY_POINTS: readonly EntryPoint[] = [
     module: "gradio",
     role: "event handler",
     shape: { t: "call", callees: GRADIO_EVENTS.map((e) => `gradio.**().${e}`), pos: 0, kw: "fn" },
+    runs: "runs on Gradio's worker threads",
+    many: true,
+    asyncOnLoop: true,
+    doc: "https://www.gradio.app/guides/setting-up-a-demo-for-maximum-performance",
+  },
+  {
+    framework: "Gradio",
+    module: "gradio",
+    role: "event handler",
+    // `@btn.click(inputs=..., outputs=...)` and `@gr.on(triggers=[...])` register the decorated
+    // function as the event's fn, exactly as `btn.click(fn, ...)` does.
+    shape: { t: "decorator", callees: [...GRADIO_EVENTS.map((e) => `gradio.**().${e}`), "gradio.on", "gradio.events.on"] },
     runs: "runs on Gradio's worker threads",
     many: true,
     asyncOnLoop: true,
@@ -205,7 +275,7 @@ export const ENTRY_POINTS: readonly EntryPoint[] = [
     framework: "Qt",
     module: "QtCore",
     role: "QThread.run",
-    shape: { t: "subclass", bases: QT.map((q) => `${q}.QtCore.QThread`), method: "run" },
+    shape: { t: "subclass", bases: QT.map((q) => `${q}.QtCore.QThread`), methods: ["run"] },
     runs: "runs on the QThread's own thread",
     many: "per-instance",
     asyncOnLoop: false,
@@ -215,7 +285,7 @@ export const ENTRY_POINTS: readonly EntryPoint[] = [
     framework: "Qt",
     module: "QtCore",
     role: "QRunnable.run",
-    shape: { t: "subclass", bases: QT.map((q) => `${q}.QtCore.QRunnable`), method: "run" },
+    shape: { t: "subclass", bases: QT.map((q) => `${q}.QtCore.QRunnable`), methods: ["run"] },
     runs: "runs on a QThreadPool thread",
     many: true,
     asyncOnLoop: false,
@@ -240,7 +310,7 @@ export const ENTRY_POINTS: readonly EntryPoint[] = [
 
 /** Names a file must spell to hold one of these registrations (the token prefilter). */
 export const ENTRY_POINT_TOKENS: readonly string[] = [
-  "fastapi", "starlette", "flask", "grpc", "gradio", "sounddevice", "pyaudio", "QThread", "QRunnable", "add_done_callback",
+  "fastapi", "starlette", "flask", "grpc", "gradio", "gunicorn", "worker_class", "sounddevice", "pyaudio", "QThread", "QRunnable", "add_done_callback",
 ];
 
 /** A compiled matcher for a list of qualified names; `**` stands for any dotted run of segments. */

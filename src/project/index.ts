@@ -24,6 +24,8 @@ const EVENT_CTORS: Record<string, string> = {
   "torch.cuda.Event": "cuda",
   "torch.cuda.streams.Event": "cuda",
   "torch.xpu.Event": "xpu",
+  "torch.hpu.Event": "hpu",
+  "torch.npu.Event": "npu",
   "torch.Event": "generic",
   "torch.<dev>.Event": "generic",
 };
@@ -233,6 +235,12 @@ export class ProjectIndex {
 
   private absoluteModule(m: number, level: number, module: string): string | null {
     return resolveRelative(this.moduleNames[m], this.isPackage[m], level, module);
+  }
+
+  /** The project module an import statement of module `m` names (`from .jobs import X`: jobs), if any. */
+  importedModule(m: number, level: number, module: string): number | undefined {
+    const abs = this.absoluteModule(m, level, module);
+    return abs === null ? undefined : this.findModule(m, abs);
   }
 
   /**
@@ -677,6 +685,25 @@ export class ProjectIndex {
         if (kw) out.push(...this.eval(kw.m, kw.expr));
       }
     });
+    return out;
+  }
+
+  /**
+   * The argument expressions a parameter may receive (positional or by keyword), from the same
+   * call sites and spawn bindings as paramValues: for identities that values do not carry
+   * (which queue a parameter is).
+   */
+  paramArguments(fn: FnRef, index: number): { m: number; expr: Expr }[] {
+    const pname = this.scope(fn).params[index];
+    if (pname === undefined || pname.startsWith("*")) return [];
+    const out: { m: number; expr: Expr }[] = [];
+    for (const b of this.bindingsOf(fn)) {
+      const pos = index - b.offset;
+      const arg = pos >= 0 ? b.args[pos] : undefined;
+      if (arg) out.push(arg);
+      const kw = b.kwargs[pname];
+      if (kw) out.push(kw);
+    }
     return out;
   }
 

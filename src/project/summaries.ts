@@ -9,6 +9,7 @@
 import type { CallFact } from "../facts/model.js";
 import { summary, MAY, type Lattice, type Summaries } from "./fixpoint.js";
 import { fnKey, type FnRef, type ProjectIndex } from "./index.js";
+import { nodeKey, type CallGraph, type CallNode } from "./callgraph.js";
 
 /** The project functions the calls of `fn` may run, each once, in call order. */
 export function projectCallees(index: ProjectIndex, fn: FnRef): FnRef[] {
@@ -107,6 +108,44 @@ export function nearestSummary<S>(
           if (!enter(t)) continue;
           const inner = get(t);
           if (inner) best = better(best, { site: inner.site, chain: [t, ...inner.chain], order: `${pad(c.end)}/${inner.order}` });
+        }
+      }
+      return best;
+    },
+  });
+}
+
+/**
+ * nearestSummary keyed by call-graph node (a function with its receiver's class when known):
+ * `self.setup()` inside `Base.handle` reached through `Fast()` runs `Fast.setup` only, so a
+ * witness never walks through a method the receiver's own class overrides. The chain holds the
+ * functions walked, outermost first.
+ */
+export function nearestNodeSummary<S>(
+  graph: CallGraph,
+  index: ProjectIndex,
+  direct: (fn: FnRef, call: number, c: CallFact) => S | null,
+  options: { enter?: (callee: FnRef) => boolean } = {},
+): Summaries<CallNode, Nearest<S> | null> {
+  const enter = options.enter ?? (() => true);
+  return summary<CallNode, Nearest<S> | null>({
+    bottom: null,
+    join: better,
+    equal: (a, b) => a === b || (a !== null && b !== null && a.chain.length === b.chain.length && a.order === b.order),
+    key: nodeKey,
+    successors: (n) => graph.edges(n).filter((e) => enter(e.to.fn)).map((e) => e.to),
+    transfer: (n, get) => {
+      const fn = n.fn;
+      const edges = graph.edges(n);
+      let best: Nearest<S> | null = null;
+      for (const call of index.callsIn(fn)) {
+        const c = index.call(fn.m, call);
+        const d = direct(fn, call, c);
+        if (d !== null) best = better(best, { site: d, chain: [], order: pad(c.end) });
+        for (const e of edges) {
+          if (e.call !== call || !enter(e.to.fn)) continue;
+          const inner = get(e.to);
+          if (inner) best = better(best, { site: inner.site, chain: [e.to.fn, ...inner.chain], order: `${pad(c.end)}/${inner.order}` });
         }
       }
       return best;

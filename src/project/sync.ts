@@ -4,6 +4,7 @@
 import type { Summaries } from "./fixpoint.js";
 import type { FnRef, ProjectIndex } from "./index.js";
 import { reachSummary } from "./summaries.js";
+import type { Expr } from "../facts/model.js";
 import type { Value } from "./values.js";
 import { COMPLETION_CHECKS, DEVICE_SYNCS, EVENT_METHODS, HOST_COPY_METHODS, isCpuTarget } from "./vocabulary.js";
 
@@ -40,9 +41,37 @@ export class SyncInfo {
       const a = c.fn.attr;
       if (a === "synchronize") return true;
       if (HOST_COPY_METHODS.has(a)) return true;
-      if (a === "to" && isCpuTarget(c.args[0] ?? c.kwargs.device)) return true;
+      if (a === "to" && this.namesHost(m, c.args[0] ?? c.kwargs.device)) return true;
     }
     return this.deviceSync(m, call) !== null;
+  }
+
+  /**
+   * Does the expression name the host: `"cpu"`, `torch.device("cpu")`, or a name bound only to
+   * one of those (`CPU = torch.device("cpu")` in a constants module, imported). A copy to the
+   * host waits for the work that produced the tensor.
+   */
+  private namesHost(m: number, e: Expr | undefined, depth = 0): boolean {
+    if (!e) return false;
+    if (isCpuTarget(e)) return true;
+    if (depth > 4) return false;
+    const idx = this.index;
+    if (e.t === "call") {
+      const c = idx.call(m, e.id);
+      return isCpuTarget(c.args[0] ?? c.kwargs.type) && idx.extNames(m, e.id).includes("torch.device");
+    }
+    if (e.t !== "name" || e.scope < 0) return false;
+    const sc = idx.modules[m].scopes[e.scope];
+    if (sc.params.some((p) => p.replace(/^\*+/, "") === e.name)) return false;
+    const bindings = sc.bindings.filter((b) => b.name === e.name);
+    if (bindings.length === 0) return false;
+    return bindings.every((b) => {
+      const v = b.value;
+      if (v.t !== "import") return this.namesHost(m, v, depth + 1);
+      if (v.name === null) return false;
+      const pm = idx.importedModule(m, v.level, v.module);
+      return pm !== undefined && pm !== m && this.namesHost(pm, { t: "name", name: v.name, scope: 0 }, depth + 1);
+    });
   }
 
   /** `ev.query()`: tells whether the work before it is done, without waiting (MPS007's completion check). */

@@ -70,6 +70,9 @@ const TO_THREAD = new Set([
 ]);
 const THREAD_CLASSES = new Set(["threading.Thread", "threading.Timer"]);
 
+/** Decorator names that register an HTTP route (their label is "VERB /path"). */
+const ROUTE_METHODS = new Set(["get", "post", "put", "delete", "patch", "head", "options", "trace", "route", "api_route"]);
+
 /** Call names worth resolving as possible spawn sites (cheap syntactic filter). */
 const SPAWN_NAMES = new Set([
   "Thread",
@@ -151,10 +154,38 @@ export class ThreadAnalysis {
 
   // ---- spawn sites --------------------------------------------------------------------------
 
-  private findSpawns(learn: boolean): void {
+  /** import alias -> the imported name (`from x import run_in_threadpool as in_pool`), per name. */
+  private aliasCache: Map<string, Set<string>> | undefined;
+
+  /**
+   * Calls whose callee is spelled `name`, or an alias an import statement binds to a member
+   * called `name` (`in_pool(f)` after `import ... run_in_threadpool as in_pool`): the calls are
+   * first picked by spelling, then resolved, so a renamed import must be looked up by its alias.
+   */
+  private callsSpelled(name: string): FnRef[] {
     const idx = this.index;
+    if (!this.aliasCache) {
+      const aliases = new Map<string, Set<string>>();
+      for (const mod of idx.modules) {
+        for (const sc of mod.scopes) {
+          for (const b of sc.bindings) {
+            if (b.value.t !== "import" || b.value.name === null || b.value.name === b.name) continue;
+            let set = aliases.get(b.value.name);
+            if (!set) aliases.set(b.value.name, (set = new Set()));
+            set.add(b.name);
+          }
+        }
+      }
+      this.aliasCache = aliases;
+    }
+    const aliases = this.aliasCache.get(name);
+    if (!aliases) return idx.callsNamed(name);
+    return [...idx.callsNamed(name), ...[...aliases].flatMap((a) => idx.callsNamed(a))];
+  }
+
+  private findSpawns(learn: boolean): void {
     for (const name of SPAWN_NAMES) {
-      for (const { m, s: id } of idx.callsNamed(name)) this.spawnAtCall(m, id, learn);
+      for (const { m, s: id } of this.callsSpelled(name)) this.spawnAtCall(m, id, learn);
     }
     for (const name of this.extraEntryPoints) this.configuredEntries(name);
     this.threadSubclasses();
@@ -350,12 +381,31 @@ export class ThreadAnalysis {
     const matches = nameMatcher(served.callees);
     const idx = this.index;
     for (const name of new Set(served.callees.map(lastSegment))) {
-      for (const { m, s: id } of idx.callsNamed(name)) {
+      for (const { m, s: id } of this.callsSpelled(name)) {
         if (!idx.extNames(m, id).some(matches)) continue;
-        if (!(served.unlessKw in idx.call(m, id).kwargs)) return true;
+        const flag = idx.call(m, id).kwargs[served.flagKw];
+        // An explicit flag counts only when it is a literal True: a variable is not known.
+        if (!flag || (flag.t === "const" && flag.text === "True")) return true;
       }
     }
-    return false;
+    return served.configModules !== undefined && this.serverConfigThreaded(served.configModules);
+  }
+
+  /**
+   * A WSGI server configuration file of the project that asks for threads: gunicorn's
+   * `threads = N` (N > 1 selects the threaded gthread worker) or `worker_class = "gthread"`.
+   */
+  private serverConfigThreaded(fileNames: string[]): boolean {
+    const idx = this.index;
+    const names = new Set(fileNames);
+    return idx.modules.some((mod) => {
+      const base = mod.file.slice(mod.file.lastIndexOf("/") + 1);
+      if (!names.has(base)) return false;
+      return mod.scopes[0].bindings.some((b) =>
+        (b.name === "threads" && b.value.t === "const" && /^\d+$/.test(b.value.text ?? "") && Number(b.value.text) > 1) ||
+        (b.name === "worker_class" && b.value.t === "str" && /(^|\.)(gthread|ThreadWorker)$/.test(b.value.value)),
+      );
+    });
   }
 
   /** Functions an entry point runs on its threads: project functions, async ones left out where they run on a loop. */
@@ -376,17 +426,20 @@ export class ThreadAnalysis {
       idx.modules[m].scopes.forEach((sc, s) => {
         if (sc.kind !== "function") return;
         for (const d of sc.decorators) {
-          if (d.t !== "call") continue;
-          const name = idx.extNames(m, d.id).find(matches);
+          // `@app.post("/x")` calls the registrar first; a bare `@demo.load` passes the function itself.
+          const names = d.t === "call" ? idx.extNames(m, d.id) : idx.eval(m, d).flatMap((v) => (v.k === "ext" ? [v.name] : []));
+          const name = names.find(matches);
           if (!name) continue;
           const targets = this.entryTargets(entry, [{ m, s }]);
           if (targets.length === 0) continue;
-          const c = idx.call(m, d.id);
+          const c = d.t === "call" ? idx.call(m, d.id) : { args: [], kwargs: {}, range: sc.nameRange };
           this.spawns.push({
             m,
-            call: d.id,
+            call: d.t === "call" ? d.id : -1,
             range: c.range,
-            label: this.entryLabel(entry, this.routeText(m, c, lastSegment(name))),
+            label: this.entryLabel(entry, ROUTE_METHODS.has(lastSegment(name))
+              ? this.routeText(m, c, lastSegment(name))
+              : `@${this.calleeText(m, d.t === "call" ? idx.call(m, d.id).fn : d, 0)}`),
             targets,
             many: entry.many !== false,
             returnsResult: false,
@@ -431,27 +484,111 @@ export class ThreadAnalysis {
     const idx = this.index;
     const matches = nameMatcher(shape.callees);
     for (const last of new Set(shape.callees.map(lastSegment))) {
-      for (const { m, s: id } of idx.callsNamed(last)) {
-        if (!idx.extNames(m, id).some(matches)) continue;
+      for (const { m, s: id } of this.callsSpelled(last)) {
+        if (!idx.extNames(m, id).some(matches) && !this.annotatedReceiverNames(m, id).some(matches)) continue;
         const c = idx.call(m, id);
         const arg = c.kwargs[shape.kw] ?? (shape.pos !== undefined ? c.args[shape.pos] : undefined);
         if (!arg) continue;
-        let fns = this.targetsOf(idx.eval(m, arg), false, m, []);
-        if (fns.length === 0) fns = this.callablesOf(m, arg, 0);
+        let fns = shape.iterates ? this.generatorsIterated(m, arg, 0) : this.targetsOf(idx.eval(m, arg), false, m, []);
+        if (fns.length === 0 && !shape.iterates) fns = this.callablesOf(m, arg, 0);
         const targets = this.entryTargets(entry, fns);
         if (targets.length === 0) continue;
+        // A done callback runs on the executor's worker: one thread when it has max_workers=1.
+        const single = shape.callees.some((n) => n.endsWith(".add_done_callback")) && c.fn.t === "attr" &&
+          this.singleWorkerExecutor(m, c.fn.obj, 0);
         this.spawns.push({
           m,
           call: id,
           range: c.range,
-          label: this.entryLabel(entry, `${this.calleeText(m, c.fn, 0)}(${exprText(arg)})`),
+          label: this.entryLabel(entry, `${this.calleeText(m, c.fn, 0)}(${shape.iterates ? this.calleeText(m, arg, 0) : exprText(arg)})`),
           targets,
-          many: entry.many !== false || c.loop,
+          many: !single && (entry.many !== false || c.loop),
           returnsResult: false,
           named: true,
         });
       }
     }
+  }
+
+  /**
+   * Is `e` (an executor, or a future it returned) from a ThreadPoolExecutor created with
+   * max_workers=1, by every binding that can reach here: a variable, `with ... as ex`, a future
+   * bound to `ex.submit(...)`, or an attribute stored on instances of one class.
+   */
+  private singleWorkerExecutor(m: number, e: Expr, depth: number): boolean {
+    const idx = this.index;
+    if (depth > 6) return false;
+    switch (e.t) {
+      case "enter":
+        return this.singleWorkerExecutor(m, e.of, depth + 1);
+      case "name": {
+        if (e.scope < 0) return false;
+        const bindings = idx.modules[m].scopes[e.scope].bindings.filter((b) => b.name === e.name);
+        return bindings.length > 0 && bindings.every((b) => this.singleWorkerExecutor(m, b.value, depth + 1));
+      }
+      case "attr": {
+        const stores: { m: number; value: Expr }[] = [];
+        for (const v of idx.eval(m, e.obj)) {
+          if (v.k !== "inst") return false;
+          idx.modules[v.m].scopes.forEach((sc) => {
+            if (sc.parent !== v.s) return;
+            for (const st of sc.attrStores) if (st.attr === e.attr && !st.element) stores.push({ m: v.m, value: st.value });
+          });
+        }
+        return stores.length > 0 && stores.every((st) => this.singleWorkerExecutor(st.m, st.value, depth + 1));
+      }
+      case "call": {
+        const c = idx.call(m, e.id);
+        const names = idx.extNames(m, e.id);
+        if (names.some((n) => THREAD_EXECUTORS.includes(n))) {
+          const n = c.kwargs.max_workers ?? c.args[0];
+          return n?.t === "const" && n.text === "1";
+        }
+        // fut = ex.submit(...): the future's callbacks run on ex's worker.
+        if (lastName(c.fn) === "submit" && c.fn.t === "attr") return this.singleWorkerExecutor(m, c.fn.obj, depth + 1);
+        return false;
+      }
+      default:
+        return false;
+    }
+  }
+
+  /**
+   * Sync generator functions whose generator object `e` is: `gen(...)`, or a variable bound to
+   * such a call. Stepping the object runs the function's body, on whichever thread steps it.
+   */
+  private generatorsIterated(m: number, e: Expr, depth: number): FnRef[] {
+    const idx = this.index;
+    if (depth > 4) return [];
+    if (e.t === "call") {
+      return idx.calleesOf(m, e.id).filter((f) => {
+        const sc = idx.scope(f);
+        return sc.isGenerator && !sc.isAsync;
+      });
+    }
+    if (e.t === "name" && e.scope >= 0) {
+      const bindings = idx.modules[m].scopes[e.scope].bindings.filter((b) => b.name === e.name && (b.value.t === "call" || b.value.t === "name"));
+      return dedupeFns(bindings.flatMap((b) => this.generatorsIterated(m, b.value, depth + 1)));
+    }
+    return [];
+  }
+
+  /**
+   * `tasks.add_task(fn)` where `tasks` is a parameter annotated with an external class
+   * (`tasks: BackgroundTasks`) and never rebound: the framework injects an instance of that
+   * class (FastAPI does for BackgroundTasks), so the call is that class's method. Only entry
+   * point matching reads annotations; values elsewhere still come from callers alone.
+   */
+  private annotatedReceiverNames(m: number, id: number): string[] {
+    const idx = this.index;
+    const c = idx.call(m, id);
+    if (c.fn.t !== "attr" || c.fn.obj.t !== "name" || c.fn.obj.scope < 0) return [];
+    const recv = c.fn.obj;
+    const sc = idx.modules[m].scopes[recv.scope];
+    const pi = sc.kind === "function" ? sc.params.indexOf(recv.name) : -1;
+    const ann = pi >= 0 ? sc.paramTypes?.[pi] : undefined;
+    if (!ann || sc.bindings.some((b) => b.name === recv.name)) return [];
+    return idx.eval(m, ann).flatMap((v) => (v.k === "ext" ? [`${v.name}().${c.fn.t === "attr" ? c.fn.attr : ""}`] : []));
   }
 
   /** run() of project subclasses of a framework's thread class (Qt's QThread, QRunnable). */
@@ -463,7 +600,8 @@ export class ThreadAnalysis {
       idx.modules[m].scopes.forEach((sc, s) => {
         if (sc.kind !== "class" || sc.bases.length === 0) return;
         if (!idx.extBases({ m, s }).some((b) => bases.has(b))) return;
-        const runs = this.entryTargets(entry, idx.lookupMethod({ k: "inst", m, s, virtual: false }, shape.method));
+        const inst = { k: "inst" as const, m, s, virtual: false };
+        const runs = this.entryTargets(entry, dedupeFns(shape.methods.flatMap((name) => idx.lookupMethod(inst, name))));
         if (runs.length === 0) return;
         let many = entry.many === true;
         if (entry.many === "per-instance") {
@@ -767,13 +905,33 @@ export class ThreadAnalysis {
    * Identity of a queue.Queue held in a variable or attribute: the variable's binding scope, or
    * the attribute name on instances of one class. Empty when it is not known to be such a queue.
    */
-  private queueKeys(m: number, recv: Expr): Set<string> {
+  private queueKeys(m: number, recv: Expr, depth = 0): Set<string> {
     const idx = this.index;
     const out = new Set<string>();
     const isQueue = idx.eval(m, recv).some((v) => v.k === "extinst" && QUEUE_CLASSES.includes(v.name));
-    if (!isQueue) return out;
-    if (recv.t === "name" && recv.scope >= 0) out.add(`name:${m}:${recv.scope}:${recv.name}`);
-    else if (recv.t === "attr") {
+    if (!isQueue || depth > 4) return out;
+    if (recv.t === "name" && recv.scope >= 0) {
+      const sc = idx.modules[m].scopes[recv.scope];
+      const bindings = sc.bindings.filter((b) => b.name === recv.name);
+      // A parameter that the function never rebinds is whatever its callers pass: the queue keys
+      // of the arguments (`Thread(target=worker, args=(jobs,))`, `Consumer(self.jobs)`).
+      const param = sc.kind === "function" ? sc.params.findIndex((p) => p.replace(/^\*+/, "") === recv.name) : -1;
+      if (param >= 0 && bindings.length === 0) {
+        for (const arg of idx.paramArguments({ m, s: recv.scope }, param)) {
+          for (const k of this.queueKeys(arg.m, arg.expr, depth + 1)) out.add(k);
+        }
+        return out;
+      }
+      // A name imported from another module is that module's attribute (`from jobs import JOBS`).
+      for (const b of bindings) {
+        if (b.value.t !== "import" || b.value.name === null) continue;
+        const from = idx.importedModule(m, b.value.level, b.value.module);
+        if (from !== undefined) out.add(`attr:${from}:module:${b.value.name}`);
+      }
+      if (out.size > 0) return out;
+      // A module-level variable is also reached as an attribute of the module (`jobs.JOBS`).
+      out.add(sc.kind === "module" ? `attr:${m}:module:${recv.name}` : `name:${m}:${recv.scope}:${recv.name}`);
+    } else if (recv.t === "attr") {
       for (const v of idx.eval(m, recv.obj)) {
         if (v.k === "inst" || v.k === "class") out.add(`attr:${v.m}:${v.s}:${recv.attr}`);
         else if (v.k === "module") out.add(`attr:${v.m}:module:${recv.attr}`);

@@ -24,7 +24,10 @@ import {
   HOST_BUILTINS,
   HOST_RESULT_CALLS,
   HOST_TORCH,
+  LOAD_CONSTRUCTORS,
+  LOAD_FUNCTIONS,
   METADATA_METHODS,
+  NO_WEIGHTS_CLASS,
   MODULE_STATE_METHODS,
   OTHER_WAITS,
   THREAD_WAIT_FUNCTIONS,
@@ -38,12 +41,23 @@ import {
 /** The last names a call of a clock in CLOCKS spells (`perf_counter()`, `time.time()`). */
 const CLOCK_LAST_NAMES = new Set([...CLOCKS].map((n) => n.slice(n.lastIndexOf(".") + 1)));
 
-export const BACKENDS = ["mps", "cuda", "xpu"] as const;
+export const BACKENDS = ["mps", "cuda", "xpu", "hpu", "npu"] as const;
 /** Backends a wait runs for: "all", or only those named by the condition around it. */
 export type Coverage = "all" | Set<string>;
 
 export type Item =
-  | { k: "work"; end: number; loop: boolean; row: number; what: string; note?: string }
+  | {
+      k: "work";
+      end: number;
+      loop: boolean;
+      row: number;
+      what: string;
+      note?: string;
+      /** Under a condition of this function that names no backend: some paths do not queue it. */
+      conditional?: boolean;
+    }
+  /** Reading a checkpoint (LOAD_FUNCTIONS), itself or through a project loader: host work that ends with the data in place. */
+  | { k: "load"; end: number; loop: boolean; row: number; what: string }
   | {
       k: "sync";
       end: number;
@@ -109,8 +123,13 @@ export function guardCoverage(guards: string[]): { coverage: Coverage; guard: st
  */
 export interface WaitShape {
   work: boolean;
+  /** Some wait, certain or not, is on its timeline: a function without one never waits. */
+  waits: boolean;
   mayNotWait: boolean;
+  /** Work queued on every path after its last certain wait. */
   workAfterWait: boolean;
+  /** Work queued on every path after it last reads a checkpoint (a warm-up forward after loading). */
+  workAfterLoad: boolean;
 }
 
 /**
@@ -153,6 +172,8 @@ export class TimingAnalysis {
   private readonly threadWaits: Summaries<FnRef, boolean>;
   /** How a function waits and works, itself or through project callees (its timeline). */
   private readonly shapes: Summaries<FnRef, WaitShape>;
+  /** Does a function read a checkpoint (LOAD_FUNCTIONS, LOAD_CONSTRUCTORS), itself or through project callees. */
+  private readonly loads: Summaries<FnRef, boolean>;
 
   constructor(private readonly project: Project) {
     const idx = project.index;
@@ -184,20 +205,38 @@ export class TimingAnalysis {
     );
     this.otherWaits = reachSummary(idx, (m, call) => idx.extNames(m, call).some((n) => OTHER_WAITS.has(n)));
     this.threadWaits = reachSummary(idx, (m, call) => this.isThreadWait(m, call));
+    this.loads = reachSummary(idx, (m, call) => this.isLoadCall(m, call));
+    // Bottom says "always waits" for mayNotWait (a must-property), so a recursive call is a wait
+    // only once the callee is known to wait somewhere (`waits`, a may-property from false):
+    // `find_layers` calling itself and nothing else never waits.
     this.shapes = fnSummary<WaitShape>(idx, {
-      bottom: { work: false, mayNotWait: false, workAfterWait: false },
-      join: (a, b) => ({ work: a.work || b.work, mayNotWait: a.mayNotWait || b.mayNotWait, workAfterWait: a.workAfterWait || b.workAfterWait }),
-      equal: (a, b) => a.work === b.work && a.mayNotWait === b.mayNotWait && a.workAfterWait === b.workAfterWait,
+      bottom: { work: false, waits: false, mayNotWait: false, workAfterWait: false, workAfterLoad: false },
+      join: (a, b) => ({
+        work: a.work || b.work,
+        waits: a.waits || b.waits,
+        mayNotWait: a.mayNotWait || b.mayNotWait,
+        workAfterWait: a.workAfterWait || b.workAfterWait,
+        workAfterLoad: a.workAfterLoad || b.workAfterLoad,
+      }),
+      equal: (a, b) =>
+        a.work === b.work && a.waits === b.waits && a.mayNotWait === b.mayNotWait && a.workAfterWait === b.workAfterWait && a.workAfterLoad === b.workAfterLoad,
       transfer: (fn) => {
         const items = this.timeline(fn);
         let lastWait = -1;
+        let lastLoad = -1;
         items.forEach((it, i) => {
           if (it.k === "sync" && !it.conditional && !it.partial) lastWait = i;
+          if (it.k === "load") lastLoad = i;
         });
         return {
           work: items.some((it) => it.k === "work"),
+          waits: items.some((it) => it.k === "sync"),
           mayNotWait: lastWait < 0,
-          workAfterWait: items.some((it, i) => it.k === "work" && i > lastWait),
+          // Work after the last wait under a condition naming no backend (`if warmup: ...`) may
+          // not run: a caller's timing is reported only for work every path leaves queued.
+          workAfterWait: items.some((it, i) => it.k === "work" && i > lastWait && !it.conditional),
+          // Loading under a condition (`if safetensors: ... else: torch.load(...)`) is still what the function does.
+          workAfterLoad: lastLoad >= 0 && items.some((it, i) => it.k === "work" && i > lastLoad && !it.conditional),
         };
       },
       alsoReads: (fn) => idx.callsIn(fn).flatMap((call) => this.decoratedTargets(fn.m, idx.call(fn.m, call))),
@@ -349,6 +388,25 @@ export class TimingAnalysis {
   /** Does a project function call a wait outside torch (OTHER_WAITS), itself or through project callees. */
   waitsOtherwise(fn: FnRef): boolean {
     return this.otherWaits.get(fn);
+  }
+
+  /**
+   * Does the call read a checkpoint: a LOAD_FUNCTIONS call, or a LOAD_CONSTRUCTORS method of a
+   * class outside the project (`AutoModel.from_pretrained(...)`).
+   */
+  isLoadCall(m: number, id: number): boolean {
+    const idx = this.project.index;
+    const names = idx.extNames(m, id);
+    if (names.some((n) => LOAD_FUNCTIONS.has(n))) return true;
+    const c = idx.call(m, id);
+    if (c.fn.t !== "attr" || !LOAD_CONSTRUCTORS.test(c.fn.attr) || idx.calleesOf(m, id).length > 0) return false;
+    // `AutoConfig.from_pretrained(...)`, `AutoTokenizer.from_pretrained(...)` read JSON and vocabularies, no weights.
+    return names.length > 0 && names.every((n) => !NO_WEIGHTS_CLASS.test(n.slice(0, n.lastIndexOf("."))));
+  }
+
+  /** Does a project function read a checkpoint, itself or through project callees. */
+  loadsCheckpoint(fn: FnRef): boolean {
+    return this.loads.get(fn);
   }
 
   /** Does a project function block on another thread (itself or through project callees). */
@@ -578,7 +636,7 @@ export class TimingAnalysis {
     for (const b of scope.bindings) raw.push({ k: "bind", end: b.end, row: b.range.start.row, name: b.name, value: b.value, loop: b.loop });
     for (const id of idx.callsIn(fn)) raw.push({ k: "call", end: mod.calls[id].end, id });
     // `return a * b`: arithmetic queued as the value is handed back.
-    for (const r of scope.returns) if (r.value.t === "op") raw.push({ k: "bind", end: r.end, row: r.range.start.row, name: "return", value: r.value, loop: false });
+    for (const r of scope.returns) if (r.value.t === "op" && !r.value.choice) raw.push({ k: "bind", end: r.end, row: r.range.start.row, name: "return", value: r.value, loop: false });
     raw.sort((a, b) => a.end - b.end || (a.k === "bind" ? 1 : 0) - (b.k === "bind" ? 1 : 0));
     // Calls whose result is kept (`t0 = time.perf_counter()`, `self.t0 = ...`): clock reads that open a region.
     const boundTo = new Map<number, string>();
@@ -596,7 +654,7 @@ export class TimingAnalysis {
         if (dev) deviceVars.add(r.name);
         else deviceVars.delete(r.name);
         // Arithmetic on device tensors queues kernels (`y = a @ b`).
-        if (dev && r.value.t === "op" && !captured(r.end)) items.push({ k: "work", end: r.end, loop: r.loop, row: r.row, what: `${r.name} = ...` });
+        if (dev && r.value.t === "op" && !r.value.choice && !captured(r.end)) items.push({ k: "work", end: r.end, loop: r.loop, row: r.row, what: `${r.name} = ...` });
         continue;
       }
       const c = mod.calls[r.id];
@@ -744,6 +802,12 @@ export class TimingAnalysis {
     const g = guardCoverage(c.guards);
     const conditional = underCondition(c.guards);
     const wait = { k: "sync" as const, end: c.end, loop: c.loop, row, what, conditional, partial: false };
+    // Reading a checkpoint, itself or through a project loader: host work ending with the data in
+    // place. A project function that then queues compute on every path (a warm-up forward) is
+    // work like any other.
+    if (this.isLoadCall(m, id)) return { k: "load", end: c.end, loop: c.loop, row, what };
+    const loaders = callees.filter((t) => this.loadsCheckpoint(t));
+    if (loaders.length > 0 && loaders.every((t) => !this.waitShape(t).workAfterLoad)) return { k: "load", end: c.end, loop: c.loop, row, what };
     // Waits.
     if (sync.isAnySync(m, id)) return { ...wait, ...g };
     const names = idx.extNames(m, id);
@@ -765,7 +829,7 @@ export class TimingAnalysis {
       const note = shape.mayNotWait
         ? `\`${idx.displayName(syncing)}\` waits only on some paths`
         : `\`${idx.displayName(syncing)}\` queues more work after its wait`;
-      return [item, { k: "work", end: c.end, loop: c.loop, row, what, note }];
+      return [item, { k: "work", end: c.end, loop: c.loop, row, what, note, conditional }];
     }
     // A hand-over from another thread: whether that thread waited for the device is not followed.
     if (this.isThreadWait(m, id) || callees.some((t) => this.blocksOnThread(t))) {
@@ -773,15 +837,15 @@ export class TimingAnalysis {
     }
     // A project function that waits in a way only timing knows (`mx.eval()`, a barrier, a truth test).
     if (callees.some((t) => this.waitsOtherwise(t))) return { ...wait, coverage: "all", guard: null };
-    const alwaysWaits = callees.find((t) => !this.waitShape(t).mayNotWait);
+    const alwaysWaits = callees.find((t) => this.waitShape(t).waits && !this.waitShape(t).mayNotWait);
     if (alwaysWaits) {
       const item: Item = { ...wait, coverage: "all", guard: null };
       if (!this.waitShape(alwaysWaits).workAfterWait) return item;
-      return [item, { k: "work", end: c.end, loop: c.loop, row, what, note: `\`${idx.displayName(alwaysWaits)}\` queues more work after its wait` }];
+      return [item, { k: "work", end: c.end, loop: c.loop, row, what, note: `\`${idx.displayName(alwaysWaits)}\` queues more work after its wait`, conditional }];
     }
     // A decorator's wrapper calling the decorated function: work if some decorated function works without waiting.
     const decorated = this.decoratedTargets(m, c).find((t) => this.doesDeviceWork(t) && !sync.functionSyncs(t));
-    if (decorated) return { k: "work", end: c.end, loop: c.loop, row, what, note: `the decorated \`${idx.displayName(decorated)}\`` };
+    if (decorated) return { k: "work", end: c.end, loop: c.loop, row, what, note: `the decorated \`${idx.displayName(decorated)}\``, conditional };
     // Device work.
     if (c.fn.t === "attr" && (TRANSFER_METHODS.has(c.fn.attr) || METADATA_METHODS.has(c.fn.attr) || VIEW_METHODS.has(c.fn.attr) || MODULE_STATE_METHODS.has(c.fn.attr) || HOST_RESULT_CALLS.test(c.fn.attr))) return null;
     if (c.fn.t === "name" && HOST_RESULT_CALLS.test(c.fn.name)) return null;
@@ -792,10 +856,10 @@ export class TimingAnalysis {
     const forwardOfDevice = c.fn.t === "attr" && /^(forward|__call__)$/.test(c.fn.attr) && isDevice(c.fn.obj);
     const modelCall = forwardOfDevice || this.project.deviceFlow.isModelCall(m, c.fn, ctx.accel);
     if (!modelCall && callees.length > 0 && vals.length > 0 && vals.every((v) => v.k === "fn" || v.k === "bound")) {
-      return callees.some((t) => this.doesDeviceWork(t)) ? { k: "work", end: c.end, loop: c.loop, row, what } : null;
+      return callees.some((t) => this.doesDeviceWork(t)) ? { k: "work", end: c.end, loop: c.loop, row, what, conditional } : null;
     }
-    if (this.project.deviceFlow.isDeviceWork(id, ctx)) return { k: "work", end: c.end, loop: c.loop, row, what };
-    if (callees.some((t) => this.doesDeviceWork(t))) return { k: "work", end: c.end, loop: c.loop, row, what };
+    if (this.project.deviceFlow.isDeviceWork(id, ctx)) return { k: "work", end: c.end, loop: c.loop, row, what, conditional };
+    if (callees.some((t) => this.doesDeviceWork(t))) return { k: "work", end: c.end, loop: c.loop, row, what, conditional };
     return null;
   }
 }

@@ -14,12 +14,18 @@ import type { Expr } from "../facts/model.js";
 
 // ---- waits ----------------------------------------------------------------------------------
 
-/** Device-wide synchronize functions and the backend each waits for. */
+/**
+ * Device-wide synchronize functions and the backend each waits for. The device modules of other
+ * backends (`torch.hpu` from Habana's plugin, `torch.npu` from Ascend's) mirror `torch.cuda`:
+ * their `synchronize()` waits for all work queued on the device and their Events record and
+ * wait on a stream the same way, so the guide's semantics carry over.
+ */
 export const DEVICE_SYNCS: Record<string, string> = {
   "torch.mps.synchronize": "mps",
   "torch.cuda.synchronize": "cuda",
   "torch.xpu.synchronize": "xpu",
   "torch.npu.synchronize": "npu",
+  "torch.hpu.synchronize": "hpu",
   "torch.accelerator.synchronize": "accelerator",
   "torch.<dev>.synchronize": "device",
 };
@@ -65,7 +71,7 @@ export const OTHER_WAITS = new Set(["mlx.core.eval", "mlx.core.synchronize"]);
 // ---- no work ----------------------------------------------------------------------------------
 
 /** torch namespaces and functions that do not queue device work. */
-export const NOT_DEVICE_WORK = /^torch\.(mps|cuda|xpu|accelerator|backends|distributed|utils|jit|autograd\.grad_mode|nn\.init|random)\b|^torch\.(no_grad|inference_mode|enable_grad|device|manual_seed|set_grad_enabled|set_num_threads|get_num_threads|is_tensor|Event|Stream|dtype|compile|load|save|from_numpy|get_device_module)$/;
+export const NOT_DEVICE_WORK = /^torch\.(mps|cuda|xpu|hpu|npu|accelerator|backends|distributed|utils|jit|autograd\.grad_mode|nn\.init|random)\b|^torch\.(no_grad|inference_mode|enable_grad|device|manual_seed|set_grad_enabled|set_num_threads|get_num_threads|is_tensor|Event|Stream|dtype|compile|load|save|from_numpy|get_device_module)$/;
 
 /** Tensor methods that read metadata on the host: no device work, and the result is not on the device. */
 export const METADATA_METHODS = new Set([
@@ -85,7 +91,11 @@ export const VIEW_METHODS = new Set([
 ]);
 
 /** Tensor methods that move or cast a tensor: a device value, not timed compute. */
-export const TRANSFER_METHODS = new Set(["to", "cuda", "mps", "xpu", "pin_memory", "contiguous", "half", "float", "bfloat16"]);
+export const TRANSFER_METHODS = new Set([
+  "to", "cuda", "mps", "xpu", "hpu", "npu", "pin_memory", "contiguous", "half", "float", "bfloat16",
+  // The other dtype casts, like half() and float(): `torch.tensor(ids, device=d).long()`.
+  "double", "long", "int", "short", "bool", "byte", "char",
+]);
 
 /** torch functions that build a tensor from host data: with a device, an upload (a host-to-device copy). */
 export const UPLOAD_FUNCTIONS = new Set(["torch.tensor", "torch.as_tensor", "torch.asarray", "torch.from_numpy"]);
@@ -189,6 +199,37 @@ export const TENSOR_METHODS: ReadonlySet<string> = new Set(
   ).split(" "),
 );
 
+// ---- loading ---------------------------------------------------------------------------------
+
+/**
+ * Reading a checkpoint: `torch.load`, safetensors' loaders, accelerate's checkpoint loaders. This
+ * is host work (file I/O, unpickling) that ends with the data in place: a tensor placed on an
+ * accelerator while loading (`map_location=device`, `load_state_dict` into device parameters,
+ * `param.to(device)`) is a blocking copy from pageable host memory, and ATen makes such a copy
+ * wait for the current stream before it returns (`memcpy_and_sync` on CUDA, `copy_and_sync` on
+ * MPS). A timing around loading measures loading: it is not a timing of queued compute.
+ */
+export const LOAD_FUNCTIONS = new Set([
+  "torch.load",
+  "torch.serialization.load",
+  "safetensors.torch.load_file",
+  "safetensors.torch.load",
+  "safetensors.safe_open",
+  "accelerate.load_checkpoint_in_model",
+  "accelerate.load_checkpoint_and_dispatch",
+  "accelerate.utils.load_checkpoint_in_model",
+]);
+
+/**
+ * Library constructors that build a model from a checkpoint (`AutoModel.from_pretrained(...)`,
+ * diffusers' `from_single_file`): they read and place the weights as above and return the model
+ * ready to run. Only calls on a class outside the project count; a project's own
+ * `from_pretrained` is judged by its body.
+ */
+export const LOAD_CONSTRUCTORS = /^(from_pretrained|from_single_file)$/;
+/** Classes whose `from_pretrained` reads configuration or vocabulary files, not weights. */
+export const NO_WEIGHTS_CLASS = /(Config|Configuration|Tokenizer|TokenizerFast|Processor|FeatureExtractor)$/;
+
 // ---- models -----------------------------------------------------------------------------------
 
 /** Names of things that are models by convention (`model(x)`, `self.net(x)`, `vocoder(mel)`). */
@@ -243,7 +284,7 @@ export function isCpuTarget(e: Expr | undefined): boolean {
 
 /** Accelerator device string ("mps", "cuda:0", "xpu"). */
 export function isAcceleratorString(e: Expr | undefined): boolean {
-  return !!e && e.t === "str" && /^(mps|cuda|xpu|npu)(:\d+)?$/.test(e.value);
+  return !!e && e.t === "str" && /^(mps|cuda|xpu|npu|hpu)(:\d+)?$/.test(e.value);
 }
 
 /**

@@ -30,7 +30,7 @@ export function position(d: ReportDiagnostic): string {
 }
 
 /** Counts by severity. */
-export function tally(diags: readonly ReportDiagnostic[]): { errors: number; warnings: number; infos: number } {
+export function tally(diags: readonly { severity: ReportDiagnostic["severity"] }[]): { errors: number; warnings: number; infos: number } {
   let errors = 0;
   let warnings = 0;
   let infos = 0;

@@ -1,8 +1,10 @@
 import type { Rule } from "../rule.js";
 import type { Diagnostic, PathStep } from "../types.js";
 
-/** A finding as reporters see it: rows already relative to the notebook cell, when in one. */
+/** A finding as reporters see it: its text rendered, rows relative to the notebook cell when in one. */
 export interface ReportDiagnostic extends Diagnostic {
+  /** The message text, rendered from the rule's template and the data (src/reporters/message.ts). */
+  message: string;
   /** 1-based notebook cell (rows are then relative to the cell). */
   cell?: number;
   path: (PathStep & { cell?: number })[];

@@ -2,7 +2,8 @@
 //
 // Each lint is a whole-project run (the call graph spans files: a sync in one module is a finding
 // because a thread in another reaches it), the same run as the CLI's with the open buffers' text
-// in place of the files on disk, and the facts cache on: unchanged files are not parsed again.
+// in place of the files on disk (lintWorkspace in src/main.ts, then lintProject), and the facts
+// cache on: unchanged files are not parsed again.
 // Findings are published for open documents: the witness path (spawn site first) as
 // relatedInformation, fixes as code actions titled with their safety, the rule's summary on hover.
 
@@ -23,33 +24,16 @@ import {
   TextDocumentSyncKind,
 } from "vscode-languageserver/node.js";
 import { TextDocument } from "vscode-languageserver-textdocument";
-import { runLint } from "../cli-main.js";
+import { lintWorkspace } from "../cli-main.js";
+import type { ReportDiagnostic } from "../reporters/types.js";
 import { RULES } from "../../rules/index.js";
-
-/** A finding in the CLI's JSON format (src/reporters/json.ts): 1-based rows and columns. */
-interface JsonFinding {
-  code: string;
-  name: string;
-  message: string;
-  severity: "error" | "warning" | "info";
-  filename: string;
-  cell?: number;
-  location: { row: number; column: number };
-  end_location: { row: number; column: number };
-  fix: {
-    applicability: "safe" | "unsafe";
-    message: string;
-    edits: { content: string; location: { row: number; column: number }; end_location: { row: number; column: number } }[];
-  } | null;
-  url: string;
-  path: { filename: string; location: { row: number; column: number }; label: string }[];
-}
 
 const SEVERITY = { error: DiagnosticSeverity.Error, warning: DiagnosticSeverity.Warning, info: DiagnosticSeverity.Information };
 /** Quiet time after a keystroke before a lint starts. */
 const DEBOUNCE_MS = 250;
 
-const pos = (p: { row: number; column: number }) => ({ line: p.row - 1, character: p.column - 1 });
+/** Rows and columns as the lint has them (0-based, UTF-16 code units): LSP's own. */
+const pos = (p: { row: number; column: number }) => ({ line: p.row, character: p.column });
 
 export function startServer(
   // Streams given explicitly: without them the library looks for --stdio among the process's arguments.
@@ -58,7 +42,7 @@ export function startServer(
   const documents = new TextDocuments(TextDocument);
   let root = process.cwd();
   /** Findings by file, of the last lint. */
-  let findings = new Map<string, JsonFinding[]>();
+  let findings = new Map<string, ReportDiagnostic[]>();
   let timer: NodeJS.Timeout | null = null;
   let running: Promise<void> | null = null;
   let again = false;
@@ -88,16 +72,17 @@ export function startServer(
     }
     let out;
     try {
-      out = await runLint({ paths: [root], cwd: root, format: "json", quiet: false, exitZero: true, color: false, overrides });
+      // The run's own stages up to the findings (src/main.ts lintWorkspace -> lintProject).
+      out = lintWorkspace({ paths: [root], cwd: root, format: "json", quiet: false, exitZero: true, color: false, overrides });
     } catch (e) {
       connection.console.error(`mps-lint: ${e instanceof Error ? e.message : String(e)}`);
       return;
     }
-    const next = new Map<string, JsonFinding[]>();
-    for (const f of JSON.parse(out.stdout || "[]") as JsonFinding[]) {
-      const list = next.get(f.filename) ?? [];
+    const next = new Map<string, ReportDiagnostic[]>();
+    for (const f of out.diagnostics) {
+      const list = next.get(f.file) ?? [];
       list.push(f);
-      next.set(f.filename, list);
+      next.set(f.file, list);
     }
     findings = next;
     publish();
@@ -145,7 +130,7 @@ export function startServer(
     const actions: CodeAction[] = [];
     for (const f of findings.get(file) ?? []) {
       if (!f.fix || f.fix.edits.length === 0) continue;
-      const r = { start: pos(f.location), end: pos(f.end_location) };
+      const r = { start: pos(f.range.start), end: pos(f.range.end) };
       const overlaps = r.start.line <= params.range.end.line && params.range.start.line <= r.end.line;
       if (!overlaps) continue;
       actions.push({
@@ -155,7 +140,7 @@ export function startServer(
         diagnostics: [toLsp(f)],
         edit: {
           changes: {
-            [params.textDocument.uri]: f.fix.edits.map((e) => ({ range: { start: pos(e.location), end: pos(e.end_location) }, newText: e.content })),
+            [params.textDocument.uri]: f.fix.edits.map((e) => ({ range: { start: pos(e.range.start), end: pos(e.range.end) }, newText: e.content })),
           },
         },
       });
@@ -168,8 +153,8 @@ export function startServer(
     if (!file) return null;
     const { line, character } = params.position;
     for (const f of findings.get(file) ?? []) {
-      const s = pos(f.location);
-      const e = pos(f.end_location);
+      const s = pos(f.range.start);
+      const e = pos(f.range.end);
       const inside = (line > s.line || (line === s.line && character >= s.character)) && (line < e.line || (line === e.line && character <= e.character));
       if (!inside) continue;
       const rule = RULES.find((r) => r.meta.code === f.code);
@@ -190,16 +175,16 @@ export function startServer(
     connection.onExit(() => resolve(exitCode));
   });
 
-  function toLsp(f: JsonFinding): LspDiagnostic {
+  function toLsp(f: ReportDiagnostic): LspDiagnostic {
     return {
-      range: { start: pos(f.location), end: pos(f.end_location) },
+      range: { start: pos(f.range.start), end: pos(f.range.end) },
       severity: SEVERITY[f.severity],
       code: f.code,
       source: "mps-lint",
       message: f.message,
       ...(f.url.startsWith("http") ? { codeDescription: { href: f.url } } : {}),
       relatedInformation: f.path.map((step, i) => ({
-        location: { uri: pathToFileURL(path.resolve(root, step.filename)).href, range: { start: pos(step.location), end: pos(step.location) } },
+        location: { uri: pathToFileURL(path.resolve(root, step.file)).href, range: { start: pos(step.range.start), end: pos(step.range.start) } },
         message: i === 0 ? `thread started here: ${step.label}` : `via ${step.label}`,
       })),
       data: { fix: f.fix?.applicability ?? null },

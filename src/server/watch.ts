@@ -1,5 +1,7 @@
 // --watch: lint, then lint again whenever a Python file, notebook or configuration file under the
 // linted paths changes (Ruff's `check --watch`). Each report replaces the last on a terminal.
+// `lint` is the whole run (src/main.ts runLint: its lint stage is lintProject), so a watched
+// report is exactly the report of a plain run at that moment.
 
 import { watch, type FSWatcher } from "node:fs";
 import path from "node:path";

@@ -27,9 +27,22 @@ describe("--dump", () => {
     expect(r.stdout).not.toMatch(/SubB\.process [^\n]*thread:/);
   });
 
+  it("prints each function's ordered timeline: loads, work, waits and clock reads", () => {
+    const r = runCli(["--no-cache", "--dump", "timeline", "fixtures/unsynced-timing/loading.py"]);
+    expect(r.code).toBe(0);
+    const lines = r.stdout.split("\n").map((l) => l.trim());
+    const at = lines.indexOf(lines.find((l) => l.startsWith("time_loader_with_warmup "))!);
+    expect(lines.slice(at + 1, at + 4)).toEqual([
+      "line 86 clock time.perf_counter() opens into t0",
+      "line 87 work load_and_warm(...)",
+      "line 88 clock time.perf_counter() closes",
+    ]);
+    expect(r.stdout).toContain("line 53 load torch.load(...)");
+  });
+
   it("rejects an unknown kind with a usage error", () => {
     const r = runCli(["--dump", "graph", DISPATCH]);
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain('unknown --dump "graph" (known: callgraph, summaries)');
+    expect(r.stderr).toContain('unknown --dump "graph" (known: callgraph, summaries, timeline)');
   });
 });

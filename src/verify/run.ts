@@ -333,19 +333,6 @@ export async function runVerify(diagnostics: Diagnostic[], opts: VerifyOptions):
   opts.signal?.addEventListener("abort", onExternalAbort, { once: true });
   // Ctrl-C, `kill` and a closed terminal: the runner and targets are in their own process
   // groups, so they outlive the linter unless it kills them first.
-<<<<<<< HEAD
-  // One listener per signal, bound to its name: process.emit("SIGINT") passes no argument.
-  const handlers = (["SIGINT", "SIGTERM", "SIGHUP"] as const).map((sig) => {
-    const onSignal = () => {
-      groups.killAll();
-      ac.abort();
-      for (const [s, h] of handlers) process.removeListener(s, h);
-      // Nobody else handles it: die of it as the linter would have without us.
-      if (process.listenerCount(sig) === 0) process.kill(process.pid, sig);
-    };
-    return [sig, onSignal] as const;
-  });
-=======
   const stopSignals = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
   // One handler per signal, bound to its name: process.emit(sig) passes no argument, and a
   // re-raise of `undefined` would be a SIGTERM.
@@ -360,7 +347,6 @@ export async function runVerify(diagnostics: Diagnostic[], opts: VerifyOptions):
     // Nobody else handles it: die of it as the linter would have without us.
     if (process.listenerCount(sig) === 0) process.kill(process.pid, sig);
   };
->>>>>>> main
   const handleSigint = opts.handleSigint ?? true;
   if (handleSigint) for (const [s, h] of handlers) process.on(s, h);
   const report: VerifyReport = { targets: [], measurements: [], aborted: false };
@@ -402,11 +388,7 @@ export async function runVerify(diagnostics: Diagnostic[], opts: VerifyOptions):
     }
   } finally {
     groups.killAll();
-<<<<<<< HEAD
-    if (handleSigint) for (const [s, h] of handlers) process.removeListener(s, h);
-=======
     if (handleSigint) removeHandlers();
->>>>>>> main
     opts.signal?.removeEventListener("abort", onExternalAbort);
   }
   report.aborted = ac.signal.aborted;

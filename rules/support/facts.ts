@@ -83,13 +83,6 @@ export function functionsOf(facts: ModuleFacts, m: number): FnRef[] {
   return out;
 }
 
-/** "line 12" in the same file, "utils.py:12" elsewhere. */
-export function whereText(project: Project, fromM: number, m: number, row: number): string {
-  if (fromM === m) return `line ${row + 1}`;
-  const file = project.index.modules[m].file;
-  return `${file.split(/[\\/]/).pop()}:${row + 1}`;
-}
-
 /** Compare dotted versions numerically ("2.5.1+cu121" < "2.16"); suffixes are ignored. */
 export function compareVersions(a: string, b: string): number {
   const parts = (v: string) =>

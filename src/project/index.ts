@@ -673,25 +673,17 @@ export class ProjectIndex {
         ? [{ k: "class", m: fn.m, s: scope.parent }]
         : [{ k: "inst", m: fn.m, s: scope.parent, virtual: true }];
     }
-    const pname = scope.params[index];
-    if (pname.startsWith("*")) return [];
     const out: Value[] = [];
     withLoadReason("parameter values", () => {
-      for (const b of this.bindingsOf(fn)) {
-        const pos = index - b.offset;
-        const arg = pos >= 0 ? b.args[pos] : undefined;
-        if (arg) out.push(...this.eval(arg.m, arg.expr));
-        const kw = b.kwargs[pname];
-        if (kw) out.push(...this.eval(kw.m, kw.expr));
-      }
+      for (const arg of this.paramArguments(fn, index)) out.push(...this.eval(arg.m, arg.expr));
     });
     return out;
   }
 
   /**
-   * The argument expressions a parameter may receive (positional or by keyword), from the same
-   * call sites and spawn bindings as paramValues: for identities that values do not carry
-   * (which queue a parameter is).
+   * The argument expressions a parameter may receive (positional or by keyword) at its resolved
+   * call sites and spawn bindings: paramValues evaluates them; threads.ts reads them for
+   * identities that values do not carry (which queue a parameter is).
    */
   paramArguments(fn: FnRef, index: number): { m: number; expr: Expr }[] {
     const pname = this.scope(fn).params[index];

@@ -453,7 +453,9 @@ export class TimingAnalysis {
   isThreadWait(m: number, id: number): boolean {
     const idx = this.project.index;
     const c = idx.call(m, id);
-    if (c.fn.t !== "attr") return idx.extNames(m, id).some((n) => THREAD_WAIT_FUNCTIONS.has(n));
+    // `wait(fs)` imported, or `concurrent.futures.wait(fs)` / `cf.wait(fs)` through the module.
+    if (idx.extNames(m, id).some((n) => THREAD_WAIT_FUNCTIONS.has(n))) return true;
+    if (c.fn.t !== "attr") return false;
     const types = Object.hasOwn(THREAD_WAITS, c.fn.attr) ? THREAD_WAITS[c.fn.attr] : null;
     if (!types) return false;
     // Other processes cannot wait for this process's device work.

@@ -6,7 +6,7 @@ import { defineConfig } from "vitest/config";
 
 export default defineConfig({
   test: {
-    include: ["test/fixtures.test.ts", "test/project/*.test.ts", "test/entrypoints-table.test.ts", "test/entrypoints-witness.test.ts", "test/fix-pairs-inprocess.test.ts"],
+    include: ["test/fixtures.test.ts", "test/project/*.test.ts", "test/entrypoints-table.test.ts", "test/entrypoints-witness.test.ts", "test/fix-pairs-inprocess.test.ts", "test/entrypoints-spellings.test.ts"],
     globalSetup: ["test/global-setup.ts"],
     testTimeout: 120_000,
     hookTimeout: 120_000,

@@ -1,6 +1,6 @@
 // The tests `npm run mutate` (StrykerJS) runs against each mutant: the ones that exercise rules/
-// and src/project/ in-process (fixtures, the project unit tests, the entry-point table and
-// witness tests). The CLI tests run the built bundle (dist/), which a mutant of the sources never
+// and src/project/ in-process (fixtures, the project unit tests, the entry-point table,
+// witness and spelling tests). The CLI tests run the built bundle (dist/), which a mutant of the sources never
 // reaches, so running them would only cost time.
 import { defineConfig } from "vitest/config";
 

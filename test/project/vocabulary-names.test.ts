@@ -307,3 +307,32 @@ describe("vocabulary: CUDA graphs", () => {
     }
   });
 });
+
+describe("vocabulary: device strings", () => {
+  it("each accelerator string, with or without an index, makes a device value; the host and unknown strings do not", () => {
+    const on = ["mps", "cuda", "xpu", "npu", "hpu", "cuda:1", "mps:0"].map((d, i) => `d${i} = g.to("${d}")`);
+    const host = ["cpu", "cpu:0"].map((d, i) => `c${i} = g.to("${d}")`);
+    const off = ["meta", "cudax", "cuda:x", "xcuda", "cpux"].map((d, i) => `e${i} = g.to("${d}")`);
+    expect(classify([...on, ...host, ...off])).toEqual({ ...all(on, "queued"), ...all(host, "sync:device"), ...all(off, "none") });
+  });
+});
+
+describe("vocabulary: hand-overs and host metadata", () => {
+  it("each hand-over method publishes a device value; other container methods do not", () => {
+    // A container the function does not own (here an attribute) is shared; a queue or a future always.
+    const publishes = ["q.put(y)", "q.put_nowait(y)", "fut.set_result(y)", "g.out.append(y)", "g.dq.appendleft(y)", "g.out.extend(y)", "g.conn.send(y)"];
+    const others = ["g.out.insert(0, y)", "g.d.update(y)", "q.get()", "local.append(y)"];
+    const got = classify([...publishes, ...others], ["q = queue.Queue()", "fut = g", "local = []"]);
+    expect(publishes.filter((p) => !got[p].split("+").includes("publish"))).toEqual([]);
+    expect(others.filter((p) => got[p].split("+").includes("publish"))).toEqual([]);
+  });
+
+  it("each metadata attribute of a device tensor is a host value: arithmetic on it queues nothing", () => {
+    const attrs = ["shape", "dtype", "device", "ndim", "is_cuda", "is_mps", "layout", "requires_grad", "is_leaf", "names"];
+    const probes = attrs.map((a) => `n_${a} = y.${a} * 2`);
+    const got = classify([...probes, "m = y.T * 2", "m2 = y.real * 2"]);
+    expect(probes.filter((p) => got[p] !== "none")).toEqual([]);
+    expect(got["m = y.T * 2"]).toBe("work");
+    expect(got["m2 = y.real * 2"]).toBe("work");
+  });
+});

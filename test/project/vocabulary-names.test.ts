@@ -8,6 +8,7 @@ import { Project } from "../../src/project/project.js";
 import { TimingAnalysis } from "../../src/project/timeline.js";
 
 const IMPORTS = [
+  "import torch_xla.core.xla_model",
   "import time, timeit, queue, threading, multiprocessing",
   "import concurrent.futures",
   "from concurrent.futures import ThreadPoolExecutor",
@@ -69,6 +70,7 @@ describe("vocabulary: waits", () => {
       "torch.hpu.synchronize()",
       "torch.accelerator.synchronize()",
       "torch.cuda.current_stream().synchronize()",
+      "torch_xla.core.xla_model.wait_device_ops()",
     ];
     const others = ["torch.cuda.empty_cache()", "torch.mps.empty_cache()", "torch.cuda.set_device(0)", "torch.accelerator.current_device_index()"];
     expect(classify([...syncs, ...others])).toEqual({ ...all(syncs, "sync:device"), ...all(others, "none") });
@@ -78,22 +80,25 @@ describe("vocabulary: waits", () => {
     const source = [
       "import torch",
       "from torch import mps",
+      "import torch_xla.core.xla_model as xm",
       "def f(device):",
       ...["torch.mps", "torch.cuda", "torch.xpu", "torch.npu", "torch.hpu", "torch.accelerator", "mps", "getattr(torch, device)", "torch.get_device_module(device)"].map(
         (mod) => `    ${mod}.synchronize()`,
       ),
       "    torch.cuda.current_stream().synchronize()",
       "    torch.cuda.empty_cache()",
+      "    xm.wait_device_ops()",
+      "    xm.mark_step()",
     ].join("\n");
     const facts = extractFacts("/tmp/vocab_sync.py", source + "\n");
     const project = new Project([facts]);
-    const probed = facts.calls.filter((c) => c.fn.t === "attr" && (c.fn.attr === "synchronize" || c.fn.attr === "empty_cache"));
+    const probed = facts.calls.filter((c) => c.fn.t === "attr" && ["synchronize", "empty_cache", "wait_device_ops", "mark_step"].includes(c.fn.attr));
     const backends = probed.map((c) => project.sync.deviceSync(0, facts.calls.indexOf(c)));
-    expect(backends).toEqual(["mps", "cuda", "xpu", "npu", "hpu", "accelerator", "mps", "device", "device", null, null]);
+    expect(backends).toEqual(["mps", "cuda", "xpu", "npu", "hpu", "accelerator", "mps", "device", "device", null, null, "accelerator", null]);
   });
 
   it("each copy to the host waits; a copy that stays on the device does not", () => {
-    const copies = ["a = y.cpu()", "a = y.item()", "a = y.tolist()", "a = y.numpy()", 'a = y.to("cpu")', 'a = y.to("cpu:0")', 'a = y.to(torch.device("cpu"))', 'a = y.to(device="cpu")'];
+    const copies = ["a = y.cpu()", "a = y.item()", "a = y.tolist()", "a = y.numpy()", 'model.save_pretrained("p")', 'a = y.to("cpu")', 'a = y.to("cpu:0")', 'a = y.to(torch.device("cpu"))', 'a = y.to(device="cpu")'];
     expect(classify(copies)).toEqual(all(copies, "sync:device"));
     const stays = ['a = y.to("cuda:1")', 'a = y.to("cpux")', "a = y.clone()"];
     expect(Object.values(classify(stays)).some((k) => k.startsWith("sync"))).toBe(false);
@@ -105,8 +110,16 @@ describe("vocabulary: waits", () => {
     expect(classify([...onDevice, ...onHost])).toEqual({ ...all(onDevice, "sync:host"), ...all(onHost, "none") });
   });
 
-  it("each torch function that returns a Python value waits; the tensor-valued look-alike is work", () => {
-    const host = ["a = torch.equal(y, y)", "a = torch.allclose(y, y)", "a = torch.is_nonzero(y)", "torch.testing.assert_close(y, y)"];
+  it("each torch function that returns a Python value or writes tensors to a file waits; the tensor-valued look-alike is work", () => {
+    const host = [
+      "a = torch.equal(y, y)",
+      "a = torch.allclose(y, y)",
+      "a = torch.is_nonzero(y)",
+      "torch.testing.assert_close(y, y)",
+      'torch.save(y, "p")',
+      'safetensors.torch.save_file({"y": y}, "p")',
+      'safetensors.torch.save_model(model, "p")',
+    ];
     const tensor = ["a = torch.eq(y, y)", "a = torch.isclose(y, y)"];
     expect(classify([...host, ...tensor])).toEqual({ ...all(host, "sync:host"), ...all(tensor, "work") });
   });
@@ -184,8 +197,6 @@ describe("vocabulary: checkpoint loading", () => {
       'a = StableDiffusionPipeline.from_single_file("p")',
     ];
     const others = [
-      'torch.save(y, "p")',
-      'safetensors.torch.save_file({}, "p")',
       'a = AutoConfig.from_pretrained("p")',
       'a = PretrainedConfiguration.from_pretrained("p")',
       'a = AutoTokenizer.from_pretrained("p")',

@@ -10,7 +10,7 @@
 
 import type { Expr, ModuleFacts } from "../facts/model.js";
 import type { Summaries } from "./fixpoint.js";
-import type { FnRef, ProjectIndex } from "./index.js";
+import { lastName, type FnRef, type ProjectIndex } from "./index.js";
 import { fnSummary } from "./summaries.js";
 import type { SyncInfo } from "./sync.js";
 import type { Value } from "./values.js";
@@ -18,6 +18,7 @@ import {
   GRAPH_CAPTURE,
   GRAPH_REPLAY,
   HOST_COPY_METHODS,
+  HOST_RESULT_CALLS,
   isAcceleratorString,
   isCpuTarget,
   isDeviceName,
@@ -35,6 +36,8 @@ import {
 
 interface FlowSummary {
   returnsDevice: boolean;
+  /** Returns a device value that may still be computing, read strictly (FlowCtx.pending). */
+  returnsPending: boolean;
   works: boolean;
 }
 
@@ -43,6 +46,16 @@ export interface FlowCtx {
   fn: FnRef;
   deviceVars: Set<string>;
   accel: boolean;
+  /**
+   * Read values strictly: is this a device value whose work may still be queued, as handing it to
+   * another thread asks (MPS002)? A call of a project function then counts by what the function
+   * returns, not by whether it queues work, and a library pipeline's or `generate()`'s result is
+   * host data or already waited for. Without it the reading is loose: a call that queues work is
+   * taken to yield a device value, so host reads of it (a truth test, `float(x)`) count as waits,
+   * which keeps timing findings (MPS004) conservative. Each rule uses the reading that avoids
+   * false reports.
+   */
+  pending?: boolean;
 }
 
 export class DeviceFlow {
@@ -58,12 +71,12 @@ export class DeviceFlow {
     private readonly sync: SyncInfo,
   ) {
     this.summaries = fnSummary<FlowSummary>(index, {
-      bottom: { returnsDevice: false, works: false },
-      join: (a, b) => ({ returnsDevice: a.returnsDevice || b.returnsDevice, works: a.works || b.works }),
-      equal: (a, b) => a.returnsDevice === b.returnsDevice && a.works === b.works,
+      bottom: { returnsDevice: false, returnsPending: false, works: false },
+      join: (a, b) => ({ returnsDevice: a.returnsDevice || b.returnsDevice, returnsPending: a.returnsPending || b.returnsPending, works: a.works || b.works }),
+      equal: (a, b) => a.returnsDevice === b.returnsDevice && a.returnsPending === b.returnsPending && a.works === b.works,
       transfer: (fn) => {
         const r = this.analyze(fn);
-        return { returnsDevice: r.returnsDevice, works: r.hasDeviceWork };
+        return { returnsDevice: r.returnsDevice, returnsPending: r.returnsPending, works: r.hasDeviceWork };
       },
       alsoReads: (fn) => [...this.calledValues(fn), ...this.enclosingFunctions(fn)],
     });
@@ -195,6 +208,11 @@ export class DeviceFlow {
     return this.summaries.get(fn).returnsDevice;
   }
 
+  /** Does a project function return a device value whose work may still be queued (strict reading, FlowCtx.pending). */
+  returnsPending(fn: FnRef): boolean {
+    return this.summaries.get(fn).returnsPending;
+  }
+
   /** Does a project function queue device work (itself or through its callees): uploads and returned values alone are not work. */
   queuesWork(fn: FnRef): boolean {
     return this.summaries.get(fn).works;
@@ -206,7 +224,7 @@ export class DeviceFlow {
    * that waits is no work here (the timeline, src/project/timeline.ts, knows which callees queue
    * more after their wait; MPS002's hand-overs and the order of work and waits are read there).
    */
-  analyze(fn: FnRef): { returnsDevice: boolean; hasDeviceWork: boolean } {
+  analyze(fn: FnRef): { returnsDevice: boolean; returnsPending: boolean; hasDeviceWork: boolean } {
     const idx = this.index;
     const scope = idx.scope(fn);
     const mod = this.facts(fn.m);
@@ -222,8 +240,10 @@ export class DeviceFlow {
 
     const deviceVars = new Set<string>();
     let returnsDevice = false;
+    let returnsPending = false;
     let hasDeviceWork = false;
     const ctx: FlowCtx = { fn, deviceVars, accel: this.accelerator(fn.m) };
+    const strict: FlowCtx = { fn, deviceVars: new Set<string>(), accel: ctx.accel, pending: true };
     const captures = this.captureRegions(fn);
     const captured = (end: number) => captures.some(([a, b]) => end > a && end <= b);
     // Arithmetic on device values queues kernels (`y = a @ b`, `q.put(a * b)`, `return a * b`); an alias, an element or an upload does not.
@@ -235,6 +255,8 @@ export class DeviceFlow {
           deviceVars.add(it.name);
           if (arithmetic(it.value, it.end)) hasDeviceWork = true;
         } else deviceVars.delete(it.name);
+        if (this.isDevice(it.value, strict)) strict.deviceVars.add(it.name);
+        else strict.deviceVars.delete(it.name);
       } else if (it.k === "call") {
         const c = mod.calls[it.id];
         const waits = this.sync.isAnySync(fn.m, it.id) || idx.calleesOf(fn.m, it.id).some((t) => this.sync.functionSyncs(t));
@@ -246,12 +268,15 @@ export class DeviceFlow {
           const shared = c.fn.attr === "put" || c.fn.attr === "put_nowait" || c.fn.attr === "set_result" || !receiverIsLocal;
           if (arg && shared && arithmetic(arg, it.end) && this.isDevice(arg, ctx)) hasDeviceWork = true;
         }
-      } else if (this.isDevice(it.value, ctx)) {
-        returnsDevice = true;
-        if (arithmetic(it.value, it.end)) hasDeviceWork = true;
+      } else {
+        if (this.isDevice(it.value, ctx)) {
+          returnsDevice = true;
+          if (arithmetic(it.value, it.end)) hasDeviceWork = true;
+        }
+        if (this.isDevice(it.value, strict)) returnsPending = true;
       }
     }
-    return { returnsDevice, hasDeviceWork };
+    return { returnsDevice, returnsPending, hasDeviceWork };
   }
 
   /** Is the value of `e` on the device (a device tensor, a device model's output). */
@@ -261,7 +286,7 @@ export class DeviceFlow {
         if (e.scope === ctx.fn.s) return ctx.deviceVars.has(e.name);
         return this.closureDevice(ctx.fn.m, e.scope, e.name);
       case "call":
-        return (this.isDeviceWork(e.id, ctx) || this.isUpload(e.id, ctx) || this.wraps(e.id, ctx) || this.returnsFromProject(e.id, ctx)) && !this.isHostCopy(ctx.fn.m, e.id);
+        return (this.isDeviceWork(e.id, ctx, ctx.pending === true) || this.isUpload(e.id, ctx) || this.wraps(e.id, ctx) || this.returnsFromProject(e.id, ctx)) && !this.isHostCopy(ctx.fn.m, e.id);
       case "op":
         return e.args.some((a) => this.isDevice(a, ctx));
       case "seq":
@@ -311,13 +336,14 @@ export class DeviceFlow {
    * reached through an import (`ov.convert_model`, `tf.lite.TFLiteConverter.from_keras_model`),
    * is judged by what it is, not by its name.
    */
-  private modelishCall(m: number, fn: Expr): boolean {
+  private modelishCall(m: number, fn: Expr, strict = false): boolean {
     if (this.isModelEntry(fn)) return true;
     if (!this.isModelish(fn)) return false;
     // (Unbound names evaluate to `builtins.<name>`: no evidence either way.)
     const imported = (vals: Value[]) => vals.some((v) => v.k === "module" || (v.k === "ext" && !v.name.startsWith("builtins.")));
     const vals = this.index.eval(m, fn);
-    if (vals.some((v) => v.k === "fn" || v.k === "bound" || v.k === "class")) return false;
+    // Strictly, an instance of a project class that defines __call__ is judged by that method (isDeviceWork).
+    if (vals.some((v) => v.k === "fn" || v.k === "bound" || v.k === "class" || (strict && v.k === "inst" && this.index.lookupMethod(v, "__call__").length > 0))) return false;
     return !(imported(vals) || (fn.t === "attr" && imported(this.index.eval(m, fn.obj))));
   }
 
@@ -368,14 +394,26 @@ export class DeviceFlow {
   /** Does the call run a project function that returns a device value. */
   private returnsFromProject(id: number, ctx: FlowCtx): boolean {
     const m = ctx.fn.m;
-    return this.index.eval(m, this.index.call(m, id).fn).some((v) => (v.k === "fn" || v.k === "bound") && this.returnsDevice({ m: v.m, s: v.s }));
+    return this.index
+      .eval(m, this.index.call(m, id).fn)
+      .some((v) => (v.k === "fn" || v.k === "bound") && (ctx.pending ? this.returnsPending({ m: v.m, s: v.s }) : this.returnsDevice({ m: v.m, s: v.s })));
   }
 
-  /** Does this call queue work on the device. */
-  isDeviceWork(id: number, ctx: FlowCtx): boolean {
+  /**
+   * Does this call queue work on the device. With `forValue` (the strict reading, FlowCtx.pending),
+   * the question is whether its result is a device value still computing: a project function then
+   * counts by what it returns (returnsPending), not by whether it queues work. A pipeline that runs
+   * a model and returns PIL images, or a loader that returns index dicts, queues work but hands
+   * back host values.
+   */
+  isDeviceWork(id: number, ctx: FlowCtx, forValue = false): boolean {
     const idx = this.index;
     const m = ctx.fn.m;
     const c = idx.call(m, id);
+    // `pipe(prompt)`, `model.generate(ids)`, `asr.transcribe(audio)` of a library: what they hand
+    // back is host data or already waited for (they check each step on the host), so their
+    // result is no pending device value. Project functions are judged by their bodies below.
+    if (forValue && HOST_RESULT_CALLS.test(lastName(c.fn) ?? "") && idx.calleesOf(m, id).length === 0) return false;
     const anyArgDevice = () =>
       c.args.some((a) => this.isDevice(a, ctx)) || Object.values(c.kwargs).some((a) => this.isDevice(a, ctx));
     if (c.fn.t === "attr") {
@@ -403,9 +441,12 @@ export class DeviceFlow {
       if ((v.k === "inst" && idx.extBases(v).some((b) => b.startsWith("torch.nn."))) || (v.k === "extinst" && v.name.startsWith("torch.nn."))) {
         if (ctx.accel) return true;
       }
-      if ((v.k === "fn" || v.k === "bound") && this.queuesWork({ m: v.m, s: v.s })) return true;
+      if ((v.k === "fn" || v.k === "bound") && (forValue ? this.returnsPending({ m: v.m, s: v.s }) : this.queuesWork({ m: v.m, s: v.s }))) return true;
+      if (forValue && v.k === "inst") {
+        for (const t of idx.lookupMethod(v, "__call__")) if (this.returnsPending(t)) return true;
+      }
     }
-    if (ctx.accel && this.modelishCall(m, c.fn)) return true;
+    if (ctx.accel && this.modelishCall(m, c.fn, forValue)) return true;
     return false;
   }
 }

@@ -667,6 +667,9 @@ export class TimingAnalysis {
     const deviceVars = new Set<string>();
     const ctx: FlowCtx = { fn, deviceVars, accel: flow.accelerator(fn.m) };
     const isDevice = (e: Expr): boolean => flow.isDevice(e, ctx);
+    // What is handed to another thread is read strictly (FlowCtx.pending): a value still computing.
+    const pendingCtx: FlowCtx = { fn, deviceVars: new Set<string>(), accel: ctx.accel, pending: true };
+    const isPending = (e: Expr): boolean => flow.isDevice(e, pendingCtx);
     // Calls recorded into a CUDA graph queue nothing.
     const captures = flow.captureRegions(fn);
     const captured = (end: number) => captures.some(([a, b]) => end > a && end <= b);
@@ -691,15 +694,18 @@ export class TimingAnalysis {
     const items: Item[] = [];
     for (const r of raw) {
       if (r.k === "ret") {
-        if (!isDevice(r.value)) continue;
-        if (r.value.t === "op" && !r.value.choice && !captured(r.end)) items.push({ k: "work", end: r.end, loop: false, row: r.row, what: "return ..." });
-        if (span === null) items.push({ k: "publish", end: r.end, loop: false, row: r.row, what: "return", via: "return", at: r.i });
+        if (isDevice(r.value) && r.value.t === "op" && !r.value.choice && !captured(r.end)) items.push({ k: "work", end: r.end, loop: false, row: r.row, what: "return ..." });
+        if (span === null && isPending(r.value)) items.push({ k: "publish", end: r.end, loop: false, row: r.row, what: "return", via: "return", at: r.i });
         continue;
       }
       if (r.k === "bind") {
         const dev = isDevice(r.value);
         if (dev) deviceVars.add(r.name);
         else deviceVars.delete(r.name);
+        if (span === null) {
+          if (isPending(r.value)) pendingCtx.deviceVars.add(r.name);
+          else pendingCtx.deviceVars.delete(r.name);
+        }
         // Arithmetic on device tensors queues kernels (`y = a @ b`).
         if (dev && r.value.t === "op" && !r.value.choice && !captured(r.end)) items.push({ k: "work", end: r.end, loop: r.loop, row: r.row, what: `${r.name} = ...` });
         continue;
@@ -714,7 +720,7 @@ export class TimingAnalysis {
         items.push({ k: "queued", end: c.end, loop: c.loop, row: c.range.start.row, what: `${c.callee}(${c.args.length > 0 || c.star || Object.keys(c.kwargs).length > 0 ? "..." : ""})` });
       }
       if (span === null) {
-        const published = this.publishedArg(fn, c, isDevice);
+        const published = this.publishedArg(fn, c, isPending);
         if (published) {
           // `q.put(a * b)`: the arithmetic is queued as the value is handed over.
           if (published.t === "op" && !published.choice && !captured(c.end)) items.push({ k: "work", end: c.end, loop: c.loop, row: c.range.start.row, what: `${c.callee}(...)` });

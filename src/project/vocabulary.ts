@@ -28,10 +28,16 @@ export const DEVICE_SYNCS: Record<string, string> = {
   "torch.hpu.synchronize": "hpu",
   "torch.accelerator.synchronize": "accelerator",
   "torch.<dev>.synchronize": "device",
+  // PyTorch/XLA: blocks until every operation queued on the XLA devices has run (`xm.mark_step()`
+  // only dispatches the graph). Code that uses it runs on an XLA device, whatever else it names.
+  "torch_xla.core.xla_model.wait_device_ops": "accelerator",
 };
 
-/** Tensor methods that copy to the host and therefore wait for the work that produced them. */
-export const HOST_COPY_METHODS = new Set(["cpu", "item", "tolist", "numpy"]);
+/**
+ * Methods that copy to the host and therefore wait for the work that produced the data: tensor
+ * copies, and a model's `save_pretrained()`, which copies every parameter to the host to write it.
+ */
+export const HOST_COPY_METHODS = new Set(["cpu", "item", "tolist", "numpy", "save_pretrained"]);
 
 /** Methods of torch.Event. */
 export const EVENT_METHODS = new Set(["record", "synchronize", "wait", "query", "elapsed_time"]);
@@ -50,7 +56,11 @@ export const STREAM_SYNC = /^torch\.(\w+|<dev>)\.(Stream|current_stream|default_
 export const HOST_BUILTINS = new Set(["builtins.float", "builtins.int", "builtins.bool", "builtins.print", "builtins.str", "builtins.repr", "builtins.format"]);
 
 /** torch functions that return Python values (and so wait). */
-export const HOST_TORCH = new Set(["torch.equal", "torch.allclose", "torch.is_nonzero", "torch.testing.assert_close"]);
+export const HOST_TORCH = new Set([
+  "torch.equal", "torch.allclose", "torch.is_nonzero", "torch.testing.assert_close",
+  // Writing tensors to a file copies them to the host first.
+  "torch.save", "safetensors.torch.save_file", "safetensors.torch.save_model",
+]);
 
 /**
  * Collective barriers (`torch.distributed.barrier()`, `dist.barrier()` of a wrapper): every rank

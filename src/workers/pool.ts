@@ -38,6 +38,8 @@ const BATCH_BYTES = 192 * 1024;
 const BATCH_FILES = 24;
 /** A worker that says nothing for this long is taken for dead. */
 const STALL_MS = 60_000;
+/** close() waits this long for a batch still at a worker (prefetch batches are two files). */
+const CLOSE_WAIT_MS = 10_000;
 
 export function workerScript(): string | null {
   const here = fileURLToPath(import.meta.url);
@@ -83,6 +85,8 @@ export class ParsePool {
   private readonly posted = new Set<number>();
   /** Finished jobs not yet taken, by file index. */
   private readonly done = new Map<number, JobResult>();
+  /** The workers stopped answering: close() does not wait for them. */
+  private stalled = false;
 
   private constructor(
     private readonly script: string,
@@ -174,7 +178,10 @@ export class ParsePool {
         lastProgress = Date.now();
         continue;
       }
-      if (Date.now() - lastProgress > STALL_MS) throw new Error("parse workers stopped answering");
+      if (Date.now() - lastProgress > STALL_MS) {
+        this.stalled = true;
+        throw new Error("parse workers stopped answering");
+      }
       Atomics.wait(this.counter, 0, seen, 1000);
     }
   }
@@ -216,7 +223,20 @@ export class ParsePool {
     }
   }
 
+  /**
+   * Stops the workers. Batches still at a worker are waited for first (at most MAX_IN_FLIGHT
+   * small batches each): terminating a worker inside the native parser, which calls back into
+   * JavaScript for the text, aborts the whole process ("terminate called after throwing an
+   * instance of 'Napi::Error'").
+   */
   close(): void {
+    this.queue = [];
+    let lastProgress = Date.now();
+    while (!this.stalled && this.slots.some((s) => s.inFlight > 0) && Date.now() - lastProgress < CLOSE_WAIT_MS) {
+      const seen = Atomics.load(this.counter, 0);
+      if (this.drain()) lastProgress = Date.now();
+      else Atomics.wait(this.counter, 0, seen, 100);
+    }
     for (const s of this.slots) {
       s.port.close();
       void s.worker.terminate();

@@ -68,7 +68,8 @@ export default defineRule({
       "it is kept in (`t1 = ...` then `t1 - t0`), or a timer's `stop()`/`__exit__`; it starts at the",
       "last read kept in the subtracted name (`t0`), or for timers at the last opening read",
       "(`start()`/`__enter__`), in the same function. A read that is only kept, passed on or",
-      "logged, and a deadline check (`time.time() - t > limit` inside a comparison) end no",
+      "logged, and a deadline check (`time.time() - t > limit` inside a comparison, also through a",
+      "conversion or scaling: `timedelta(seconds=time.time() - t) > timeout`) end no",
       "timing; an elapsed value stored first and compared later is taken as a measurement. A",
       "deliberate measurement of launch overhead is reported too. Timers are recognized through",
       "project helpers that return a clock read, classes whose methods store a clock read on",
@@ -120,7 +121,11 @@ export default defineRule({
       if (scope.kind === "class") return;
       const fn = { m, s };
       if (idx.callsIn(fn).length === 0 || !ta.mayTime(fn)) return;
-      const items = ta.timeline(fn, ta.timedSpan(fn));
+      const span = ta.timedSpan(fn);
+      if (span === null) return;
+      const regions = ta.timedRegions(fn, span);
+      if (regions.length === 0) return;
+      const items = ta.timeline(fn, span, regions);
       if (!items.some((it) => it.k === "clock")) return;
       const inThread = !!project.threads.reachOf(fn);
       for (let j = 0; j < items.length; j++) {

@@ -4,12 +4,16 @@
 //     the score per folder and per file (as Stryker computes it: detected = killed + timed out,
 //     score = detected / (detected + survived + no coverage); ignored mutants are outside it),
 //     and optionally each surviving or uncovered mutant with its source line;
+//   node scripts/mutation-report.mjs pick IN.json OUT.json PATTERN[,PATTERN...]
+//     the report cut to the files the patterns match (Stryker's report of a run narrowed with
+//     --mutate also carries the files it read from the incremental file);
 //   node scripts/mutation-report.mjs merge OUT.json IN1.json IN2.json ...
 //     one report of runs over disjoint file sets (e.g. rules/ and src/project/ run apart on one
 //     machine), usable as Stryker's incremental file: test ids are renumbered by (test file,
 //     name), mutant ids made unique.
 import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
+import picomatch from "picomatch";
 
 const [cmd, ...args] = process.argv.slice(2);
 const read = (f) => JSON.parse(readFileSync(f, "utf8"));
@@ -52,6 +56,13 @@ if (cmd === "summary") {
       }
     }
   }
+} else if (cmd === "pick") {
+  const [input, out, patterns] = args;
+  const isPicked = picomatch(patterns.split(","));
+  const r = read(input);
+  r.files = Object.fromEntries(Object.entries(r.files).filter(([f]) => isPicked(f)));
+  writeFileSync(out, JSON.stringify(r));
+  console.log(`${out}: ${Object.keys(r.files).length} files, ${Object.values(r.files).reduce((n, f) => n + f.mutants.length, 0)} mutants`);
 } else if (cmd === "merge") {
   const [out, ...inputs] = args;
   const merged = { ...read(inputs[0]), files: {}, testFiles: {} };
@@ -80,6 +91,6 @@ if (cmd === "summary") {
   writeFileSync(out, JSON.stringify(merged));
   console.log(`${out}: ${Object.keys(merged.files).length} files, ${nextMutant} mutants, ${testIds.size} tests`);
 } else {
-  console.error("usage: mutation-report.mjs summary REPORT.json [--survivors [PREFIX]] | merge OUT.json IN.json...");
+  console.error("usage: mutation-report.mjs summary REPORT.json [--survivors [PREFIX]] | pick IN.json OUT.json PATTERNS | merge OUT.json IN.json...");
   process.exit(2);
 }

@@ -16,6 +16,9 @@ import {
   type ScopeFact,
   type SyntaxErrorFact,
 } from "./model.js";
+
+/** Nodes between a subtraction and a comparison that still compare the difference (see binary_operator). */
+const DEADLINE_WRAPPERS = new Set(["parenthesized_expression", "binary_operator", "unary_operator", "keyword_argument", "argument_list", "call"]);
 import { mirrorTree, type Point, type PyNode } from "./tree.js";
 
 const MAX_DEPTH = 300;
@@ -613,8 +616,11 @@ class Extractor {
         const left: Expr = l ? this.expr(l, inner, d) : { t: "unknown" };
         const right: Expr = r ? this.expr(r, inner, d) : { t: "unknown" };
         if (n.type === "binary_operator" && n.fieldType("operator") === "-") {
+          // A deadline check compares the difference, also through a conversion or scaling:
+          // `time.time() - t > limit`, `timedelta(seconds=time.time() - t) > timeout`,
+          // `(time.monotonic() - t) * 1000 >= budget_ms`.
           let up = n.parent;
-          while (up && up.type === "parenthesized_expression") up = up.parent;
+          while (up && DEADLINE_WRAPPERS.has(up.type)) up = up.parent;
           this.scopes[ctx.scope].fact.subtractions.push({ left, right, end: n.endIndex, compared: up?.type === "comparison_operator" });
         }
         return n.type === "boolean_operator" ? { t: "op", args: [left, right], choice: true } : { t: "op", args: [left, right] };

@@ -223,7 +223,10 @@ export class ProjectIndex {
     for (const b of bindings) out.push(...this.eval(m, b.value));
     if (out.length === 0 && scopeIdx === 0 && scope.starImports.length > 0) {
       withLoadReason("star import", () => {
-        for (const star of scope.starImports) {
+        // The last star import that binds the name is the one in force (each rebinds what an
+        // earlier one bound), so the earlier modules need not be looked at, nor loaded.
+        for (let i = scope.starImports.length - 1; i >= 0 && out.length === 0; i--) {
+          const star = scope.starImports[i];
           const target = this.absoluteModule(m, star.level, star.module);
           const tm = target ? this.findModule(m, target) : undefined;
           if (tm !== undefined && tm !== m) out.push(...this.moduleAttr(tm, name));

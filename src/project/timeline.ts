@@ -359,6 +359,42 @@ export class TimingAnalysis {
   }
 
   /**
+   * The timed regions of `fn` within `span`: from each closing clock read back to the read that
+   * opens it, paired as MPS004 pairs them (the last opening read kept in the subtracted name, or
+   * for a timer the last opening read; a restart of the same timer is no timing). Found from the
+   * clock reads alone (clockItem, intervalEnd): the calls between two deadline checks
+   * (`time.time() - t > limit`) lie in no region, so the timeline need not classify them, which
+   * would explore what each callee does, deep into the project.
+   */
+  timedRegions(fn: FnRef, span: { from: number; to: number }): { from: number; to: number }[] {
+    const idx = this.project.index;
+    const mod = idx.modules[fn.m];
+    const scope = idx.scope(fn);
+    const boundTo = new Map<number, string>();
+    for (const b of scope.bindings) if (b.value.t === "call") boundTo.set(b.value.id, b.name);
+    for (const st of scope.attrStores) if (st.value.t === "call") boundTo.set(st.value.id, `.${st.attr}`);
+    const clocks: Extract<Item, { k: "clock" }>[] = [];
+    for (const id of idx.callsIn(fn)) {
+      const c = mod.calls[id];
+      if (c.end < span.from || c.end > span.to || !this.mayReadClock(fn.m, id)) continue;
+      const it = this.clockItem(fn, id, c, boundTo.get(id) ?? null);
+      if (it !== null && it.k === "clock") clocks.push(it);
+    }
+    clocks.sort((a, b) => a.end - b.end);
+    for (const it of clocks) if (it.plain) this.intervalEnd(fn, it);
+    const out: { from: number; to: number }[] = [];
+    clocks.forEach((close, j) => {
+      if (!close.close) return;
+      let i = j - 1;
+      while (i >= 0 && !(clocks[i].open && (close.start === null || clocks[i].into === close.start))) i--;
+      if (i < 0) return;
+      if (close.into !== null && close.into === clocks[i].into) return;
+      out.push({ from: clocks[i].end, to: close.end });
+    });
+    return out;
+  }
+
+  /**
    * Names under which a module's clock helpers are called, mirroring computeProfile and
    * contextTimer: a function returning a clock read (or a difference with one), a generator
    * reading the clock twice (`@contextmanager`), and the methods of a timer class (one stores
@@ -417,7 +453,9 @@ export class TimingAnalysis {
   isThreadWait(m: number, id: number): boolean {
     const idx = this.project.index;
     const c = idx.call(m, id);
-    if (c.fn.t !== "attr") return idx.extNames(m, id).some((n) => THREAD_WAIT_FUNCTIONS.has(n));
+    // `wait(fs)` imported, or `concurrent.futures.wait(fs)` / `cf.wait(fs)` through the module.
+    if (idx.extNames(m, id).some((n) => THREAD_WAIT_FUNCTIONS.has(n))) return true;
+    if (c.fn.t !== "attr") return false;
     const types = Object.hasOwn(THREAD_WAITS, c.fn.attr) ? THREAD_WAITS[c.fn.attr] : null;
     if (!types) return false;
     // Other processes cannot wait for this process's device work.
@@ -658,7 +696,7 @@ export class TimingAnalysis {
    * opens it and a later one that closes it, so there is nothing to time, and classifying its
    * other calls (what each callee does, loading their modules) would be wasted.
    */
-  timeline(fn: FnRef, span: { from: number; to: number } | null = null): Item[] {
+  timeline(fn: FnRef, span: { from: number; to: number } | null = null, regions: readonly { from: number; to: number }[] | null = null): Item[] {
     const idx = this.project.index;
     const mod = idx.modules[fn.m];
     if (span && this.clockCallsIn(fn, span) < 2) return [];
@@ -712,6 +750,7 @@ export class TimingAnalysis {
       }
       const c = mod.calls[r.id];
       if (span && (c.end < span.from || c.end > span.to)) continue;
+      if (regions && !regions.some((g) => c.end >= g.from && c.end <= g.to)) continue;
       const got = this.classify(fn, r.id, c, boundTo.get(r.id) ?? null, isDevice, ctx);
       const classified = got === null ? [] : Array.isArray(got) ? got : [got];
       for (const item of classified) if (!(item.k === "work" && captured(c.end))) items.push(item);

@@ -60,6 +60,8 @@ interface Slot {
   worker: Worker;
   port: MessagePort;
   inFlight: number;
+  /** The worker has loaded its code and the parser (its first message). */
+  ready: boolean;
 }
 
 interface Queued extends Job {
@@ -107,7 +109,7 @@ export class ParsePool {
       const worker = new Worker(this.script, { workerData: data, transferList: [port2] });
       worker.unref();
       port1.unref();
-      this.slots.push({ worker, port: port1, inFlight: 0 });
+      this.slots.push({ worker, port: port1, inFlight: 0, ready: false });
     }
   }
 
@@ -191,7 +193,13 @@ export class ParsePool {
     let got = false;
     for (const slot of this.slots) {
       for (let msg = receiveMessageOnPort(slot.port); msg; msg = receiveMessageOnPort(slot.port)) {
-        const { results: rs } = msg.message as { batch: number; results: JobResult[] };
+        const message = msg.message as { ready: true } | { batch: number; results: JobResult[] };
+        if ("ready" in message) {
+          slot.ready = true;
+          got = true;
+          continue;
+        }
+        const rs = message.results;
         for (const r of rs) {
           this.posted.delete(r.i);
           this.done.set(r.i, r);
@@ -224,15 +232,15 @@ export class ParsePool {
   }
 
   /**
-   * Stops the workers. Batches still at a worker are waited for first (at most MAX_IN_FLIGHT
-   * small batches each): terminating a worker inside the native parser, which calls back into
-   * JavaScript for the text, aborts the whole process ("terminate called after throwing an
-   * instance of 'Napi::Error'").
+   * Stops the workers. Workers still starting and batches still at a worker are waited for first
+   * (at most MAX_IN_FLIGHT small batches each): terminating a worker inside the native parser,
+   * which calls back into JavaScript for the text, or while its addon is initializing, aborts the
+   * whole process ("terminate called after throwing an instance of 'Napi::Error'").
    */
   close(): void {
     this.queue = [];
     let lastProgress = Date.now();
-    while (!this.stalled && this.slots.some((s) => s.inFlight > 0) && Date.now() - lastProgress < CLOSE_WAIT_MS) {
+    while (!this.stalled && this.slots.some((s) => s.inFlight > 0 || !s.ready) && Date.now() - lastProgress < CLOSE_WAIT_MS) {
       const seen = Atomics.load(this.counter, 0);
       if (this.drain()) lastProgress = Date.now();
       else Atomics.wait(this.counter, 0, seen, 100);

@@ -12,6 +12,12 @@ const data = workerData as WorkerData;
 const port: MessagePort = data.port;
 const signal = new Int32Array(data.signal);
 
+// Loaded (the parser included, src/parse.ts loads it at import): the pool may now stop this
+// thread safely. Stopping it while the native addon is still initializing aborts the process.
+port.postMessage({ ready: true });
+Atomics.add(signal, 0, 1);
+Atomics.notify(signal, 0);
+
 port.on("message", (batch: Batch) => {
   const transfer: ArrayBuffer[] = [];
   const results = batch.jobs.map((job) => {

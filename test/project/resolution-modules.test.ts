@@ -1,4 +1,11 @@
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import { describe, expect, it } from "vitest";
+import { extractFacts } from "../../src/facts/extract.js";
+import type { ModuleFacts } from "../../src/facts/model.js";
+import { moduleNaming } from "../../src/project/modules.js";
+import { Project } from "../../src/project/project.js";
 import type { Value } from "../../src/project/values.js";
 import { buildProject, py } from "./graph-project.js";
 
@@ -61,5 +68,42 @@ describe("module resolution", () => {
     });
     expect(valuesOf(b, "a/main.py", "h")).toEqual(["fn helper"]);
     expect(valuesOf(b, "b/main.py", "h")).toEqual(["fn other"]);
+  });
+
+  it("takes a name from the last star import that binds it, without loading the earlier ones", () => {
+    // `from .a import *` then `from .b import *`: b's `f` rebinds a's, so `pkg.f` is b's alone.
+    const files: Record<string, string> = {
+      "pkg/__init__.py": py(["from .a import *", "from .b import *"]),
+      "pkg/a.py": py(["def f():", "    return 1", "", "def only_a():", "    return 2"]),
+      "pkg/b.py": py(["def f():", "    return 3"]),
+      "use.py": py(["import pkg", "x = pkg.f", "y = pkg.only_a"]),
+    };
+    const root = mkdtempSync(path.join(tmpdir(), "mps-lint-star-"));
+    const facts = new Map<string, ModuleFacts>();
+    for (const [rel, text] of Object.entries(files)) {
+      const file = path.join(root, rel);
+      mkdirSync(path.dirname(file), { recursive: true });
+      writeFileSync(file, text);
+      facts.set(moduleNaming(file, [], [root]).name, extractFacts(file, text));
+    }
+    // Demand loading as in src/engine.ts: only use.py is given; the rest is loaded when asked for.
+    const loaded: string[] = [];
+    const project = new Project([facts.get("use")!], {
+      searchRoots: [root],
+      loadModule: (name) => {
+        const f = facts.get(name);
+        if (f) loaded.push(name);
+        return f ? [f] : [];
+      },
+    });
+    const idx = project.index;
+    const use = idx.modules.findIndex((f) => f.file.endsWith("use.py"));
+    const valueOf = (name: string) =>
+      idx.eval(use, idx.modules[use].scopes[0].bindings.find((x) => x.name === name)!.value).map((v) => (v.k === "fn" ? `${idx.moduleNames[v.m]}.${idx.displayName(v)}` : v.k));
+    expect(valueOf("x")).toEqual(["pkg.b.f"]);
+    expect(loaded).toEqual(["pkg", "pkg.b"]);
+    // A name only the earlier module binds is still found there.
+    expect(valueOf("y")).toEqual(["pkg.a.only_a"]);
+    expect(loaded).toEqual(["pkg", "pkg.b", "pkg.a"]);
   });
 });

@@ -16,6 +16,8 @@ export interface FactsJobResult {
   json: string | null;
   /** The facts themselves, when asked for (in-process runs skip the JSON round trip). */
   facts?: ModuleFacts;
+  /** The facts as v8.serialize wrote them (a worker's answer; see src/workers/worker.ts). */
+  packed?: Uint8Array;
   hash: string;
   warning: string | null;
   error: string | null;

@@ -122,6 +122,46 @@ export interface NodeTypeFacts {
   fieldless: ReadonlySet<string>;
   /** Tokens (identifiers, numbers, comments): listed without a `fields` entry, as rules never are. They have no children. */
   tokens: ReadonlySet<string>;
+  /**
+   * Anonymous types that can have children: a rule aliased to an unnamed node ("is not", from
+   * grammar.json); every other anonymous node is a keyword or punctuation leaf. null when the
+   * grammar cannot be read (then any anonymous node may have children).
+   */
+  anonymousParents: ReadonlySet<string> | null;
+}
+
+interface GrammarRule {
+  type?: string;
+  name?: string;
+  value?: unknown;
+  named?: boolean;
+  content?: GrammarRule;
+}
+
+/** Names of unnamed aliases whose content is a rule of the grammar that is not a token. */
+function anonymousParents(grammar: { rules?: Record<string, GrammarRule> } | undefined): Set<string> | null {
+  const rules = grammar?.rules;
+  if (!rules || typeof rules !== "object") return null;
+  const isToken = (r: GrammarRule | undefined): boolean =>
+    !!r && (r.type === "STRING" || r.type === "PATTERN" || r.type === "TOKEN" || r.type === "IMMEDIATE_TOKEN");
+  const out = new Set<string>();
+  const stack: unknown[] = Object.values(rules);
+  while (stack.length > 0) {
+    const x = stack.pop();
+    if (Array.isArray(x)) {
+      stack.push(...x);
+    } else if (x && typeof x === "object") {
+      const r = x as GrammarRule;
+      if (r.type === "ALIAS" && r.named === false && typeof r.value === "string") {
+        // A literal or token aliased stays a leaf; a rule (or anything else) may have children.
+        const c = r.content;
+        const target = c?.type === "SYMBOL" && typeof c.name === "string" ? rules[c.name] : c;
+        if (!isToken(target)) out.add(r.value);
+      }
+      stack.push(...Object.values(r));
+    }
+  }
+  return out;
 }
 
 interface NodeTypeInfo {
@@ -131,26 +171,27 @@ interface NodeTypeInfo {
   subtypes?: unknown[];
 }
 
-function nodeTypeFacts(info: NodeTypeInfo[] | undefined): NodeTypeFacts {
+function nodeTypeFacts(info: NodeTypeInfo[] | undefined, grammar: { rules?: Record<string, GrammarRule> } | undefined): NodeTypeFacts {
   const named = Array.isArray(info) ? info.filter((t) => t.named && !t.subtypes) : [];
   return {
     fieldless: new Set(named.filter((t) => Object.keys(t.fields ?? {}).length === 0).map((t) => t.type)),
     tokens: new Set(named.filter((t) => t.fields === undefined).map((t) => t.type)),
+    anonymousParents: anonymousParents(grammar),
   };
+}
+
+function readGrammarJson<T>(file: string): T | undefined {
+  try {
+    return JSON.parse(readFileSync(require.resolve(`tree-sitter-python/src/${file}`), "utf8")) as T;
+  } catch {
+    return undefined;
+  }
 }
 
 let nodeTypes: NodeTypeFacts | null = null;
 
-/** Read from the grammar package's src/node-types.json, the same file for both backends. */
+/** Read from the grammar package's src/node-types.json and src/grammar.json, the same files for both backends. */
 export function pythonNodeTypes(): NodeTypeFacts {
-  if (!nodeTypes) {
-    let info: NodeTypeInfo[] | undefined;
-    try {
-      info = JSON.parse(readFileSync(require.resolve("tree-sitter-python/src/node-types.json"), "utf8")) as NodeTypeInfo[];
-    } catch {
-      info = undefined;
-    }
-    nodeTypes = nodeTypeFacts(info);
-  }
+  nodeTypes ??= nodeTypeFacts(readGrammarJson<NodeTypeInfo[]>("node-types.json"), readGrammarJson("grammar.json"));
   return nodeTypes;
 }

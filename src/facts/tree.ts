@@ -23,9 +23,12 @@ const typeNames: string[] = [""];
 const typeNamed: boolean[] = [false];
 // From the grammar's node types: whether the cursor can put a child of this type's nodes in a
 // field (half of all nodes are children of types that have no fields), and whether its nodes
-// are tokens, which have no children. Each spares a cursor call per node.
+// are tokens, which have no children; from the grammar, which anonymous nodes can have children
+// (two: "is not", "not in"). Each spares a cursor call per node.
 const typeHasFields: boolean[] = [false];
 const typeIsToken: boolean[] = [false];
+/** Anonymous types that may have children ("is not"); every other anonymous node is a leaf. */
+const typeMayHaveChildren: boolean[] = [false];
 const fieldNames: string[] = [""];
 const fieldIds = new Map<string, number>();
 
@@ -236,6 +239,7 @@ export function mirrorTree(tree: Tree, text: string): PyNode {
       const known = pythonNodeTypes();
       typeHasFields.push(!(typeNamed[t] && known.fieldless.has(typeNames[t])));
       typeIsToken.push(typeNamed[t] && known.tokens.has(typeNames[t]));
+      typeMayHaveChildren.push(!typeNamed[t] && (known.anonymousParents?.has(typeNames[t]) ?? true));
     }
     const f = parent >= 0 && typeHasFields[m.types[parent]] ? c.currentFieldId : 0;
     if (f !== 0 && fieldNames[f] === undefined) {
@@ -254,7 +258,7 @@ export function mirrorTree(tree: Tree, text: string): PyNode {
       m.starts[k] = c.startIndex;
       m.ends[k] = c.endIndex;
       descend = !typeIsToken[t] && c.gotoFirstChild();
-    } else if (c.gotoFirstChild()) {
+    } else if (typeMayHaveChildren[t] && c.gotoFirstChild()) {
       c.gotoParent();
       m.starts[k] = c.startIndex;
       m.ends[k] = c.endIndex;

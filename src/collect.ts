@@ -321,26 +321,17 @@ export function collectFacts(files: string[], options: CollectOptions = {}): Col
  * names): 5.6 million strings, 0.2 million distinct, on the bench corpus.
  */
 function internStrings<T>(value: T, table: Map<string, string>): T {
+  const canonical = (v: unknown): unknown => {
+    if (typeof v === "string") {
+      const s = table.get(v);
+      if (s !== undefined) return s;
+      table.set(v, v);
+    } else if (v !== null && typeof v === "object") walk(v as Record<string, unknown>);
+    return v;
+  };
   const walk = (o: Record<string, unknown> | unknown[]): void => {
-    if (Array.isArray(o)) {
-      for (let k = 0; k < o.length; k++) {
-        const v = o[k];
-        if (typeof v === "string") {
-          const s = table.get(v);
-          if (s === undefined) table.set(v, v);
-          else o[k] = s;
-        } else if (v !== null && typeof v === "object") walk(v as Record<string, unknown>);
-      }
-      return;
-    }
-    for (const k in o) {
-      const v = o[k];
-      if (typeof v === "string") {
-        const s = table.get(v);
-        if (s === undefined) table.set(v, v);
-        else o[k] = s;
-      } else if (v !== null && typeof v === "object") walk(v as Record<string, unknown>);
-    }
+    if (Array.isArray(o)) for (let k = 0; k < o.length; k++) o[k] = canonical(o[k]);
+    else for (const k in o) o[k] = canonical(o[k]);
   };
   walk(value as Record<string, unknown>);
   return value;

@@ -286,7 +286,7 @@ export class DeviceFlow {
         if (e.scope === ctx.fn.s) return ctx.deviceVars.has(e.name);
         return this.closureDevice(ctx.fn.m, e.scope, e.name);
       case "call":
-        return (this.isDeviceWork(e.id, ctx, ctx.pending === true) || this.isUpload(e.id, ctx) || this.wraps(e.id, ctx) || this.returnsFromProject(e.id, ctx)) && !this.isHostCopy(ctx.fn.m, e.id);
+        return (this.isDeviceWork(e.id, ctx) || this.isUpload(e.id, ctx) || this.wraps(e.id, ctx) || this.returnsFromProject(e.id, ctx)) && !this.isHostCopy(ctx.fn.m, e.id);
       case "op":
         return e.args.some((a) => this.isDevice(a, ctx));
       case "seq":
@@ -400,13 +400,14 @@ export class DeviceFlow {
   }
 
   /**
-   * Does this call queue work on the device. With `forValue` (the strict reading, FlowCtx.pending),
+   * Does this call queue work on the device. Under the strict reading (FlowCtx.pending),
    * the question is whether its result is a device value still computing: a project function then
    * counts by what it returns (returnsPending), not by whether it queues work. A pipeline that runs
    * a model and returns PIL images, or a loader that returns index dicts, queues work but hands
    * back host values.
    */
-  isDeviceWork(id: number, ctx: FlowCtx, forValue = false): boolean {
+  isDeviceWork(id: number, ctx: FlowCtx): boolean {
+    const forValue = ctx.pending === true;
     const idx = this.index;
     const m = ctx.fn.m;
     const c = idx.call(m, id);

@@ -358,6 +358,15 @@ export class TimingAnalysis {
     return from <= to ? { from, to } : null;
   }
 
+  /** Calls whose result is kept (`t0 = time.perf_counter()`, `self.t0 = ...`), with the name or `.attr` kept in: clock reads that open a region. */
+  private keptCalls(fn: FnRef): Map<number, string> {
+    const scope = this.project.index.scope(fn);
+    const boundTo = new Map<number, string>();
+    for (const b of scope.bindings) if (b.value.t === "call") boundTo.set(b.value.id, b.name);
+    for (const st of scope.attrStores) if (st.value.t === "call") boundTo.set(st.value.id, `.${st.attr}`);
+    return boundTo;
+  }
+
   /**
    * The timed regions of `fn` within `span`: from each closing clock read back to the read that
    * opens it, paired as MPS004 pairs them (the last opening read kept in the subtracted name, or
@@ -369,10 +378,7 @@ export class TimingAnalysis {
   timedRegions(fn: FnRef, span: { from: number; to: number }): { from: number; to: number }[] {
     const idx = this.project.index;
     const mod = idx.modules[fn.m];
-    const scope = idx.scope(fn);
-    const boundTo = new Map<number, string>();
-    for (const b of scope.bindings) if (b.value.t === "call") boundTo.set(b.value.id, b.name);
-    for (const st of scope.attrStores) if (st.value.t === "call") boundTo.set(st.value.id, `.${st.attr}`);
+    const boundTo = this.keptCalls(fn);
     const clocks: Extract<Item, { k: "clock" }>[] = [];
     for (const id of idx.callsIn(fn)) {
       const c = mod.calls[id];
@@ -724,10 +730,7 @@ export class TimingAnalysis {
     });
     // At one offset the calls come first: a binding, return or store evaluates its value before it takes effect.
     raw.sort((a, b) => a.end - b.end || (a.k === "call" ? 0 : 1) - (b.k === "call" ? 0 : 1));
-    // Calls whose result is kept (`t0 = time.perf_counter()`, `self.t0 = ...`): clock reads that open a region.
-    const boundTo = new Map<number, string>();
-    for (const b of scope.bindings) if (b.value.t === "call") boundTo.set(b.value.id, b.name);
-    for (const st of scope.attrStores) if (st.value.t === "call") boundTo.set(st.value.id, `.${st.attr}`);
+    const boundTo = this.keptCalls(fn);
 
     const items: Item[] = [];
     for (const r of raw) {

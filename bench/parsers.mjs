@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// npm run bench:parsers: the two parser backends (src/parse.ts) side by side on the same files.
+// npm run bench:parsers: the two parser backends (src/facts/parse.ts) side by side on the same files.
 //
 //   1. In one process per backend: load time (the import of the parser module, which loads the
 //      backend), tree-sitter's parse, and extraction (copying the tree through the cursor,
@@ -42,7 +42,7 @@ if (process.argv[2] === "--child") {
   const [, , , listFile, wantFacts] = process.argv;
   const files = readFileSync(listFile, "utf8").split("\n").filter(Boolean);
   const t0 = performance.now();
-  const parse = await import(pathToFileURL(path.join(ROOT, "dist", "src", "parse.js")).href);
+  const parse = await import(pathToFileURL(path.join(ROOT, "dist", "src", "facts", "parse.js")).href);
   const loadMs = performance.now() - t0;
   const { extractFacts } = await import(pathToFileURL(path.join(ROOT, "dist", "src", "facts", "extract.js")).href);
   const backend = parse.parserBackend();
@@ -139,7 +139,7 @@ ${(bytes / 1e6).toFixed(1)} MB). Medians of ${RUNS} runs, backends alternating.
 ${BACKENDS.map(row).join("\n")}
 
 Facts identical on ${files.length - differ} of ${files.length} files; CLI findings (JSON) ${sameFindings ? "identical" : "DIFFERENT"}.
-"load" is the import of src/parse.ts, which loads the backend; "extraction" is the cursor copy of
+"load" is the import of src/facts/parse.ts, which loads the backend; "extraction" is the cursor copy of
 the tree plus the extractor. The CLI columns are wall time of the bundled bin, workers included.
 `;
 writeFileSync(path.join(ROOT, "bench", "parsers.md"), md);

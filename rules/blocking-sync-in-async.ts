@@ -1,4 +1,4 @@
-import { defineRule } from "../src/rule.js";
+import { defineRule } from "../src/engine/rule.js";
 import { blockingWaitAt } from "../src/project/blocking.js";
 
 const ADVICE =

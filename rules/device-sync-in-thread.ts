@@ -1,4 +1,4 @@
-import { defineRule } from "../src/rule.js";
+import { defineRule } from "../src/engine/rule.js";
 import { deliberateSyncReason, deviceSyncFix, safely } from "./support/fixes.js";
 
 export default defineRule({

@@ -1,4 +1,4 @@
-import { defineRule } from "../src/rule.js";
+import { defineRule } from "../src/engine/rule.js";
 import { COMPLETES_OWN_WORK } from "../src/project/timeline.js";
 import type { Value } from "../src/project/values.js";
 

@@ -1,6 +1,6 @@
 // The one registry of rules. Order here is the order of `mps-lint rule` listings.
 
-import type { Rule } from "../src/rule.js";
+import type { Rule } from "../src/engine/rule.js";
 import blockingSyncInAsync from "./blocking-sync-in-async.js";
 import deviceSyncInThread from "./device-sync-in-thread.js";
 import elapsedTimeWithoutSync from "./elapsed-time-without-sync.js";

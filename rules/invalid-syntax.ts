@@ -1,7 +1,7 @@
 // MPS000: the syntax errors tree-sitter found while the facts were extracted
 // (ModuleFacts.syntaxErrors, already one per broken region, at most 50 a file) are findings.
 
-import { defineRule } from "../src/rule.js";
+import { defineRule } from "../src/engine/rule.js";
 
 export default defineRule({
   meta: {

@@ -1,4 +1,4 @@
-import { defineRule } from "../src/rule.js";
+import { defineRule } from "../src/engine/rule.js";
 import type { Project } from "../src/project/project.js";
 import { compareVersions } from "./support/facts.js";
 

@@ -1,4 +1,4 @@
-import { defineRule } from "../src/rule.js";
+import { defineRule } from "../src/engine/rule.js";
 import type { Fix } from "../src/types.js";
 import { safely, sharedEventFix } from "./support/fixes.js";
 

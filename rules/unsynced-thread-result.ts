@@ -1,5 +1,5 @@
 import { COMPLETES_OWN_WORK } from "../src/project/timeline.js";
-import { defineRule } from "../src/rule.js";
+import { defineRule } from "../src/engine/rule.js";
 
 export default defineRule({
   meta: {

@@ -1,4 +1,4 @@
-import { defineRule } from "../src/rule.js";
+import { defineRule } from "../src/engine/rule.js";
 import { safely, timingSyncFix } from "./support/fixes.js";
 import { BACKENDS, unionCoverage, type Coverage, type Item } from "../src/project/timeline.js";
 

@@ -1,8 +1,8 @@
-// MPS100: runs after the suppression stage (src/suppress.ts), over the facts it reports: each
+// MPS100: runs after the suppression stage (src/suppress/suppress.ts), over the facts it reports: each
 // directive of a file and the codes it silenced. This rule decides which directives are unused.
 // `check` (over a module's facts, before suppressions) has nothing to do.
 
-import { defineRule } from "../src/rule.js";
+import { defineRule } from "../src/engine/rule.js";
 
 const CODE = "MPS100";
 

@@ -8,7 +8,7 @@
 //                            (--help and --version never load it)
 //   dist/bundle/verify.js    --verify and bench, import()ed only for them
 //   dist/bundle/server.js    `mps-lint server` (LSP), import()ed only for it
-//   dist/bundle/worker.js    the parse worker (src/workers/pool.ts looks for worker.js next to
+//   dist/bundle/worker.js    the parse worker (src/facts/workers/pool.ts looks for worker.js next to
 //                            itself, so the bundled pipeline starts the bundled worker)
 //
 // Each is its own self-contained build, and an import of one of the others stays an import of
@@ -70,11 +70,11 @@ const yargsMainFilename = {
 };
 
 const ENTRIES = {
-  bin: "dist/src/bin.js",
-  cli: "dist/src/cli.js",
-  "cli-main": "dist/src/cli-main.js",
+  bin: "dist/src/cli/bin.js",
+  cli: "dist/src/cli/cli.js",
+  "cli-main": "dist/src/cli/cli-main.js",
   verify: "dist/src/verify/index.js",
-  worker: "dist/src/workers/worker.js",
+  worker: "dist/src/facts/workers/worker.js",
   server: "dist/src/server/index.js",
 };
 const entryOf = new Map(Object.entries(ENTRIES).map(([name, file]) => [path.join(ROOT, file), name]));

@@ -9,30 +9,30 @@
 import { DUMP_KINDS, dumpFiles, isDumpKind } from "./project/dump.js";
 import { existsSync, statSync } from "node:fs";
 import path from "node:path";
-import { fixedCount, fixLoop, keepUnwritten, MAX_PASSES as MAX_FIX_PASSES, unifiedDiff, writeFixed } from "./fix.js";
-import { addNoqa } from "./noqa.js";
-import { filterBaseline, fingerprints, readBaseline, writeBaseline, BaselineError } from "./baseline.js";
-import { ConfigError, ConfigResolver, formatSettings, isExcluded, type Settings } from "./config.js";
-import { CACHE_DIR_NAME } from "./cache.js";
-import { defaultJobs } from "./collect.js";
-import { discover, fsErrorText, PathError } from "./discover.js";
-import type { LintInput } from "./engine.js";
-import { lintProject } from "./lint-project.js";
-import { isNotebook, notebookToPython, readNotebook, type CellPosition } from "./notebook.js";
-import type { CliOptions } from "./options.js";
+import { fixedCount, fixLoop, keepUnwritten, MAX_PASSES as MAX_FIX_PASSES, unifiedDiff, writeFixed } from "./fix/fix.js";
+import { addNoqa } from "./suppress/noqa.js";
+import { filterBaseline, fingerprints, readBaseline, writeBaseline, BaselineError } from "./suppress/baseline.js";
+import { ConfigError, ConfigResolver, formatSettings, isExcluded, type Settings } from "./config/config.js";
+import { CACHE_DIR_NAME } from "./facts/cache.js";
+import { defaultJobs } from "./facts/collect.js";
+import { discover, fsErrorText, PathError } from "./files/discover.js";
+import type { LintInput } from "./engine/engine.js";
+import { lintProject } from "./lint/lint-project.js";
+import { isNotebook, notebookToPython, readNotebook, type CellPosition } from "./files/notebook.js";
+import type { CliOptions } from "./cli/options.js";
 import { REPORTERS } from "./reporters/index.js";
 import { renderMessage } from "./reporters/message.js";
 import { linePath as displayPath, tally } from "./reporters/paths.js";
 import { presentDiagnostics } from "./reporters/present.js";
 import type { Reporter, ReportDiagnostic } from "./reporters/types.js";
 import { RULES } from "../rules/index.js";
-import type { Rule } from "./rule.js";
-import { renderStatistics } from "./statistics.js";
-import { charColumns, readPython } from "./source.js";
+import type { Rule } from "./engine/rule.js";
+import { renderStatistics } from "./reporters/statistics.js";
+import { charColumns, readPython } from "./files/source.js";
 import type { Diagnostic } from "./types.js";
 import { addTime, timed, timingReport, timingWanted } from "./timing.js";
 import type { VerifyOptions, VerifyProgress } from "./verify/index.js";
-import { writeFileAtomic } from "./write.js";
+import { writeFileAtomic } from "./files/write.js";
 
 export class UsageError extends Error {}
 
@@ -309,7 +309,7 @@ type FixOutcome =
   | { output: RunOutput }
   | { diagnostics: Diagnostic[]; source: (file: string) => string; summary: string; fixedStdin?: string };
 
-/** --fix, --fix-only, --diff (+ --unsafe-fixes), to a fixpoint (src/fix.ts); each pass re-lints through lintProject. */
+/** --fix, --fix-only, --diff (+ --unsafe-fixes), to a fixpoint (src/fix/fix.ts); each pass re-lints through lintProject. */
 function fixStage(state: RunState, plan: LintPlan, diagnostics: Diagnostic[], source: (file: string) => string, baselineFile: string | undefined): FixOutcome {
   const { opts, cells, overrides, problems, stderr, stdinMode, files } = state;
   let sourceOf = source;

@@ -1,7 +1,7 @@
 // The install routes docs/install.md gives, for real: the tarball from `npm pack` installed with
 // --ignore-scripts (nothing compiled: no install script runs, so no C++ toolchain is needed) into
 // a throwaway project and globally (npm install -g --prefix), each then linting a project with a
-// device sync in a thread worker. Also both parser backends (src/parse.ts) on the installed
+// device sync in a thread worker. Also both parser backends (src/facts/parse.ts) on the installed
 // package: MPS_LINT_PARSER=wasm must give the same findings as whatever loads by default.
 import { spawnSync, type SpawnSyncReturns } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";

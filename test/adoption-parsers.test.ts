@@ -1,4 +1,4 @@
-// The two parser backends (src/parse.ts) give the same facts: every fixture's ModuleFacts, each
+// The two parser backends (src/facts/parse.ts) give the same facts: every fixture's ModuleFacts, each
 // backend in its own process (MPS_LINT_PARSER forces one), compared as JSON. The corpus-sized
 // comparison (Debian torch, 1141 files) is `npm run bench:parsers`, which also times them.
 import { spawnSync } from "node:child_process";
@@ -15,7 +15,7 @@ function pythonFiles(dir: string): string[] {
 }
 
 const SCRIPT = `
-const { parserBackend } = await import(${JSON.stringify(path.join(ROOT, "dist", "src", "parse.js"))});
+const { parserBackend } = await import(${JSON.stringify(path.join(ROOT, "dist", "src", "facts", "parse.js"))});
 const { extractFacts } = await import(${JSON.stringify(path.join(ROOT, "dist", "src", "facts", "extract.js"))});
 const { readFileSync } = await import("node:fs");
 const files = JSON.parse(process.argv[1]);

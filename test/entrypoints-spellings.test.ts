@@ -9,8 +9,8 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import deviceSyncInThread from "../rules/device-sync-in-thread.js";
-import { discover } from "../src/discover.js";
-import { lintFiles } from "../src/engine.js";
+import { discover } from "../src/files/discover.js";
+import { lintFiles } from "../src/engine/engine.js";
 
 const SYNC = "    torch.cuda.synchronize()";
 

@@ -5,7 +5,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { ENTRY_POINTS, ENTRY_POINT_TOKENS, nameMatcher } from "../src/project/entrypoints.js";
-import { makePrefilter } from "../src/prefilter.js";
+import { makePrefilter } from "../src/facts/prefilter.js";
 import { FIXTURES } from "./harness.js";
 
 const ROOT = path.resolve(import.meta.dirname, "..");

@@ -4,8 +4,8 @@
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import deviceSyncInThread from "../rules/device-sync-in-thread.js";
-import { discover } from "../src/discover.js";
-import { lintFiles } from "../src/engine.js";
+import { discover } from "../src/files/discover.js";
+import { lintFiles } from "../src/engine/engine.js";
 import { FIXTURES } from "./harness.js";
 import { renderMessage } from "../src/reporters/message.js";
 

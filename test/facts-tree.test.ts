@@ -5,7 +5,7 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { mirrorTree, type PyNode, type Token } from "../src/facts/tree.js";
-import { parsePython, pythonNodeTypes, type SyntaxNode } from "../src/parse.js";
+import { parsePython, pythonNodeTypes, type SyntaxNode } from "../src/facts/parse.js";
 
 /** Mismatches between the mirror and the binding, as "path: what" lines (empty when they agree). */
 function compare(text: string): string[] {

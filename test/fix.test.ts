@@ -10,7 +10,7 @@ import { chmodSync, copyFileSync, existsSync, mkdtempSync, readdirSync, readFile
 import os from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { applyFixes, fixLoop, unifiedDiff } from "../src/fix.js";
+import { applyFixes, fixLoop, unifiedDiff } from "../src/fix/fix.js";
 import type { Diagnostic, Fix } from "../src/types.js";
 import { runVerify } from "../src/verify/index.js";
 import { runCli } from "./cli.js";

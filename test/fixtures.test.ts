@@ -5,7 +5,7 @@ import { existsSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { RULES } from "../rules/index.js";
-import { lintFiles } from "../src/engine.js";
+import { lintFiles } from "../src/engine/engine.js";
 import { FIXTURES, SNAPSHOTS, fixtureCases, markers, pythonFilesUnder, renderCase, runCase } from "./harness.js";
 import { renderMessage } from "../src/reporters/message.js";
 

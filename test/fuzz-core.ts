@@ -10,10 +10,10 @@ import { mkdtempSync, readFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import fc from "fast-check";
-import { discover } from "../src/discover.js";
-import { lintFiles } from "../src/engine.js";
+import { discover } from "../src/files/discover.js";
+import { lintFiles } from "../src/engine/engine.js";
 import { runLint } from "../src/main.js";
-import { decodePython } from "../src/source.js";
+import { decodePython } from "../src/files/source.js";
 
 export const ROOT = path.resolve(import.meta.dirname, "..");
 export const CORPUS: { file: string; bytes: Buffer }[] = discover([path.join(ROOT, "fixtures")], ROOT, { extensions: [".py"] })

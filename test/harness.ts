@@ -16,11 +16,11 @@
 
 import { readdirSync, statSync } from "node:fs";
 import path from "node:path";
-import { lintFiles } from "../src/engine.js";
+import { lintFiles } from "../src/engine/engine.js";
 import { extractFacts } from "../src/facts/extract.js";
-import type { Rule, RuleSettings } from "../src/rule.js";
-import { readPython } from "../src/source.js";
-import { applySuppressions, UNUSED_SUPPRESSION } from "../src/suppress.js";
+import type { Rule, RuleSettings } from "../src/engine/rule.js";
+import { readPython } from "../src/files/source.js";
+import { applySuppressions, UNUSED_SUPPRESSION } from "../src/suppress/suppress.js";
 import { RULES } from "../rules/index.js";
 import type { Diagnostic } from "../src/types.js";
 import { renderMessage } from "../src/reporters/message.js";

@@ -6,9 +6,9 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { RULES } from "../rules/index.js";
-import { discover } from "../src/discover.js";
-import { lintFiles } from "../src/engine.js";
-import { fingerprintOf } from "../src/cache.js";
+import { discover } from "../src/files/discover.js";
+import { lintFiles } from "../src/engine/engine.js";
+import { fingerprintOf } from "../src/facts/cache.js";
 import { CLI, ROOT, runCli } from "./cli.js";
 import { FIXTURES } from "./harness.js";
 
@@ -160,7 +160,7 @@ describe("cache", () => {
     for (const f of allFiles(b)) utimesSync(f, when, when);
     expect(fingerprintOf([b], "1")).toBe(fingerprintOf([a], "1"));
     expect(fingerprintOf([a], "2")).not.toBe(fingerprintOf([a], "1"));
-    writeFileSync(path.join(b, "engine.js"), readFileSync(path.join(b, "engine.js"), "utf8") + "\n");
+    writeFileSync(path.join(b, "engine", "engine.js"), readFileSync(path.join(b, "engine", "engine.js"), "utf8") + "\n");
     expect(fingerprintOf([b], "1")).not.toBe(fingerprintOf([a], "1"));
   });
 });

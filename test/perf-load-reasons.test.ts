@@ -3,8 +3,8 @@
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { RULES } from "../rules/index.js";
-import { discover } from "../src/discover.js";
-import { lintFiles } from "../src/engine.js";
+import { discover } from "../src/files/discover.js";
+import { lintFiles } from "../src/engine/engine.js";
 import { resetTiming, timingReport } from "../src/timing.js";
 import { FIXTURES } from "./harness.js";
 

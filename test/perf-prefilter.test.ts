@@ -4,9 +4,9 @@ import { readdirSync, statSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { RULES } from "../rules/index.js";
-import { discover } from "../src/discover.js";
-import { lintFiles } from "../src/engine.js";
-import { makePrefilter } from "../src/prefilter.js";
+import { discover } from "../src/files/discover.js";
+import { lintFiles } from "../src/engine/engine.js";
+import { makePrefilter } from "../src/facts/prefilter.js";
 import { FIXTURES } from "./harness.js";
 import { renderMessage } from "../src/reporters/message.js";
 

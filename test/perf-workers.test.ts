@@ -5,11 +5,11 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { RULES } from "../rules/index.js";
-import { collectFacts } from "../src/collect.js";
-import { discover } from "../src/discover.js";
-import { lintFiles } from "../src/engine.js";
+import { collectFacts } from "../src/facts/collect.js";
+import { discover } from "../src/files/discover.js";
+import { lintFiles } from "../src/engine/engine.js";
 import { resetTiming, timingReport } from "../src/timing.js";
-import { workerScript } from "../src/workers/pool.js";
+import { workerScript } from "../src/facts/workers/pool.js";
 import { FIXTURES } from "./harness.js";
 
 const files = discover([FIXTURES], FIXTURES);

@@ -1,5 +1,5 @@
 // Docs claim only options that exist: every `--option` a document about mps-lint names is one the
-// CLI accepts (src/cli.ts), so a removed or renamed option cannot linger in the docs (issue 19:
+// CLI accepts (src/cli/cli.ts), so a removed or renamed option cannot linger in the docs (issue 19:
 // docs/reliability.md said there was no cache and no --jobs long after both existed).
 import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";

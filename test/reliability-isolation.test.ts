@@ -4,8 +4,8 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { describe, expect, it, vi } from "vitest";
-import { lintFiles } from "../src/engine.js";
-import { defineRule } from "../src/rule.js";
+import { lintFiles } from "../src/engine/engine.js";
+import { defineRule } from "../src/engine/rule.js";
 import { RULES } from "../rules/index.js";
 
 vi.mock("../src/facts/extract.js", async (importOriginal) => {

@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
-import { workerScript } from "../src/workers/pool.js";
+import { workerScript } from "../src/facts/workers/pool.js";
 
 const tmp = mkdtempSync(path.join(tmpdir(), "mps-lint-pool-"));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));

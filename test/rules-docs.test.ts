@@ -6,10 +6,10 @@ import os from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { RULES } from "../rules/index.js";
-import { renderRule, staleDocs } from "../src/docs.js";
-import { lintFiles } from "../src/engine.js";
-import type { Rule } from "../src/rule.js";
-import { UNUSED_SUPPRESSION } from "../src/suppress.js";
+import { renderRule, staleDocs } from "../src/docs/docs.js";
+import { lintFiles } from "../src/engine/engine.js";
+import type { Rule } from "../src/engine/rule.js";
+import { UNUSED_SUPPRESSION } from "../src/suppress/suppress.js";
 import { runCli, ROOT } from "./cli.js";
 import { unusedSuppressions } from "./harness.js";
 import { renderMessage } from "../src/reporters/message.js";
@@ -137,7 +137,7 @@ describe("--statistics", () => {
 
 describe("docs generator (npm run docs / docs:check)", () => {
   const gen = (args: string[], cwd: string) =>
-    spawnSync(process.execPath, [path.join(ROOT, "dist", "src", "docs.js"), ...args], { cwd, encoding: "utf8" });
+    spawnSync(process.execPath, [path.join(ROOT, "dist", "src", "docs", "docs.js"), ...args], { cwd, encoding: "utf8" });
 
   it("--check passes on the committed docs and fails on stale ones; a run rewrites them", () => {
     expect(gen(["--check"], ROOT).status).toBe(0);

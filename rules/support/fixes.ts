@@ -9,9 +9,9 @@
 
 import { count } from "../../src/timing.js";
 import type { ModuleFacts } from "../../src/facts/model.js";
-import { parsePython, type SyntaxNode } from "../../src/parse.js";
+import { parsePython, type SyntaxNode } from "../../src/facts/parse.js";
 import type { FnRef } from "../../src/project/index.js";
-import type { RuleContext } from "../../src/rule.js";
+import type { RuleContext } from "../../src/engine/rule.js";
 import type { Fix, Position, Range, TextEdit } from "../../src/types.js";
 
 // ---- the syntax of one file ---------------------------------------------------------------------

@@ -5,7 +5,7 @@
 // from their methods. Comprehension variables are treated as locals of the enclosing scope.
 // Deeply nested code is cut off at MAX_DEPTH (real Python rejects far less nesting).
 
-import { parsePython, type SyntaxNode, type Tree } from "../parse.js";
+import { parsePython, type SyntaxNode, type Tree } from "./parse.js";
 import type { Range } from "../types.js";
 import {
   FACTS_VERSION,

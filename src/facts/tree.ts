@@ -8,7 +8,7 @@
 // PyNode, a small handle made on demand, offers the part of the SyntaxNode API the extractor
 // uses, with the same answers.
 
-import { pythonNodeTypes, type Tree } from "../parse.js";
+import { pythonNodeTypes, type Tree } from "./parse.js";
 
 export interface Point {
   row: number;
@@ -221,7 +221,7 @@ export class PyNode {
 
 /**
  * Copy `tree` (parsed from `text`); returns the root. Iterative: trees can be deep. The cursor API
- * used is the same in both parser backends (src/parse.ts), and so is every value read from it.
+ * used is the same in both parser backends (src/facts/parse.ts), and so is every value read from it.
  */
 export function mirrorTree(tree: Tree, text: string): PyNode {
   const c = tree.walk();

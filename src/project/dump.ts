@@ -7,7 +7,7 @@
 // or a callee waits for the device, and whether it does device work or returns a device value.
 
 import path from "node:path";
-import { collectFacts } from "../collect.js";
+import { collectFacts } from "../facts/collect.js";
 import { nodeKey, type CallNode } from "./callgraph.js";
 import { Project, type ProjectOptions } from "./project.js";
 import type { Item } from "./timeline.js";

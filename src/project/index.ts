@@ -72,7 +72,7 @@ export class ProjectIndex {
     private readonly srcRoots: string[] = [],
     private readonly searchRoots: string[] = [],
     /**
-     * Demand loading (src/engine.ts): asked for the facts of a module name the index looks up and
+     * Demand loading (src/engine/engine.ts): asked for the facts of a module name the index looks up and
      * does not have; what it returns joins the index there and then, so the lookup, and every
      * later one, sees it. Asked at most once per name.
      */

@@ -16,7 +16,7 @@ export interface ProjectOptions {
   /** Folders whose relative paths also name modules (namespace packages): the linted roots. */
   searchRoots?: string[];
   threadEntryPoints?: string[];
-  /** Facts of a module name the index looks up and does not have (demand loading, src/engine.ts). */
+  /** Facts of a module name the index looks up and does not have (demand loading, src/engine/engine.ts). */
   loadModule?: (name: string) => readonly ModuleFacts[];
 }
 

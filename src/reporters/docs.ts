@@ -6,7 +6,7 @@
 
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
-import { DOCS_BASE, ruleUrl, type RuleMeta } from "../rule.js";
+import { DOCS_BASE, ruleUrl, type RuleMeta } from "../engine/rule.js";
 
 // dist/src/reporters -> package root (also works from src/reporters under a TS runner).
 function packageRoot(): string {

@@ -8,8 +8,8 @@
 //   "reached from Thread(target=worker) at line 40 via worker -> finish (pkg/util.py:12)".
 
 import { RULES } from "../../rules/index.js";
-import type { CellPosition } from "../notebook.js";
-import type { Rule } from "../rule.js";
+import type { CellPosition } from "../files/notebook.js";
+import type { Rule } from "../engine/rule.js";
 import type { Diagnostic, PathStep, SourceLine } from "../types.js";
 import { displayPath, escapeControl } from "./paths.js";
 

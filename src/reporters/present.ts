@@ -2,8 +2,8 @@
 // of notebook findings (and of their witness steps) relative to their cell, columns in characters
 // where the format counts characters. The one place where locations become text for a reader.
 
-import type { CellPosition } from "../notebook.js";
-import type { Rule } from "../rule.js";
+import type { CellPosition } from "../files/notebook.js";
+import type { Rule } from "../engine/rule.js";
 import type { Diagnostic, Range } from "../types.js";
 import { renderMessage } from "./message.js";
 import type { ReportDiagnostic } from "./types.js";
@@ -11,7 +11,7 @@ import type { ReportDiagnostic } from "./types.js";
 export interface PresentOptions {
   /** Paths in messages are relative to this folder. */
   cwd: string;
-  /** Notebooks' row maps (src/notebook.ts), by file. */
+  /** Notebooks' row maps (src/files/notebook.ts), by file. */
   cells?: ReadonlyMap<string, readonly CellPosition[]>;
   /** Columns in characters (Ruff's convention); absent: UTF-16 code units, as found (SARIF, LSP). */
   columns?: (file: string, row: number, column: number) => number;

@@ -6,7 +6,7 @@ import path from "node:path";
 import { pathToFileURL } from "node:url";
 import type * as Sarif from "sarif";
 import { RULES } from "../../rules/index.js";
-import type { Rule } from "../rule.js";
+import type { Rule } from "../engine/rule.js";
 import type { Range } from "../types.js";
 import { helpUri, informationUri, packageVersion } from "./docs.js";
 import type { ReportDiagnostic, ReportInput } from "./types.js";

@@ -1,4 +1,4 @@
-import type { Rule } from "../rule.js";
+import type { Rule } from "../engine/rule.js";
 import type { Diagnostic, PathStep } from "../types.js";
 
 /** A finding as reporters see it: its text rendered, rows relative to the notebook cell when in one. */

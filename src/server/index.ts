@@ -24,7 +24,7 @@ import {
   TextDocumentSyncKind,
 } from "vscode-languageserver/node.js";
 import { TextDocument } from "vscode-languageserver-textdocument";
-import { lintWorkspace } from "../cli-main.js";
+import { lintWorkspace } from "../cli/cli-main.js";
 import type { ReportDiagnostic } from "../reporters/types.js";
 import { RULES } from "../../rules/index.js";
 

@@ -1,4 +1,4 @@
-// Public API of --verify and bench, for src/cli.ts.
+// Public API of --verify and bench, for src/cli/cli.ts.
 export { findPython, probePython, VerifyPythonError, type FoundPython, type PythonCandidate } from "./python.js";
 export {
   runVerify,

@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { lintFiles } from "../../src/engine.js";
+import { lintFiles } from "../../src/engine/engine.js";
 import { RULES } from "../../rules/index.js";
 
 type Stmt = { k: "call"; to: number } | { k: "method"; to: number } | { k: "sync" } | { k: "work" } | { k: "wait" };

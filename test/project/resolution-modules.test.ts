@@ -86,7 +86,7 @@ describe("module resolution", () => {
       writeFileSync(file, text);
       facts.set(moduleNaming(file, [], [root]).name, extractFacts(file, text));
     }
-    // Demand loading as in src/engine.ts: only use.py is given; the rest is loaded when asked for.
+    // Demand loading as in src/engine/engine.ts: only use.py is given; the rest is loaded when asked for.
     const loaded: string[] = [];
     const project = new Project([facts.get("use")!], {
       searchRoots: [root],

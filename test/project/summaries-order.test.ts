@@ -4,7 +4,7 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { lintFiles } from "../../src/engine.js";
+import { lintFiles } from "../../src/engine/engine.js";
 import { FIXTURES } from "../harness.js";
 
 /** The text before the first `def`, and the top-level definitions, each with its name. */

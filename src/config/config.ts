@@ -8,12 +8,12 @@ import path from "node:path";
 import ignore, { type Ignore } from "ignore";
 import picomatch from "picomatch";
 import { parse as parseToml, TomlError } from "smol-toml";
-import { RULES } from "../rules/index.js";
-import type { Rule } from "./rule.js";
-import type { Severity } from "./types.js";
-import type { CliOptions } from "./options.js";
-import { FORMATS } from "./reporters/formats.js";
-import { packageVersion } from "./reporters/docs.js";
+import { RULES } from "../../rules/index.js";
+import type { Rule } from "../engine/rule.js";
+import type { Severity } from "../types.js";
+import type { CliOptions } from "../cli/options.js";
+import { FORMATS } from "../reporters/formats.js";
+import { packageVersion } from "../reporters/docs.js";
 
 /** A configuration file that cannot be used: exit 2, naming the file, line and key. */
 export class ConfigError extends Error {}

@@ -7,12 +7,12 @@
 // left or MAX_PASSES is reached. A file whose new text does not parse (tree-sitter ERROR or
 // MISSING nodes) is never produced: the fixes responsible are dropped and reported. Files with
 // syntax errors are not fixed at all. Nothing is written here: the caller writes (atomically,
-// src/write.ts) or prints a diff.
+// src/files/write.ts) or prints a diff.
 
-import { parsePython, type SyntaxNode } from "./parse.js";
-import { readPython } from "./source.js";
-import type { Diagnostic, TextEdit } from "./types.js";
-import { writeFileAtomic } from "./write.js";
+import { parsePython, type SyntaxNode } from "../facts/parse.js";
+import { readPython } from "../files/source.js";
+import type { Diagnostic, TextEdit } from "../types.js";
+import { writeFileAtomic } from "../files/write.js";
 
 export const MAX_PASSES = 10;
 

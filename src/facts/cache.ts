@@ -8,14 +8,14 @@
 //
 // The tool fingerprint is the package version, FACTS_VERSION and the size and mtime of the
 // compiled sources, so a rebuilt linter never reads what an older build wrote. Every file is
-// written atomically (src/cache-files.ts); two runs at once may both write an entry, with the
+// written atomically (src/facts/cache-files.ts); two runs at once may both write an entry, with the
 // same bytes. The manifest is merged with what is on disk just before it is replaced.
 
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { FACTS_VERSION } from "./facts/model.js";
+import { FACTS_VERSION } from "./model.js";
 import { factsEntryPath, writeAtomic } from "./cache-files.js";
 
 export const CACHE_DIR_NAME = ".mps_lint_cache";
@@ -36,8 +36,10 @@ let fingerprintMemo: string | null = null;
  */
 export function toolFingerprint(): string {
   if (fingerprintMemo) return fingerprintMemo;
+  // The compiled code: dist/src (this module is dist/src/facts/cache.js) or dist/bundle.
   const here = path.dirname(fileURLToPath(import.meta.url));
-  let root = here;
+  const code = path.basename(here) === "facts" ? path.dirname(here) : here;
+  let root = code;
   for (let i = 0; i < 4 && !safeExists(path.join(root, "package.json")); i++) root = path.dirname(root);
   let version = "";
   try {
@@ -45,7 +47,7 @@ export function toolFingerprint(): string {
   } catch {
     /* no version */
   }
-  return (fingerprintMemo = fingerprintOf([here, path.join(here, "..", "rules")], version));
+  return (fingerprintMemo = fingerprintOf([code, path.join(code, "..", "rules")], version));
 }
 
 /** The fingerprint of the sources under these folders (contents and relative paths only). */

@@ -1,9 +1,9 @@
 // `mps-lint rule CODE`, `mps-lint rule --all` and `mps-lint --explain CODE`: a rule's
 // documentation in the terminal, the same Markdown as docs/rules/<name>.md.
 
-import { RULES, findRule } from "../rules/index.js";
+import { RULES, findRule } from "../../rules/index.js";
 import { renderRule } from "./docs.js";
-import { ruleUrl, type RuleMeta } from "./rule.js";
+import { ruleUrl, type RuleMeta } from "../engine/rule.js";
 
 export interface DocOutput {
   exitCode: number;

@@ -5,9 +5,9 @@
 import { readFileSync } from "node:fs";
 import yargs from "yargs";
 import { hideBin } from "yargs/helpers";
-import { packageVersion } from "./reporters/docs.js";
-import { FORMATS } from "./reporters/formats.js";
-import { decodePython } from "./source.js";
+import { packageVersion } from "../reporters/docs.js";
+import { FORMATS } from "../reporters/formats.js";
+import { decodePython } from "../files/source.js";
 
 // The lint pipeline (rules, analysis, reporters, rule docs) is imported only after the command
 // line is parsed: --help, --version and usage errors need none of it (./cli-main.ts).
@@ -127,7 +127,7 @@ async function main(argv: string[]): Promise<number> {
     .parseAsync();
 
   if (parsed._[0] === "bench") {
-    const { findPython, runBench, VerifyPythonError } = await import("./verify/index.js");
+    const { findPython, runBench, VerifyPythonError } = await import("../verify/index.js");
     try {
       const py = findPython({ python: parsed.python, env: process.env });
       // Bench flags come through as `args`, or after `--` in `_`.
@@ -139,7 +139,7 @@ async function main(argv: string[]): Promise<number> {
     }
   }
   if (parsed._[0] === "server") {
-    const { startServer } = await import("./server/index.js");
+    const { startServer } = await import("../server/index.js");
     return await startServer();
   }
   if (parsed._[0] === "clean") {
@@ -216,7 +216,7 @@ async function main(argv: string[]): Promise<number> {
   }, !!process.stdout.isTTY && !parsed["output-file"]));
   if (parsed.watch) {
     if (wantsStdin || parsed.fix || parsed.diff || parsed["fix-only"]) throw new ArgvError("--watch lints files; it cannot be combined with standard input or fixes");
-    const { watchLint } = await import("./server/watch.js");
+    const { watchLint } = await import("../server/watch.js");
     return await watchLint(paths, process.cwd(), lintOnce);
   }
   const out = await lintOnce();

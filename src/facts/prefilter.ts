@@ -7,7 +7,7 @@
 // front are the ones that can hold a spawn site; everything reachable from them (the helper in
 // B that a thread spawned in A calls, the sync in C that it reaches, the module that defines an
 // Event or an executor) is parsed when the project index asks for it by module name while it
-// resolves names, imports and calls (demand loading, src/engine.ts). A file that neither holds a
+// resolves names, imports and calls (demand loading, src/engine/engine.ts). A file that neither holds a
 // spawn site nor is needed to resolve anything the analysis looks at is never parsed.
 //
 // The spawn tokens mirror src/project/threads.ts (SPAWN_NAMES, THREAD_EXECUTORS, THREAD_POOLS,
@@ -24,7 +24,7 @@
 // thread) that alone would make it shared. test/perf-prefilter.test.ts checks that the fixtures
 // give the same findings with and without the prefilter and that every rule's example passes.
 
-import { ENTRY_POINT_TOKENS } from "./project/entrypoints.js";
+import { ENTRY_POINT_TOKENS } from "../project/entrypoints.js";
 
 /** Names a spawn site spells (threads.ts), and framework entry points (src/project/entrypoints.ts). */
 export const SPAWN_TOKENS: readonly string[] = [

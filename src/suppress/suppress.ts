@@ -10,9 +10,9 @@
 // facts: which findings each directive silenced. Whether a directive is unused is decided by the
 // opt-in rule MPS100 (rules/unused-suppression.ts), which runs over those facts.
 
-import type { CommentFact } from "./facts/model.js";
-import { toDiagnostic, type Rule } from "./rule.js";
-import type { Diagnostic } from "./types.js";
+import type { CommentFact } from "../facts/model.js";
+import { toDiagnostic, type Rule } from "../engine/rule.js";
+import type { Diagnostic } from "../types.js";
 
 /** MPS100's code (rules/unused-suppression.ts): other stages leave its findings alone. */
 export const UNUSED_SUPPRESSION = "MPS100";

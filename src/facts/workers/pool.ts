@@ -46,10 +46,10 @@ export function workerScript(): string | null {
   let script: string;
   if (here.endsWith(".ts")) {
     // Running from sources (vitest): use the compiled worker, built by `npm run build`.
-    const root = path.resolve(path.dirname(here), "..", "..");
-    script = path.join(root, "dist", "src", "workers", "worker.js");
+    const root = path.resolve(path.dirname(here), "..", "..", "..");
+    script = path.join(root, "dist", "src", "facts", "workers", "worker.js");
   } else {
-    // Next to this code: dist/src/workers/worker.js (tsc), or dist/bundle/worker.js when this
+    // Next to this code: dist/src/facts/workers/worker.js (tsc), or dist/bundle/worker.js when this
     // code runs inside the bundled CLI (dist/bundle/cli-main.js, scripts/bundle.mjs).
     script = path.join(path.dirname(here), "worker.js");
   }

@@ -1,14 +1,14 @@
 // Rule documentation generated from rule meta: docs/rules/<name>.md in Ruff's layout and an
 // index grouped by category. `mps-lint rule CODE` prints the same Markdown.
 //
-//   node dist/src/docs.js          write docs/rules/ (npm run docs)
-//   node dist/src/docs.js --check  exit 1 when the committed pages are stale (npm run docs:check)
+//   node dist/src/docs/docs.js          write docs/rules/ (npm run docs)
+//   node dist/src/docs/docs.js --check  exit 1 when the committed pages are stale (npm run docs:check)
 
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
-import { RULES } from "../rules/index.js";
-import { DOCS_BASE, type Category, type Rule, type RuleMeta } from "./rule.js";
+import { RULES } from "../../rules/index.js";
+import { DOCS_BASE, type Category, type Rule, type RuleMeta } from "../engine/rule.js";
 
 export const CATEGORY_TITLES: Record<Category, string> = {
   threads: "Threads",

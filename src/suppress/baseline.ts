@@ -7,8 +7,8 @@
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import type { Diagnostic } from "./types.js";
-import { writeFileAtomic } from "./write.js";
+import type { Diagnostic } from "../types.js";
+import { writeFileAtomic } from "../files/write.js";
 
 export class BaselineError extends Error {}
 

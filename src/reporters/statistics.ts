@@ -1,7 +1,7 @@
 // `--statistics`: how many findings each rule produced, most first, as Ruff prints them:
 // "count<TAB>CODE<TAB>name" (text formats) or a JSON array (--format json).
 
-import type { Diagnostic } from "./types.js";
+import type { Diagnostic } from "../types.js";
 
 export interface RuleCount {
   code: string;

@@ -3,7 +3,7 @@
 //
 // FactStore does it in two steps so that the engine can parse only what matters:
 //   scan()     stat every file; read and hash those the cache manifest does not vouch for; run
-//              the token prefilter (src/prefilter.ts) over their bytes.
+//              the token prefilter (src/facts/prefilter.ts) over their bytes.
 //   load(is)   facts for these files: from memory, from the cache, or parsed (in parallel by the
 //              worker pool when there is enough to parse, else in this thread).
 // collectFacts() keeps the old one-call form: every file, in order.
@@ -14,12 +14,12 @@ import { deserialize } from "node:v8";
 import { isUtf8 } from "node:buffer";
 import type { Cache } from "./cache.js";
 import { hashBytes, runFactsJob, type FactsJobResult } from "./facts-job.js";
-import { FACTS_VERSION, type ModuleFacts } from "./facts/model.js";
+import { FACTS_VERSION, type ModuleFacts } from "./model.js";
 import { ParserLoadError } from "./parse.js";
 import type { Prefilter } from "./prefilter.js";
-import { fsErrorText } from "./discover.js";
-import { decodePython, readPython } from "./source.js";
-import { addTime, count, setCount } from "./timing.js";
+import { fsErrorText } from "../files/discover.js";
+import { decodePython, readPython } from "../files/source.js";
+import { addTime, count, setCount } from "../timing.js";
 import { PARSER_ERROR, ParsePool, type Job } from "./workers/pool.js";
 
 export interface FileProblem {

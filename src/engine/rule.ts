@@ -1,10 +1,10 @@
 // The shape of a rule: ESLint's meta + Ruff's documentation sections, and a small check over
 // one module's facts with the whole project at hand.
 
-import type { ModuleFacts } from "./facts/model.js";
-import type { Project } from "./project/project.js";
-import type { Directive } from "./suppress.js";
-import type { Diagnostic, Fix, MessageData, PathStep, Range, Severity } from "./types.js";
+import type { ModuleFacts } from "../facts/model.js";
+import type { Project } from "../project/project.js";
+import type { Directive } from "../suppress/suppress.js";
+import type { Diagnostic, Fix, MessageData, PathStep, Range, Severity } from "../types.js";
 
 export type Category = "threads" | "correctness" | "timing" | "async" | "portability";
 
@@ -59,7 +59,7 @@ export interface RuleContext {
   report(r: Report): void;
 }
 
-/** One suppression directive of a file and the codes it silenced (src/suppress.ts). */
+/** One suppression directive of a file and the codes it silenced (src/suppress/suppress.ts). */
 export interface DirectiveUse {
   directive: Directive;
   suppressed: ReadonlySet<string>;

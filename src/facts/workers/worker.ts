@@ -1,5 +1,5 @@
 // A parse worker: file paths in, ModuleFacts out (v8-serialized) (each worker loads its own tree-sitter
-// Parser, src/parse.ts). Results go back on this worker's port; the shared counter is bumped so
+// Parser, src/facts/parse.ts). Results go back on this worker's port; the shared counter is bumped so
 // a main thread blocked in Atomics.wait wakes up.
 
 import { serialize } from "node:v8";
@@ -12,7 +12,7 @@ const data = workerData as WorkerData;
 const port: MessagePort = data.port;
 const signal = new Int32Array(data.signal);
 
-// Loaded (the parser included, src/parse.ts loads it at import): the pool may now stop this
+// Loaded (the parser included, src/facts/parse.ts loads it at import): the pool may now stop this
 // thread safely. Stopping it while the native addon is still initializing aborts the process.
 port.postMessage({ ready: true });
 Atomics.add(signal, 0, 1);

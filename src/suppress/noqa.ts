@@ -6,11 +6,11 @@
 // line endings, BOM and mode kept.
 
 import { readFileSync } from "node:fs";
-import { extractFacts } from "./facts/extract.js";
+import { extractFacts } from "../facts/extract.js";
 import { parseDirectives, type Directive } from "./suppress.js";
-import { decodePython } from "./source.js";
-import type { Diagnostic } from "./types.js";
-import { writeFileAtomic } from "./write.js";
+import { decodePython } from "../files/source.js";
+import type { Diagnostic } from "../types.js";
+import { writeFileAtomic } from "../files/write.js";
 
 export interface AddNoqaResult {
   added: number;

@@ -8,13 +8,13 @@
 // in src/main.ts.
 
 import path from "node:path";
-import { filterBaseline, readBaseline } from "./baseline.js";
-import { enabledCodes, type Settings } from "./config.js";
-import { compareDiagnostics, lintFiles, type FileProblem, type LintInput, type LintResult } from "./engine.js";
-import type { CommentFact } from "./facts/model.js";
-import { applySuppressions } from "./suppress.js";
-import type { Diagnostic } from "./types.js";
-import { RULES } from "../rules/index.js";
+import { filterBaseline, readBaseline } from "../suppress/baseline.js";
+import { enabledCodes, type Settings } from "../config/config.js";
+import { compareDiagnostics, lintFiles, type FileProblem, type LintInput, type LintResult } from "../engine/engine.js";
+import type { CommentFact } from "../facts/model.js";
+import { applySuppressions } from "../suppress/suppress.js";
+import type { Diagnostic } from "../types.js";
+import { RULES } from "../../rules/index.js";
 
 export interface LintProjectInput {
   /** What the engine lints (files, rules, roots, overrides, cache, jobs, prefilter). */

@@ -5,18 +5,18 @@ import { createHash } from "node:crypto";
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import { readFileSync } from "node:fs";
-import { extractFacts } from "./facts/extract.js";
-import type { ModuleFacts } from "./facts/model.js";
+import { extractFacts } from "./extract.js";
+import type { ModuleFacts } from "./model.js";
 import { parseStats } from "./parse.js";
-import { fsErrorText } from "./discover.js";
-import { decodePython } from "./source.js";
+import { fsErrorText } from "../files/discover.js";
+import { decodePython } from "../files/source.js";
 import { factsEntryPath, writeAtomic } from "./cache-files.js";
 
 export interface FactsJobResult {
   json: string | null;
   /** The facts themselves, when asked for (in-process runs skip the JSON round trip). */
   facts?: ModuleFacts;
-  /** The facts as v8.serialize wrote them (a worker's answer; see src/workers/worker.ts). */
+  /** The facts as v8.serialize wrote them (a worker's answer; see src/facts/workers/worker.ts). */
   packed?: Uint8Array;
   hash: string;
   warning: string | null;

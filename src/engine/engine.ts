@@ -2,23 +2,23 @@
 //
 // With the prefilter on, only files that can hold a finding are parsed up front; when the
 // project index looks up a module it lacks, that module is loaded and joins the index at once
-// (demand loading, src/prefilter.ts). The files kept up front are handed to the project in file
+// (demand loading, src/facts/prefilter.ts). The files kept up front are handed to the project in file
 // order and the rest in the order the analysis asks for them, so results do not depend on how
 // many workers parsed them or on what came from the cache.
 
-import { collectFacts, FactStore, type FileProblem } from "./collect.js";
-import { Cache } from "./cache.js";
-import type { ModuleFacts } from "./facts/model.js";
-import { DIRECTIVE_PATTERN, makePrefilter } from "./prefilter.js";
+import { collectFacts, FactStore, type FileProblem } from "../facts/collect.js";
+import { Cache } from "../facts/cache.js";
+import type { ModuleFacts } from "../facts/model.js";
+import { DIRECTIVE_PATTERN, makePrefilter } from "../facts/prefilter.js";
 import path from "node:path";
-import { moduleNaming, resolveRelative, rootKey } from "./project/modules.js";
-import { Project } from "./project/project.js";
+import { moduleNaming, resolveRelative, rootKey } from "../project/modules.js";
+import { Project } from "../project/project.js";
 import { toDiagnostic, type Rule, type RuleSettings } from "./rule.js";
-import { addTime, count, loadReason, setCount, timed, withLoadReason } from "./timing.js";
-import type { Diagnostic } from "./types.js";
-import { RULES } from "../rules/index.js";
+import { addTime, count, loadReason, setCount, timed, withLoadReason } from "../timing.js";
+import type { Diagnostic } from "../types.js";
+import { RULES } from "../../rules/index.js";
 
-export type { FileProblem } from "./collect.js";
+export type { FileProblem } from "../facts/collect.js";
 
 export interface LintInput {
   files: string[];
@@ -32,9 +32,9 @@ export interface LintInput {
   overrides?: Map<string, string>;
   /** Parse workers (1: parse in this thread). Default 1. */
   jobs?: number;
-  /** Cache folder (src/cache.ts), or none (default). */
+  /** Cache folder (src/facts/cache.ts), or none (default). */
   cacheDir?: string | null;
-  /** Parse only files that can matter (src/prefilter.ts). Default off. */
+  /** Parse only files that can matter (src/facts/prefilter.ts). Default off. */
   prefilter?: boolean;
 }
 

@@ -1,0 +1,22 @@
+// What the CLI (src/cli/cli.ts) loads only once the command line is parsed: the lint pipeline and
+// the rule documentation. --help, --version and usage errors need none of it. One module, so
+// the bundle (scripts/bundle.mjs) makes it one file, dist/bundle/cli-main.js, and the classes
+// the CLI tests with instanceof exist once.
+
+export { cacheDirFor, lintWorkspace, runLint, UsageError } from "../main.js";
+export { cleanCache } from "../facts/cache.js";
+export { ruleDocs } from "../docs/explain.js";
+export { ParserLoadError } from "../facts/parse.js";
+
+import { ConfigError, withConfigDefaults } from "../config/config.js";
+import { UsageError } from "../main.js";
+import type { CliOptions } from "./options.js";
+
+/** The configuration's defaults for what the command line left unset (src/config/config.ts). */
+export function configDefaults(opts: CliOptions, terminal: boolean): CliOptions {
+  try {
+    return withConfigDefaults(opts, terminal);
+  } catch (e) {
+    throw e instanceof ConfigError ? new UsageError(e.message) : e;
+  }
+}

@@ -64,12 +64,31 @@ export interface LintResult {
   stats?: LintStats;
 }
 
+/**
+ * A run's result, cached under the inputs that decide which files the analysis reads (settings,
+ * the file list, each file's prefilter verdict), with the content hashes of the files it did read.
+ * The analysis is a function of the facts of the files it loads, and which files it loads is
+ * decided by the facts it has already read and by module names (paths): so a change to a file it
+ * never read, that keeps that file's prefilter verdict, cannot change the result (early cut-off),
+ * and the entry stays valid. Any change to a file it read is a miss.
+ */
 interface CachedResult {
   diagnostics: Diagnostic[];
   analyzed: number;
   demandLoaded: number;
   /** Files whose directive comments the suppression stage needs: loaded (facts cache) on a hit. */
   commentFiles: number[];
+  /** Every file the analysis read, as [index in the file list, content hash]. */
+  read: [number, string][];
+}
+
+/** The cached result, when every file it read still has the content it had. */
+function validResult(hit: CachedResult | null, hashes: readonly string[]): CachedResult | null {
+  if (!hit || !Array.isArray(hit.read)) return null;
+  for (const entry of hit.read) {
+    if (!Array.isArray(entry) || hashes[entry[0]] !== entry[1]) return null;
+  }
+  return hit;
 }
 
 export function lintFiles(input: LintInput): LintResult {
@@ -89,9 +108,10 @@ export function lintFiles(input: LintInput): LintResult {
       prefilter: prefilter?.tokens ?? null,
     };
     const canCacheResult = !!cache && !input.overrides?.size && input.files.every((_, i) => store.hashes[i] !== "");
-    const resultsKey = canCacheResult ? cache.resultsKey(settingsKey, input.files.map((file, i) => ({ file, hash: store.hashes[i] }))) : "";
+    // Keyed by what decides the files read; their contents are checked against the entry.
+    const resultsKey = canCacheResult ? cache.resultsKey(settingsKey, input.files.map((file, i) => ({ file, hash: store.relevant[i] ? "+" : "-" }))) : "";
     if (canCacheResult) {
-      const hit = timed("cache", () => cache.readResults<CachedResult>(resultsKey));
+      const hit = timed("cache", () => validResult(cache.readResults<CachedResult>(resultsKey), store.hashes));
       if (hit) {
         store.load(hit.commentFiles);
         cache.save();
@@ -114,7 +134,8 @@ export function lintFiles(input: LintInput): LintResult {
         const f = store.get(i)!;
         return f.comments.length > 0 && (withFindings.has(f.file) || f.comments.some((c) => ours.test(c.text)));
       });
-      timed("cache", () => cache.writeResults(resultsKey, { diagnostics, analyzed, demandLoaded, commentFiles } satisfies CachedResult));
+      const read = loaded.map((i): [number, string] => [i, store.hashes[i]]);
+      timed("cache", () => cache.writeResults(resultsKey, { diagnostics, analyzed, demandLoaded, commentFiles, read } satisfies CachedResult));
     }
     cache?.save();
     const stats = { files: input.files.length, analyzed, skipped: input.files.length - analyzed, demandLoaded, cachedResult: false };

@@ -69,3 +69,17 @@ export interface Diagnostic {
   /** Extra data reporters may show (e.g. verify measurements). */
   properties?: Record<string, unknown>;
 }
+
+/** A suppression comment of a file (src/suppress/suppress.ts parses them; MPS100 reads them). */
+export interface Directive {
+  /** "noqa" (flake8/Ruff form), "ignore" (mps-lint: ignore), "file" (file level). */
+  kind: "noqa" | "ignore" | "file";
+  /** Codes named, upper case; null: every code. */
+  codes: string[] | null;
+  /** Rows (0-based) the directive covers; empty for file level. */
+  rows: number[];
+  /** The comment, for messages and MPS100 locations. */
+  row: number;
+  column: number;
+  text: string;
+}

@@ -3,7 +3,7 @@
 
 import type { ModuleFacts } from "../facts/model.js";
 import type { Project } from "../project/project.js";
-import type { Directive } from "../suppress/suppress.js";
+import type { Directive } from "../types.js";
 import type { Diagnostic, Fix, MessageData, PathStep, Range, Severity } from "../types.js";
 
 export type Category = "threads" | "correctness" | "timing" | "async" | "portability";

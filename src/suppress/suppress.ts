@@ -12,25 +12,14 @@
 
 import type { CommentFact } from "../facts/model.js";
 import { toDiagnostic, type Rule } from "../engine/rule.js";
-import type { Diagnostic } from "../types.js";
+import type { Diagnostic, Directive } from "../types.js";
+
+export type { Directive } from "../types.js";
 
 /** MPS100's code (rules/unused-suppression.ts): other stages leave its findings alone. */
 export const UNUSED_SUPPRESSION = "MPS100";
 
 const CODE = /^[A-Z]{1,8}[0-9]{1,6}$/i;
-
-export interface Directive {
-  /** "noqa" (flake8/Ruff form), "ignore" (mps-lint: ignore), "file" (file level). */
-  kind: "noqa" | "ignore" | "file";
-  /** Codes named, upper case; null: every code. */
-  codes: string[] | null;
-  /** Rows (0-based) the directive covers; empty for file level. */
-  rows: number[];
-  /** The comment, for messages and MPS100 locations. */
-  row: number;
-  column: number;
-  text: string;
-}
 
 export interface ParsedDirectives {
   directives: Directive[];

@@ -1,7 +1,8 @@
 import { defineRule } from "../src/engine/rule.js";
 import type { Project } from "../src/project/project.js";
 import { EVENT_METHODS } from "../src/project/vocabulary.js";
-import { isEventConstructor, namesBoundTo, usedOnlyAsReceiver } from "./support/facts.js";
+import { namesBoundTo, usedOnlyAsReceiver } from "../src/facts/queries.js";
+import { isEventConstructor } from "./support/facts.js";
 import { hoistEventFix, safely } from "./support/fixes.js";
 
 /**

@@ -7,7 +7,7 @@ import type { FnRef } from "./index.js";
 import type { CallNode } from "./callgraph.js";
 import { nearestNodeSummary, type Nearest } from "./summaries.js";
 import { STREAM_SYNC } from "./vocabulary.js";
-import type { Project } from "./project.js";
+import type { ProjectCore } from "./core.js";
 
 
 export interface BlockingWait {
@@ -19,7 +19,7 @@ export interface BlockingWait {
 }
 
 /** Is this call itself a blocking wait for the device. */
-export function blockingWaitAt(project: Project, m: number, call: number): BlockingWait | null {
+export function blockingWaitAt(project: ProjectCore, m: number, call: number): BlockingWait | null {
   const c = project.index.call(m, call);
   if (project.sync.deviceSync(m, call)) return { m, call, what: `${c.callee}()`, kind: "device" };
   if (c.fn.t === "attr" && c.fn.attr === "synchronize") {
@@ -38,7 +38,7 @@ export function blockingWaitAt(project: Project, m: number, call: number): Block
 export class BlockingWaits {
   private readonly waits: Summaries<CallNode, Nearest<BlockingWait> | null>;
 
-  constructor(project: Project) {
+  constructor(project: ProjectCore) {
     const idx = project.index;
     // By call-graph node: a method reached through a known instance runs its class's overrides.
     this.waits = nearestNodeSummary(project.graph, idx, (fn, call) => blockingWaitAt(project, fn.m, call), {

@@ -4,7 +4,7 @@
 // to a threading.Thread subclass instance (one object, one thread). Otherwise it is shared as
 // soon as two threads, or a worker and the main thread, use it.
 
-import { namesBoundTo, usedOnlyAsReceiver } from "../../rules/support/facts.js";
+import { namesBoundTo, usedOnlyAsReceiver } from "../facts/queries.js";
 import { fnKey, type FnRef, type ProjectIndex } from "./index.js";
 import { EVENT_METHODS } from "./vocabulary.js";
 import type { SpawnSite, ThreadAnalysis } from "./threads.js";

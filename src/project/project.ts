@@ -2,6 +2,7 @@
 
 import type { ModuleFacts } from "../facts/model.js";
 import { CallGraph } from "./callgraph.js";
+import type { ProjectCore } from "./core.js";
 import { DeviceFlow } from "./deviceflow.js";
 import { BlockingWaits } from "./blocking.js";
 import { EventAnalysis } from "./events.js";
@@ -20,7 +21,7 @@ export interface ProjectOptions {
   loadModule?: (name: string) => readonly ModuleFacts[];
 }
 
-export class Project {
+export class Project implements ProjectCore {
   readonly index: ProjectIndex;
   /** Call targets per call site with receiver-aware dispatch (edges built on demand, once). */
   readonly graph: CallGraph;

@@ -4,7 +4,7 @@ import type { Expr } from "../facts/model.js";
 import { fnKey, type FnRef } from "./index.js";
 import type { FlowCtx } from "./deviceflow.js";
 import type { Summaries } from "./fixpoint.js";
-import type { Project } from "./project.js";
+import type { ProjectCore } from "./core.js";
 import { nearestSummary, type Nearest } from "./summaries.js";
 import { LOCKS } from "./vocabulary.js";
 
@@ -18,7 +18,7 @@ export interface WorkSite {
 export class ThreadWork {
   private readonly work: Summaries<FnRef, Nearest<WorkSite> | null>;
 
-  constructor(private readonly project: Project) {
+  constructor(private readonly project: ProjectCore) {
     const idx = project.index;
     const flow = project.deviceFlow;
     // Device locals of a function: names bound to a device-work call anywhere in it.

@@ -13,13 +13,13 @@
 // clock before and after `yield` count too. A timed region runs from an opening read to the
 // next closing read in the same function.
 
-import { walkExpr } from "../../rules/support/facts.js";
+import { walkExpr } from "../facts/queries.js";
 import type { CallFact, Expr, ModuleFacts } from "../facts/model.js";
 import type { Summaries } from "./fixpoint.js";
 import { fnKey, lastName, type FnRef } from "./index.js";
 import { fnSummary, nearestSummary, reachSummary, type Nearest } from "./summaries.js";
 import type { FlowCtx } from "./deviceflow.js";
-import type { Project } from "./project.js";
+import type { ProjectCore } from "./core.js";
 import {
   ALLOCATION_FUNCTIONS,
   BARRIER_METHOD,
@@ -214,7 +214,7 @@ export class TimingAnalysis {
   /** Does a function read a checkpoint (LOAD_FUNCTIONS, LOAD_CONSTRUCTORS), itself or through project callees. */
   private readonly loads: Summaries<FnRef, boolean>;
 
-  constructor(private readonly project: Project) {
+  constructor(private readonly project: ProjectCore) {
     const idx = project.index;
     const sync = project.sync;
     this.coverage = fnSummary<Coverage>(idx, {

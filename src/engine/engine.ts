@@ -11,7 +11,7 @@ import { Cache } from "../facts/cache.js";
 import type { ModuleFacts } from "../facts/model.js";
 import { DIRECTIVE_PATTERN, makePrefilter } from "../facts/prefilter.js";
 import path from "node:path";
-import { moduleNaming, resolveRelative, rootKey } from "../project/modules.js";
+import { aliasModuleNames, moduleNaming, resolveRelative, rootKey } from "../project/modules.js";
 import { Project } from "../project/project.js";
 import { toDiagnostic, type Rule, type RuleSettings } from "./rule.js";
 import { addTime, count, loadReason, setCount, timed, withLoadReason } from "../timing.js";
@@ -186,6 +186,18 @@ function analyzeOnDemand(store: FactStore, input: LintInput, rules: readonly Rul
       }
     });
   });
+  // A folder a module puts on sys.path names the files below it (src/project/syspath.ts).
+  const addSearchRoot = (dir: string) => {
+    const below = dir + path.sep;
+    input.files.forEach((file, i) => {
+      if (!path.resolve(file).startsWith(below)) return;
+      for (const name of aliasModuleNames(file, [dir])) {
+        const list = byModule.get(name);
+        if (!list) byModule.set(name, [i]);
+        else if (!list.includes(i)) list.push(i);
+      }
+    });
+  };
   const seeds: number[] = [];
   input.files.forEach((_, i) => {
     if (store.relevant[i]) seeds.push(i);
@@ -239,7 +251,7 @@ function analyzeOnDemand(store: FactStore, input: LintInput, rules: readonly Rul
     return out;
   };
   const facts = store.loaded().map((i) => store.get(i)!);
-  const diagnostics = analyze(facts, input, rules, loadModule, (f) => store.source(f), problems, loading);
+  const diagnostics = analyze(facts, input, rules, loadModule, (f) => store.source(f), problems, loading, addSearchRoot);
   return { diagnostics, demandLoaded };
 }
 
@@ -253,6 +265,7 @@ function analyze(
   problems: FileProblem[],
   /** Time spent in loadModule so far (kept out of the analysis phases). */
   loading = { ms: 0 },
+  onSearchRoot?: (dir: string) => void,
 ): Diagnostic[] {
   const t0 = performance.now();
   const l0 = loading.ms;
@@ -262,6 +275,7 @@ function analyze(
       searchRoots: input.searchRoots,
       threadEntryPoints: input.threadEntryPoints,
       loadModule,
+      onSearchRoot,
     }),
   );
   const t1 = performance.now();

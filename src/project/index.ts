@@ -6,7 +6,8 @@
 import path from "node:path";
 import type { CallFact, Expr, ModuleFacts, ScopeFact } from "../facts/model.js";
 import { fnKey } from "./ids.js";
-import { moduleNaming, resolveRelative, rootKey } from "./modules.js";
+import { aliasModuleNames, moduleNaming, resolveRelative, rootKey } from "./modules.js";
+import { sysPathFolders } from "./syspath.js";
 import { dedupe, type Value } from "./values.js";
 import { withLoadReason } from "../timing.js";
 
@@ -70,19 +71,25 @@ export class ProjectIndex {
   constructor(
     modules: readonly ModuleFacts[],
     private readonly srcRoots: string[] = [],
-    private readonly searchRoots: string[] = [],
+    searchRoots: readonly string[] = [],
     /**
      * Demand loading (src/engine/engine.ts): asked for the facts of a module name the index looks up and
      * does not have; what it returns joins the index there and then, so the lookup, and every
      * later one, sees it. Asked at most once per name.
      */
     load?: (name: string) => readonly ModuleFacts[],
+    /** Told of each folder a module puts on sys.path (src/project/syspath.ts), so loading knows its names. */
+    private readonly onSearchRoot?: (dir: string) => void,
   ) {
+    this.searchRoots = [...searchRoots];
     this.byName = load ? new LoadingMap((name) => this.loadModule(name, load)) : new Map();
     this.moduleNames = [];
     this.isPackage = [];
     for (const f of modules) this.addModule(f);
   }
+
+  /** Folders whose relative paths name modules: the linted roots, and folders put on sys.path. */
+  private readonly searchRoots: string[];
 
   /** Add one module's facts (in construction, or loaded on demand while evaluating). */
   private addModule(f: ModuleFacts): void {
@@ -110,6 +117,23 @@ export class ProjectIndex {
         l.push({ m, s: id });
       }
     });
+    this.addSearchRoots(f);
+  }
+
+  /**
+   * A folder put on sys.path names the files below it by their relative paths: in modules to come
+   * (moduleNaming reads searchRoots) and in those already here.
+   */
+  private addSearchRoots(f: ModuleFacts): void {
+    for (const dir of sysPathFolders(f)) {
+      if (this.searchRoots.some((r) => path.resolve(r) === dir)) continue;
+      this.searchRoots.push(dir);
+      this.onSearchRoot?.(dir);
+      const byName = this.byName instanceof LoadingMap ? this.byName.plain : this.byName;
+      this.modules.forEach((mod, m) => {
+        for (const key of aliasModuleNames(mod.file, [dir])) if (!byName.has(key)) byName.set(key, m);
+      });
+    }
   }
 
   private loadModule(name: string, load: (name: string) => readonly ModuleFacts[]): void {

@@ -19,6 +19,8 @@ export interface ProjectOptions {
   threadEntryPoints?: string[];
   /** Facts of a module name the index looks up and does not have (demand loading, src/engine/engine.ts). */
   loadModule?: (name: string) => readonly ModuleFacts[];
+  /** Told of each folder a module puts on sys.path: its files get module names (demand loading). */
+  onSearchRoot?: (dir: string) => void;
 }
 
 export class Project implements ProjectCore {
@@ -34,7 +36,7 @@ export class Project implements ProjectCore {
   private threadWorkAnalysis: ThreadWork | null = null;
 
   constructor(modules: ModuleFacts[], options: ProjectOptions = {}) {
-    this.index = new ProjectIndex(modules, options.srcRoots ?? [], options.searchRoots ?? [], options.loadModule);
+    this.index = new ProjectIndex(modules, options.srcRoots ?? [], options.searchRoots ?? [], options.loadModule, options.onSearchRoot);
     this.graph = new CallGraph(this.index);
     this.threads = new ThreadAnalysis(this.index, options.threadEntryPoints ?? [], this.graph);
     this.sync = new SyncInfo(this.index);

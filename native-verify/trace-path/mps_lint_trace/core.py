@@ -228,7 +228,7 @@ class Tracer(object):
             if kind(code) == 2:
                 fn = code.co_filename
                 entry = {"file": os.path.realpath(fn) if not fn.startswith("<") else fn,
-                         "line": f.f_lineno, "func": code.co_name}
+                         "line": f.f_lineno, "func": code.co_name, "def": code.co_firstlineno}
                 if code.co_flags & 0x80:  # CO_COROUTINE
                     entry["async"] = True
                 pkg = _package_of(entry["file"])

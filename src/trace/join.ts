@@ -328,6 +328,13 @@ function notExercisedNote(f: StaticFinding, run: TraceRun): string | null {
       return `reached on the main thread only (${n} wait${n === 1 ? "" : "s"}): not a finding at run time`;
     }
   }
+  if (f.code === "MPS003") {
+    const h = run.handoffs.filter((o) => (o.created ?? []).some(at) || (o.users ?? []).some((u) => u.stack.some(at)));
+    if (h.length > 0) {
+      const threads = Math.max(...h.map((o) => o.max_threads ?? 2));
+      return `the Event was used by ${threads} threads, but recorded once and then waited on: a hand-off, not a race`;
+    }
+  }
   if (f.code === "MPS006") {
     const seen = [...run.observations, ...run.mainWaits].filter((o) => o.code !== "MPS006" && o.stack.some(at));
     if (seen.length > 0) return "reached, but with no event loop running in the thread";

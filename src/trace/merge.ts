@@ -30,7 +30,7 @@ const stackKey = (frames: { file: string; line: number }[] | undefined) =>
     .join("|");
 
 export function observationKey(o: Observation): string {
-  if (o.code === "MPS003") return [o.code, o.api, stackKey(o.created)].join("\u0000");
+  if (o.code === "MPS003" || o.created) return [o.code, o.api, stackKey(o.created)].join("\u0000");
   const who = o.thread?.main ? "main" : (o.thread?.origin?.label ?? "?");
   return [o.code, o.api, String(o.loop ?? ""), who, stackKey(o.stack)].join("\u0000");
 }
@@ -73,9 +73,10 @@ function mergeList(lists: Observation[][]): Observation[] {
   return [...out.values()];
 }
 
-export function mergeObservations(records: ProcessRecord[]): { observations: Observation[]; mainWaits: Observation[] } {
+export function mergeObservations(records: ProcessRecord[]): { observations: Observation[]; mainWaits: Observation[]; handoffs: Observation[] } {
   return {
     observations: mergeList(records.map((r) => r.observations ?? [])),
     mainWaits: mergeList(records.map((r) => r.main_waits ?? [])),
+    handoffs: mergeList(records.map((r) => r.event_handoffs ?? [])),
   };
 }

@@ -88,6 +88,8 @@ export interface ProcessRecord {
   threads: { serial: number; name: string; main: boolean; origin: Origin | null }[];
   observations: Observation[];
   main_waits: Observation[];
+  /** Events used by several threads but recorded once (a hand-off, not MPS003) */
+  event_handoffs?: Observation[];
   elapsed_s: number;
 }
 
@@ -100,6 +102,7 @@ export interface TraceRun {
   processes: ProcessRecord[];
   observations: Observation[];
   mainWaits: Observation[];
+  handoffs: Observation[];
   /** problems of the run itself (not findings) */
   warnings: string[];
   wallS: number | null;

@@ -716,14 +716,17 @@ class Tracer(object):
         by_site = collections.OrderedDict()
         for info in events:
             users = dict(info.users)
-            racing = len(info.recorders) >= 2 or (len(users) >= 2 and info.records >= 2)
-            if not racing:
+            if len(users) < 2:
                 continue
+            # A one-shot hand-off (recorded once by one thread, waited on by another) is the
+            # pattern MPS006's fix uses (`await asyncio.to_thread(ev.synchronize)`): reported
+            # apart, not as MPS003.
+            racing = len(info.recorders) >= 2 or info.records >= 2
             created = info.created or []
-            key = (info.api, tuple((s["file"], s["line"]) for s in created[:KEY_FRAMES]))
+            key = (racing, info.api, tuple((s["file"], s["line"]) for s in created[:KEY_FRAMES]))
             g = by_site.get(key)
             if g is None:
-                g = by_site[key] = {"code": "MPS003", "api": info.api, "site": created[0] if created else None,
+                g = by_site[key] = {"code": "MPS003" if racing else None, "api": info.api, "site": created[0] if created else None,
                                     "created": created, "events": 0, "max_threads": 0, "records": 0,
                                     "ops": collections.Counter(), "users": collections.OrderedDict()}
             g["events"] += 1
@@ -736,11 +739,16 @@ class Tracer(object):
                 if ukey not in g["users"]:
                     g["users"][ukey] = {"thread": _thread_info(st, st.origin), "stack": stack, "threads": 0}
                 g["users"][ukey]["threads"] += 1
-        for g in by_site.values():
+        handoffs = []
+        for (racing, _api, _k), g in by_site.items():
             g["ops"] = dict(g["ops"])
             g["users"] = list(g["users"].values())
             g["count"] = g["events"]
-            obs.append(g)
+            g["stack"] = g["created"]
+            if racing:
+                obs.append(g)
+            else:
+                handoffs.append(g)
         threads = [{"serial": st.serial, "name": st.name, "main": st.is_main, "origin": st.origin}
                    for st in states]
         return {
@@ -760,6 +768,7 @@ class Tracer(object):
             "threads": threads,
             "observations": obs,
             "main_waits": main_waits,
+            "event_handoffs": handoffs,
             "elapsed_s": round(time.time() - self.started, 3),
         }
 

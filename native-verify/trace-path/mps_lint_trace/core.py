@@ -37,12 +37,16 @@ EVENT_NAMESPACES = ("mps", "cuda", "xpu", "hpu", "npu")
 STREAM_NAMESPACES = ("cuda", "xpu", "hpu", "npu")
 
 # Frames of the runtime stack kept in the aggregation key (innermost first), and in a witness.
-KEY_FRAMES = 3
+KEY_FRAMES = 1
+MERGE_FRAMES = 3
 MAX_STACK = 40
 # Log-scale histogram of blocked times: bucket b holds durations in [BASE**b, BASE**(b+1)) s,
 # so p95 is known to within 2%.
 BASE = 1.02
 _LOG_BASE = math.log(BASE)
+_INV_LOG_BASE = 1.0 / _LOG_BASE
+_log = math.log
+_floor = math.floor
 
 _HERE = os.path.dirname(os.path.abspath(__file__))
 _STDLIB = os.path.dirname(os.path.abspath(os.__file__))
@@ -51,7 +55,7 @@ _STDLIB = os.path.dirname(os.path.abspath(os.__file__))
 def _bucket(dt):
     if dt <= 1e-9:
         return -1000
-    return int(math.floor(math.log(dt) / _LOG_BASE))
+    return _floor(_log(dt) * _INV_LOG_BASE)
 
 
 def percentile_from_hist(hist, q):
@@ -83,7 +87,7 @@ def _package_of(path):
 
 
 class _ThreadState(object):
-    __slots__ = ("serial", "ident", "name", "is_main", "origin", "waits", "elapsed", "task")
+    __slots__ = ("serial", "ident", "name", "is_main", "origin", "waits", "elapsed", "task", "counts")
 
     def __init__(self, serial, ident, name, is_main, origin):
         self.serial = serial
@@ -94,6 +98,7 @@ class _ThreadState(object):
         self.waits = {}  # key -> _Agg
         self.elapsed = {}  # key -> _ElapsedAgg
         self.task = None  # origin of the executor task running now (set by the _WorkItem hook)
+        self.counts = {}  # waits only counted (not aggregated): kind -> n
 
 
 class _Agg(object):
@@ -127,20 +132,37 @@ class _ElapsedAgg(object):
         self.tests = []
 
 
+class _Use(object):
+    """One thread's use of one Event: counted by that thread alone (no lock, no lost counts)."""
+    __slots__ = ("st", "stack", "ops", "user")
+
+    def __init__(self, st, stack):
+        self.st = st
+        self.stack = stack
+        self.ops = {}
+        self.user = False  # recorded, synchronized or waited on it (query/elapsed_time are not uses)
+
+
 class _EventInfo(object):
-    __slots__ = ("api", "created", "creator", "users", "recorders", "ops", "rec_seq", "done_seq",
-                 "records")
+    __slots__ = ("api", "created", "creator", "uses", "rec_seq", "done_seq", "listed")
 
     def __init__(self, api, created, creator):
         self.api = api
         self.created = created  # stack (list of frames) or None
         self.creator = creator  # thread serial or None
-        self.users = {}  # thread serial -> first stack of a record/synchronize/wait there
-        self.recorders = set()
-        self.ops = collections.Counter()
+        self.uses = {}  # thread serial -> _Use
         self.rec_seq = 0  # sequence number of the last record()
         self.done_seq = 0  # sequence number at which a wait on this event last began
-        self.records = 0
+        self.listed = False
+
+    def summary(self):
+        uses = list(self.uses.values())
+        users = [u for u in uses if u.user]
+        ops = collections.Counter()
+        for u in uses:
+            ops.update(u.ops)
+        recorders = [u for u in uses if u.ops.get("record")]
+        return users, recorders, ops
 
 
 class Tracer(object):
@@ -157,7 +179,8 @@ class Tracer(object):
         self.stream_wait_seq = 0
         self.events = []  # _EventInfo, in order of first use
         self._info_fallback = {}  # id(event) -> (event, info), for objects without __dict__
-        self._code_kind = {}  # code object -> 0 internal / 1 kept in stacks
+        self._code_kind = {}  # id(code) -> (code, 0 internal / 1 stdlib / 2 kept)
+        self._where = {}  # id(code) -> (code, real path, package)
         self.hook_errors = collections.Counter()
         self.instrumented = []
         self.retargeted = []
@@ -191,31 +214,43 @@ class Tracer(object):
 
     def _kind(self, code):
         """0: a frame of torch or of this tracer (skipped); 1: stdlib (skipped in stacks, seen
-        by the origin classifier); 2: the program's or a library's code (kept)."""
-        k = self._code_kind.get(code)
-        if k is None:
-            fn = code.co_filename
-            if fn.startswith("<frozen") or fn.startswith("<string>"):
+        by the origin classifier); 2: the program's or a library's code (kept).
+        Cached by id(code), with the code object kept so the id stays its own (hashing a code
+        object hashes its contents: too slow for every wait)."""
+        e = self._code_kind.get(id(code))
+        if e is not None and e[0] is code:
+            return e[1]
+        fn = code.co_filename
+        if fn.startswith("<frozen") or fn.startswith("<string>"):
+            k = 1
+        else:
+            a = os.path.abspath(fn) if not fn.startswith("<") else fn
+            if any(a.startswith(d) for d in self._internal_dirs):
+                k = 0
+            elif a.startswith(_STDLIB + os.sep) and _package_of(a) is None:
                 k = 1
             else:
-                a = os.path.abspath(fn) if not fn.startswith("<") else fn
-                if any(a.startswith(d) for d in self._internal_dirs):
-                    k = 0
-                elif a.startswith(_STDLIB + os.sep) and _package_of(a) is None:
-                    k = 1
-                else:
-                    k = 2
-            self._code_kind[code] = k
+                k = 2
+        self._code_kind[id(code)] = (code, k)
         return k
 
     def _key_frames(self, f):
-        """The innermost KEY_FRAMES kept frames from f outwards, as (code, line) pairs."""
+        """The innermost KEY_FRAMES kept frames from f outwards, as (id(code), f_lasti) pairs: a
+        call site within a code object, without computing its line (done once, for the stack
+        kept with a new key)."""
         out = []
-        kind = self._kind
-        while f is not None and len(out) < KEY_FRAMES:
+        cache = self._code_kind
+        while f is not None:
             code = f.f_code
-            if kind(code) == 2:
-                out.append((code, f.f_lineno))
+            e = cache.get(id(code))
+            if e is None or e[0] is not code:
+                k = self._kind(code)
+            else:
+                k = e[1]
+            if k == 2:
+                out.append((id(code), f.f_lasti))
+                if len(out) == KEY_FRAMES:
+                    break
             f = f.f_back
         return tuple(out)
 
@@ -223,17 +258,20 @@ class Tracer(object):
         """The kept frames from f outwards (innermost first), as plain data."""
         out = []
         kind = self._kind
+        where = self._where
         while f is not None and len(out) < MAX_STACK:
             code = f.f_code
             if kind(code) == 2:
-                fn = code.co_filename
-                entry = {"file": os.path.realpath(fn) if not fn.startswith("<") else fn,
-                         "line": f.f_lineno, "func": code.co_name, "def": code.co_firstlineno}
+                w = where.get(id(code))
+                if w is None or w[0] is not code:
+                    fn = code.co_filename
+                    real = os.path.realpath(fn) if not fn.startswith("<") else fn
+                    w = where[id(code)] = (code, real, _package_of(real))
+                entry = {"file": w[1], "line": f.f_lineno, "func": code.co_name, "def": code.co_firstlineno}
                 if code.co_flags & 0x80:  # CO_COROUTINE
                     entry["async"] = True
-                pkg = _package_of(entry["file"])
-                if pkg:
-                    entry["package"] = pkg
+                if w[2]:
+                    entry["package"] = w[2]
                 out.append(entry)
             f = f.f_back
         return out
@@ -282,8 +320,9 @@ class Tracer(object):
         agg.total += dt
         if dt > agg.max:
             agg.max = dt
-        b = _bucket(dt)
-        agg.hist[b] = agg.hist.get(b, 0) + 1
+        b = _floor(_log(dt) * _INV_LOG_BASE) if dt > 1e-9 else -1000
+        hist = agg.hist
+        hist[b] = hist.get(b, 0) + 1
         if raised:
             agg.raised += 1
         t = self.current_test
@@ -330,7 +369,11 @@ class Tracer(object):
                 try:
                     if not raised and seq > tr.stream_wait_seq:
                         tr.stream_wait_seq = seq
-                    tr.on_wait(api, "stream_synchronize", dt, sys._getframe(1), raised)
+                    if tr._loop_running():  # MPS006; elsewhere a stream wait is only counted
+                        tr.on_wait(api, "stream_synchronize", dt, sys._getframe(1), raised)
+                    else:
+                        c = tr.thread_state().counts
+                        c["stream_synchronize"] = c.get("stream_synchronize", 0) + 1
                 except Exception as e:
                     tr.error(api, e)
 
@@ -363,25 +406,35 @@ class Tracer(object):
     def on_event_op(self, ev, api, op, frame, dt=None, result=None, raised=False, seq=0):
         st = self.thread_state()
         info = self._info(ev, api)
-        with self.lock:
-            if not info.ops:
-                self.events.append(info)
-            info.ops[op] += 1
-            if op in ("record", "synchronize", "wait"):
-                if st.serial not in info.users:
-                    info.users[st.serial] = (st, self._stack(frame))
-            if op == "record" and not raised:
-                info.recorders.add(st.serial)
-                info.records += 1
-                info.rec_seq = seq
-            elif op == "synchronize" and not raised:
-                if seq > info.done_seq:
-                    info.done_seq = seq
-            elif op == "query" and result is True:
-                if seq > info.done_seq:
-                    info.done_seq = seq
-        if op == "synchronize":
-            self.on_wait(api + ".synchronize", "event_synchronize", dt or 0.0, frame, raised)
+        if not info.listed:
+            with self.lock:
+                if not info.listed:
+                    info.listed = True
+                    self.events.append(info)
+        use = info.uses.get(st.serial)
+        if use is None:
+            use = info.uses[st.serial] = _Use(st, self._stack(frame))
+        ops = use.ops
+        ops[op] = ops.get(op, 0) + 1
+        if op == "query":
+            if result is True and seq > info.done_seq:
+                info.done_seq = seq
+            return
+        use.user = True
+        if raised:
+            return
+        if op == "record":
+            info.rec_seq = seq
+        elif op == "synchronize":
+            if seq > info.done_seq:
+                info.done_seq = seq
+            # Its blocked time matters where it blocks an event loop (MPS006); elsewhere an Event
+            # wait is the fix, and only counted.
+            if self._loop_running():
+                self.on_wait(api + ".synchronize", "event_synchronize", dt or 0.0, frame, raised)
+            else:
+                c = st.counts
+                c["event_synchronize"] = c.get("event_synchronize", 0) + 1
 
     def on_elapsed(self, start, end, api, frame):
         st = self.thread_state()
@@ -394,7 +447,7 @@ class Tracer(object):
             agg = st.elapsed[key] = _ElapsedAgg(task or st.origin, loop, self._stack(frame))
         agg.count += 1
         if info is not None:
-            if info.records == 0:
+            if info.rec_seq == 0:
                 agg.never_recorded += 1
                 agg.unwaited += 1
             elif max(info.done_seq, self.device_wait_seq, self.stream_wait_seq) <= info.rec_seq:
@@ -715,15 +768,16 @@ class Tracer(object):
         # them; grouped by where the Event was created.
         by_site = collections.OrderedDict()
         for info in events:
-            users = dict(info.users)
+            users, recorders, ops = info.summary()
             if len(users) < 2:
                 continue
+            records = ops.get("record", 0)
             # A one-shot hand-off (recorded once by one thread, waited on by another) is the
             # pattern MPS006's fix uses (`await asyncio.to_thread(ev.synchronize)`): reported
             # apart, not as MPS003.
-            racing = len(info.recorders) >= 2 or info.records >= 2
+            racing = len(recorders) >= 2 or records >= 2
             created = info.created or []
-            key = (racing, info.api, tuple((s["file"], s["line"]) for s in created[:KEY_FRAMES]))
+            key = (racing, info.api, tuple((s["file"], s["line"]) for s in created[:MERGE_FRAMES]))
             g = by_site.get(key)
             if g is None:
                 g = by_site[key] = {"code": "MPS003" if racing else None, "api": info.api, "site": created[0] if created else None,
@@ -731,11 +785,12 @@ class Tracer(object):
                                     "ops": collections.Counter(), "users": collections.OrderedDict()}
             g["events"] += 1
             g["max_threads"] = max(g["max_threads"], len(users))
-            g["records"] += info.records
-            g["ops"].update(info.ops)
-            for serial, (st, stack) in users.items():
+            g["records"] += records
+            g["ops"].update(ops)
+            for u in users:
+                st, stack = u.st, u.stack
                 ukey = (st.origin or {}).get("label", "main") if not st.is_main else "main"
-                ukey = (ukey, tuple((s["file"], s["line"]) for s in stack[:KEY_FRAMES]))
+                ukey = (ukey, tuple((s["file"], s["line"]) for s in stack[:MERGE_FRAMES]))
                 if ukey not in g["users"]:
                     g["users"][ukey] = {"thread": _thread_info(st, st.origin), "stack": stack, "threads": 0}
                 g["users"][ukey]["threads"] += 1
@@ -751,6 +806,13 @@ class Tracer(object):
                 handoffs.append(g)
         threads = [{"serial": st.serial, "name": st.name, "main": st.is_main, "origin": st.origin}
                    for st in states]
+        totals = collections.Counter()
+        for st in states:
+            for agg in _copy_values(st.waits):
+                totals[agg.kind] += agg.count
+            totals.update(dict(st.counts))
+        for info in events:
+            totals["event_ops"] += sum(info.summary()[2].values())
         return {
             "schema": SCHEMA,
             "mode": self.mode,
@@ -769,6 +831,7 @@ class Tracer(object):
             "observations": obs,
             "main_waits": main_waits,
             "event_handoffs": handoffs,
+            "totals": dict(totals),
             "elapsed_s": round(time.time() - self.started, 3),
         }
 
@@ -792,7 +855,7 @@ def _row_key(r):
     th = r["thread"]
     who = "main" if th.get("main") else (th.get("origin") or {}).get("label")
     return (r["code"], r["api"], r.get("loop"), who,
-            tuple((f["file"], f["line"]) for f in r["stack"][:KEY_FRAMES]))
+            tuple((f["file"], f["line"]) for f in r["stack"][:MERGE_FRAMES]))
 
 
 def _merge(rows):

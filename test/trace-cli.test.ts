@@ -2,7 +2,7 @@
 // fixtures in fixtures/trace/, re-targeted to the CPU (--device cpu), and joins what ran with the
 // static findings. Each case runs in a copy of the fixtures, so "nothing written" can be checked.
 import { spawnSync } from "node:child_process";
-import { cpSync, mkdtempSync, readdirSync, readFileSync } from "node:fs";
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 
@@ -104,7 +104,10 @@ d("mps-lint trace", () => {
     expect(r.stdout).toContain("1 failed, 3 passed");
     const items = JSON.parse(readFileSync(join(dir, "out.json"), "utf8")) as Item[];
     const f = items.find((x) => x.location.row === 13)!;
-    expect(f.properties!.trace).toMatchObject({ status: "confirmed", waits: 5, threads: 3 });
+    expect(f.properties!.trace).toMatchObject({ status: "confirmed", waits: 5 });
+    // a pool of 2 may start only one thread when its tasks are short; asyncio.to_thread adds one
+    expect(f.properties!.trace!.threads as number).toBeGreaterThanOrEqual(2);
+    expect(f.properties!.trace!.threads as number).toBeLessThanOrEqual(3);
     expect((f.properties!.trace!.tests as string[]).map((t) => t.split("::")[1]).sort()).toEqual(["test_pool", "test_to_thread"]);
     expect((f.properties!.trace!.started_by as string[]).sort()).toEqual(["ThreadPoolExecutor.map(infer)", "asyncio.to_thread(infer)"]);
   });
@@ -121,7 +124,26 @@ d("mps-lint trace", () => {
     const r = runCli(["trace", "--from", "rec.json", "suite"], { cwd: dir });
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain("mps-lint trace: recorded run; 1 Python process traced");
-    expect(r.stdout).toMatch(/suite\/test_serving\.py:13:5 {2}error {2}MPS001[^\n]*\n\s+observed: 5 waits on 3 threads/);
+    expect(r.stdout).toMatch(/suite\/test_serving\.py:13:5 {2}error {2}MPS001[^\n]*\n\s+observed: 5 waits on [23] threads/);
+    expect(r.stdout).toContain("1 confirmed, 0 runtime only, 0 not exercised");
+  });
+
+  it("joins a record made elsewhere without Node (python -m mps_lint_trace.record), its paths re-rooted here", () => {
+    const there = project();
+    const here = project();
+    const rec = join(mkdtempSync(join(tmpdir(), "mps-lint-trace-rec-")), "run.json");
+    const plugin = runCli(["trace", "--plugin-path"]).stdout.trim();
+    const p = spawnSync(PY, ["-m", "mps_lint_trace.record", "--device", "cpu", "-o", rec, "--", PY, "exit_code.py"], {
+      cwd: there,
+      env: { ...process.env, PYTHONPATH: plugin },
+      encoding: "utf8",
+    });
+    expect(p.status, p.stderr).toBe(3);
+    expect(p.stderr).toContain("1 process record(s)");
+    rmSync(there, { recursive: true, force: true });
+    const r = runCli(["trace", "--from", rec, "exit_code.py"], { cwd: here });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^ {2}exit_code\.py:9:5 {2}error {2}MPS001[^\n]*\n\s+observed: 1 wait on 1 thread/m);
     expect(r.stdout).toContain("1 confirmed, 0 runtime only, 0 not exercised");
   });
 

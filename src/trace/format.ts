@@ -225,7 +225,9 @@ export function formatTraceText(entries: JoinEntry[], run: TraceRun, cwd: string
     for (const e of es) {
       if (e.finding) {
         const f = e.finding;
-        lines.push(`  ${rel(f.file)}:${f.line}:${f.column}  ${f.severity}  ${f.code}  ${f.message}`);
+        // Not exercised: the finding's first clause (its static witness is in the lint's own report).
+        const message = status === "not-exercised" ? f.message.split(" — ")[0]! : f.message;
+        lines.push(`  ${rel(f.file)}:${f.line}:${f.column}  ${f.severity}  ${f.code}  ${message}`);
       } else {
         const o = e.observations[0]!;
         const at = siteOf(e);

@@ -5,7 +5,7 @@
 // `mps-lint trace --from RECORD.json [paths..]`: the same join over the record the pytest plugin
 // wrote (`pytest -p mps_lint_trace`), without running anything.
 
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 
 import { writeFileAtomic } from "../files/write.js";
@@ -149,11 +149,37 @@ function readRecords(files: string[], cwd: string): TraceRun {
       processes.push(r);
     }
   }
+  for (const r of processes) rebase(r, cwd);
   for (const r of processes) {
     const errors = Object.entries(r.hook_errors ?? {});
     if (errors.length > 0) warnings.push(`process ${r.pid}: ${errors.map(([k, n]) => `${k} (${n})`).join(", ")} inside the hooks (the program was not affected)`);
   }
   return { command: null, exitCode: null, signal: null, processes, ...mergeObservations(processes), warnings, wallS: null };
+}
+
+/**
+ * A record made on another machine (or in another checkout) names its files under the working
+ * folder it ran in; joined here, from the matching folder, a file that does not exist as named
+ * is looked up under the current folder instead.
+ */
+function rebase(rec: ProcessRecord, cwd: string): void {
+  const from = rec.cwd;
+  if (!from || from === cwd) return;
+  const prefix = from.endsWith(path.sep) ? from : from + path.sep;
+  const walk = (v: unknown): void => {
+    if (Array.isArray(v)) {
+      for (const x of v) walk(x);
+    } else if (v && typeof v === "object") {
+      const o = v as Record<string, unknown>;
+      if (typeof o.file === "string" && typeof o.line === "number" && o.file.startsWith(prefix) && !existsSync(o.file)) {
+        o.file = path.join(cwd, o.file.slice(prefix.length));
+      }
+      for (const x of Object.values(o)) walk(x);
+    }
+  };
+  walk(rec.observations);
+  walk(rec.main_waits);
+  walk(rec.event_handoffs);
 }
 
 type LintModule = typeof import("../cli/cli-main.js");

@@ -77,6 +77,8 @@ export interface ProcessRecord {
   pid: number;
   ppid: number | null;
   argv: string[];
+  /** the process's working folder when the hooks were installed */
+  cwd?: string | null;
   python: string;
   python_version: string;
   torch: string | null;

@@ -191,6 +191,10 @@ class Tracer(object):
         self.pid = os.getpid()
         self.started = time.time()
         try:
+            self.cwd = os.path.realpath(os.getcwd())
+        except OSError:
+            self.cwd = None
+        try:
             self._main_ident = threading.main_thread().ident
         except Exception:
             self._main_ident = None
@@ -819,6 +823,7 @@ class Tracer(object):
             "pid": self.pid,
             "ppid": os.getppid() if hasattr(os, "getppid") else None,
             "argv": [str(a)[:200] for a in list(getattr(sys, "argv", []))[:12]],
+            "cwd": self.cwd,
             "python": sys.executable,
             "python_version": "%d.%d.%d" % sys.version_info[:3],
             "torch": self.torch_version,

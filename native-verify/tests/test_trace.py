@@ -187,6 +187,18 @@ class Fixtures(unittest.TestCase):
         self.assertEqual(p.returncode, 3)
         self.assertEqual(len(obs(recs[0], "MPS001", 9)), 1)
 
+    def test_multiprocessing_workers_report(self):
+        p, recs = run_traced(["mp_workers.py"])
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertEqual(p.stdout.split(), ["fork", "4", "spawn", "4"])
+        found = [o for r in recs for o in obs(r, "MPS001", 11)]
+        # forked workers report from multiprocessing's finalizers, spawned ones at exit
+        self.assertEqual(sum(o["count"] for o in found), 8)
+        self.assertGreaterEqual(len({r["pid"] for r in recs if obs(r, "MPS001", 11)}), 2)
+        # a thread started by code that runs in a pool worker is that code's Thread, not the pool's
+        self.assertEqual({o["thread"]["origin"]["label"] for o in found}, {"threading.Thread(target=sync)"})
+        self.assertEqual({o["thread"]["origin"]["site"]["line"] for o in found}, {16})
+
     def test_subprocesses_report_too(self):
         code = ("import subprocess, sys; "
                 "sys.exit(subprocess.call([sys.executable, 'threads_sync.py']))")

@@ -680,9 +680,13 @@ class Tracer(object):
 
     def _classify(self, frames, kind):
         """frames: (file, line, func, kind) innermost first, from the start/submit call out.
-        Returns (kind or None, the program's frame nearest the start, the library between)."""
+        Returns (kind or None, the program's frame nearest the start, the library between).
+        Only the frames inside the program's nearest frame tell how the thread was started (a
+        thread started by code that itself runs in a pool is not the pool's)."""
+        inner = _inner(frames)
+
         def has(suffix, func=None):
-            for fn, _ln, name, _k in frames:
+            for fn, _ln, name, _k in inner:
                 if fn.replace("\\", "/").endswith(suffix) and (func is None or name == func):
                     return True
             return False
@@ -736,7 +740,7 @@ class Tracer(object):
         kind, site, package = self._classify(frames, None)
         if kind in (None, "ThreadPoolExecutor"):
             via_map = any(name == "map" and fn_.replace("\\", "/").endswith("concurrent/futures/_base.py")
-                          for fn_, _l, name, _k in frames)
+                          for fn_, _l, name, _k in _inner(frames))
             kind = "ThreadPoolExecutor.map" if via_map else "ThreadPoolExecutor.submit"
         return self._origin(kind, _callable_name(fn) if fn is not None else None, site, package)
 
@@ -854,6 +858,16 @@ class Tracer(object):
             self._main_ident = threading.main_thread().ident
         except Exception:
             pass
+
+
+def _inner(frames):
+    """The frames inside the program's nearest own frame (stdlib, torch, installed packages)."""
+    out = []
+    for fr in frames:
+        if fr[3] == 2 and _package_of(fr[0]) is None:
+            break
+        out.append(fr)
+    return out
 
 
 def _row_key(r):

@@ -90,9 +90,14 @@ def run_traced(argv, device="cpu", cwd=None, env_extra=None, extra_path=None):
         env = trace_env(lis.address, device, extra_path)
         env.update(env_extra or {})
         p = subprocess.run([sys.executable] + argv, cwd=cwd or FX, env=env, capture_output=True, text=True, timeout=120)
-        # the record is sent at exit; the accept thread may still be reading it
-        for _ in range(100):
-            if lis.records:
+        # records are sent at exit (and while it runs); the accept thread may still be reading
+        # some: wait until none has come for 0.3 s
+        seen, quiet = -1, 0
+        for _ in range(200):
+            n = len(lis.records)
+            quiet = quiet + 1 if n == seen and n > 0 else 0
+            seen = n
+            if quiet >= 6:
                 break
             threading.Event().wait(0.05)
         return p, lis.records
@@ -198,6 +203,14 @@ class Fixtures(unittest.TestCase):
         # a thread started by code that runs in a pool worker is that code's Thread, not the pool's
         self.assertEqual({o["thread"]["origin"]["label"] for o in found}, {"threading.Thread(target=sync)"})
         self.assertEqual({o["thread"]["origin"]["site"]["line"] for o in found}, {16})
+
+    def test_killed_process_reports_its_last_snapshot(self):
+        p, recs = run_traced(["killed.py"], env_extra={"MPS_LINT_TRACE_FLUSH_S": "0.1"})
+        self.assertEqual(p.returncode, -15)  # SIGTERM, as untraced
+        self.assertGreaterEqual(len(recs), 1)
+        last = max(recs, key=lambda r: r["seq"])
+        self.assertFalse(last["final"])
+        self.assertEqual([o["count"] for o in obs(last, "MPS001", 14)], [3])
 
     def test_subprocesses_report_too(self):
         code = ("import subprocess, sys; "

@@ -66,7 +66,8 @@ export function parsePayload(text: string, token: string): ProcessRecord | strin
 
 export async function runTrace(opts: RunTraceOptions): Promise<TraceRun> {
   const token = randomBytes(16).toString("hex");
-  const records: ProcessRecord[] = [];
+  // Each process sends cumulative snapshots while it runs and a final one at exit: keep its last.
+  const latest = new Map<string, ProcessRecord>();
   const warnings: string[] = [];
   const open = new Set<Socket>();
   const server = createServer((sock) => {
@@ -89,8 +90,13 @@ export async function runTrace(opts: RunTraceOptions): Promise<TraceRun> {
       open.delete(sock);
       const parsed = parsePayload(Buffer.concat(chunks).toString("utf8"), token);
       if (parsed === null) return;
-      if (typeof parsed === "string") warnings.push(parsed);
-      else records.push(parsed);
+      if (typeof parsed === "string") {
+        warnings.push(parsed);
+        return;
+      }
+      const key = `${parsed.pid}:${parsed.started ?? ""}`;
+      const had = latest.get(key);
+      if (!had || (parsed.seq ?? 0) > (had.seq ?? 0)) latest.set(key, parsed);
     });
   });
   await new Promise<void>((res, rej) => {
@@ -143,14 +149,19 @@ export async function runTrace(opts: RunTraceOptions): Promise<TraceRun> {
 
   if (outcome.error) warnings.push(outcome.error);
   const exitCode = outcome.signal ? 128 + signalNumber(outcome.signal) : (outcome.code ?? 1);
+  const records = [...latest.values()].sort((a, b) => a.pid - b.pid);
   if (!outcome.error && records.length === 0) {
     warnings.push(
       "no Python process reported: the command started no Python, or its Python ignores PYTHONPATH (-E, -I), " +
         "or every process ended by a signal or os._exit before it could report",
     );
   }
-  records.sort((a, b) => a.pid - b.pid);
   for (const r of records) {
+    if (r.final === false) {
+      warnings.push(
+        `process ${r.pid} (${r.argv.slice(0, 3).join(" ")}) did not exit normally (a signal, os._exit): its record is the last snapshot taken while it ran`,
+      );
+    }
     const errors = Object.entries(r.hook_errors ?? {});
     if (errors.length > 0) warnings.push(`process ${r.pid}: ${errors.map(([k, n]) => `${k} (${n})`).join(", ")} inside the hooks (the program was not affected)`);
   }

@@ -77,6 +77,11 @@ export interface ProcessRecord {
   pid: number;
   ppid: number | null;
   argv: string[];
+  /** when the process started (seconds since the epoch), with pid its identity */
+  started?: number;
+  /** snapshots are cumulative: the driver keeps the highest; final: sent at exit */
+  seq?: number;
+  final?: boolean;
   /** the process's working folder when the hooks were installed */
   cwd?: string | null;
   python: string;

@@ -199,7 +199,26 @@ class Tracer(object):
         except Exception:
             self._main_ident = None
         self._internal_dirs = [_HERE + os.sep]
+        self._flush = None
+        self._flush_every = None
+        self.next_flush = float("inf")  # perf_counter() after which a hook sends a snapshot
+        self._flushing = threading.Lock()
         self._retarget_dir = None
+
+    def set_periodic_flush(self, fn, every_s):
+        self._flush = fn
+        self._flush_every = every_s
+        self.next_flush = _pc() + every_s
+
+    def maybe_flush(self, now):
+        """Called by the hooks once `now` passes next_flush: one thread sends, the others go on."""
+        if self._flush is None or not self._flushing.acquire(False):
+            return
+        try:
+            self.next_flush = now + self._flush_every
+            self._flush()
+        finally:
+            self._flushing.release()
 
     # ------------------------------------------------------------------ bookkeeping helpers
     def error(self, where, exc=None):
@@ -350,6 +369,8 @@ class Tracer(object):
                     if not raised and seq > tr.device_wait_seq:
                         tr.device_wait_seq = seq
                     tr.on_wait(api, "device_sync", dt, sys._getframe(1), raised)
+                    if t0 + dt > tr.next_flush:
+                        tr.maybe_flush(t0 + dt)
                 except Exception as e:
                     tr.error(api, e)
 
@@ -484,6 +505,8 @@ class Tracer(object):
                     dt = _pc() - t0
                     try:
                         tr.on_event_op(ev, api, name, sys._getframe(1), dt, result, raised, seq)
+                        if t0 + dt > tr.next_flush:
+                            tr.maybe_flush(t0 + dt)
                     except Exception as e:
                         tr.error(api + "." + name, e)
 
@@ -828,6 +851,7 @@ class Tracer(object):
             "ppid": os.getppid() if hasattr(os, "getppid") else None,
             "argv": [str(a)[:200] for a in list(getattr(sys, "argv", []))[:12]],
             "cwd": self.cwd,
+            "started": self.started,
             "python": sys.executable,
             "python_version": "%d.%d.%d" % sys.version_info[:3],
             "torch": self.torch_version,
@@ -854,6 +878,9 @@ class Tracer(object):
         self.states = []
         self.events = []
         self._info_fallback = {}
+        self._flushing = threading.Lock()
+        if self._flush_every is not None:
+            self.next_flush = _pc() + self._flush_every
         try:
             self._main_ident = threading.main_thread().ident
         except Exception:

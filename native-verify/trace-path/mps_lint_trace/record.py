@@ -98,7 +98,12 @@ def main(argv=None):
     time.sleep(0.5)  # records of processes that ended with the command
     srv.close()
     with lock:
-        recs = sorted(records, key=lambda r: r.get("pid", 0))
+        latest = {}  # each process sends cumulative snapshots while it runs; keep its last
+        for r in records:
+            k = (r.get("pid"), r.get("started"))
+            if k not in latest or r.get("seq", 0) > latest[k].get("seq", 0):
+                latest[k] = r
+        recs = sorted(latest.values(), key=lambda r: r.get("pid", 0))
     tmp = out + ".%d.tmp" % os.getpid()
     with open(tmp, "w", encoding="utf-8") as f:
         json.dump(recs, f)

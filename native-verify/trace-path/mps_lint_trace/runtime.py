@@ -153,27 +153,49 @@ def _after_fork_finalizer(tr, util):
 
 
 _flushed_pid = None
+_sent = [0]  # snapshots sent by this process (each is cumulative; the driver keeps the last)
+# A process killed by a signal never reaches atexit: while it runs, the hooks send a snapshot at
+# most this often (from whichever thread is in a hook then), so such a process still reports
+# what it had seen up to then.
+FLUSH_INTERVAL_S = float(os.environ.get("MPS_LINT_TRACE_FLUSH_S") or 10.0)
+
+
+def _send(final):
+    tr = _tracer
+    addr = os.environ.get(ENV_ADDR)
+    if tr is None or not addr:
+        return
+    import json
+    import socket
+    host, port, token = addr.rsplit(":", 2)
+    snap = tr.snapshot()
+    _sent[0] += 1
+    snap["seq"] = _sent[0]
+    snap["final"] = final
+    data = json.dumps(snap, default=str)
+    with socket.create_connection((host, int(port)), timeout=10) as s:
+        s.sendall((token + "\n" + data).encode("utf-8"))
+        try:
+            s.shutdown(socket.SHUT_WR)
+        except OSError:
+            pass
 
 
 def _flush_to_driver(*_a):
-    """Send this process's record to `mps-lint trace` (once per process). Never raises."""
+    """Send this process's final record to `mps-lint trace` (once per process). Never raises."""
     global _flushed_pid
-    tr = _tracer
-    addr = os.environ.get(ENV_ADDR)
-    if tr is None or not addr or _flushed_pid == os.getpid():
+    if _tracer is None or _flushed_pid == os.getpid():
         return
     _flushed_pid = os.getpid()
     try:
-        import json
-        import socket
-        host, port, token = addr.rsplit(":", 2)
-        data = json.dumps(tr.snapshot(), default=str)
-        with socket.create_connection((host, int(port)), timeout=10) as s:
-            s.sendall((token + "\n" + data).encode("utf-8"))
-            try:
-                s.shutdown(socket.SHUT_WR)
-            except OSError:
-                pass
+        _send(True)
+    except Exception:
+        pass
+
+
+def _periodic_flush():
+    try:
+        _send(False)
     except Exception:
         pass
 
@@ -204,4 +226,5 @@ def install_from_environment():
         return None
     tr = install("trace", os.environ.get(ENV_DEVICE) or None)
     atexit.register(_flush_to_driver)
+    tr.set_periodic_flush(_periodic_flush, FLUSH_INTERVAL_S)
     return tr

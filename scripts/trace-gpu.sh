@@ -22,6 +22,10 @@ NODE=${NODE:-node}
 TP="$ROOT/native-verify/trace-path"
 DML="$ROOT/.trace-gpu/dml/metal_mps_parallel"
 GPTFAST="$ROOT/.trace-gpu/gpt-fast"
+# Overridable for a dry run elsewhere (e.g. TRACE_DEVICE=cpu DML_TESTS=test_thread_churn on a CPU).
+DEV=${TRACE_DEVICE:-cuda}
+DML_TESTS=${DML_TESTS:-"test_thread_churn test_mps_parallel_story test_cross_stream_tensor test_parallel_mps_simple test_thread_boundary test_nnlinear_threads test_batching_server test_parallel_mps"}
+BENCH_ARGS=${BENCH_ARGS:-"--op matmul,linear --threads 1,8 --sync-mode device,event --repeats 3 --min-time 0.5"}
 
 JOIN_ONLY=0
 if [ "${1:-}" = "--join" ]; then JOIN_ONLY=1; shift; fi
@@ -41,22 +45,26 @@ mps_lint() { "$NODE" "$ROOT/dist/bundle/bin.js" "$@"; }
 record() {
   local name=$1 cwd=$2; shift 2
   log "record $name: $*"
-  ( cd "$cwd" && PYTHONPATH="$TP" timeout "${TMO:-400}" "$PY" -m mps_lint_trace.record -o "$R/$name.record.json" "$@" ) \
-    >"$R/$name.output.txt" 2>&1
+  # --timeout: the command is stopped after TMO s, and what its processes had sent is kept
+  ( cd "$cwd" && PYTHONPATH="$TP" timeout $(( ${TMO:-300} + 60 )) "$PY" -m mps_lint_trace.record --timeout "${TMO:-300}" \
+      -o "$R/$name.record.json" "$@" ) >"$R/$name.output.txt" 2>&1
   local rc=$?
   echo "exit status $rc" >>"$R/$name.output.txt"
   log "  exit status $rc; $(tail -2 "$R/$name.output.txt" | head -1)"
 }
 
-# join NAME CWD PATHS...: the record joined with the static findings of PATHS (run in CWD)
+# join NAME CWD PATHS...: the records NAME.record.json and NAME-*.record.json joined with the
+# static findings of PATHS (run in CWD)
 join_run() {
   local name=$1 cwd=$2; shift 2
-  [ -f "$R/$name.record.json" ] || { log "join $name: no record"; return; }
+  local from=() f
+  for f in "$R/$name.record.json" "$R/$name"-*.record.json; do [ -f "$f" ] && from+=(--from "$f"); done
+  [ ${#from[@]} -gt 0 ] || { log "join $name: no record"; return; }
   if ! have_node; then log "join $name: no Node here; later: bash scripts/trace-gpu.sh --join $OUT"; return; fi
   ( cd "$cwd" \
-    && mps_lint trace --from "$R/$name.record.json" -o "$R/$name.txt" "$@" \
-    && mps_lint trace --from "$R/$name.record.json" -f json -o "$R/$name.json" "$@" \
-    && mps_lint trace --from "$R/$name.record.json" -f sarif -o "$R/$name.sarif" "$@" ) >>"$OUT/log.txt" 2>&1
+    && mps_lint trace "${from[@]}" -o "$R/$name.txt" "$@" \
+    && mps_lint trace "${from[@]}" -f json -o "$R/$name.json" "$@" \
+    && mps_lint trace "${from[@]}" -f sarif -o "$R/$name.sarif" "$@" ) >>"$OUT/log.txt" 2>&1
   log "join $name: $(tail -1 "$R/$name.txt" 2>/dev/null)"
 }
 
@@ -70,7 +78,7 @@ joins() {
 summary() {
   {
     echo "# trace GPU sitting, $(date -u +%FT%TZ)"
-    for f in "$R"/env.txt "$R"/guide-device-sync.txt "$R"/guide-event-sync.txt "$R"/trace-bench-cuda.txt "$R"/gpt-fast-overhead.txt; do
+    for f in "$R"/env.txt "$R"/guide-device-sync.txt "$R"/guide-event-sync.txt "$R"/trace-bench-$DEV.txt "$R"/gpt-fast-overhead.txt; do
       [ -f "$f" ] && { echo; echo "## $(basename "$f")"; cat "$f"; }
     done
     for n in dml gpt-fast; do
@@ -99,28 +107,29 @@ log "$(cat "$R/env.txt" | tr '\n' ';')"
 
 # ---- 1. the guide's complete example, written for MPS, re-targeted to CUDA: with the device-wide
 # wait the guide warns against (Mistake 1), and as the guide writes it (per-thread events)
-record guide-device-sync "$ROOT" --device cuda -- "$PY" fixtures/trace/guide_example.py --device-sync
-record guide-event-sync "$ROOT" --device cuda -- "$PY" fixtures/trace/guide_example.py
+record guide-device-sync "$ROOT" --device "$DEV" -- "$PY" fixtures/trace/guide_example.py --device-sync
+record guide-event-sync "$ROOT" --device "$DEV" -- "$PY" fixtures/trace/guide_example.py
 if have_node; then
   # the whole driver once on CUDA: mps-lint trace -- <command> (loopback server, sitecustomize)
-  ( cd "$ROOT" && mps_lint trace --device cuda fixtures/trace/guide_example.py -- "$PY" fixtures/trace/guide_example.py --device-sync ) \
+  ( cd "$ROOT" && mps_lint trace --device "$DEV" fixtures/trace/guide_example.py -- "$PY" fixtures/trace/guide_example.py --device-sync ) \
     >"$R/guide-driver.txt" 2>&1
   log "driver run: exit $? ($(tail -1 "$R/guide-driver.txt"))"
 fi
 
 # ---- 2. the hooks' overhead on the bench's loops (traced vs untraced, alternating fresh processes)
 log "trace_bench (overhead)"
-( cd "$ROOT/native-verify" && PYTHONPATH=. timeout 360 "$PY" -m mps_lint_verify.trace_bench --device cuda --op matmul,linear \
-    --threads 1,8 --sync-mode device,event --repeats 3 --min-time 0.5 --json "$R/trace-bench-cuda.json" ) >"$R/trace-bench-cuda.txt" 2>&1
-log "  $(tail -3 "$R/trace-bench-cuda.txt" | head -2 | tr '\n' ';')"
+( cd "$ROOT/native-verify" && PYTHONPATH=. timeout 360 "$PY" -m mps_lint_verify.trace_bench --device "$DEV" $BENCH_ARGS --json "$R/trace-bench-$DEV.json" ) >"$R/trace-bench-$DEV.txt" 2>&1
+log "  $(tail -3 "$R/trace-bench-$DEV.txt" | head -2 | tr '\n' ';')"
 
 # ---- 3. dropbox/dML: the multi-threaded MPS tests of metal_mps_parallel, re-targeted to CUDA
+# One record per test file (at most 90 s each, 45 s a test; no new file after 6 minutes), joined together.
 if [ -d "$DML/tests" ]; then
-  TMO=420 record dml "$DML" --device cuda -- "$PY" -m pytest -q -p no:cacheprovider -o addopts= --timeout 90 \
-    tests/test_thread_churn.py tests/test_mps_parallel_story.py tests/test_cross_stream_tensor.py \
-    tests/test_parallel_mps_simple.py tests/test_batching_server.py tests/test_thread_boundary.py \
-    tests/test_nnlinear_threads.py tests/test_parallel_mps.py tests/test_real_models_parallel.py \
-    tests/test_linalg_ops_parallel.py
+  dml_start=$SECONDS
+  pt_timeout=$("$PY" -c 'import pytest_timeout' >/dev/null 2>&1 && echo "--timeout 45")
+  for t in $DML_TESTS; do
+    if [ $(( SECONDS - dml_start )) -gt 360 ]; then log "dML: 6 minutes passed; $t and the rest not run"; break; fi
+    TMO=90 record "dml-$t" "$DML" --device "$DEV" -- "$PY" -m pytest -q -p no:cacheprovider -o addopts= $pt_timeout "tests/$t.py"
+  done
 else
   log "dML: $DML missing (scripts/trace-gpu-prepare.sh)"
 fi
@@ -151,7 +160,7 @@ EOF
   for i in 1 2 3; do
     for mode in untraced traced; do
       if [ $mode = traced ]; then
-        out=$(cd "$GPTFAST" && PYTHONPATH="$TP" timeout 300 "$PY" -m mps_lint_trace.record -o "$WK/r.json" -- "${GEN[@]}" 2>&1)
+        out=$(cd "$GPTFAST" && PYTHONPATH="$TP" timeout 300 "$PY" -m mps_lint_trace.record --timeout 240 -o "$WK/r.json" -- "${GEN[@]}" 2>&1)
       else
         out=$(cd "$GPTFAST" && timeout 300 "${GEN[@]}" 2>&1)
       fi

@@ -36,6 +36,14 @@ Options:
   --select, --ignore, --config, --isolated   as for the lint
   --cache                         let the static run use .mps_lint_cache (default: off, nothing written)
   -h, --help                      this text
+
+The pytest plugin, where pytest is run by hand or by CI (then join with --from):
+  PYTHONPATH=$(mps-lint trace --plugin-path) pytest -p mps_lint_trace \
+      [--mps-lint-trace FILE] [--mps-lint-trace-device cpu|cuda|mps]
+Where there is no Node (then join with --from where there is):
+  PYTHONPATH=$(mps-lint trace --plugin-path) python3 -m mps_lint_trace.record \
+      [--device D] [--timeout S] -o FILE -- <command...>
+See docs/trace.md.
 `;
 
 export class TraceUsageError extends Error {}

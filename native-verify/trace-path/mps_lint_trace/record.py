@@ -1,11 +1,13 @@
 """Record a traced run where Node (and so `mps-lint`) is not installed, e.g. on a GPU machine:
 
     PYTHONPATH=<mps-lint>/native-verify/trace-path \\
-        python3 -m mps_lint_trace.record [--device cpu|cuda|mps|xpu|auto] -o run.json -- <command...>
+        python3 -m mps_lint_trace.record [--device cpu|cuda|mps|xpu|auto] [--timeout S] -o run.json -- <command...>
 
 runs the command with the same hooks `mps-lint trace` installs (this folder on PYTHONPATH,
 MPS_LINT_TRACE pointing at a loopback listener here) and writes the records of every Python
-process it started to run.json, the only file written. The exit status is the command's. Then,
+process it started to run.json, the only file written. The exit status is the command's (124
+when --timeout S ran out: the command's process group then gets SIGTERM, and SIGKILL 10 s later,
+and what its processes had sent is kept: they send snapshots while they run). Then,
 anywhere with the project's source and mps-lint: `mps-lint trace --from run.json [paths..]`.
 """
 
@@ -29,7 +31,7 @@ def main(argv=None):
         return 2
     i = argv.index("--")
     opts, command = argv[:i], argv[i + 1:]
-    out, device = None, None
+    out, device, limit = None, None, None
     k = 0
     while k < len(opts):
         if opts[k] in ("-o", "--output") and k + 1 < len(opts):
@@ -37,6 +39,9 @@ def main(argv=None):
             k += 2
         elif opts[k] == "--device" and k + 1 < len(opts):
             device = opts[k + 1]
+            k += 2
+        elif opts[k] == "--timeout" and k + 1 < len(opts):
+            limit = float(opts[k + 1])
             k += 2
         else:
             sys.stderr.write("mps_lint_trace.record: unknown option %s\n" % opts[k])
@@ -89,7 +94,23 @@ def main(argv=None):
     old = signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the command; we report
     t0 = time.time()
     try:
-        code = subprocess.call(command, env=env)
+        # with a time limit the command gets its own process group, to be stopped whole
+        child = subprocess.Popen(command, env=env, start_new_session=limit is not None)
+        try:
+            code = child.wait(timeout=limit)
+        except subprocess.TimeoutExpired:
+            sys.stderr.write("mps_lint_trace.record: %s s passed; stopping the command\n" % limit)
+            for sig, wait in ((signal.SIGTERM, 10), (signal.SIGKILL, 10)):
+                try:
+                    os.killpg(child.pid, sig)
+                except OSError:
+                    pass
+                try:
+                    child.wait(timeout=wait)
+                    break
+                except subprocess.TimeoutExpired:
+                    continue
+            code = 124
     except OSError as e:
         sys.stderr.write("mps_lint_trace.record: cannot run %s: %s\n" % (command[0], e))
         code = 127

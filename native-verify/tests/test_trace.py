@@ -300,6 +300,18 @@ class Safety(unittest.TestCase):
         snap = tr.snapshot()
         self.assertEqual(snap["main_waits"][0]["raised"], 1)
 
+    def test_builtin_event_type_is_left_alone(self):
+        # torch.Event (torch >= 2.3) is a builtin type; torch._C.Generator, a real immutable
+        # torch type, stands in for it on torch 1.13. Nothing may be replaced or changed.
+        import torch
+        base = torch._C.Generator
+        before = dict(base.__dict__)
+        tr = core.Tracer()
+        self.assertIsNone(tr.patch_event_class(base, "torch.Generator"))
+        self.assertEqual(dict(base.__dict__), before)
+        self.assertIs(torch._C.Generator, base)
+        self.assertIn("builtin type: not instrumented", tr.notes[0])
+
     def test_sitecustomize_chains_to_the_one_it_shadows(self):
         d = tempfile.mkdtemp()
         try:

@@ -516,21 +516,16 @@ class Tracer(object):
         return method
 
     def patch_event_class(self, cls, api):
-        """Wrap __init__ and the methods of `cls` in place; for a builtin (immutable) type,
-        return an instrumented subclass to install instead. Returns the class to use, or None."""
+        """Wrap __init__ and the methods of `cls` in place. A builtin (immutable) type, such as
+        the generic torch.Event, is left alone: replacing it by a subclass, as --verify does,
+        would change what isinstance() says of the events torch makes itself. Returns cls, or
+        None when it could not be instrumented."""
         try:
             self._patch_event(cls, api)
             return cls
         except (TypeError, AttributeError):
-            pass
-        try:
-            sub = type(cls.__name__, (cls,), {"__module__": getattr(cls, "__module__", None)})
-            self._patch_event(sub, api)
-            self.notes.append("%s is a builtin type: replaced by an instrumented subclass "
-                              "(events torch creates itself are not seen)" % api)
-            return sub
-        except TypeError:
-            self.notes.append("%s could not be instrumented" % api)
+            self.notes.append("%s is a builtin type: not instrumented (the program's own Event classes, "
+                              "torch.cuda.Event and torch.mps.Event, are)" % api)
             return None
 
     def _patch_event(self, cls, api):

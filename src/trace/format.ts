@@ -212,6 +212,7 @@ export function formatTraceText(entries: JoinEntry[], run: TraceRun, cwd: string
   if (run.processes.some((p) => p.device === "cpu")) {
     lines.push("note: re-targeted to the CPU: counts and threads are real; blocked times are the CPU's (no accelerator queue), not MPS or CUDA cost");
   }
+  for (const n of new Set(run.processes.flatMap((p) => p.notes ?? []))) lines.push(`note: ${n}`);
   for (const w of run.warnings) lines.push(`warning: ${w}`);
   const groups: [string, string][] = [
     ["confirmed", "Confirmed (the analysis and the run agree), most costly first:"],

@@ -76,6 +76,22 @@ d("mps-lint trace", () => {
     expect(j.stderr).toContain("exited with status 0");
   });
 
+  it("names the thread start and the event-loop callback the analysis does not follow", () => {
+    const dir = project();
+    const r = runCli(["trace", "--device", "cpu", "unknown_start.py", "--", PY, "unknown_start.py"], { cwd: dir });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain("1 confirmed, 2 runtime only, 0 not exercised");
+    expect(r.stdout).toMatch(/unknown_start\.py:24:5 {2}warning {2}MPS006 [^\n]*\n\s+observed: 1 wait on 1 thread \(the main thread\)/);
+    expect(r.stdout).toContain(
+      "missing from the static witness: the analysis does not know that threading.Thread(target=worker) at unknown_start.py:31 runs worker() on a worker thread",
+    );
+    expect(r.stdout).toContain(
+      "missing from the static witness: the wait runs in on_ready(), a plain function the event loop calls (a callback, or a framework's sync handler run on the loop)",
+    );
+    // no MPS001 for the main thread's waits (the coroutine's and the callback's)
+    expect(r.stdout.match(/MPS001/g)).toHaveLength(1);
+  });
+
   it("passes the command's exit status through; SARIF carries the join; -o is the only file written", () => {
     const dir = project();
     const before = listing(dir);

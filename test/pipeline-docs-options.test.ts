@@ -6,9 +6,9 @@ import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { ROOT, runCli } from "./cli.js";
 
-/** Long options in `mps-lint --help` and `mps-lint rule --help` (and their --no- forms). */
+/** Long options in `mps-lint --help`, `mps-lint rule --help` and `mps-lint trace --help` (and their --no- forms). */
 function knownOptions(): Set<string> {
-  const help = runCli(["--help"]).stdout + runCli(["rule", "--help"]).stdout;
+  const help = runCli(["--help"]).stdout + runCli(["rule", "--help"]).stdout + runCli(["trace", "--help"]).stdout;
   const names = [...help.matchAll(/--([a-z][a-z0-9-]*)/g)].map((m) => m[1]);
   expect(names.length).toBeGreaterThan(20);
   return new Set(names.flatMap((n) => [n, `no-${n}`, n.replace(/^no-/, "")]));

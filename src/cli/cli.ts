@@ -59,6 +59,9 @@ function readStdin(name: string | undefined): string {
 }
 
 async function main(argv: string[]): Promise<number> {
+  // `mps-lint trace [options] [paths..] -- <command...>` parses its own arguments (src/trace/):
+  // the traced command's must reach it untouched.
+  if (argv[0] === "trace") return (await import("../verify/index.js")).traceMain(argv.slice(1));
   const parsed = await yargs(argv.map((a) => (a === "-" ? STDIN : a)))
     .scriptName("mps-lint")
     .usage("$0 [paths..]\n\nFind PyTorch synchronization misuse in multi-threaded code.")
@@ -73,6 +76,7 @@ async function main(argv: string[]): Promise<number> {
     .command("bench [args..]", "measure device sync vs event sync vs a process pool on this machine (the guide's comparison)", (y) =>
       y.positional("args", { type: "string", array: true }).strictOptions(false).parserConfiguration({ "unknown-options-as-args": true }),
     )
+    .command("trace", "run a command (your tests, your app) with hooks on torch's waits and join what ran with the findings (mps-lint trace --help)")
     .command("clean", "remove the cache folder (.mps_lint_cache, or --cache-dir)")
     .command("rule [code]", "show a rule's documentation", (y) =>
       y.positional("code", { type: "string", describe: "rule code or name" }).option("all", { type: "boolean", describe: "every rule" }),

@@ -74,6 +74,7 @@ const ENTRIES = {
   cli: "dist/src/cli/cli.js",
   "cli-main": "dist/src/cli/cli-main.js",
   verify: "dist/src/verify/index.js",
+  trace: "dist/src/trace/index.js",
   worker: "dist/src/facts/workers/worker.js",
   server: "dist/src/server/index.js",
 };

@@ -61,7 +61,7 @@ function readStdin(name: string | undefined): string {
 async function main(argv: string[]): Promise<number> {
   // `mps-lint trace [options] [paths..] -- <command...>` parses its own arguments (src/trace/):
   // the traced command's must reach it untouched.
-  if (argv[0] === "trace") return (await import("../verify/index.js")).traceMain(argv.slice(1));
+  if (argv[0] === "trace") return (await import("../trace/index.js")).traceMain(argv.slice(1));
   const parsed = await yargs(argv.map((a) => (a === "-" ? STDIN : a)))
     .scriptName("mps-lint")
     .usage("$0 [paths..]\n\nFind PyTorch synchronization misuse in multi-threaded code.")

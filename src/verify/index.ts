@@ -13,4 +13,3 @@ export { formatVerifyLine, formatVerifySummary, formatSeconds, formatRegime, for
 export { runBench } from "./bench.js";
 export { nativeVerifyDir } from "./paths.js";
 export { VERIFY_SCHEMA, type RunnerResult, type RunnerRequest } from "./schema.js";
-export { traceMain, TRACE_USAGE } from "../trace/index.js";

@@ -10,7 +10,7 @@ import type { ModuleFacts } from "./model.js";
 import { parseStats } from "./parse.js";
 import { fsErrorText } from "../files/discover.js";
 import { decodePython } from "../files/source.js";
-import { factsEntryPath, writeAtomic } from "./cache-files.js";
+import { encodeEntry, factsEntryRel, writeCacheFile } from "./cache-files.js";
 
 export interface FactsJobResult {
   json: string | null;
@@ -70,7 +70,7 @@ export function runFactsJob(
   const parseMs = parseStats.ms - p0;
   if (store && json !== null && cacheDir) {
     try {
-      writeAtomic(factsEntryPath(cacheDir, keyPrefix, file, hash), json);
+      writeCacheFile(cacheDir, factsEntryRel(keyPrefix, file, hash), encodeEntry(json, hash));
     } catch {
       /* a cache that cannot be written is no cache */
     }

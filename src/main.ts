@@ -318,6 +318,7 @@ function fixStage(state: RunState, plan: LintPlan, diagnostics: Diagnostic[], so
     diagnostics,
     source,
     unsafe: !!opts.unsafeFixes,
+    recompute: !!plan.lint.cacheDir,
     editable: (file) => {
       if (cells.has(file)) return false;
       if (stdinMode) return true;

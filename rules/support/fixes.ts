@@ -153,11 +153,111 @@ function identifiersIn(node: SyntaxNode): Set<string> {
   return out;
 }
 
+// ---- where a fix may not go ---------------------------------------------------------------------
+
+/** The innermost def or lambda around `node`, or null at module level. */
+function enclosingDef(node: SyntaxNode): SyntaxNode | null {
+  for (let n = node.parent; n; n = n.parent) if (n.type === "function_definition" || n.type === "lambda") return n;
+  return null;
+}
+
+function isAsyncDef(def: SyntaxNode | null): boolean {
+  return !!def && def.type === "function_definition" && def.children.some((c) => c.type === "async");
+}
+
+/**
+ * Is `node` inside a `finally:` block of its own function? Code there runs on the exception path
+ * too: a wait added or changed there would run after a device error, where it fails again and
+ * hides the first error. No fix goes there.
+ */
+export function inFinally(node: SyntaxNode): boolean {
+  for (let n = node.parent; n; n = n.parent) {
+    if (n.type === "finally_clause") return true;
+    if (n.type === "function_definition" || n.type === "lambda" || n.type === "class_definition") return false;
+  }
+  return false;
+}
+
+/**
+ * Names of the functions that may run on an event loop's thread: those called from an
+ * `async def`, and what those call in turn (by name, over the loaded modules' facts; a name
+ * shared with another function errs on the side of no fix). A blocking wait added to one of
+ * them would block the loop (MPS006 would then report the fix itself).
+ */
+const onLoopCache = new WeakMap<object, { modules: number; names: Set<string> }>();
+
+function onLoopNames(ctx: RuleContext): Set<string> {
+  const idx = ctx.project.index;
+  // Modules join the index as the analysis asks for them: recomputed when there are more.
+  const hit = onLoopCache.get(idx);
+  if (hit && hit.modules === idx.modules.length) return hit.names;
+  const names = new Set<string>();
+  const last = (callee: string) => callee.slice(callee.lastIndexOf(".") + 1);
+  const callsOf = new Map<string, string[]>();
+  const seeds: string[] = [];
+  for (const mod of idx.modules) {
+    for (const c of mod.calls) {
+      const sc = mod.scopes[c.scope];
+      if (!sc || sc.kind !== "function") continue;
+      const name = last(c.callee);
+      if (sc.isAsync) seeds.push(name);
+      else if (!sc.isGenerator) {
+        let l = callsOf.get(sc.name);
+        if (!l) callsOf.set(sc.name, (l = []));
+        l.push(name);
+      }
+    }
+  }
+  const queue = [...seeds];
+  while (queue.length > 0) {
+    const n = queue.pop()!;
+    if (names.has(n)) continue;
+    names.add(n);
+    for (const next of callsOf.get(n) ?? []) if (!names.has(next)) queue.push(next);
+  }
+  onLoopCache.set(idx, { modules: idx.modules.length, names });
+  return names;
+}
+
+// A timing that names itself host- or launch-side (`launch_ms`, `host_time`, `cpu_s`,
+// `dispatch_overhead`): the launch time is what it means to measure. The timer object's own name
+// (`host = HostTimer()`) says nothing of the kind: only what the reading is stored in counts.
+const HOST_SIDE = /(^|_)(launch(es)?|dispatch|enqueue|overhead)(_|$)|(^|_)(host|cpu)_?(time|times|ms|us|ns|s|sec|secs|seconds|elapsed|latency|duration)(_|$)/i;
+
+/**
+ * Why a wait inserted before the clock read at `stmt` would change what the code means to
+ * measure, or null: the function also times the device with Events (`start.elapsed_time(end)`),
+ * so its wall-clock timing is the host side of a host/device split; or the timing is named for
+ * the host side (`launch_ms`, `host_time`, `cpu_overhead`).
+ */
+function measuresHostSide(syn: Syntax, stmt: SyntaxNode, def: SyntaxNode | null): boolean {
+  const body = def ?? syn.root;
+  let events = false;
+  const walk = (n: SyntaxNode) => {
+    if (events) return;
+    if (n.type === "call") {
+      const fn = n.childForFieldName("function");
+      if (fn?.type === "attribute" && fn.childForFieldName("attribute")?.text === "elapsed_time") events = true;
+    }
+    for (const c of n.namedChildren) walk(c);
+  };
+  walk(body);
+  if (events) return true;
+  const expr = stmt.type === "expression_statement" ? stmt.namedChildren[0] : null;
+  const target = expr?.type === "assignment" || expr?.type === "augmented_assignment" ? expr.childForFieldName("left") : null;
+  const names = target ? [...identifiersIn(target)] : [];
+  const comment = commentsAround(syn, stmt)
+    .split(/[^A-Za-z_]+/)
+    .filter(Boolean);
+  return [...names, ...comment].some((id) => HOST_SIDE.test(id)) || /\b(launch|dispatch|host)[- ](time|overhead|side)\b/i.test(commentsAround(syn, stmt));
+}
+
 // ---- the module's imports and the place for module-level helpers -----------------------------
 
 interface ModuleLayout {
   /** Name torch is bound to at module level, null when the module does not import it. */
   torch: string | null;
+  /** Name threading is bound to by one of the leading imports (above where helpers go), or null. */
   threading: string | null;
   /** Statement after which module-level code may go (last leading import, docstring), or null. */
   after: SyntaxNode | null;
@@ -197,7 +297,9 @@ function computeLayout(syn: Syntax): ModuleLayout {
         if (!dotted || dotted.type !== "dotted_name") continue;
         const name = dotted.text;
         if (name === "torch" || (!alias && name.startsWith("torch."))) out.torch ??= alias ?? "torch";
-        if (name === "threading") out.threading ??= alias ?? "threading";
+        // Only an import above the insertion point counts: helpers go after the leading imports,
+        // and a module-level `import threading` further down would run after them (NameError).
+        if (leading && name === "threading") out.threading ??= alias ?? "threading";
         if (leading && (name === "torch" || name.startsWith("torch."))) out.firstTorchImport ??= st;
       }
     } else if (st.type === "import_from_statement") {
@@ -527,7 +629,7 @@ export function deviceSyncFix(ctx: RuleContext, _fn: FnRef, range: Range, backen
   const syn = syntaxOf(ctx);
   if (!syn || !PER_THREAD_BACKENDS.has(backend)) return null;
   const call = nodeAt(syn, range, "call");
-  if (!call || !callStatement(call)) return null;
+  if (!call || !callStatement(call) || inFinally(call)) return null;
   const edits = eventSyncEdits(syn, call);
   if (!edits) return null;
   const module = backendModuleText(call)!;
@@ -585,7 +687,7 @@ export function sharedEventFix(ctx: RuleContext, ctorRange: Range): Fix | null {
   const assign = call.parent;
   if (!assign || assign.type !== "assignment" || assign.childForFieldName("right")?.id !== call.id) return null;
   const stmt = assign.parent;
-  if (!stmt || stmt.type !== "expression_statement" || !statementOf(stmt)) return null;
+  if (!stmt || stmt.type !== "expression_statement" || !statementOf(stmt) || inFinally(stmt)) return null;
   const left = assign.childForFieldName("left")!;
   let scopeNode: SyntaxNode;
   let ok: boolean;
@@ -710,7 +812,7 @@ export function hoistEventFix(ctx: RuleContext, range: Range, name: string): Fix
   if (assign.childForFieldName("left")?.type !== "identifier" || assign.childForFieldName("left")?.text !== name) return null;
   const stmt = assign.parent;
   if (!stmt || stmt.type !== "expression_statement" || stmt.namedChildCount !== 1 || stmt.parent?.type !== "block") return null;
-  if (!aloneOnLines(syn, stmt)) return null;
+  if (!aloneOnLines(syn, stmt) || inFinally(stmt)) return null;
   // The outermost loop whose body runs the statement on every iteration: a conditional (`if`,
   // `try`, `match`) in between runs it only sometimes, and the Event must not be created where
   // the original did not create it (`if dev == "cuda": ev = torch.cuda.Event()` on a CPU run).
@@ -820,6 +922,13 @@ export function timingSyncFix(ctx: RuleContext, _fn: FnRef, closeRange: Range, a
   // The wait must come after the device work it waits for.
   const at = lineStart(syn, stmt.startIndex);
   if (at < afterOffset) return null;
+  // Not on the exception path, not where it would block an event loop, not where the wall-clock
+  // time is meant to be the host side of the measurement.
+  const def = enclosingDef(stmt);
+  if (inFinally(stmt) || isAsyncDef(def)) return null;
+  const defName = def?.type === "function_definition" ? def.childForFieldName("name")?.text : undefined;
+  if (defName && onLoopNames(ctx).has(defName)) return null;
+  if (measuresHostSide(syn, stmt, def)) return null;
   const layout = layoutOf(syn);
   const threading = ensureImport(syn, layout, "threading");
   const blocks = [...eventSyncBlocks(syn, threading.name), waitForDeviceBlock(syn)];

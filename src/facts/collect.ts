@@ -14,7 +14,7 @@ import { deserialize } from "node:v8";
 import { isUtf8 } from "node:buffer";
 import type { Cache } from "./cache.js";
 import { hashBytes, runFactsJob, type FactsJobResult } from "./facts-job.js";
-import { FACTS_VERSION, type ModuleFacts } from "./model.js";
+import type { ModuleFacts } from "./model.js";
 import { ParserLoadError } from "./parse.js";
 import type { Prefilter } from "./prefilter.js";
 import { fsErrorText } from "../files/discover.js";
@@ -114,7 +114,7 @@ export class FactStore {
         continue;
       }
       this.sizes[i] = st.size;
-      const hit = cache?.lookup(file, st.mtimeMs, st.size, st.ino);
+      const hit = cache?.lookup(file, st);
       if (hit) {
         hits++;
         this.hashes[i] = hit[3];
@@ -137,7 +137,7 @@ export class FactStore {
       readMs += t1 - t0;
       this.relevant[i] = prefilter ? prefilter.testBytes(bytes) : true;
       filterMs += performance.now() - t1;
-      cache?.remember(file, [st.mtimeMs, st.size, st.ino, this.hashes[i], this.relevant[i] ? 1 : 0, warning]);
+      cache?.remember(file, st, this.hashes[i], this.relevant[i], warning);
     }
     addTime("read", readMs);
     addTime("prefilter", filterMs);
@@ -178,8 +178,7 @@ export class FactStore {
       const text = overrides?.get(file);
       if (cache && text === undefined && this.hashes[i]) {
         const t0 = performance.now();
-        const json = cache.readFacts(file, this.hashes[i]);
-        const f = json ? parseFacts(json, file) : null;
+        const f = cache.loadFacts(file, this.hashes[i]);
         cacheMs += performance.now() - t0;
         if (f) {
           this.facts[i] = f;
@@ -266,7 +265,7 @@ export class FactStore {
   }
 
   problems(): FileProblem[] {
-    return this.fileProblems.filter((p): p is FileProblem => p !== null);
+    return [...this.fileProblems.filter((p): p is FileProblem => p !== null), ...(this.options.cache?.problems() ?? [])];
   }
 
   source(file: string): string {
@@ -282,15 +281,6 @@ export class FactStore {
     if (this.pool) setCount("prefetchUnused", this.pool.unclaimed());
     this.pool?.close();
     this.pool = null;
-  }
-}
-
-function parseFacts(json: string, file: string): ModuleFacts | null {
-  try {
-    const f = JSON.parse(json) as ModuleFacts;
-    return f && f.version === FACTS_VERSION && f.file === file ? f : null;
-  } catch {
-    return null;
   }
 }
 

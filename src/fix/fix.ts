@@ -91,6 +91,12 @@ export interface FixLoopInput {
   /** May this file be fixed (a UTF-8 file on disk or standard input; not a notebook)? */
   editable(file: string): boolean;
   maxPasses?: number;
+  /**
+   * The findings handed in may come from the results cache (src/facts/cache.ts), whose edits
+   * must never be replayed: the files that have fixes are linted again from their current text
+   * (`relint` with that text) and only the fixes found then are applied.
+   */
+  recompute?: boolean;
 }
 
 export interface FixLoopResult {
@@ -123,6 +129,11 @@ export function fixLoop(input: FixLoopInput): FixLoopResult {
   const broken = new Set<string>();
   const current = (file: string) => texts.get(file) ?? input.source(file);
   let diagnostics = input.diagnostics;
+  if (input.recompute) {
+    const now = new Map<string, string>();
+    for (const d of diagnostics) if (isApplicable(d, input.unsafe) && !now.has(d.file) && input.editable(d.file)) now.set(d.file, input.source(d.file));
+    if (now.size > 0) diagnostics = input.relint(now);
+  }
   let converged = true;
   for (let pass = 0; ; pass++) {
     const byFile = new Map<string, Diagnostic[]>();

@@ -1,6 +1,6 @@
 """Run fix fixtures before and after fixing, and compare what they did (issue 18).
 
-    python3 compare.py [--timeout S] FIXTURE.py...
+    python3 compare.py [--timeout S] [--also-import] FIXTURE.py...
 
 For each fixtures/fix/<case>.py, its <case>.fixed.py (what `mps-lint --fix --unsafe-fixes` makes of
 it; test/fix.test.ts checks that the CLI produces exactly that file) is run through driver.py the
@@ -8,7 +8,9 @@ same way. A case passes when the original runs cleanly (exit 0, no exception in 
 the fixed file prints the same lines and exits the same, within the timeout (a hang fails).
 Header comments choose how a case runs: `# fix-runtime: stand-in torch.mps` (driver.py's CPU
 stand-in where this torch has no MPS), `# fix-runtime: also without torch` (a second run with
-`import torch` blocked). Prints one line per case and run ("ok" or "FAIL: why"); exits 1 on a failure.
+`import torch` blocked). --also-import: each file is also imported as a module (driver.py
+--import), and the fixed file must import as the original did. Prints one line per case and run
+("ok" or "FAIL: why"); exits 1 on a failure.
 """
 
 import os
@@ -31,9 +33,14 @@ def run(script, flags, timeout):
 def main():
     args = sys.argv[1:]
     timeout = 300
-    if args[:1] == ["--timeout"]:
-        timeout = float(args[1])
-        args = args[2:]
+    also_import = False
+    while args[:1] in (["--timeout"], ["--also-import"]):
+        if args[0] == "--timeout":
+            timeout = float(args[1])
+            args = args[2:]
+        else:
+            also_import = True
+            args = args[1:]
     failed = False
     for original in args:
         original = os.path.abspath(original)  # driver.py runs with the fixture's folder as cwd
@@ -45,6 +52,8 @@ def main():
             runs = [["--stand-in-mps"]]
         if "# fix-runtime: also without torch" in header:
             runs.append(["--without-torch"])
+        if also_import:
+            runs += [flags + ["--import"] for flags in runs]
         for flags in runs:
             name = "%s %s" % (os.path.basename(original), " ".join(flags))
             rc0, out0 = run(original, flags, timeout)

@@ -1,6 +1,6 @@
 """Run one fix fixture as __main__ and print what it did, for test/fix-runtime.test.ts.
 
-    python3 driver.py SCRIPT [--stand-in-mps] [--without-torch]
+    python3 driver.py SCRIPT [--stand-in-mps] [--without-torch] [--import]
 
 The test runs every fixtures/fix/<case>.py and its fixed form through this driver and compares
 the output: same lines, same exit status, no new exception (a thread's uncaught exception is
@@ -14,6 +14,10 @@ Only fixtures whose code calls torch.mps unguarded use it; fixtures that check t
 run on the real torch, so a fix that calls a backend the original never called fails here.
 
 --without-torch: `import torch` raises ImportError, as on a machine without torch.
+
+--import: import the file as a module (its `if __name__ == "__main__":` part does not run) and
+print "imported": a test runner or another module importing it (issue 30: a fix that put a helper
+above the module's own `import threading` broke exactly this).
 """
 
 import runpy
@@ -74,8 +78,11 @@ def main():
 
     threading.excepthook = report_thread_exception
     sys.argv = [script]
+    as_module = "--import" in args
     try:
-        runpy.run_path(script, run_name="__main__")
+        runpy.run_path(script, run_name="fixture_under_test" if as_module else "__main__")
+        if as_module:
+            print("imported", flush=True)
     except SystemExit:
         raise
     except BaseException as e:  # the comparison needs the exception as output

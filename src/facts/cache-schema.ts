@@ -151,6 +151,9 @@ export function checkResults(v: unknown, files: readonly string[]): Why {
   if (!Array.isArray(v.diagnostics)) return "no findings list";
   if (!isNat(v.analyzed) || v.analyzed > files.length || !isNat(v.demandLoaded) || v.demandLoaded > files.length) return "its file counts";
   if (!every(v.commentFiles, (i) => isNat(i) && i < files.length)) return "its list of files with comments";
+  if (!every(v.read, (r) => Array.isArray(r) && r.length === 2 && isNat(r[0]) && r[0] < files.length && isStr(r[1]) && /^[0-9a-f]{40}$/.test(r[1]))) {
+    return "its list of the files the analysis read";
+  }
   const set = new Set(files);
   for (const d of v.diagnostics) {
     const why = diagnostic(d, set);

@@ -188,7 +188,8 @@ export class Cache {
   /**
    * The results stored under `key` (made by resultsKey, whose files they must be about), checked:
    * their shape, and for each file whose findings carry a fix, that the file's bytes still have
-   * the hash the key was made with (a fix is shown only with the text it was computed from).
+   * the hash the analysis read (the entry's `read` list; a fix is shown only with the text it was
+   * computed from).
    */
   readResults<T>(key: string): T | null {
     const at = path.join(this.dir, "results", `${key}.json`);
@@ -208,7 +209,9 @@ export class Cache {
       files.map((f) => f.file),
     );
     if (why) return this.refuse(at, why);
-    const withFix = new Set((value as { diagnostics: { file: string; fix: unknown }[] }).diagnostics.filter((d) => d.fix !== null).map((d) => d.file));
+    const entry = value as { diagnostics: { file: string; fix: unknown }[]; read: [number, string][] };
+    const withFix = new Set(entry.diagnostics.filter((d) => d.fix !== null).map((d) => d.file));
+    const readHash = new Map(entry.read.map(([i, hash]) => [files[i].file, hash]));
     for (const f of files) {
       if (!withFix.has(f.file)) continue;
       let bytes: Buffer;
@@ -218,7 +221,7 @@ export class Cache {
         return null;
       }
       // Not refused: the entry may be right for the contents the key names; this file changed since.
-      if (sha1(bytes) !== f.hash) return null;
+      if (sha1(bytes) !== readHash.get(f.file)) return null;
     }
     return value as T;
   }

@@ -12,7 +12,7 @@ import path from "node:path";
 import { fixedCount, fixLoop, keepUnwritten, MAX_PASSES as MAX_FIX_PASSES, unifiedDiff, writeFixed } from "./fix/fix.js";
 import { addNoqa } from "./suppress/noqa.js";
 import { filterBaseline, fingerprints, readBaseline, writeBaseline, BaselineError } from "./suppress/baseline.js";
-import { ConfigError, ConfigResolver, formatSettings, isExcluded, type Settings } from "./config/config.js";
+import { cliLayer, ConfigError, ConfigResolver, formatSettings, isExcluded, type Settings } from "./config/config.js";
 import { CACHE_DIR_NAME } from "./facts/cache.js";
 import { defaultJobs } from "./facts/collect.js";
 import { discover, fsErrorText, PathError } from "./files/discover.js";
@@ -64,6 +64,8 @@ interface RunState {
   contextRoots: string[];
   /** Run warnings (not findings): they go to stderr in every format. */
   problems: Problem[];
+  /** Findings fixed (and written) by --fix / --fix-only (--exit-non-zero-on-fix). */
+  fixed?: number;
   stderr: string[];
 }
 
@@ -87,6 +89,7 @@ async function run(opts: CliOptions): Promise<RunOutput> {
   const reporter = checkOptions(opts);
   const state = readInputs(opts);
   if (opts.showSettings) return showSettings(state);
+  if (opts.showFiles) return { exitCode: 0, stdout: state.files.map((f) => `${f}\n`).sort().join(""), stderr: state.problems.map((p) => `warning: ${displayPath(p.file, opts.cwd)}: ${p.message}\n`).join("") };
   withProjectContext(state);
   const plan = planLint(state);
   if (opts.dump !== undefined) return dump(state, plan);
@@ -103,7 +106,7 @@ async function run(opts: CliOptions): Promise<RunOutput> {
     if ("output" in fixed) return fixed.output;
     ({ diagnostics, source, summary: fixSummary, fixedStdin } = fixed);
   }
-  if (opts.quiet) diagnostics = diagnostics.filter((d) => d.severity === "error");
+  if (opts.errorsOnly) diagnostics = diagnostics.filter((d) => d.severity === "error");
   if (opts.verify && diagnostics.length > 0) diagnostics = await verifyStage(state, diagnostics, plan.rootSettings);
   return report(state, reporter, plan.rules, diagnostics, source, fixSummary, fixedStdin);
 }
@@ -142,7 +145,7 @@ function readInputs(opts: CliOptions): RunState {
     cwd: opts.cwd,
     configFile: opts.config,
     isolated: opts.isolated,
-    cli: { select: opts.select, ignore: opts.ignore, extendSelect: opts.extendSelect },
+    cli: cliLayer(opts),
   });
   const state: RunState = {
     opts,
@@ -278,7 +281,7 @@ function lint(state: RunState, plan: LintPlan): { diagnostics: Diagnostic[]; sou
   const { opts, files } = state;
   const progress = opts.progress && files.length > PROGRESS_THRESHOLD ? opts.progress : undefined;
   progress?.(`mps-lint: analysing ${files.length} files…`);
-  const first = lintProject({ lint: plan.lint, settingsOf: plan.settingsOf, report: state.reported });
+  const first = lintProject({ lint: plan.lint, settingsOf: plan.settingsOf, report: state.reported, ignoreNoqa: opts.ignoreNoqa });
   progress?.("");
   state.problems.push(...first.problems);
   return { diagnostics: first.diagnostics, source: first.result.source };
@@ -288,11 +291,11 @@ function addNoqaStage(state: RunState, diagnostics: Diagnostic[]): RunOutput {
   const { cells, overrides, problems, stderr, opts } = state;
   const editable = diagnostics.filter((d) => d.code !== "MPS100" && !cells.has(d.file) && !overrides.has(d.file));
   for (const d of diagnostics) if (cells.has(d.file)) problems.push({ file: d.file, message: "--add-noqa does not edit notebooks; add # noqa in the cell by hand" });
-  const r = addNoqa(editable);
+  const r = addNoqa(editable, opts.addNoqaReason);
   for (const s of r.skipped) stderr.push(`warning: ${displayPath(s.file, opts.cwd)}:${s.row + 1}: ${s.reason}`);
   pushProblems(state);
-  stderr.push(`Added ${r.added} noqa directive${r.added === 1 ? "" : "s"}${r.files > 0 ? ` in ${r.files} file${r.files === 1 ? "" : "s"}` : ""}.`);
-  return { exitCode: 0, stdout: "", stderr: stderr.join("\n") + "\n" };
+  if (!opts.quiet && !opts.silent) stderr.push(`Added ${r.added} noqa directive${r.added === 1 ? "" : "s"}${r.files > 0 ? ` in ${r.files} file${r.files === 1 ? "" : "s"}` : ""}.`);
+  return { exitCode: 0, stdout: "", stderr: stderr.length > 0 ? stderr.join("\n") + "\n" : "" };
 }
 
 function writeBaselineStage(state: RunState, diagnostics: Diagnostic[], source: (file: string) => string): RunOutput {
@@ -333,7 +336,7 @@ function fixStage(state: RunState, plan: LintPlan, diagnostics: Diagnostic[], so
     },
     // The same stages as the first pass: lint, per-file selection, suppressions, severities, baseline.
     relint: (texts) => {
-      const again = lintProject({ lint: { ...plan.lint, overrides: new Map([...overrides, ...texts]) }, settingsOf: plan.settingsOf, baseline: baselineFile, report: state.reported });
+      const again = lintProject({ lint: { ...plan.lint, overrides: new Map([...overrides, ...texts]) }, settingsOf: plan.settingsOf, baseline: baselineFile, report: state.reported, ignoreNoqa: opts.ignoreNoqa });
       sourceOf = again.result.source;
       return again.diagnostics;
     },
@@ -370,11 +373,13 @@ function fixStage(state: RunState, plan: LintPlan, diagnostics: Diagnostic[], so
     sourceOf = keepUnwritten(outcome, diagnostics, unwritten, source, sourceOf);
     n = fixedCount(outcome.fixed);
   }
-  if (opts.showFixes && n > 0) stderr.push(...enumerate());
+  state.fixed = n;
+  if (opts.showFixes && n > 0 && !opts.quiet && !opts.silent) stderr.push(...enumerate());
   if (opts.fixOnly) {
     pushProblems(state);
-    stderr.push(`Fixed ${plural(n, "problem")}.`);
-    return { output: { exitCode: unwritten.length > 0 ? 1 : 0, stdout: fixedStdin ?? "", stderr: stderr.join("\n") + "\n" } };
+    if (!opts.quiet && !opts.silent) stderr.push(`Fixed ${plural(n, "problem")}.`);
+    const failed = unwritten.length > 0 || (!!opts.exitNonZeroOnFix && !opts.exitZero && n > 0);
+    return { output: { exitCode: failed ? 1 : 0, stdout: fixedStdin ?? "", stderr: stderr.length > 0 ? stderr.join("\n") + "\n" : "" } };
   }
   const remaining = outcome.diagnostics;
   return { diagnostics: remaining, source: sourceOf, summary: `Fixed ${plural(n, "problem")}, ${remaining.length} remaining.`, fixedStdin };
@@ -433,7 +438,7 @@ function report(
   const shown = present(state, diagnostics, sourceOf, opts.format === "sarif");
   const reportStart = performance.now();
   const text = opts.statistics
-    ? renderStatistics(shown, opts.format)
+    ? renderStatistics(shown, opts.format, !!opts.unsafeFixes)
     : reporter({
         diagnostics: shown,
         files: state.files,
@@ -445,15 +450,17 @@ function report(
         unsafeFixes: !!opts.unsafeFixes,
         showFixes: !!opts.showFixes,
         source: sourceOf,
+        // --quiet: the findings and nothing else (Ruff's).
+        summary: !opts.quiet,
       });
   pushProblems(state);
   addTime("report", performance.now() - reportStart);
-  let stdout = text;
-  if (opts.outputFile) {
+  let stdout = opts.silent ? "" : text;
+  if (opts.outputFile && !opts.silent) {
     writing(opts.outputFile, () => writeFileAtomic(path.resolve(opts.cwd, opts.outputFile!), text));
     stdout = "";
   }
-  if (fixSummary) stderr.push(fixSummary);
+  if (fixSummary && !opts.quiet && !opts.silent) stderr.push(fixSummary);
   if (fixedStdin !== undefined) {
     if (stdout) stderr.unshift(stdout.replace(/\n$/, ""));
     stdout = fixedStdin;
@@ -489,6 +496,7 @@ function exitCodeFor(state: RunState, diagnostics: Diagnostic[]): number {
     if (tooMany) stderr.push(`mps-lint found too many warnings (maximum: ${opts.maxWarnings}).`);
     exitCode = errors > 0 || tooMany ? 1 : 0;
   }
+  if (opts.exitNonZeroOnFix && (state.fixed ?? 0) > 0) exitCode = 1;
   return opts.exitZero ? 0 : exitCode;
 }
 

@@ -77,6 +77,10 @@ export interface Settings {
   cacheDir: string | null;
   /** Rules enabled by the selections (before per-file-ignores). */
   rules: Rule[];
+  /** Selectors of the rules whose fixes count (null: every rule), plus extend-fixable; less unfixable. */
+  fixable: string[] | null;
+  extendFixable: string[];
+  unfixable: string[];
 }
 
 export interface ConfigOptions {
@@ -85,8 +89,40 @@ export interface ConfigOptions {
   configFile?: string;
   /** --isolated: no configuration file at all. */
   isolated?: boolean;
-  /** The command line's selection layer. */
-  cli?: Selection;
+  /** The command line's layer: selections, file selection, fixability, and --config "key = value" settings. */
+  cli?: CliLayer;
+}
+
+/** What the command line sets over every configuration file (Ruff's CLI overrides). */
+export interface CliLayer extends Selection {
+  perFileIgnores?: PerFileIgnore[];
+  extendPerFileIgnores?: PerFileIgnore[];
+  exclude?: string[];
+  extendExclude?: string[];
+  respectGitignore?: boolean;
+  fixable?: string[];
+  unfixable?: string[];
+  extendFixable?: string[];
+  /** --config "key = value": TOML settings, applied over each file's as if written in it. */
+  overrides?: string[];
+}
+
+/** The command line's layer from its options. */
+export function cliLayer(opts: CliOptions): CliLayer {
+  return {
+    select: opts.select,
+    ignore: opts.ignore,
+    extendSelect: opts.extendSelect,
+    perFileIgnores: opts.perFileIgnores,
+    extendPerFileIgnores: opts.extendPerFileIgnores,
+    exclude: opts.exclude,
+    extendExclude: opts.extendExclude,
+    respectGitignore: opts.respectGitignore,
+    fixable: opts.fixable,
+    unfixable: opts.unfixable,
+    extendFixable: opts.extendFixable,
+    overrides: opts.configOverrides,
+  };
 }
 
 // ---- rule selection ----------------------------------------------------------------------------
@@ -121,16 +157,23 @@ export function resolveRules(layers: Selection[]): Rule[] {
 }
 
 /** Throws ConfigError for selectors that name no rule (command line). */
-export function checkCliSelection(cli: Selection | undefined): void {
-  checkSelectors(cli?.select, () => "");
-  checkSelectors(cli?.extendSelect, () => "");
-  checkSelectors(cli?.ignore, () => "");
+export function checkCliSelection(cli: CliLayer | undefined): void {
+  checkSelectors(cli?.select, () => "--select: ");
+  checkSelectors(cli?.extendSelect, () => "--extend-select: ");
+  checkSelectors(cli?.ignore, () => "--ignore: ");
+  checkSelectors(cli?.fixable, () => "--fixable: ");
+  checkSelectors(cli?.unfixable, () => "--unfixable: ");
+  checkSelectors(cli?.extendFixable, () => "--extend-fixable: ");
+  for (const p of cli?.perFileIgnores ?? []) checkSelectors(p.codes, () => `--per-file-ignores ${p.pattern}: `);
+  for (const p of cli?.extendPerFileIgnores ?? []) checkSelectors(p.codes, () => `--extend-per-file-ignores ${p.pattern}: `);
 }
 
 // ---- loading and validating one file -----------------------------------------------------------
 
 interface Raw {
   file: string;
+  /** Named so in messages instead of `file` (the command line's settings). */
+  display?: string;
   text: string;
   /** Key path of the table holding our settings: ["tool", "mps-lint"] or []. */
   prefix: string[];
@@ -158,6 +201,9 @@ const KEYS: Record<string, string> = {
   fix: "true or false",
   "unsafe-fixes": "true or false",
   "cache-dir": "a folder (string)",
+  fixable: "a list of rule codes or prefixes whose fixes are applied (default: every rule)",
+  unfixable: "a list of rule codes or prefixes whose fixes are never applied",
+  "extend-fixable": "a list of rule codes or prefixes fixable in addition to fixable",
 };
 const VERIFY_KEYS: Record<string, string> = {
   python: "a path to a Python interpreter (string)",
@@ -201,8 +247,8 @@ function keyLine(raw: Raw, keyPath: string[]): number | null {
 }
 
 function fail(raw: Raw, keyPath: string[], what: string): never {
-  const line = keyLine(raw, keyPath);
-  const where = `${raw.file}${line ? `:${line}` : ""}`;
+  const line = raw.display ? null : keyLine(raw, keyPath);
+  const where = `${raw.display ?? raw.file}${line ? `:${line}` : ""}`;
   const key = [...raw.prefix, ...keyPath].join(".");
   throw new ConfigError(`${where}: ${key}: ${what}`);
 }
@@ -297,7 +343,8 @@ interface FileSettings extends Omit<Settings, "rules" | "configFile" | "root"> {
   extendPerFileIgnores: PerFileIgnore[];
 }
 
-function validate(raw: Raw): FileSettings {
+function validate(raw: Raw, displayName?: string): FileSettings {
+  if (displayName) raw = { ...raw, display: displayName };
   const dir = path.dirname(raw.file);
   const t = raw.table;
   for (const key of Object.keys(t)) {
@@ -328,6 +375,9 @@ function validate(raw: Raw): FileSettings {
     fix: null,
     unsafeFixes: null,
     cacheDir: null,
+    fixable: sel("fixable") ?? null,
+    extendFixable: sel("extend-fixable") ?? [],
+    unfixable: sel("unfixable") ?? [],
     baseSelections: [],
     extendPerFileIgnores: [],
   };
@@ -466,8 +516,47 @@ const DEFAULTS: FileSettings = {
   fix: null,
   unsafeFixes: null,
   cacheDir: null,
+  fixable: null,
+  extendFixable: [],
+  unfixable: [],
   extendPerFileIgnores: [],
 };
+
+/** The settings field each key sets: a key given in a layer replaces the layer below's value. */
+const FIELD: Record<string, (keyof FileSettings)[]> = {
+  select: ["select"], "extend-select": ["extendSelect"], ignore: ["ignore"],
+  "per-file-ignores": ["perFileIgnores"], exclude: ["exclude"], "extend-exclude": ["extendExclude"], src: ["src"],
+  "thread-entry-points": ["threadEntryPoints"], "torch-version": ["torchVersion"], severity: ["severity"], verify: ["verify"],
+  include: ["include"], "respect-gitignore": ["respectGitignore"], "output-format": ["outputFormat"], fix: ["fix"],
+  "unsafe-fixes": ["unsafeFixes"], "cache-dir": ["cacheDir"], fixable: ["fixable"], "extend-fixable": ["extendFixable"],
+  unfixable: ["unfixable"],
+};
+
+/** `base` with the fields of the keys `given` in `own` taken from `own`. */
+function overKeys(base: FileSettings, own: FileSettings, given: readonly string[]): FileSettings {
+  const merged = { ...base } as FileSettings;
+  for (const key of given) for (const f of FIELD[key] ?? []) (merged as unknown as Record<string, unknown>)[f] = own[f];
+  return merged;
+}
+
+/** --config "key = value" settings, read and checked as a configuration file would be (paths against cwd). */
+function readOverrides(texts: readonly string[], cwd: string): { settings: FileSettings; keys: string[] } | null {
+  if (texts.length === 0) return null;
+  const table: Record<string, unknown> = {};
+  for (const text of texts) {
+    let doc: Record<string, unknown>;
+    try {
+      doc = parseToml(text) as Record<string, unknown>;
+    } catch (e) {
+      if (e instanceof TomlError) throw new ConfigError(`--config ${JSON.stringify(text)}: not a file, and not a setting in TOML (${e.message.split("\n")[0]})`);
+      throw e;
+    }
+    Object.assign(table, doc);
+  }
+  if ("extend" in table) throw new ConfigError(`--config: extend cannot be given on the command line; use --config FILE`);
+  const raw: Raw = { file: "--config", text: "", prefix: [], table };
+  return { settings: validate({ ...raw, file: path.join(cwd, "--config") }, "--config"), keys: Object.keys(table) };
+}
 
 /**
  * `extend`: the settings of the file named (itself possibly extending another), with this
@@ -486,16 +575,7 @@ function loadExtending(raw: Raw, seen: string[] = []): FileSettings {
     const baseRaw = readRaw(file);
     if (!baseRaw) fail(raw, ["extend"], `${target} has no [tool.mps-lint] table`);
     const base = loadExtending(baseRaw, [...seen, raw.file]);
-    merged = { ...base } as FileSettings;
-    const given = new Set(Object.keys(raw.table));
-    const FIELD: Record<string, (keyof FileSettings)[]> = {
-      select: ["select"], "extend-select": ["extendSelect"], ignore: ["ignore"],
-      "per-file-ignores": ["perFileIgnores"], exclude: ["exclude"], "extend-exclude": ["extendExclude"], src: ["src"],
-      "thread-entry-points": ["threadEntryPoints"], "torch-version": ["torchVersion"], severity: ["severity"], verify: ["verify"],
-      include: ["include"], "respect-gitignore": ["respectGitignore"], "output-format": ["outputFormat"], fix: ["fix"],
-      "unsafe-fixes": ["unsafeFixes"], "cache-dir": ["cacheDir"],
-    };
-    for (const [key, fields] of Object.entries(FIELD)) if (given.has(key)) for (const f of fields) (merged as unknown as Record<string, unknown>)[f] = own[f];
+    merged = overKeys(base, own, Object.keys(raw.table));
     // A selection layer each, the base's first (Ruff layers an extended file under the extending one).
     merged.selection = own.selection;
     merged.baseSelections = [...base.baseSelections, base.selection];
@@ -511,11 +591,13 @@ export class ConfigResolver {
   private readonly byDir = new Map<string, Settings>();
   private readonly byFile = new Map<string, Settings>();
   private readonly fixed: Settings | null = null;
-  private readonly cli: Selection;
+  private readonly cli: CliLayer;
+  private readonly overrides: { settings: FileSettings; keys: string[] } | null;
 
   constructor(private readonly options: ConfigOptions) {
     this.cli = options.cli ?? {};
     checkCliSelection(this.cli);
+    this.overrides = readOverrides(this.cli.overrides ?? [], options.cwd);
     if (options.configFile) {
       const file = path.resolve(options.cwd, options.configFile);
       if (!existsSync(file)) throw new ConfigError(`${options.configFile}: configuration file not found`);
@@ -566,19 +648,40 @@ export class ConfigResolver {
     return [...new Set([...(this.fixed ? [this.fixed] : []), ...this.byDir.values()])];
   }
 
-  private build(file: string | null, fs: FileSettings): Settings {
-    const rules = resolveRules([...fs.baseSelections, fs.selection, this.cli]);
+  private build(file: string | null, loaded: FileSettings): Settings {
+    const cli = this.cli;
+    // --config "key = value": as if written in the file (its selection is a layer over the file's).
+    let fs = loaded;
+    const layers: Selection[] = [...fs.baseSelections, fs.selection];
+    if (this.overrides) {
+      const { settings: o, keys } = this.overrides;
+      fs = overKeys(fs, o, keys);
+      fs.extendPerFileIgnores = [...loaded.extendPerFileIgnores, ...o.extendPerFileIgnores];
+      // A selection key given replaces the file's (the file's layer, not a layer over it).
+      const own = { ...fs.selection };
+      if (keys.includes("select")) own.select = o.selection.select;
+      if (keys.includes("extend-select")) own.extendSelect = o.selection.extendSelect;
+      if (keys.includes("ignore")) own.ignore = o.selection.ignore;
+      layers[layers.length - 1] = own;
+    }
+    const rules = resolveRules([...layers, cli]);
     const { selection: _selection, baseSelections: _bases, extendPerFileIgnores, ...settings } = fs;
     return {
       ...settings,
-      perFileIgnores: [...fs.perFileIgnores, ...extendPerFileIgnores],
+      perFileIgnores: [...(cli.perFileIgnores ?? fs.perFileIgnores), ...extendPerFileIgnores, ...(cli.extendPerFileIgnores ?? [])],
+      exclude: cli.exclude ?? fs.exclude,
+      extendExclude: [...fs.extendExclude, ...(cli.extendExclude ?? [])],
+      respectGitignore: cli.respectGitignore ?? fs.respectGitignore,
+      fixable: cli.fixable ?? fs.fixable,
+      extendFixable: [...fs.extendFixable, ...(cli.extendFixable ?? [])],
+      unfixable: [...fs.unfixable, ...(cli.unfixable ?? [])],
       configFile: file,
       root: file ? path.dirname(file) : this.options.cwd,
       rules,
       // The effective selection, for --show-settings.
-      select: this.cli.select ?? fs.select,
-      extendSelect: [...fs.extendSelect, ...(this.cli.extendSelect ?? [])],
-      ignore: this.cli.select ? [...(this.cli.ignore ?? [])] : [...fs.ignore, ...(this.cli.ignore ?? [])],
+      select: cli.select ?? fs.select,
+      extendSelect: [...fs.extendSelect, ...(cli.extendSelect ?? [])],
+      ignore: cli.select ? [...(cli.ignore ?? [])] : [...fs.ignore, ...(cli.ignore ?? [])],
     };
   }
 }
@@ -619,14 +722,24 @@ export function isExcluded(settings: Settings, abs: string, isDir: boolean): boo
  * stdout is a terminal, where the default format is full.
  */
 export function withConfigDefaults(opts: CliOptions, terminal = false): CliOptions {
-  const s = new ConfigResolver({ cwd: opts.cwd, configFile: opts.config, isolated: opts.isolated }).forDir(opts.cwd);
+  const s = new ConfigResolver({ cwd: opts.cwd, configFile: opts.config, isolated: opts.isolated, cli: cliLayer(opts) }).forDir(opts.cwd);
   return {
     ...opts,
     format: opts.format || s.outputFormat || (terminal ? "full" : "stylish"),
-    fix: opts.fix || (s.fix === true && !opts.diff && !opts.fixOnly && !opts.addNoqa && !opts.writeBaseline),
-    unsafeFixes: opts.unsafeFixes || s.unsafeFixes === true,
+    // --fix / --no-fix win over the configuration's fix (unset: undefined).
+    fix: opts.fix ?? (s.fix === true && !opts.diff && !opts.fixOnly && !opts.addNoqa && !opts.writeBaseline),
+    unsafeFixes: opts.unsafeFixes ?? s.unsafeFixes === true,
     cacheDir: opts.cacheDir ?? s.cacheDir ?? undefined,
   };
+}
+
+/** Does this file's configuration let the fixes of rule `code` be applied (fixable, extend-fixable, unfixable)? */
+export function isFixable(settings: Settings, code: string): boolean {
+  const rule = RULES.find((r) => r.meta.code === code);
+  if (!rule) return true;
+  const inList = (sels: readonly string[]) => sels.some((s) => matchesSelector(rule, s));
+  const fixable = settings.fixable === null || inList(settings.fixable) || inList(settings.extendFixable);
+  return fixable && !inList(settings.unfixable);
 }
 
 const pfiCache = new WeakMap<Settings, { match: (relPath: string, base: string) => boolean; negated: boolean; codes: string[] }[]>();

@@ -226,7 +226,7 @@ function withProjectContext(state: RunState): void {
     : opts.paths.length > 0 && !opts.paths.some((p) => isDirectory(path.resolve(opts.cwd, p)));
   if (!namedOnlyFiles || state.files.length === 0) return;
   for (const f of state.files) {
-    const root = projectRoot(f, settingsOf(state, f));
+    const root = projectRoot(f, settingsOf(state, f), opts.cwd);
     if (root && !state.contextRoots.includes(root)) state.contextRoots.push(root);
   }
   if (state.contextRoots.length === 0) return;
@@ -261,7 +261,7 @@ function planLint(state: RunState): LintPlan {
       threadEntryPoints: [...new Set(all.flatMap((s) => s.threadEntryPoints))],
       overrides: state.overrides,
       jobs: opts.jobs ?? defaultJobs(),
-      cacheDir: opts.cache === false ? null : cacheDirFor(opts),
+      cacheDir: opts.cache === false ? null : cacheDirFor(opts, state.contextRoots[0]),
       prefilter: opts.prefilter ?? true,
     },
     rules,
@@ -441,7 +441,8 @@ function report(
     ? renderStatistics(shown, opts.format, !!opts.unsafeFixes)
     : reporter({
         diagnostics: shown,
-        files: state.files,
+        // The files checked: those named, not the project around them (junit lists each).
+        files: state.reported ? state.files.filter((f) => state.reported!.has(f)) : state.files,
         cwd: opts.cwd,
         color: opts.color && !opts.outputFile,
         // Problems of the run (unreadable files, link loops) go to stderr in every format.
@@ -541,14 +542,27 @@ function writing<T>(name: string, write: () => T): T {
 
 /**
  * The project a named file belongs to: the folder of its configuration file, else the nearest
- * folder above it with a pyproject.toml or a .git. None: the file is linted on its own.
+ * folder above it with a pyproject.toml or a .git, else the working folder when the file lies
+ * inside it. None: the file is linted on its own.
  */
-function projectRoot(file: string, settings: Settings): string | null {
+function projectRoot(file: string, settings: Settings, cwd: string): string | null {
   if (settings.configFile) return path.dirname(settings.configFile);
-  for (let dir = path.dirname(file); ; dir = path.dirname(dir)) {
-    if (existsSync(path.join(dir, "pyproject.toml")) || existsSync(path.join(dir, ".git"))) return dir;
+  return markedRoot(path.dirname(file)) ?? (isInside(file, cwd) ? cwd : null);
+}
+
+/** The nearest folder from `dir` up with a configuration file, a pyproject.toml or a .git. */
+function markedRoot(dir: string): string | null {
+  for (;; dir = path.dirname(dir)) {
+    if (PROJECT_MARKERS.some((m) => existsSync(path.join(dir, m)))) return dir;
     if (path.dirname(dir) === dir) return null;
   }
+}
+
+const PROJECT_MARKERS = [".mps-lint.toml", "mps-lint.toml", "pyproject.toml", ".git"];
+
+function isInside(file: string, dir: string): boolean {
+  const r = path.relative(dir, file);
+  return r !== "" && !r.startsWith("..") && !path.isAbsolute(r);
 }
 
 function isDirectory(p: string): boolean {
@@ -569,7 +583,19 @@ function dedupe<T extends { file: string; message: string }>(xs: T[]): T[] {
   });
 }
 
-/** The cache folder a run uses: --cache-dir, else .mps_lint_cache in the working folder. */
-export function cacheDirFor(opts: Pick<CliOptions, "cwd" | "cacheDir">): string {
-  return opts.cacheDir ? path.resolve(opts.cwd, opts.cacheDir) : path.join(opts.cwd, CACHE_DIR_NAME);
+/**
+ * The cache folder a run uses: --cache-dir (or cache-dir), else .mps_lint_cache at the project
+ * root, as Ruff keeps .ruff_cache: the project of the files named one by one (`contextRoot`), else
+ * of the first path (the working folder when none): the nearest folder up with a configuration
+ * file, a pyproject.toml or a .git; else the working folder when the path lies inside it; else
+ * the folder linted. Linting a tree elsewhere leaves nothing in the working folder.
+ */
+export function cacheDirFor(opts: Pick<CliOptions, "cwd" | "cacheDir"> & { paths?: string[] }, contextRoot?: string): string {
+  if (opts.cacheDir) return path.resolve(opts.cwd, opts.cacheDir);
+  if (contextRoot) return path.join(contextRoot, CACHE_DIR_NAME);
+  const first = opts.paths?.find((p) => p !== "-");
+  const target = first === undefined ? opts.cwd : path.resolve(opts.cwd, first);
+  const dir = isDirectory(target) ? target : path.dirname(target);
+  const root = markedRoot(dir) ?? (target === opts.cwd || isInside(target, opts.cwd) ? opts.cwd : dir);
+  return path.join(root, CACHE_DIR_NAME);
 }

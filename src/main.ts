@@ -263,6 +263,11 @@ function planLint(state: RunState): LintPlan {
       jobs: opts.jobs ?? defaultJobs(),
       cacheDir: opts.cache === false ? null : cacheDirFor(opts, state.contextRoots[0]),
       prefilter: opts.prefilter ?? true,
+      // Files named one by one are parsed whatever the prefilter says: their syntax errors are reported.
+      parseAlways: new Set([
+        ...(state.reported ?? []),
+        ...(state.stdinMode ? files : opts.paths.map((p) => path.resolve(opts.cwd, p)).filter((p) => !isDirectory(p))),
+      ]),
     },
     rules,
     settingsOf: (file) => perFile.get(file) ?? settingsOf(state, file),

@@ -26,6 +26,32 @@ describe("junit", () => {
   });
 });
 
+describe("syntax errors are reported by default (MPS000), as Ruff does", () => {
+  const BROKEN = "import torch\n\ndef f(model, x:\n    return model(x)\n";
+  it("a named file that does not parse: exit 1 with MPS000; --ignore MPS000 turns it off", () => {
+    const dir = project({ "t.py": BROKEN });
+    const r = runCli(["-f", "concise", "-n", "t.py"], { cwd: dir });
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/^t\.py:3:\d+: MPS000 SyntaxError: /);
+    expect(runCli(["-f", "concise", "-n", "--ignore", "MPS000", "t.py"], { cwd: dir })).toMatchObject({ code: 0, stdout: "All checks passed!\n" });
+  });
+
+  it("in a folder run, in the files with thread code (the files mps-lint parses)", () => {
+    const dir = project({ "pkg/serve.py": `import threading\n${BROKEN}\nthreading.Thread(target=f).start()\n`, "pkg/ok.py": "x = 1\n" });
+    const r = runCli(["-f", "concise", "-n", "pkg"], { cwd: dir });
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/^pkg\/serve\.py:4:\d+: MPS000 /);
+  });
+
+  it("valid Python that tree-sitter's grammar rejects is not an error: a starred bracket after a comma", () => {
+    const valid = "def f(state, ks, b):\n    x = state, *[k for k in ks]\n    yield state, *(b)\n    return state, *[g(k) for k in ks]\n";
+    expect(runCli(["-f", "concise", "-n", "v.py"], { cwd: project({ "v.py": valid }) })).toMatchObject({ code: 0, stdout: "All checks passed!\n" });
+    // The same line left unclosed is still an error.
+    const r = runCli(["-f", "concise", "-n", "v.py"], { cwd: project({ "v.py": "def f(a, b):\n    return a, *[x for x in b\n" }) });
+    expect(r.stdout).toMatch(/^v\.py:2:5: MPS000 /);
+  });
+});
+
 describe("a file named alone", () => {
   it("in a project with no pyproject.toml or .git: analysed within the working folder, as the folder run", () => {
     const dir = project({ "pkg/__init__.py": "", "pkg/app.py": APP, "pkg/helpers.py": HELPERS });

@@ -817,6 +817,19 @@ function blockRows(lines: string[], row: number): number {
   return end;
 }
 
+/** `text` with each `*` on line `row` that follows a comma and precedes `[` or `(` made a space; null when there is none. */
+function starredBracketGap(text: string, row: number): string | null {
+  let start = 0;
+  for (let r = 0; r < row; r++) {
+    start = text.indexOf("\n", start) + 1;
+    if (start === 0) return null;
+  }
+  const end = text.indexOf("\n", start);
+  const line = text.slice(start, end < 0 ? text.length : end);
+  const fixed = line.replace(/(,\s*)\*(?=\s*[[(])/g, "$1 ");
+  return fixed === line ? null : text.slice(0, start) + fixed + text.slice(start + line.length);
+}
+
 /**
  * Parse with error recovery beyond tree-sitter's own: tree-sitter sometimes swallows the rest of
  * a file into one ERROR node (an unclosed bracket in a `def` line). Report the first error, blank
@@ -835,6 +848,20 @@ function parseRecovering(text: string): { tree: Tree; text: string; errors: Synt
     const node = firstError(tree.rootNode);
     if (!node) break;
     const range = rangeOf(node);
+    // A grammar gap, not an error: tree-sitter-python rejects a starred bracket after a comma in an
+    // expression list (`return state, *[f(k) for k in ks]`, `x = a, *(b)`; valid since Python 3.8).
+    // Read that `*` as a space (same length) and parse again; the element is then a plain list.
+    const ungapped = starredBracketGap(work, range.start.row);
+    if (ungapped !== null) {
+      const again = parsePython(ungapped);
+      const next = again.rootNode.hasError ? firstError(again.rootNode) : null;
+      if (!next || rangeOf(next).start.row !== range.start.row) {
+        work = ungapped;
+        tree = again;
+        if (!next) break;
+        continue;
+      }
+    }
     if (range.start.row > blankedTo && errors.length < MAX_SYNTAX_ERRORS) errors.push({ range, message: syntaxMessage(node, work) });
     const lines = work.split("\n");
     const from = range.start.row;

@@ -43,8 +43,10 @@ describe("syntax errors are reported by default (MPS000), as Ruff does", () => {
     expect(r.stdout).toMatch(/^pkg\/serve\.py:4:\d+: MPS000 /);
   });
 
-  it("valid Python that tree-sitter's grammar rejects is not an error: a starred bracket after a comma", () => {
-    const valid = "def f(state, ks, b):\n    x = state, *[k for k in ks]\n    yield state, *(b)\n    return state, *[g(k) for k in ks]\n";
+  it("valid Python that tree-sitter's grammar rejects is not an error: a starred bracket after a comma, an f-string fill of =", () => {
+    const valid =
+      "def f(state, ks, b, title, width):\n    x = state, *[k for k in ks]\n    print(f'{title:=^{width}}', f\"{title:=>10}\")\n" +
+      "    yield state, *(b)\n    return state, *[g(k) for k in ks]\n";
     expect(runCli(["-f", "concise", "-n", "v.py"], { cwd: project({ "v.py": valid }) })).toMatchObject({ code: 0, stdout: "All checks passed!\n" });
     // The same line left unclosed is still an error.
     const r = runCli(["-f", "concise", "-n", "v.py"], { cwd: project({ "v.py": "def f(a, b):\n    return a, *[x for x in b\n" }) });

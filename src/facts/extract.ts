@@ -817,8 +817,16 @@ function blockRows(lines: string[], row: number): number {
   return end;
 }
 
-/** `text` with each `*` on line `row` that follows a comma and precedes `[` or `(` made a space; null when there is none. */
-function starredBracketGap(text: string, row: number): string | null {
+/**
+ * `text` with line `row` respelled where tree-sitter-python's grammar rejects valid Python, each
+ * respelling of the same length (offsets, rows and columns stay) and the same for the analysis;
+ * null when the line has none of them:
+ *   - a starred bracket after a comma in an expression list, `return state, *[f(k) for k in ks]`
+ *     or `x = a, *(b)` (valid since Python 3.8): the `*` becomes a space (the element a plain list);
+ *   - a format spec that starts with `=` in an f-string, `f"{title:=^{width}}"` (fill `=`, centred):
+ *     read as a walrus; the `=` becomes a space (a format spec is not analysed).
+ */
+function grammarGaps(text: string, row: number): string | null {
   let start = 0;
   for (let r = 0; r < row; r++) {
     start = text.indexOf("\n", start) + 1;
@@ -826,7 +834,7 @@ function starredBracketGap(text: string, row: number): string | null {
   }
   const end = text.indexOf("\n", start);
   const line = text.slice(start, end < 0 ? text.length : end);
-  const fixed = line.replace(/(,\s*)\*(?=\s*[[(])/g, "$1 ");
+  const fixed = line.replace(/(,\s*)\*(?=\s*[[(])/g, "$1 ").replace(/(\{[^{}:!=()[\]]*[^{}:!=()[\]\s]\s*:)=/g, "$1 ");
   return fixed === line ? null : text.slice(0, start) + fixed + text.slice(start + line.length);
 }
 
@@ -848,10 +856,9 @@ function parseRecovering(text: string): { tree: Tree; text: string; errors: Synt
     const node = firstError(tree.rootNode);
     if (!node) break;
     const range = rangeOf(node);
-    // A grammar gap, not an error: tree-sitter-python rejects a starred bracket after a comma in an
-    // expression list (`return state, *[f(k) for k in ks]`, `x = a, *(b)`; valid since Python 3.8).
-    // Read that `*` as a space (same length) and parse again; the element is then a plain list.
-    const ungapped = starredBracketGap(work, range.start.row);
+    // Grammar gaps, not errors: tree-sitter-python rejects valid code that CPython accepts (see
+    // grammarGaps); read the line in an equivalent spelling of the same length and parse again.
+    const ungapped = grammarGaps(work, range.start.row);
     if (ungapped !== null) {
       const again = parsePython(ungapped);
       const next = again.rootNode.hasError ? firstError(again.rootNode) : null;

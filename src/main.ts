@@ -249,13 +249,16 @@ function planLint(state: RunState): LintPlan {
   const all = [...new Set(perFile.values())];
   const rules = RULES.filter((r) => all.some((s) => s.rules.includes(r)));
   const rootSettings = config.forDir(opts.cwd);
-  const torchVersion = rootSettings.torchVersion ?? all.find((s) => s.torchVersion)?.torchVersion ?? null;
+  const versioned = rootSettings.torchVersion ? rootSettings : all.find((s) => s.torchVersion);
+  const torchVersion = versioned?.torchVersion ?? null;
+  // MPS008's threshold comes with torch-version, from the same settings.
+  const mpsPerThreadStreamsVersion = versioned?.mpsPerThreadStreamsVersion ?? rootSettings.mpsPerThreadStreamsVersion ?? undefined;
   const searchRoots = [opts.cwd, ...state.contextRoots, ...opts.paths.filter((p) => p !== "-").map((p) => path.resolve(opts.cwd, p)).filter(isDirectory)];
   return {
     lint: {
       files,
       rules,
-      settings: { torchVersion },
+      settings: { torchVersion, mpsPerThreadStreamsVersion },
       srcRoots: [...new Set(all.flatMap((s) => s.src))],
       searchRoots,
       threadEntryPoints: [...new Set(all.flatMap((s) => s.threadEntryPoints))],

@@ -10,29 +10,16 @@ import picomatch from "picomatch";
 import { parse as parseToml, TomlError } from "smol-toml";
 import { RULES } from "../../rules/index.js";
 import type { Rule } from "../engine/rule.js";
-import type { Severity } from "../types.js";
 import type { CliOptions } from "../cli/options.js";
-import { FORMATS } from "../reporters/formats.js";
-import { packageVersion } from "../reporters/docs.js";
+import { defaultFields, describeValue, didYouMean, isKnownSelector, OPTION_BY_KEY, OPTION_KEYS, OPTIONS, type OptionFields, type ParseContext, type PerFileIgnore } from "./options.js";
+
+export { didYouMean, isKnownSelector, satisfiesVersion, VERIFY_DEVICES, type PerFileIgnore, type VerifyDevice, type VerifySettings } from "./options.js";
 
 /** A configuration file that cannot be used: exit 2, naming the file, line and key. */
 export class ConfigError extends Error {}
 
 /** In the order Ruff uses within one folder: the dot-file first, pyproject.toml last. */
 export const CONFIG_FILES = [".mps-lint.toml", "mps-lint.toml", "pyproject.toml"] as const;
-
-export const VERIFY_DEVICES = ["auto", "mps", "cuda", "xpu", "cpu"] as const;
-export type VerifyDevice = (typeof VERIFY_DEVICES)[number];
-
-export interface VerifySettings {
-  /** Python interpreter to run the suspect code with. */
-  python?: string;
-  /** What to run instead of each linted file ("app.py args", "-m pkg.mod", "pkg.mod:main"). */
-  entry?: string;
-  /** Seconds per run of the target. */
-  timeout?: number;
-  device?: VerifyDevice;
-}
 
 /** One layer of rule selection (a config file, or the command line), as Ruff layers them. */
 export interface Selection {
@@ -41,46 +28,14 @@ export interface Selection {
   ignore?: string[];
 }
 
-export interface PerFileIgnore {
-  /** The glob as written. */
-  pattern: string;
-  /** Rule selectors (codes, prefixes, names). */
-  codes: string[];
-}
-
-export interface Settings {
+/** The settings in force for a file: every option's field (src/config/options.ts), the rules, where they came from. */
+export interface Settings extends Omit<OptionFields, "extendPerFileIgnores"> {
   /** The configuration file in force; null when none was found or --isolated. */
   configFile: string | null;
   /** Folder that relative settings (globs, src) are resolved against: the file's folder, or cwd. */
   root: string;
-  select: string[] | null;
-  extendSelect: string[];
-  ignore: string[];
-  perFileIgnores: PerFileIgnore[];
-  exclude: string[];
-  extendExclude: string[];
-  /** Import roots, absolute. */
-  src: string[];
-  threadEntryPoints: string[];
-  torchVersion: string | null;
-  /** Severity by rule code. */
-  severity: Record<string, Severity>;
-  verify: VerifySettings;
-  /** Globs of the files folder walks lint (null: every .py, .pyi and .ipynb file). */
-  include: string[] | null;
-  /** Skip what .gitignore files ignore (default true). */
-  respectGitignore: boolean;
-  /** Defaults for the command line's --output-format, --fix, --unsafe-fixes, --cache-dir (absolute). */
-  outputFormat: string | null;
-  fix: boolean | null;
-  unsafeFixes: boolean | null;
-  cacheDir: string | null;
   /** Rules enabled by the selections (before per-file-ignores). */
   rules: Rule[];
-  /** Selectors of the rules whose fixes count (null: every rule), plus extend-fixable; less unfixable. */
-  fixable: string[] | null;
-  extendFixable: string[];
-  unfixable: string[];
 }
 
 export interface ConfigOptions {
@@ -132,10 +87,6 @@ function matchesSelector(rule: Rule, sel: string): boolean {
   return s === "ALL" || rule.meta.code.startsWith(s) || rule.meta.name.toUpperCase() === s;
 }
 
-export function isKnownSelector(sel: string): boolean {
-  return RULES.some((r) => matchesSelector(r, sel));
-}
-
 function checkSelectors(sels: string[] | undefined, where: (s: string) => string): void {
   for (const s of sels ?? []) {
     if (!isKnownSelector(s)) throw new ConfigError(`${where(s)}unknown rule selector "${s}" (known: ${RULES.map((r) => r.meta.code).join(", ")})`);
@@ -180,49 +131,6 @@ interface Raw {
   table: Record<string, unknown>;
 }
 
-const KEYS: Record<string, string> = {
-  select: "a list of rule codes or prefixes",
-  ignore: "a list of rule codes or prefixes",
-  "extend-select": "a list of rule codes or prefixes",
-  "per-file-ignores": 'a table of glob = [rule codes], e.g. "tests/**" = ["MPS002"]',
-  exclude: "a list of gitignore-style patterns",
-  "extend-exclude": "a list of gitignore-style patterns",
-  src: "a list of folders (import roots)",
-  "thread-entry-points": 'a list of qualified names, e.g. "app.handlers.handle"',
-  "torch-version": 'a PyTorch version string, e.g. "2.5" or "2.5.1"',
-  severity: 'a table of rule code = "error" | "warning" | "info"',
-  verify: "a table with keys python, entry, timeout, device",
-  extend: "a path to another configuration file whose settings this one extends",
-  include: 'a list of globs of the files to lint, e.g. ["*.py", "scripts/*.pyw"]',
-  "respect-gitignore": "true or false",
-  "extend-per-file-ignores": 'a table of glob = [rule codes], added to per-file-ignores',
-  "required-version": 'a version requirement on mps-lint, e.g. ">=0.1" or "==0.1.0"',
-  "output-format": "the name of an output format",
-  fix: "true or false",
-  "unsafe-fixes": "true or false",
-  "cache-dir": "a folder (string)",
-  fixable: "a list of rule codes or prefixes whose fixes are applied (default: every rule)",
-  unfixable: "a list of rule codes or prefixes whose fixes are never applied",
-  "extend-fixable": "a list of rule codes or prefixes fixable in addition to fixable",
-};
-const VERIFY_KEYS: Record<string, string> = {
-  python: "a path to a Python interpreter (string)",
-  entry: 'a string: "app.py args", "-m pkg.mod" or "pkg.mod:main"',
-  timeout: "a positive number of seconds",
-  device: `one of ${VERIFY_DEVICES.map((d) => `"${d}"`).join(", ")}`,
-};
-
-function isTable(v: unknown): v is Record<string, unknown> {
-  return typeof v === "object" && v !== null && !Array.isArray(v) && !(v instanceof Date);
-}
-
-function describeValue(v: unknown): string {
-  if (Array.isArray(v)) return "an array";
-  if (isTable(v)) return "a table";
-  if (v instanceof Date) return "a date";
-  return `${typeof v} ${JSON.stringify(v)}`;
-}
-
 /** The line a key is written on (best effort: TOML parsers keep no positions). */
 function keyLine(raw: Raw, keyPath: string[]): number | null {
   const lines = raw.text.split(/\r\n|\n|\r/);
@@ -253,38 +161,12 @@ function fail(raw: Raw, keyPath: string[], what: string): never {
   throw new ConfigError(`${where}: ${key}: ${what}`);
 }
 
-function stringList(raw: Raw, key: string[], v: unknown): string[] {
-  if (!Array.isArray(v) || v.some((x) => typeof x !== "string")) {
-    fail(raw, key, `expected ${KEYS[key[0]] ?? "a list of strings"}, got ${describeValue(v)}`);
-  }
-  return v as string[];
+function isTable(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v) && !(v instanceof Date);
 }
 
 /** Larger than any real configuration file; a bigger one is refused before it is read. */
 export const MAX_CONFIG_BYTES = 1 << 20;
-
-/** Edit distance, for "did you mean". */
-function distance(a: string, b: string): number {
-  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const cur = [i];
-    for (let j = 1; j <= b.length; j++) cur[j] = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
-    prev = cur;
-  }
-  return prev[b.length];
-}
-
-/** The closest known key, when close enough to be a typo (or the same key in another spelling). */
-export function didYouMean(key: string, known: readonly string[]): string | null {
-  const norm = (k: string) => k.toLowerCase().replace(/_/g, "-");
-  let best: string | null = null;
-  let bestD = Infinity;
-  for (const k of known) {
-    const d = norm(key) === norm(k) ? 0 : distance(norm(key), norm(k));
-    if (d < bestD) [best, bestD] = [k, d];
-  }
-  return best !== null && bestD <= Math.max(2, Math.floor(key.length / 3)) ? best : null;
-}
 
 function unknownKey(raw: Raw, keyPath: string[], known: readonly string[]): never {
   const key = keyPath[keyPath.length - 1];
@@ -336,201 +218,44 @@ function readRaw(file: string): Raw | null {
 }
 
 /** The settings one configuration file gives (before the command line's layer). */
-interface FileSettings extends Omit<Settings, "rules" | "configFile" | "root"> {
+interface FileSettings extends OptionFields {
   selection: Selection;
   /** Selection layers of extended files, outermost base first. */
   baseSelections: Selection[];
-  extendPerFileIgnores: PerFileIgnore[];
 }
 
+/**
+ * One file's settings: each key checked and read by its entry in the option table
+ * (src/config/options.ts); absent keys keep the table's defaults.
+ */
 function validate(raw: Raw, displayName?: string): FileSettings {
   if (displayName) raw = { ...raw, display: displayName };
   const dir = path.dirname(raw.file);
   const t = raw.table;
-  for (const key of Object.keys(t)) {
-    if (!(key in KEYS)) unknownKey(raw, [key], Object.keys(KEYS));
+  const out: FileSettings = { ...defaultFields(), selection: {}, baseSelections: [] };
+  for (const [key, value] of Object.entries(t)) {
+    const option = OPTION_BY_KEY.get(key);
+    if (!option) unknownKey(raw, [key], OPTION_KEYS);
+    const ctx: ParseContext = {
+      dir,
+      fail: (what, sub = []) => fail(raw, [key, ...sub], what),
+      unknownKey: (k, known) => unknownKey(raw, [key, k], known),
+    };
+    const parsed = option.parse(value, ctx);
+    if (option.field) (out as unknown as Record<string, unknown>)[option.field] = parsed;
   }
-  const sel = (key: string): string[] | undefined => {
-    if (!(key in t)) return undefined;
-    const list = stringList(raw, [key], t[key]);
-    for (const s of list) if (!isKnownSelector(s)) fail(raw, [key], `unknown rule selector "${s}" (known: ${RULES.map((r) => r.meta.code).join(", ")})`);
-    return list;
+  out.selection = {
+    select: "select" in t ? (out.select ?? undefined) : undefined,
+    extendSelect: "extend-select" in t ? out.extendSelect : undefined,
+    ignore: "ignore" in t ? out.ignore : undefined,
   };
-  const out: FileSettings = {
-    selection: { select: sel("select"), extendSelect: sel("extend-select"), ignore: sel("ignore") },
-    select: null,
-    extendSelect: [],
-    ignore: [],
-    perFileIgnores: [],
-    exclude: "exclude" in t ? stringList(raw, ["exclude"], t.exclude) : [],
-    extendExclude: "extend-exclude" in t ? stringList(raw, ["extend-exclude"], t["extend-exclude"]) : [],
-    src: "src" in t ? stringList(raw, ["src"], t.src).map((s) => path.resolve(dir, s)) : [],
-    threadEntryPoints: "thread-entry-points" in t ? stringList(raw, ["thread-entry-points"], t["thread-entry-points"]) : [],
-    torchVersion: null,
-    severity: {},
-    verify: {},
-    include: null,
-    respectGitignore: true,
-    outputFormat: null,
-    fix: null,
-    unsafeFixes: null,
-    cacheDir: null,
-    fixable: sel("fixable") ?? null,
-    extendFixable: sel("extend-fixable") ?? [],
-    unfixable: sel("unfixable") ?? [],
-    baseSelections: [],
-    extendPerFileIgnores: [],
-  };
-  out.select = out.selection.select ?? null;
-  out.extendSelect = out.selection.extendSelect ?? [];
-  out.ignore = out.selection.ignore ?? [];
-  for (const ep of out.threadEntryPoints) {
-    if (!/^[A-Za-z_][\w]*(\.[A-Za-z_][\w]*)*$/.test(ep)) fail(raw, ["thread-entry-points"], `expected ${KEYS["thread-entry-points"]}, got ${JSON.stringify(ep)}`);
-  }
-  if ("torch-version" in t) {
-    const v = t["torch-version"];
-    if (typeof v !== "string" || !/^\d+(\.\d+){0,2}([a-z+.-][\w.+-]*)?$/i.test(v)) fail(raw, ["torch-version"], `expected ${KEYS["torch-version"]}, got ${describeValue(v)}`);
-    out.torchVersion = v;
-  }
-  if ("per-file-ignores" in t) {
-    const pfi = t["per-file-ignores"];
-    if (!isTable(pfi)) fail(raw, ["per-file-ignores"], `expected ${KEYS["per-file-ignores"]}, got ${describeValue(pfi)}`);
-    for (const [pattern, codes] of Object.entries(pfi)) {
-      const list = stringList(raw, ["per-file-ignores", pattern], codes);
-      for (const s of list) if (!isKnownSelector(s)) fail(raw, ["per-file-ignores", pattern], `unknown rule selector "${s}"`);
-      out.perFileIgnores.push({ pattern, codes: list });
-    }
-  }
-  if ("severity" in t) {
-    const sev = t.severity;
-    if (!isTable(sev)) fail(raw, ["severity"], `expected ${KEYS.severity}, got ${describeValue(sev)}`);
-    for (const [code, level] of Object.entries(sev)) {
-      const rules = RULES.filter((r) => r.meta.code === code.toUpperCase() || r.meta.name === code);
-      if (rules.length === 0) fail(raw, ["severity", code], `unknown rule code "${code}"`);
-      if (level !== "error" && level !== "warning" && level !== "info") fail(raw, ["severity", code], `expected "error", "warning" or "info", got ${describeValue(level)}`);
-      for (const r of rules) out.severity[r.meta.code] = level;
-    }
-  }
-  if ("verify" in t) {
-    const v = t.verify;
-    if (!isTable(v)) fail(raw, ["verify"], `expected ${KEYS.verify}, got ${describeValue(v)}`);
-    for (const [k, val] of Object.entries(v)) {
-      if (!(k in VERIFY_KEYS)) unknownKey(raw, ["verify", k], Object.keys(VERIFY_KEYS));
-      const bad = () => fail(raw, ["verify", k], `expected ${VERIFY_KEYS[k]}, got ${describeValue(val)}`);
-      if (k === "timeout") {
-        if (typeof val !== "number" || !(val > 0) || !Number.isFinite(val)) bad();
-        out.verify.timeout = val as number;
-      } else if (k === "device") {
-        if (typeof val !== "string" || !(VERIFY_DEVICES as readonly string[]).includes(val)) bad();
-        out.verify.device = val as VerifyDevice;
-      } else {
-        if (typeof val !== "string" || val === "") bad();
-        out.verify[k as "python" | "entry"] = val as string;
-      }
-    }
-    if (out.verify.python && !path.isAbsolute(out.verify.python) && out.verify.python.includes("/")) {
-      out.verify.python = path.resolve(dir, out.verify.python);
-    }
-  }
-  const bool = (key: string): boolean | null => {
-    if (!(key in t)) return null;
-    if (typeof t[key] !== "boolean") fail(raw, [key], `expected ${KEYS[key]}, got ${describeValue(t[key])}`);
-    return t[key] as boolean;
-  };
-  if ("include" in t) out.include = stringList(raw, ["include"], t.include);
-  out.respectGitignore = bool("respect-gitignore") ?? true;
-  out.fix = bool("fix");
-  out.unsafeFixes = bool("unsafe-fixes");
-  if ("output-format" in t) {
-    const f = t["output-format"];
-    if (typeof f !== "string" || !(FORMATS as readonly string[]).includes(f)) {
-      const guess = typeof f === "string" ? didYouMean(f, FORMATS) : null;
-      fail(raw, ["output-format"], `expected one of ${FORMATS.join(", ")}, got ${describeValue(f)}${guess ? `; did you mean "${guess}"?` : ""}`);
-    }
-    out.outputFormat = f;
-  }
-  if ("cache-dir" in t) {
-    const d = t["cache-dir"];
-    if (typeof d !== "string" || d === "") fail(raw, ["cache-dir"], `expected ${KEYS["cache-dir"]}, got ${describeValue(d)}`);
-    out.cacheDir = path.resolve(dir, d);
-  }
-  if ("extend-per-file-ignores" in t) {
-    const pfi = t["extend-per-file-ignores"];
-    if (!isTable(pfi)) fail(raw, ["extend-per-file-ignores"], `expected ${KEYS["extend-per-file-ignores"]}, got ${describeValue(pfi)}`);
-    for (const [pattern, codes] of Object.entries(pfi)) {
-      const list = stringList(raw, ["extend-per-file-ignores", pattern], codes);
-      for (const sel of list) if (!isKnownSelector(sel)) fail(raw, ["extend-per-file-ignores", pattern], `unknown rule selector "${sel}"`);
-      out.extendPerFileIgnores.push({ pattern, codes: list });
-    }
-  }
-  if ("required-version" in t) {
-    const req = t["required-version"];
-    if (typeof req !== "string") fail(raw, ["required-version"], `expected ${KEYS["required-version"]}, got ${describeValue(req)}`);
-    const verdict = satisfiesVersion(packageVersion(), req);
-    if (verdict === null) fail(raw, ["required-version"], `expected ${KEYS["required-version"]}, got ${JSON.stringify(req)}`);
-    if (!verdict) fail(raw, ["required-version"], `this is mps-lint ${packageVersion()}, which does not satisfy ${JSON.stringify(req)}`);
-  }
   return out;
 }
 
-/** Does `version` meet `req` (comma-separated clauses: >=, <=, >, <, ==, != or a bare version)? null: unreadable. */
-export function satisfiesVersion(version: string, req: string): boolean | null {
-  const parts = (v: string) => v.split(".").map(Number);
-  const cmp = (a: number[], b: number[]) => {
-    for (let i = 0; i < Math.max(a.length, b.length); i++) {
-      const d = (a[i] ?? 0) - (b[i] ?? 0);
-      if (d !== 0) return Math.sign(d);
-    }
-    return 0;
-  };
-  const have = parts(version.split(/[-+]/)[0]);
-  let ok = true;
-  for (const clause of req.split(",")) {
-    const m = /^\s*(>=|<=|==|!=|>|<|~=)?\s*v?(\d+(?:\.\d+)*)\s*$/.exec(clause);
-    if (!m) return null;
-    const c = cmp(have, parts(m[2]));
-    const op = m[1] ?? "==";
-    const pass = op === ">=" ? c >= 0 : op === "<=" ? c <= 0 : op === ">" ? c > 0 : op === "<" ? c < 0 : op === "!=" ? c !== 0 : op === "~=" ? c >= 0 : c === 0;
-    ok &&= pass;
-  }
-  return ok;
-}
+const DEFAULTS: FileSettings = { ...defaultFields(), selection: {}, baseSelections: [] };
 
-const DEFAULTS: FileSettings = {
-  selection: {},
-  baseSelections: [],
-  select: null,
-  extendSelect: [],
-  ignore: [],
-  perFileIgnores: [],
-  exclude: [],
-  extendExclude: [],
-  src: [],
-  threadEntryPoints: [],
-  torchVersion: null,
-  severity: {},
-  verify: {},
-  include: null,
-  respectGitignore: true,
-  outputFormat: null,
-  fix: null,
-  unsafeFixes: null,
-  cacheDir: null,
-  fixable: null,
-  extendFixable: [],
-  unfixable: [],
-  extendPerFileIgnores: [],
-};
-
-/** The settings field each key sets: a key given in a layer replaces the layer below's value. */
-const FIELD: Record<string, (keyof FileSettings)[]> = {
-  select: ["select"], "extend-select": ["extendSelect"], ignore: ["ignore"],
-  "per-file-ignores": ["perFileIgnores"], exclude: ["exclude"], "extend-exclude": ["extendExclude"], src: ["src"],
-  "thread-entry-points": ["threadEntryPoints"], "torch-version": ["torchVersion"], severity: ["severity"], verify: ["verify"],
-  include: ["include"], "respect-gitignore": ["respectGitignore"], "output-format": ["outputFormat"], fix: ["fix"],
-  "unsafe-fixes": ["unsafeFixes"], "cache-dir": ["cacheDir"], fixable: ["fixable"], "extend-fixable": ["extendFixable"],
-  unfixable: ["unfixable"],
-};
+/** The settings field each key sets (the option table's): a key given in a layer replaces the layer below's value. */
+const FIELD: Record<string, (keyof FileSettings)[]> = Object.fromEntries(OPTIONS.filter((o) => o.field && o.key !== "extend-per-file-ignores").map((o) => [o.key, [o.field!]]));
 
 /** `base` with the fields of the keys `given` in `own` taken from `own`. */
 function overKeys(base: FileSettings, own: FileSettings, given: readonly string[]): FileSettings {
@@ -554,8 +279,8 @@ function readOverrides(texts: readonly string[], cwd: string): { settings: FileS
     Object.assign(table, doc);
   }
   if ("extend" in table) throw new ConfigError(`--config: extend cannot be given on the command line; use --config FILE`);
-  const raw: Raw = { file: "--config", text: "", prefix: [], table };
-  return { settings: validate({ ...raw, file: path.join(cwd, "--config") }, "--config"), keys: Object.keys(table) };
+  const raw: Raw = { file: path.join(cwd, "--config"), text: "", prefix: [], table };
+  return { settings: validate(raw, "--config"), keys: Object.keys(table) };
 }
 
 /**
@@ -567,8 +292,7 @@ function loadExtending(raw: Raw, seen: string[] = []): FileSettings {
   const own = validate(raw);
   let merged = own;
   if ("extend" in raw.table) {
-    const target = raw.table.extend;
-    if (typeof target !== "string" || target === "") fail(raw, ["extend"], `expected ${KEYS.extend}, got ${describeValue(target)}`);
+    const target = raw.table.extend as string;
     const file = path.resolve(path.dirname(raw.file), target.replace(/^~(?=\/)/, process.env.HOME ?? "~"));
     if ([raw.file, ...seen].includes(file)) fail(raw, ["extend"], `extends itself through ${[...seen, raw.file, file].join(" -> ")}`);
     if (!existsSync(file)) fail(raw, ["extend"], `${target}: no such file`);
@@ -774,27 +498,18 @@ export function enabledCodes(settings: Settings, file: string): Set<string> {
   return new Set(settings.rules.map((r) => r.meta.code).filter((c) => !off.has(c)));
 }
 
-/** What --show-settings prints: the resolved settings for one file, one key a line. */
+/** What --show-settings prints: the resolved settings for one file, every option of the table, one key a line. */
 export function formatSettings(settings: Settings, file: string, cwd: string): string {
   const show = (p: string) => JSON.stringify(p);
-  const list = (xs: string[]) => `[${xs.map((x) => JSON.stringify(x)).join(", ")}]`;
   const enabled = enabledCodes(settings, file);
+  const fields = settings as unknown as Record<string, unknown>;
   const lines = [
     `Resolved settings for: ${show(path.resolve(cwd, file))}`,
     `Settings path: ${settings.configFile ? show(settings.configFile) : "(none: defaults)"}`,
     "",
     `root = ${show(settings.root)}`,
-    `select = ${settings.select ? list(settings.select) : "(default)"}`,
-    `extend-select = ${list(settings.extendSelect)}`,
-    `ignore = ${list(settings.ignore)}`,
-    `per-file-ignores = {${settings.perFileIgnores.map((p) => ` ${JSON.stringify(p.pattern)} = ${list(p.codes)}`).join(",")}${settings.perFileIgnores.length ? " " : ""}}`,
-    `exclude = ${list(settings.exclude)}`,
-    `extend-exclude = ${list(settings.extendExclude)}`,
-    `src = ${list(settings.src)}`,
-    `thread-entry-points = ${list(settings.threadEntryPoints)}`,
-    `torch-version = ${settings.torchVersion ? show(settings.torchVersion) : "(not set)"}`,
-    `severity = {${Object.entries(settings.severity).map(([k, v]) => ` ${k} = ${show(v)}`).join(",")}${Object.keys(settings.severity).length ? " " : ""}}`,
-    `verify = {${Object.entries(settings.verify).map(([k, v]) => ` ${k} = ${JSON.stringify(v)}`).join(",")}${Object.keys(settings.verify).length ? " " : ""}}`,
+    // extend-per-file-ignores is merged into per-file-ignores, so shown there.
+    ...OPTIONS.filter((o) => o.field && o.show && o.key !== "extend-per-file-ignores").map((o) => `${o.key} = ${o.show!(fields[o.field!])}`),
     "",
     "rules enabled for this file:",
     ...settings.rules

@@ -89,10 +89,12 @@ function child(backend, wantFacts) {
 
 function cli(backend, args) {
   const t = performance.now();
-  const r = spawnSync(process.execPath, [CLI, ...args], { env: { ...process.env, MPS_LINT_PARSER: backend }, encoding: "utf8", maxBuffer: 1 << 28 });
+  const r = spawnSync(process.execPath, [CLI, ...args, "--timing"], { env: { ...process.env, MPS_LINT_PARSER: backend }, encoding: "utf8", maxBuffer: 1 << 28 });
   const ms = performance.now() - t;
   if (r.status !== 0 && r.status !== 1) throw new Error(`${backend} CLI failed (${r.status}): ${r.stderr}`);
-  return { ms, out: r.stdout };
+  // --timing's JSON (the last line of stderr) holds the process's peak RSS, workers included.
+  const timing = JSON.parse(r.stderr.trim().split("\n").at(-1));
+  return { ms, rssMB: timing.counts.maxRssKB / 1024, out: r.stdout };
 }
 
 // Facts, once per backend.
@@ -109,6 +111,7 @@ log(`facts: ${files.length - differ}/${files.length} files identical`);
 
 const inProc = Object.fromEntries(BACKENDS.map((b) => [b, []]));
 const cliCorpus = Object.fromEntries(BACKENDS.map((b) => [b, []]));
+const cliRss = Object.fromEntries(BACKENDS.map((b) => [b, []]));
 const cliOne = Object.fromEntries(BACKENDS.map((b) => [b, []]));
 const findings = {};
 for (let run = 0; run < RUNS; run++) {
@@ -116,6 +119,7 @@ for (let run = 0; run < RUNS; run++) {
     inProc[b].push(child(b, false));
     const c = cli(b, [...CORPUS, "--no-cache", "-f", "json"]);
     cliCorpus[b].push(c.ms);
+    cliRss[b].push(c.rssMB);
     findings[b] = c.out;
     cliOne[b].push(cli(b, [ONE_FILE, "--no-cache", "-f", "json"]).ms);
     log(`run ${run + 1}/${RUNS} ${b}: in-process ${fmt(inProc[b].at(-1).parseMs + inProc[b].at(-1).extractMs)}, CLI ${fmt(cliCorpus[b].at(-1))}`);
@@ -125,7 +129,7 @@ const sameFindings = findings.native === findings.wasm;
 
 const row = (b) => {
   const m = (k) => median(inProc[b].map((r) => r[k]));
-  return `| ${b} | ${fmt(m("loadMs"))} | ${fmt(m("parseMs"))} | ${fmt(m("extractMs"))} | ${m("rssMB").toFixed(0)} MB | ${fmt(median(cliCorpus[b]))} | ${fmt(median(cliOne[b]))} |`;
+  return `| ${b} | ${fmt(m("loadMs"))} | ${fmt(m("parseMs"))} | ${fmt(m("extractMs"))} | ${m("rssMB").toFixed(0)} MB | ${fmt(median(cliCorpus[b]))} | ${median(cliRss[b]).toFixed(0)} MB | ${fmt(median(cliOne[b]))} |`;
 };
 const load = (await import("node:os")).loadavg()[0].toFixed(1);
 const md = `# Parser backends (npm run bench:parsers)
@@ -134,8 +138,8 @@ ${new Date().toISOString().slice(0, 10)}, Node ${process.version}, ${cpus().leng
 load average ${load} at the end (the machine is shared). Corpus: ${CORPUS.join(", ")} (${files.length} files,
 ${(bytes / 1e6).toFixed(1)} MB). Medians of ${RUNS} runs, backends alternating.
 
-| backend | load | parse (sum) | extraction (sum) | peak RSS (in-process) | CLI, corpus, --no-cache | CLI, one file |
-|---|---|---|---|---|---|---|
+| backend | load | parse (sum) | extraction (sum) | peak RSS (in-process) | CLI, corpus, --no-cache | CLI peak RSS | CLI, one file |
+|---|---|---|---|---|---|---|---|
 ${BACKENDS.map(row).join("\n")}
 
 Facts identical on ${files.length - differ} of ${files.length} files; CLI findings (JSON) ${sameFindings ? "identical" : "DIFFERENT"}.

@@ -12,7 +12,7 @@ import path from "node:path";
 import { fixedCount, fixLoop, keepUnwritten, MAX_PASSES as MAX_FIX_PASSES, unifiedDiff, writeFixed } from "./fix/fix.js";
 import { addNoqa } from "./suppress/noqa.js";
 import { filterBaseline, fingerprints, readBaseline, writeBaseline, BaselineError } from "./suppress/baseline.js";
-import { ConfigError, ConfigResolver, formatSettings, isExcluded, type Settings } from "./config/config.js";
+import { cliLayer, ConfigError, ConfigResolver, formatSettings, isExcluded, type Settings } from "./config/config.js";
 import { CACHE_DIR_NAME } from "./facts/cache.js";
 import { defaultJobs } from "./facts/collect.js";
 import { discover, fsErrorText, PathError } from "./files/discover.js";
@@ -64,6 +64,8 @@ interface RunState {
   contextRoots: string[];
   /** Run warnings (not findings): they go to stderr in every format. */
   problems: Problem[];
+  /** Findings fixed (and written) by --fix / --fix-only (--exit-non-zero-on-fix). */
+  fixed?: number;
   stderr: string[];
 }
 
@@ -87,6 +89,7 @@ async function run(opts: CliOptions): Promise<RunOutput> {
   const reporter = checkOptions(opts);
   const state = readInputs(opts);
   if (opts.showSettings) return showSettings(state);
+  if (opts.showFiles) return { exitCode: 0, stdout: state.files.map((f) => `${f}\n`).sort().join(""), stderr: state.problems.map((p) => `warning: ${displayPath(p.file, opts.cwd)}: ${p.message}\n`).join("") };
   withProjectContext(state);
   const plan = planLint(state);
   if (opts.dump !== undefined) return dump(state, plan);
@@ -103,7 +106,7 @@ async function run(opts: CliOptions): Promise<RunOutput> {
     if ("output" in fixed) return fixed.output;
     ({ diagnostics, source, summary: fixSummary, fixedStdin } = fixed);
   }
-  if (opts.quiet) diagnostics = diagnostics.filter((d) => d.severity === "error");
+  if (opts.errorsOnly) diagnostics = diagnostics.filter((d) => d.severity === "error");
   if (opts.verify && diagnostics.length > 0) diagnostics = await verifyStage(state, diagnostics, plan.rootSettings);
   return report(state, reporter, plan.rules, diagnostics, source, fixSummary, fixedStdin);
 }
@@ -142,7 +145,7 @@ function readInputs(opts: CliOptions): RunState {
     cwd: opts.cwd,
     configFile: opts.config,
     isolated: opts.isolated,
-    cli: { select: opts.select, ignore: opts.ignore, extendSelect: opts.extendSelect },
+    cli: cliLayer(opts),
   });
   const state: RunState = {
     opts,
@@ -223,7 +226,7 @@ function withProjectContext(state: RunState): void {
     : opts.paths.length > 0 && !opts.paths.some((p) => isDirectory(path.resolve(opts.cwd, p)));
   if (!namedOnlyFiles || state.files.length === 0) return;
   for (const f of state.files) {
-    const root = projectRoot(f, settingsOf(state, f));
+    const root = projectRoot(f, settingsOf(state, f), opts.cwd);
     if (root && !state.contextRoots.includes(root)) state.contextRoots.push(root);
   }
   if (state.contextRoots.length === 0) return;
@@ -246,20 +249,28 @@ function planLint(state: RunState): LintPlan {
   const all = [...new Set(perFile.values())];
   const rules = RULES.filter((r) => all.some((s) => s.rules.includes(r)));
   const rootSettings = config.forDir(opts.cwd);
-  const torchVersion = rootSettings.torchVersion ?? all.find((s) => s.torchVersion)?.torchVersion ?? null;
+  const versioned = rootSettings.torchVersion ? rootSettings : all.find((s) => s.torchVersion);
+  const torchVersion = versioned?.torchVersion ?? null;
+  // MPS008's threshold comes with torch-version, from the same settings.
+  const mpsPerThreadStreamsVersion = versioned?.mpsPerThreadStreamsVersion ?? rootSettings.mpsPerThreadStreamsVersion ?? undefined;
   const searchRoots = [opts.cwd, ...state.contextRoots, ...opts.paths.filter((p) => p !== "-").map((p) => path.resolve(opts.cwd, p)).filter(isDirectory)];
   return {
     lint: {
       files,
       rules,
-      settings: { torchVersion },
+      settings: { torchVersion, mpsPerThreadStreamsVersion },
       srcRoots: [...new Set(all.flatMap((s) => s.src))],
       searchRoots,
       threadEntryPoints: [...new Set(all.flatMap((s) => s.threadEntryPoints))],
       overrides: state.overrides,
       jobs: opts.jobs ?? defaultJobs(),
-      cacheDir: opts.cache === false ? null : cacheDirFor(opts),
+      cacheDir: opts.cache === false ? null : cacheDirFor(opts, state.contextRoots[0]),
       prefilter: opts.prefilter ?? true,
+      // Files named one by one are parsed whatever the prefilter says: their syntax errors are reported.
+      parseAlways: new Set([
+        ...(state.reported ?? []),
+        ...(state.stdinMode ? files : opts.paths.map((p) => path.resolve(opts.cwd, p)).filter((p) => !isDirectory(p))),
+      ]),
     },
     rules,
     settingsOf: (file) => perFile.get(file) ?? settingsOf(state, file),
@@ -278,7 +289,7 @@ function lint(state: RunState, plan: LintPlan): { diagnostics: Diagnostic[]; sou
   const { opts, files } = state;
   const progress = opts.progress && files.length > PROGRESS_THRESHOLD ? opts.progress : undefined;
   progress?.(`mps-lint: analysing ${files.length} files…`);
-  const first = lintProject({ lint: plan.lint, settingsOf: plan.settingsOf, report: state.reported });
+  const first = lintProject({ lint: plan.lint, settingsOf: plan.settingsOf, report: state.reported, ignoreNoqa: opts.ignoreNoqa });
   progress?.("");
   state.problems.push(...first.problems);
   return { diagnostics: first.diagnostics, source: first.result.source };
@@ -288,11 +299,11 @@ function addNoqaStage(state: RunState, diagnostics: Diagnostic[]): RunOutput {
   const { cells, overrides, problems, stderr, opts } = state;
   const editable = diagnostics.filter((d) => d.code !== "MPS100" && !cells.has(d.file) && !overrides.has(d.file));
   for (const d of diagnostics) if (cells.has(d.file)) problems.push({ file: d.file, message: "--add-noqa does not edit notebooks; add # noqa in the cell by hand" });
-  const r = addNoqa(editable);
+  const r = addNoqa(editable, opts.addNoqaReason);
   for (const s of r.skipped) stderr.push(`warning: ${displayPath(s.file, opts.cwd)}:${s.row + 1}: ${s.reason}`);
   pushProblems(state);
-  stderr.push(`Added ${r.added} noqa directive${r.added === 1 ? "" : "s"}${r.files > 0 ? ` in ${r.files} file${r.files === 1 ? "" : "s"}` : ""}.`);
-  return { exitCode: 0, stdout: "", stderr: stderr.join("\n") + "\n" };
+  if (!opts.quiet && !opts.silent) stderr.push(`Added ${r.added} noqa directive${r.added === 1 ? "" : "s"}${r.files > 0 ? ` in ${r.files} file${r.files === 1 ? "" : "s"}` : ""}.`);
+  return { exitCode: 0, stdout: "", stderr: stderr.length > 0 ? stderr.join("\n") + "\n" : "" };
 }
 
 function writeBaselineStage(state: RunState, diagnostics: Diagnostic[], source: (file: string) => string): RunOutput {
@@ -334,7 +345,7 @@ function fixStage(state: RunState, plan: LintPlan, diagnostics: Diagnostic[], so
     },
     // The same stages as the first pass: lint, per-file selection, suppressions, severities, baseline.
     relint: (texts) => {
-      const again = lintProject({ lint: { ...plan.lint, overrides: new Map([...overrides, ...texts]) }, settingsOf: plan.settingsOf, baseline: baselineFile, report: state.reported });
+      const again = lintProject({ lint: { ...plan.lint, overrides: new Map([...overrides, ...texts]) }, settingsOf: plan.settingsOf, baseline: baselineFile, report: state.reported, ignoreNoqa: opts.ignoreNoqa });
       sourceOf = again.result.source;
       return again.diagnostics;
     },
@@ -371,11 +382,13 @@ function fixStage(state: RunState, plan: LintPlan, diagnostics: Diagnostic[], so
     sourceOf = keepUnwritten(outcome, diagnostics, unwritten, source, sourceOf);
     n = fixedCount(outcome.fixed);
   }
-  if (opts.showFixes && n > 0) stderr.push(...enumerate());
+  state.fixed = n;
+  if (opts.showFixes && n > 0 && !opts.quiet && !opts.silent) stderr.push(...enumerate());
   if (opts.fixOnly) {
     pushProblems(state);
-    stderr.push(`Fixed ${plural(n, "problem")}.`);
-    return { output: { exitCode: unwritten.length > 0 ? 1 : 0, stdout: fixedStdin ?? "", stderr: stderr.join("\n") + "\n" } };
+    if (!opts.quiet && !opts.silent) stderr.push(`Fixed ${plural(n, "problem")}.`);
+    const failed = unwritten.length > 0 || (!!opts.exitNonZeroOnFix && !opts.exitZero && n > 0);
+    return { output: { exitCode: failed ? 1 : 0, stdout: fixedStdin ?? "", stderr: stderr.length > 0 ? stderr.join("\n") + "\n" : "" } };
   }
   const remaining = outcome.diagnostics;
   return { diagnostics: remaining, source: sourceOf, summary: `Fixed ${plural(n, "problem")}, ${remaining.length} remaining.`, fixedStdin };
@@ -434,10 +447,11 @@ function report(
   const shown = present(state, diagnostics, sourceOf, opts.format === "sarif");
   const reportStart = performance.now();
   const text = opts.statistics
-    ? renderStatistics(shown, opts.format)
+    ? renderStatistics(shown, opts.format, !!opts.unsafeFixes)
     : reporter({
         diagnostics: shown,
-        files: state.files,
+        // The files checked: those named, not the project around them (junit lists each).
+        files: state.reported ? state.files.filter((f) => state.reported!.has(f)) : state.files,
         cwd: opts.cwd,
         color: opts.color && !opts.outputFile,
         // Problems of the run (unreadable files, link loops) go to stderr in every format.
@@ -446,15 +460,17 @@ function report(
         unsafeFixes: !!opts.unsafeFixes,
         showFixes: !!opts.showFixes,
         source: sourceOf,
+        // --quiet: the findings and nothing else (Ruff's).
+        summary: !opts.quiet,
       });
   pushProblems(state);
   addTime("report", performance.now() - reportStart);
-  let stdout = text;
-  if (opts.outputFile) {
+  let stdout = opts.silent ? "" : text;
+  if (opts.outputFile && !opts.silent) {
     writing(opts.outputFile, () => writeFileAtomic(path.resolve(opts.cwd, opts.outputFile!), text));
     stdout = "";
   }
-  if (fixSummary) stderr.push(fixSummary);
+  if (fixSummary && !opts.quiet && !opts.silent) stderr.push(fixSummary);
   if (fixedStdin !== undefined) {
     if (stdout) stderr.unshift(stdout.replace(/\n$/, ""));
     stdout = fixedStdin;
@@ -490,6 +506,7 @@ function exitCodeFor(state: RunState, diagnostics: Diagnostic[]): number {
     if (tooMany) stderr.push(`mps-lint found too many warnings (maximum: ${opts.maxWarnings}).`);
     exitCode = errors > 0 || tooMany ? 1 : 0;
   }
+  if (opts.exitNonZeroOnFix && (state.fixed ?? 0) > 0) exitCode = 1;
   return opts.exitZero ? 0 : exitCode;
 }
 
@@ -534,14 +551,27 @@ function writing<T>(name: string, write: () => T): T {
 
 /**
  * The project a named file belongs to: the folder of its configuration file, else the nearest
- * folder above it with a pyproject.toml or a .git. None: the file is linted on its own.
+ * folder above it with a pyproject.toml or a .git, else the working folder when the file lies
+ * inside it. None: the file is linted on its own.
  */
-function projectRoot(file: string, settings: Settings): string | null {
+function projectRoot(file: string, settings: Settings, cwd: string): string | null {
   if (settings.configFile) return path.dirname(settings.configFile);
-  for (let dir = path.dirname(file); ; dir = path.dirname(dir)) {
-    if (existsSync(path.join(dir, "pyproject.toml")) || existsSync(path.join(dir, ".git"))) return dir;
+  return markedRoot(path.dirname(file)) ?? (isInside(file, cwd) ? cwd : null);
+}
+
+/** The nearest folder from `dir` up with a configuration file, a pyproject.toml or a .git. */
+function markedRoot(dir: string): string | null {
+  for (;; dir = path.dirname(dir)) {
+    if (PROJECT_MARKERS.some((m) => existsSync(path.join(dir, m)))) return dir;
     if (path.dirname(dir) === dir) return null;
   }
+}
+
+const PROJECT_MARKERS = [".mps-lint.toml", "mps-lint.toml", "pyproject.toml", ".git"];
+
+function isInside(file: string, dir: string): boolean {
+  const r = path.relative(dir, file);
+  return r !== "" && !r.startsWith("..") && !path.isAbsolute(r);
 }
 
 function isDirectory(p: string): boolean {
@@ -562,7 +592,19 @@ function dedupe<T extends { file: string; message: string }>(xs: T[]): T[] {
   });
 }
 
-/** The cache folder a run uses: --cache-dir, else .mps_lint_cache in the working folder. */
-export function cacheDirFor(opts: Pick<CliOptions, "cwd" | "cacheDir">): string {
-  return opts.cacheDir ? path.resolve(opts.cwd, opts.cacheDir) : path.join(opts.cwd, CACHE_DIR_NAME);
+/**
+ * The cache folder a run uses: --cache-dir (or cache-dir), else .mps_lint_cache at the project
+ * root, as Ruff keeps .ruff_cache: the project of the files named one by one (`contextRoot`), else
+ * of the first path (the working folder when none): the nearest folder up with a configuration
+ * file, a pyproject.toml or a .git; else the working folder when the path lies inside it; else
+ * the folder linted. Linting a tree elsewhere leaves nothing in the working folder.
+ */
+export function cacheDirFor(opts: Pick<CliOptions, "cwd" | "cacheDir"> & { paths?: string[] }, contextRoot?: string): string {
+  if (opts.cacheDir) return path.resolve(opts.cwd, opts.cacheDir);
+  if (contextRoot) return path.join(contextRoot, CACHE_DIR_NAME);
+  const first = opts.paths?.find((p) => p !== "-");
+  const target = first === undefined ? opts.cwd : path.resolve(opts.cwd, first);
+  const dir = isDirectory(target) ? target : path.dirname(target);
+  const root = markedRoot(dir) ?? (target === opts.cwd || isInside(target, opts.cwd) ? opts.cwd : dir);
+  return path.join(root, CACHE_DIR_NAME);
 }

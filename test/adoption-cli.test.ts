@@ -33,7 +33,8 @@ describe("Ruff's surface", () => {
 
   it("counts errors and warnings apart (concise, grouped)", () => {
     const concise = runCli(["app", "-f", "concise"], { cwd: dir });
-    expect(concise.stdout).toMatch(/\nFound 2 problems \(1 error, 1 warning\)\.\n$/);
+    // Then Ruff's fixable line: MPS001's fix is unsafe, so hidden.
+    expect(concise.stdout).toMatch(/\nFound 2 problems \(1 error, 1 warning\)\.\nNo fixes available \(1 hidden fix can be enabled with the `--unsafe-fixes` option\)\.\n$/);
     const grouped = runCli(["app", "-f", "grouped"], { cwd: dir });
     expect(grouped.stdout).toMatch(/^app\/pool\.py:\n {2}\d+:\d+ MPS002 /);
     expect(grouped.stdout).toContain("Found 2 problems (1 error, 1 warning).");

@@ -84,11 +84,11 @@ describe("mps-lint CLI", () => {
     expect(r.stdout.split("\n")[0]).toMatch(/^serve\.py:5:5: MPS001 /);
   });
 
-  it("--quiet drops warnings", () => {
+  it("--errors-only drops warnings (the old --quiet; --quiet is Ruff's now, test/adoption-flags.test.ts)", () => {
     const src = `from concurrent.futures import ThreadPoolExecutor\n\ndef work(model, x):\n    return model(x.to("mps"))\n\nwith ThreadPoolExecutor() as p:\n    p.submit(work, None, None)\n`;
     const dir = project({ "w.py": src });
     expect(runCli(["w.py"], { cwd: dir }).stdout).toContain("MPS002");
-    const quiet = runCli(["--quiet", "w.py"], { cwd: dir });
+    const quiet = runCli(["--errors-only", "w.py"], { cwd: dir });
     expect(quiet).toMatchObject({ code: 0, stdout: "" });
   });
 
@@ -102,7 +102,7 @@ describe("mps-lint CLI", () => {
     const flag = runCli(["--no-such-flag"]);
     expect(flag.code).toBe(2);
     expect(flag.stdout).toBe("");
-    expect(flag.stderr).toMatch(/^mps-lint: Unknown argument.*such-flag/);
+    expect(flag.stderr).toMatch(/^mps-lint: unknown option --no-such-flag/);
     const r = runCli(["-f", "xml", "."]);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('unknown format "xml"');
@@ -115,7 +115,7 @@ describe("mps-lint CLI", () => {
     expect(runCli(["--select", "MPS0", "."], { cwd: dir }).code).toBe(1);
     const unknown = runCli(["--select", "XYZ9", "."], { cwd: dir });
     expect(unknown).toMatchObject({ code: 2, stdout: "" });
-    expect(unknown.stderr).toMatch(/^mps-lint: unknown rule selector "XYZ9" \(known: MPS000, MPS001/);
+    expect(unknown.stderr).toMatch(/^mps-lint: --select: unknown rule selector "XYZ9" \(known: MPS000, MPS001/);
   });
 
   it("skips virtualenvs, node_modules and what .gitignore ignores", () => {

@@ -97,12 +97,12 @@ describe("configuration files", () => {
     expect(runCli(["--force-exclude", "generated/a.py", "proto_pb2.py"], { cwd: dir })).toMatchObject({ code: 0, stdout: "" });
   });
 
-  it("severity overrides change the level (and so --quiet and the summary)", () => {
+  it("severity overrides change the level (and so --errors-only and the summary)", () => {
     const dir = project({ "serve.py": BAD, "mps-lint.toml": '[severity]\nMPS001 = "warning"\n' });
     const r = runCli(["serve.py"], { cwd: dir });
     expect(r.stdout).toMatch(/5:5\s+warning/);
     expect(r.stdout).toContain("(0 errors, 1 warning)");
-    expect(runCli(["--quiet", "serve.py"], { cwd: dir }).code).toBe(0);
+    expect(runCli(["--errors-only", "serve.py"], { cwd: dir }).code).toBe(0);
   });
 
   it("thread-entry-points makes decorated handlers thread code", () => {

@@ -56,10 +56,18 @@ describe("a named file is analysed inside its project", () => {
     expect(r.stderr).not.toContain("bad.py");
   });
 
-  it("without pyproject.toml, .git or a configuration file above it, a file is linted on its own", () => {
+  it("without pyproject.toml, .git or a configuration file above it, a file outside the working folder is linted on its own", () => {
+    const dir = project(PKG);
+    const elsewhere = project({});
+    const r = runCli(["-f", "concise", "--no-cache", path.join(dir, "pkg/helpers.py")], { cwd: elsewhere });
+    expect(r.code).toBe(0);
+  });
+
+  it("without a marker, a file inside the working folder is analysed within the working folder (issue 27)", () => {
     const dir = project(PKG);
     const r = runCli(["-f", "concise", "--no-cache", "pkg/helpers.py"], { cwd: dir });
-    expect(r.code).toBe(0);
+    expect(r.code).toBe(1);
+    expect(concise(r.stdout)).toEqual([expect.stringMatching(/^pkg\/helpers\.py:4:5: MPS001 .*app\.py:4/)]);
   });
 
   it("--fix with a named file edits only that file", () => {

@@ -122,10 +122,13 @@ describe("--statistics", () => {
     expect(r.code).toBe(1);
     expect(r.stdout).toBe("3\tMPS001\tdevice-sync-in-thread\n1\tMPS006\tblocking-sync-in-async\n");
     const json = JSON.parse(runCli(["--statistics", "-f", "json", "s.py"], { cwd: dir }).stdout);
+    // fixable as Ruff's: a fix --fix would apply (MPS001's is unsafe: only with --unsafe-fixes).
     expect(json).toEqual([
-      { code: "MPS001", name: "device-sync-in-thread", count: 3, fixable: true },
+      { code: "MPS001", name: "device-sync-in-thread", count: 3, fixable: false },
       { code: "MPS006", name: "blocking-sync-in-async", count: 1, fixable: false },
     ]);
+    expect(JSON.parse(runCli(["--statistics", "--unsafe-fixes", "-f", "json", "s.py"], { cwd: dir }).stdout)[0].fixable).toBe(true);
+    expect(runCli(["--statistics", "--unsafe-fixes", "s.py"], { cwd: dir }).stdout).toBe("3\tMPS001\t[*] device-sync-in-thread\n1\tMPS006\t[ ] blocking-sync-in-async\n");
   });
 
   it("prints nothing and exits 0 without findings", () => {

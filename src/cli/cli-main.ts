@@ -6,7 +6,7 @@
 export { cacheDirFor, lintWorkspace, runLint, UsageError } from "../main.js";
 export { cleanCache } from "../facts/cache.js";
 export { ruleDocs } from "../docs/explain.js";
-export { ParserLoadError } from "../facts/parse.js";
+export { ParserLoadError, parserBackend, parserLoadError } from "../facts/parse.js";
 
 import { ConfigError, withConfigDefaults } from "../config/config.js";
 import { UsageError } from "../main.js";

@@ -2,12 +2,11 @@
 // Command line: argv -> CliOptions, then hand over. Exit codes as ESLint and Ruff:
 // 0 no findings, 1 findings, 2 usage, configuration or internal error.
 
-import { readFileSync } from "node:fs";
-import yargs from "yargs";
-import { hideBin } from "yargs/helpers";
+import { existsSync, readFileSync } from "node:fs";
+import path from "node:path";
 import { packageVersion } from "../reporters/docs.js";
-import { FORMATS } from "../reporters/formats.js";
 import { decodePython } from "../files/source.js";
+import { ArgvError, helpText, parseArgs, type OptionValue } from "./args.js";
 
 // The lint pipeline (rules, analysis, reporters, rule docs) is imported only after the command
 // line is parsed: --help, --version and usage errors need none of it (./cli-main.ts).
@@ -15,17 +14,12 @@ type Lint = typeof import("./cli-main.js");
 let lint: Lint | undefined;
 const loadLint = async (): Promise<Lint> => (lint ??= await import("./cli-main.js"));
 
-/** A command-line error found while parsing, before ./cli-main.js (and its UsageError) is loaded. */
-class ArgvError extends Error {}
-
 /**
- * A numeric option, read from its text: yargs's `type: "number"` turns `x` into NaN, which then
- * printed as "got NaN" or was silently ignored. Bad text is a usage error (exit 2) naming it.
+ * A numeric option, read from its text. Bad text is a usage error (exit 2) naming it.
  */
-function numberOption(flag: string, raw: unknown, rule: { whole?: boolean; min: number }): number | undefined {
+function numberOption(flag: string, raw: OptionValue | undefined, rule: { whole?: boolean; min: number }): number | undefined {
   if (raw === undefined) return undefined;
-  const values = Array.isArray(raw) ? raw : [raw];
-  const text = String(values[values.length - 1]).trim();
+  const text = String(raw).trim();
   const n = /^[+-]?(\d+(\.\d*)?|\.\d+)$/.test(text) ? Number(text) : NaN;
   const kind = rule.whole ? "a whole number" : "a number";
   if (Number.isNaN(n) || (rule.whole && !Number.isInteger(n)) || n < rule.min) {
@@ -34,22 +28,31 @@ function numberOption(flag: string, raw: unknown, rule: { whole?: boolean; min: 
   return n;
 }
 
-const list = (v: unknown): string[] | undefined =>
-  v === undefined
-    ? undefined
-    : (Array.isArray(v) ? v : [v]).flatMap((x) => String(x).split(",")).map((s) => s.trim()).filter(Boolean);
-
-/** --color/--no-color win; then NO_COLOR, then FORCE_COLOR; else colour only on a terminal. */
-function colorWanted(flag: boolean | undefined): boolean {
-  if (flag !== undefined) return flag;
+/** --color=WHEN (--no-color is never); auto: NO_COLOR, then FORCE_COLOR, else a terminal. */
+function colorWanted(when: OptionValue | undefined): boolean {
+  if (when === "always") return true;
+  if (when === "never") return false;
   if (process.env.NO_COLOR) return false;
   const force = process.env.FORCE_COLOR;
   if (force !== undefined && force !== "") return force !== "0" && force !== "false";
   return !!process.stdout.isTTY;
 }
 
-// yargs drops a lone "-"; carry it through as a placeholder.
-const STDIN = "\u0000stdin";
+/** --per-file-ignores "glob:CODE" pairs (Ruff's PATTERN:CODE), grouped by glob in order. */
+function perFileIgnores(flag: string, pairs: string[] | undefined): { pattern: string; codes: string[] }[] | undefined {
+  if (!pairs) return undefined;
+  const out: { pattern: string; codes: string[] }[] = [];
+  for (const pair of pairs) {
+    const at = pair.lastIndexOf(":");
+    const pattern = pair.slice(0, at).trim();
+    const code = pair.slice(at + 1).trim();
+    if (at < 0 || !pattern || !code) throw new ArgvError(`${flag} expects GLOB:CODE pairs, e.g. "tests/*:MPS002", got "${pair}"`);
+    const entry = out.find((e) => e.pattern === pattern);
+    if (entry) entry.codes.push(code);
+    else out.push({ pattern, codes: [code] });
+  }
+  return out;
+}
 
 /** Standard input decoded as a file would be (BOM, coding cookie, invalid UTF-8, NUL bytes). */
 function readStdin(name: string | undefined): string {
@@ -58,170 +61,169 @@ function readStdin(name: string | undefined): string {
   return src.text;
 }
 
+/**
+ * --config values: at most one is a file (an existing path, or a name ending .toml), the others
+ * settings in TOML ("key = value"), as Ruff reads its --config.
+ */
+function configArgs(values: string[] | undefined, cwd: string): { file?: string; overrides: string[] } {
+  const out: { file?: string; overrides: string[] } = { overrides: [] };
+  for (const v of values ?? []) {
+    const isFile = existsSync(path.resolve(cwd, v)) || (/\.toml$/i.test(v) && !v.includes("="));
+    if (!isFile && !v.includes("=")) {
+      throw new ArgvError(`--config ${JSON.stringify(v)}: no such file, and not a setting (a setting is TOML: --config "torch-version = '2.5'")`);
+    }
+    if (isFile) {
+      if (out.file !== undefined) throw new ArgvError(`--config names two files (${out.file}, ${v}); give one, and settings as "key = value"`);
+      out.file = v;
+    } else {
+      out.overrides.push(v);
+    }
+  }
+  return out;
+}
+
 async function main(argv: string[]): Promise<number> {
   // `mps-lint trace [options] [paths..] -- <command...>` parses its own arguments (src/trace/):
   // the traced command's must reach it untouched.
   if (argv[0] === "trace") return (await import("../trace/index.js")).traceMain(argv.slice(1));
-  const parsed = await yargs(argv.map((a) => (a === "-" ? STDIN : a)))
-    .scriptName("mps-lint")
-    .usage("$0 [paths..]\n\nFind PyTorch synchronization misuse in multi-threaded code.")
-    .command("$0 [paths..]", "lint Python files and notebooks (default: the current folder; - reads standard input)", (y) =>
-      y.positional("paths", { type: "string", array: true, describe: "files or folders" }),
-    )
-    // Ruff's spelling (`ruff check PATH`); the bare form stays.
-    .command("check [paths..]", "the same: lint Python files and notebooks", (y) =>
-      y.positional("paths", { type: "string", array: true, describe: "files or folders" }),
-    )
-    .command("server", "run the language server (LSP over standard input and output) for editors")
-    .command("bench [args..]", "measure device sync vs event sync vs a process pool on this machine (the guide's comparison)", (y) =>
-      y.positional("args", { type: "string", array: true }).strictOptions(false).parserConfiguration({ "unknown-options-as-args": true }),
-    )
-    .command("trace", "run a command (your tests, your app) with hooks on torch's waits and join what ran with the findings (mps-lint trace --help)")
-    .command("clean", "remove the cache folder (.mps_lint_cache, or --cache-dir)")
-    .command("rule [code]", "show a rule's documentation", (y) =>
-      y.positional("code", { type: "string", describe: "rule code or name" }).option("all", { type: "boolean", describe: "every rule" }),
-    )
-    .option("explain", { type: "string", describe: "show a rule's documentation and exit" })
-    .option("statistics", { type: "boolean", default: false, describe: "print the number of findings per rule" })
-    .option("format", { alias: ["f", "output-format"], type: "string", describe: `${FORMATS.join(" | ")} (default: full in a terminal, else stylish)` })
-    .option("output-file", { alias: "o", type: "string", describe: "write the report to a file" })
-    .option("quiet", { type: "boolean", default: false, describe: "report errors only" })
-    .option("exit-zero", { type: "boolean", default: false, describe: "exit 0 even when there are findings" })
-    .option("max-warnings", { type: "string", describe: "exit 1 when there are more than this many warnings (warnings alone then fail only past it)" })
-    .option("color", { type: "boolean", describe: "force colour on or off (--no-color)" })
-    .option("select", { type: "string", describe: "rule codes or prefixes to enable (comma-separated)" })
-    .option("extend-select", { type: "string", describe: "rules to enable in addition" })
-    .option("ignore", { type: "string", describe: "rule codes or prefixes to disable" })
-    .option("config", { type: "string", describe: "use this configuration file for every file (pyproject.toml or mps-lint.toml)" })
-    .option("isolated", { type: "boolean", default: false, describe: "ignore all configuration files" })
-    .option("show-settings", { type: "boolean", default: false, describe: "print the settings in force for a file, and exit" })
-    .option("dump", { type: "string", describe: "print what the analysis concluded for these files, and exit: callgraph | summaries | timeline" })
-    .option("force-exclude", { type: "boolean", default: false, describe: "apply exclude settings to files named on the command line too" })
-    .option("add-noqa", { type: "boolean", default: false, describe: "add # noqa: CODE to every line with a finding" })
-    .option("fix", { type: "boolean", default: false, describe: "apply safe fixes (with --unsafe-fixes: unsafe ones too) and report what is left" })
-    .option("unsafe-fixes", { type: "boolean", default: false, describe: "enable fixes that may change behaviour (applied with --fix, shown as available)" })
-    .option("fix-only", { type: "boolean", default: false, describe: "apply fixes and report nothing else (exit 0)" })
-    .option("diff", { type: "boolean", default: false, describe: "print the fixes as a unified diff and change nothing (exit 1 when there would be changes)" })
-    .option("show-fixes", { type: "boolean", default: false, describe: "list the fixed findings (with --fix), or show each finding's fix" })
-    .option("baseline", { type: "string", describe: "ignore the findings recorded in this file" })
-    .option("write-baseline", { type: "string", describe: "record the current findings in this file, and exit" })
-    .option("stdin-filename", { type: "string", describe: "the path of the source read from standard input (-)" })
-    .option("verify", { type: "boolean", default: false, describe: "run the files with findings on the accelerator and measure what the syncs cost" })
-    .option("python", { type: "string", describe: "Python interpreter with torch for --verify and bench (default: verify.python in the configuration)" })
-    .option("device", { type: "string", choices: ["auto", "mps", "cuda", "xpu", "cpu"], describe: "device for --verify (default: mps, else cuda, else cpu)" })
-    .option("verify-timeout", { type: "string", describe: "seconds per verify run before the target is killed (default: verify.timeout, else 60)" })
-    .option("verify-entry", { type: "string", describe: "command to run for --verify instead of each file as __main__" })
-    .option("verify-repeats", { type: "string", describe: "at least this many timed runs per mode (median and spread; they go on for 1 s in all)" })
-    .option("verify-memory", { type: "string", describe: "MiB of resident memory the target's processes may use before they are killed (0: no limit; default: half the RAM)" })
-    .option("verbose", { type: "boolean", default: false, describe: "show the verified program's own output" })
-    .option("jobs", { alias: "j", type: "string", describe: "parse workers (default: the number of cores)" })
-    .option("cache", { type: "boolean", default: true, describe: "use the cache in .mps_lint_cache (--no-cache)" })
-    .option("cache-dir", { type: "string", describe: "cache folder (default: .mps_lint_cache in the working folder)" })
-    .option("prefilter", { type: "boolean", default: true, hidden: true, describe: "parse only files that can matter" })
-    .option("watch", { type: "boolean", default: false, describe: "lint again whenever a file changes" })
-    .option("timing", { type: "boolean", default: false, hidden: true, describe: "phase timings as JSON on stderr" })
-    .strictOptions()
-    .help()
-    // Our own package.json: yargs would look next to its own files, which inside the bundle
-    // means the working folder's package.json.
-    .version(packageVersion())
-    .fail((msg, err) => {
-      throw new ArgvError(err?.message ?? msg);
-    })
-    .parseAsync();
+  const cwd = process.cwd();
+  const args = parseArgs(argv, (p) => existsSync(path.resolve(cwd, p)));
+  const opt = (name: string) => args.options.get(name);
+  const flag = (name: string) => opt(name) as boolean | undefined;
+  const str = (name: string) => opt(name) as string | undefined;
+  const strs = (name: string) => opt(name) as string[] | undefined;
+  if (flag("help")) {
+    process.stdout.write(helpText(args.command, packageVersion()));
+    return 0;
+  }
+  if (flag("version")) {
+    process.stdout.write(`${packageVersion()}\n`);
+    return 0;
+  }
+  const noPaths = (what: string) => {
+    if (args.positionals.length > 0) throw new ArgvError(`\`mps-lint ${what}\` takes no arguments, got "${args.positionals[0]}"`);
+  };
 
-  if (parsed._[0] === "bench") {
+  if (args.command === "bench") {
     const { findPython, runBench, VerifyPythonError } = await import("../verify/index.js");
     try {
-      const py = findPython({ python: parsed.python, env: process.env });
-      // Bench flags come through as `args`, or after `--` in `_`.
-      const args = [...((parsed.args as unknown[] | undefined) ?? []), ...parsed._.slice(1)].map(String);
-      return await runBench(args, py.python);
+      const py = findPython({ python: str("python"), env: process.env });
+      return await runBench(args.raw, py.python);
     } catch (e) {
       if (e instanceof VerifyPythonError) throw new ArgvError(e.message);
       throw e;
     }
   }
-  if (parsed._[0] === "server") {
+  if (args.command === "server") {
+    noPaths("server");
     const { startServer } = await import("../server/index.js");
     return await startServer();
   }
-  if (parsed._[0] === "clean") {
+  if (args.command === "clean") {
+    noPaths("clean");
     const { cacheDirFor, cleanCache } = await loadLint();
-    const dir = cacheDirFor({ cwd: process.cwd(), cacheDir: parsed["cache-dir"] });
+    const dir = cacheDirFor({ cwd, cacheDir: str("cache-dir") });
     process.stdout.write(cleanCache(dir) ? `removed ${dir}\n` : `no cache at ${dir}\n`);
     return 0;
   }
-  const { configDefaults, ruleDocs, runLint } = await loadLint();
-  const doc = ruleDocs({ command: parsed._[0], code: parsed.code, all: parsed.all, explain: parsed.explain, format: parsed.format });
+  if (args.command === "version") {
+    noPaths("version");
+    const { parserBackend } = await loadLint();
+    process.stdout.write(`mps-lint ${packageVersion()} (parser: ${parserBackend() ?? "none loads"})\n`);
+    return 0;
+  }
+  const { configDefaults, parserLoadError, ruleDocs, runLint } = await loadLint();
+  if (args.command === "rule" && args.positionals.length > 1) throw new ArgvError(`\`mps-lint rule\` takes one rule code, got ${args.positionals.length}`);
+  const doc = ruleDocs({ command: args.command, code: args.positionals[0], all: flag("all"), explain: str("explain"), format: str("output-format") });
   if (doc) {
     process.stdout.write(doc.stdout);
     process.stderr.write(doc.stderr);
     return doc.exitCode;
   }
-  const paths = ((parsed.paths as string[] | undefined)?.map(String) ?? []).map((p) => (p === STDIN ? "-" : p));
-  const wantsStdin = paths.includes("-") || (paths.length === 0 && parsed["stdin-filename"] !== undefined);
+  const paths = args.positionals;
+  const wantsStdin = paths.includes("-") || (paths.length === 0 && str("stdin-filename") !== undefined);
   const showProgress = !!process.stderr.isTTY && !process.env.CI;
   // Read before the run (and whether or not --verify is given): a bad number is a usage error.
   const numbers = {
-    maxWarnings: numberOption("--max-warnings", parsed["max-warnings"], { whole: true, min: -1 }),
-    jobs: numberOption("--jobs", parsed.jobs, { whole: true, min: 1 }),
-    verifyTimeout: numberOption("--verify-timeout", parsed["verify-timeout"], { min: 0 }),
-    verifyRepeats: numberOption("--verify-repeats", parsed["verify-repeats"], { whole: true, min: 1 }),
-    verifyMemory: numberOption("--verify-memory", parsed["verify-memory"], { min: 0 }),
+    maxWarnings: numberOption("--max-warnings", opt("max-warnings"), { whole: true, min: -1 }),
+    jobs: numberOption("--jobs", opt("jobs"), { whole: true, min: 1 }),
+    verifyTimeout: numberOption("--verify-timeout", opt("verify-timeout"), { min: 0 }),
+    verifyRepeats: numberOption("--verify-repeats", opt("verify-repeats"), { whole: true, min: 1 }),
+    verifyMemory: numberOption("--verify-memory", opt("verify-memory"), { min: 0 }),
   };
+  const config = configArgs(strs("config"), cwd);
+  const addNoqa = opt("add-noqa");
+  // A lint with no parser would pass every file unread: exit 2 with the reason instead.
+  const parserError = parserLoadError();
+  if (parserError && !flag("show-settings") && !flag("show-files")) throw parserError;
+  const stdin = wantsStdin ? readStdin(str("stdin-filename")) : undefined;
   const lintOnce = () => runLint(configDefaults({
     paths,
-    cwd: process.cwd(),
+    cwd,
     // Unset: output-format from the configuration, else full (Ruff's default, a code frame per
     // finding) where a person reads it; pipes and files get stylish.
-    format: parsed.format ?? "",
-    outputFile: parsed["output-file"],
-    quiet: parsed.quiet,
-    exitZero: parsed["exit-zero"],
-    color: colorWanted(parsed.color),
-    select: list(parsed.select),
-    ignore: list(parsed.ignore),
-    extendSelect: list(parsed["extend-select"]),
-    config: parsed.config,
-    isolated: parsed.isolated,
-    showSettings: parsed["show-settings"],
-    dump: parsed.dump,
-    forceExclude: parsed["force-exclude"],
-    addNoqa: parsed["add-noqa"],
-    baseline: parsed.baseline,
-    writeBaseline: parsed["write-baseline"],
+    format: str("output-format") ?? "",
+    outputFile: str("output-file"),
+    quiet: flag("quiet") ?? false,
+    silent: flag("silent"),
+    errorsOnly: flag("errors-only"),
+    exitZero: flag("exit-zero") ?? false,
+    exitNonZeroOnFix: flag("exit-non-zero-on-fix"),
+    color: colorWanted(opt("color")),
+    select: strs("select"),
+    ignore: strs("ignore"),
+    extendSelect: strs("extend-select"),
+    perFileIgnores: perFileIgnores("--per-file-ignores", strs("per-file-ignores")),
+    extendPerFileIgnores: perFileIgnores("--extend-per-file-ignores", strs("extend-per-file-ignores")),
+    exclude: strs("exclude"),
+    extendExclude: strs("extend-exclude"),
+    respectGitignore: flag("respect-gitignore"),
+    fixable: strs("fixable"),
+    unfixable: strs("unfixable"),
+    extendFixable: strs("extend-fixable"),
+    ignoreNoqa: flag("ignore-noqa"),
+    showFiles: flag("show-files"),
+    config: config.file,
+    configOverrides: config.overrides.length > 0 ? config.overrides : undefined,
+    isolated: flag("isolated"),
+    showSettings: flag("show-settings"),
+    dump: str("dump"),
+    forceExclude: flag("force-exclude"),
+    addNoqa: addNoqa !== undefined && addNoqa !== false,
+    addNoqaReason: typeof addNoqa === "string" && addNoqa.trim() !== "" ? addNoqa.trim() : undefined,
+    baseline: str("baseline"),
+    writeBaseline: str("write-baseline"),
     maxWarnings: numbers.maxWarnings,
-    stdinFilename: parsed["stdin-filename"],
-    stdin: wantsStdin ? readStdin(parsed["stdin-filename"]) : undefined,
-    verify: parsed.verify
+    stdinFilename: str("stdin-filename"),
+    stdin,
+    verify: flag("verify")
       ? {
-          python: parsed.python,
-          device: parsed.device === "auto" ? undefined : parsed.device,
+          python: str("python"),
+          device: str("device") === "auto" ? undefined : str("device"),
           timeoutS: numbers.verifyTimeout,
-          entry: parsed["verify-entry"],
-          verbose: parsed.verbose,
+          entry: str("verify-entry"),
+          verbose: flag("verbose") ?? false,
           repeats: numbers.verifyRepeats,
           memoryMb: numbers.verifyMemory,
         }
       : undefined,
     jobs: numbers.jobs,
-    cache: parsed.cache,
-    cacheDir: parsed["cache-dir"],
-    prefilter: parsed.prefilter,
-    timing: parsed.timing,
-    statistics: parsed.statistics,
-    fix: parsed.fix,
-    unsafeFixes: parsed["unsafe-fixes"],
-    fixOnly: parsed["fix-only"],
-    diff: parsed.diff,
-    showFixes: parsed["show-fixes"],
+    cache: flag("cache") ?? true,
+    cacheDir: str("cache-dir"),
+    prefilter: flag("prefilter") ?? true,
+    timing: flag("timing"),
+    statistics: flag("statistics"),
+    fix: flag("fix"),
+    unsafeFixes: flag("unsafe-fixes"),
+    fixOnly: flag("fix-only"),
+    diff: flag("diff"),
+    showFixes: flag("show-fixes"),
     progress: showProgress ? (line) => process.stderr.write(line ? `${line}\r` : "\r\u001b[K") : undefined,
-  }, !!process.stdout.isTTY && !parsed["output-file"]));
-  if (parsed.watch) {
-    if (wantsStdin || parsed.fix || parsed.diff || parsed["fix-only"]) throw new ArgvError("--watch lints files; it cannot be combined with standard input or fixes");
+  }, !!process.stdout.isTTY && !str("output-file")));
+  if (flag("watch")) {
+    if (wantsStdin || flag("fix") || flag("diff") || flag("fix-only")) throw new ArgvError("--watch lints files; it cannot be combined with standard input or fixes");
     const { watchLint } = await import("../server/watch.js");
-    return await watchLint(paths, process.cwd(), lintOnce);
+    return await watchLint(paths, cwd, lintOnce);
   }
   const out = await lintOnce();
   if (out.stdout) process.stdout.write(out.stdout);
@@ -229,7 +231,7 @@ async function main(argv: string[]): Promise<number> {
   return out.exitCode;
 }
 
-main(hideBin(process.argv)).then(
+main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;
   },

@@ -1,18 +1,43 @@
-// What the command line asks for, after yargs: plain data for the rest of the pipeline.
+// What the command line asks for, after src/cli/args.ts: plain data for the rest of the pipeline.
 
 export interface CliOptions {
   paths: string[];
   cwd: string;
   format: string;
   outputFile?: string;
+  /** --quiet (Ruff's): the findings and nothing else, no summary line. */
   quiet: boolean;
+  /** --silent: no report at all; the exit code still tells. */
+  silent?: boolean;
+  /** --errors-only: findings of severity error only. */
+  errorsOnly?: boolean;
   exitZero: boolean;
+  /** --exit-non-zero-on-fix: exit 1 when fixes were applied, even with nothing left. */
+  exitNonZeroOnFix?: boolean;
   color: boolean;
   select?: string[];
   ignore?: string[];
   extendSelect?: string[];
+  /** --per-file-ignores / --extend-per-file-ignores, as "glob:CODE" pairs parsed. */
+  perFileIgnores?: { pattern: string; codes: string[] }[];
+  extendPerFileIgnores?: { pattern: string; codes: string[] }[];
+  /** --exclude (replaces the configuration's) and --extend-exclude. */
+  exclude?: string[];
+  extendExclude?: string[];
+  /** --[no-]respect-gitignore. */
+  respectGitignore?: boolean;
+  /** --fixable / --unfixable / --extend-fixable: which rules' fixes count. */
+  fixable?: string[];
+  unfixable?: string[];
+  extendFixable?: string[];
+  /** --ignore-noqa: suppression comments are not applied. */
+  ignoreNoqa?: boolean;
+  /** --show-files: print the files that would be linted, and exit. */
+  showFiles?: boolean;
   /** --config FILE: one configuration file for every linted file. */
   config?: string;
+  /** --config "key = value": settings in TOML over every configuration file. */
+  configOverrides?: string[];
   /** --isolated: ignore configuration files. */
   isolated?: boolean;
   /** --show-settings: print the resolved settings for the first file and exit. */
@@ -23,6 +48,8 @@ export interface CliOptions {
   forceExclude?: boolean;
   /** --add-noqa: add `# noqa: CODE` to the line of every current finding. */
   addNoqa?: boolean;
+  /** --add-noqa=REASON: written after the codes. */
+  addNoqaReason?: string;
   /** --baseline FILE: ignore findings recorded there. */
   baseline?: string;
   /** --write-baseline FILE: record the current findings there. */
@@ -54,7 +81,7 @@ export interface CliOptions {
   jobs?: number;
   /** Use the cache (default true). */
   cache?: boolean;
-  /** Cache folder (default: .mps_lint_cache in cwd). */
+  /** Cache folder (default: .mps_lint_cache at the project root). */
   cacheDir?: string;
   /** Token prefilter with demand loading (default true). */
   prefilter?: boolean;

@@ -10,29 +10,16 @@ import picomatch from "picomatch";
 import { parse as parseToml, TomlError } from "smol-toml";
 import { RULES } from "../../rules/index.js";
 import type { Rule } from "../engine/rule.js";
-import type { Severity } from "../types.js";
 import type { CliOptions } from "../cli/options.js";
-import { FORMATS } from "../reporters/formats.js";
-import { packageVersion } from "../reporters/docs.js";
+import { defaultFields, describeValue, didYouMean, isKnownSelector, OPTION_BY_KEY, OPTION_KEYS, OPTIONS, type OptionFields, type ParseContext, type PerFileIgnore } from "./options.js";
+
+export { didYouMean, isKnownSelector, satisfiesVersion, VERIFY_DEVICES, type PerFileIgnore, type VerifyDevice, type VerifySettings } from "./options.js";
 
 /** A configuration file that cannot be used: exit 2, naming the file, line and key. */
 export class ConfigError extends Error {}
 
 /** In the order Ruff uses within one folder: the dot-file first, pyproject.toml last. */
 export const CONFIG_FILES = [".mps-lint.toml", "mps-lint.toml", "pyproject.toml"] as const;
-
-export const VERIFY_DEVICES = ["auto", "mps", "cuda", "xpu", "cpu"] as const;
-export type VerifyDevice = (typeof VERIFY_DEVICES)[number];
-
-export interface VerifySettings {
-  /** Python interpreter to run the suspect code with. */
-  python?: string;
-  /** What to run instead of each linted file ("app.py args", "-m pkg.mod", "pkg.mod:main"). */
-  entry?: string;
-  /** Seconds per run of the target. */
-  timeout?: number;
-  device?: VerifyDevice;
-}
 
 /** One layer of rule selection (a config file, or the command line), as Ruff layers them. */
 export interface Selection {
@@ -41,40 +28,12 @@ export interface Selection {
   ignore?: string[];
 }
 
-export interface PerFileIgnore {
-  /** The glob as written. */
-  pattern: string;
-  /** Rule selectors (codes, prefixes, names). */
-  codes: string[];
-}
-
-export interface Settings {
+/** The settings in force for a file: every option's field (src/config/options.ts), the rules, where they came from. */
+export interface Settings extends Omit<OptionFields, "extendPerFileIgnores"> {
   /** The configuration file in force; null when none was found or --isolated. */
   configFile: string | null;
   /** Folder that relative settings (globs, src) are resolved against: the file's folder, or cwd. */
   root: string;
-  select: string[] | null;
-  extendSelect: string[];
-  ignore: string[];
-  perFileIgnores: PerFileIgnore[];
-  exclude: string[];
-  extendExclude: string[];
-  /** Import roots, absolute. */
-  src: string[];
-  threadEntryPoints: string[];
-  torchVersion: string | null;
-  /** Severity by rule code. */
-  severity: Record<string, Severity>;
-  verify: VerifySettings;
-  /** Globs of the files folder walks lint (null: every .py, .pyi and .ipynb file). */
-  include: string[] | null;
-  /** Skip what .gitignore files ignore (default true). */
-  respectGitignore: boolean;
-  /** Defaults for the command line's --output-format, --fix, --unsafe-fixes, --cache-dir (absolute). */
-  outputFormat: string | null;
-  fix: boolean | null;
-  unsafeFixes: boolean | null;
-  cacheDir: string | null;
   /** Rules enabled by the selections (before per-file-ignores). */
   rules: Rule[];
 }
@@ -85,8 +44,40 @@ export interface ConfigOptions {
   configFile?: string;
   /** --isolated: no configuration file at all. */
   isolated?: boolean;
-  /** The command line's selection layer. */
-  cli?: Selection;
+  /** The command line's layer: selections, file selection, fixability, and --config "key = value" settings. */
+  cli?: CliLayer;
+}
+
+/** What the command line sets over every configuration file (Ruff's CLI overrides). */
+export interface CliLayer extends Selection {
+  perFileIgnores?: PerFileIgnore[];
+  extendPerFileIgnores?: PerFileIgnore[];
+  exclude?: string[];
+  extendExclude?: string[];
+  respectGitignore?: boolean;
+  fixable?: string[];
+  unfixable?: string[];
+  extendFixable?: string[];
+  /** --config "key = value": TOML settings, applied over each file's as if written in it. */
+  overrides?: string[];
+}
+
+/** The command line's layer from its options. */
+export function cliLayer(opts: CliOptions): CliLayer {
+  return {
+    select: opts.select,
+    ignore: opts.ignore,
+    extendSelect: opts.extendSelect,
+    perFileIgnores: opts.perFileIgnores,
+    extendPerFileIgnores: opts.extendPerFileIgnores,
+    exclude: opts.exclude,
+    extendExclude: opts.extendExclude,
+    respectGitignore: opts.respectGitignore,
+    fixable: opts.fixable,
+    unfixable: opts.unfixable,
+    extendFixable: opts.extendFixable,
+    overrides: opts.configOverrides,
+  };
 }
 
 // ---- rule selection ----------------------------------------------------------------------------
@@ -94,10 +85,6 @@ export interface ConfigOptions {
 function matchesSelector(rule: Rule, sel: string): boolean {
   const s = sel.trim().toUpperCase();
   return s === "ALL" || rule.meta.code.startsWith(s) || rule.meta.name.toUpperCase() === s;
-}
-
-export function isKnownSelector(sel: string): boolean {
-  return RULES.some((r) => matchesSelector(r, sel));
 }
 
 function checkSelectors(sels: string[] | undefined, where: (s: string) => string): void {
@@ -121,60 +108,27 @@ export function resolveRules(layers: Selection[]): Rule[] {
 }
 
 /** Throws ConfigError for selectors that name no rule (command line). */
-export function checkCliSelection(cli: Selection | undefined): void {
-  checkSelectors(cli?.select, () => "");
-  checkSelectors(cli?.extendSelect, () => "");
-  checkSelectors(cli?.ignore, () => "");
+export function checkCliSelection(cli: CliLayer | undefined): void {
+  checkSelectors(cli?.select, () => "--select: ");
+  checkSelectors(cli?.extendSelect, () => "--extend-select: ");
+  checkSelectors(cli?.ignore, () => "--ignore: ");
+  checkSelectors(cli?.fixable, () => "--fixable: ");
+  checkSelectors(cli?.unfixable, () => "--unfixable: ");
+  checkSelectors(cli?.extendFixable, () => "--extend-fixable: ");
+  for (const p of cli?.perFileIgnores ?? []) checkSelectors(p.codes, () => `--per-file-ignores ${p.pattern}: `);
+  for (const p of cli?.extendPerFileIgnores ?? []) checkSelectors(p.codes, () => `--extend-per-file-ignores ${p.pattern}: `);
 }
 
 // ---- loading and validating one file -----------------------------------------------------------
 
 interface Raw {
   file: string;
+  /** Named so in messages instead of `file` (the command line's settings). */
+  display?: string;
   text: string;
   /** Key path of the table holding our settings: ["tool", "mps-lint"] or []. */
   prefix: string[];
   table: Record<string, unknown>;
-}
-
-const KEYS: Record<string, string> = {
-  select: "a list of rule codes or prefixes",
-  ignore: "a list of rule codes or prefixes",
-  "extend-select": "a list of rule codes or prefixes",
-  "per-file-ignores": 'a table of glob = [rule codes], e.g. "tests/**" = ["MPS002"]',
-  exclude: "a list of gitignore-style patterns",
-  "extend-exclude": "a list of gitignore-style patterns",
-  src: "a list of folders (import roots)",
-  "thread-entry-points": 'a list of qualified names, e.g. "app.handlers.handle"',
-  "torch-version": 'a PyTorch version string, e.g. "2.5" or "2.5.1"',
-  severity: 'a table of rule code = "error" | "warning" | "info"',
-  verify: "a table with keys python, entry, timeout, device",
-  extend: "a path to another configuration file whose settings this one extends",
-  include: 'a list of globs of the files to lint, e.g. ["*.py", "scripts/*.pyw"]',
-  "respect-gitignore": "true or false",
-  "extend-per-file-ignores": 'a table of glob = [rule codes], added to per-file-ignores',
-  "required-version": 'a version requirement on mps-lint, e.g. ">=0.1" or "==0.1.0"',
-  "output-format": "the name of an output format",
-  fix: "true or false",
-  "unsafe-fixes": "true or false",
-  "cache-dir": "a folder (string)",
-};
-const VERIFY_KEYS: Record<string, string> = {
-  python: "a path to a Python interpreter (string)",
-  entry: 'a string: "app.py args", "-m pkg.mod" or "pkg.mod:main"',
-  timeout: "a positive number of seconds",
-  device: `one of ${VERIFY_DEVICES.map((d) => `"${d}"`).join(", ")}`,
-};
-
-function isTable(v: unknown): v is Record<string, unknown> {
-  return typeof v === "object" && v !== null && !Array.isArray(v) && !(v instanceof Date);
-}
-
-function describeValue(v: unknown): string {
-  if (Array.isArray(v)) return "an array";
-  if (isTable(v)) return "a table";
-  if (v instanceof Date) return "a date";
-  return `${typeof v} ${JSON.stringify(v)}`;
 }
 
 /** The line a key is written on (best effort: TOML parsers keep no positions). */
@@ -201,44 +155,18 @@ function keyLine(raw: Raw, keyPath: string[]): number | null {
 }
 
 function fail(raw: Raw, keyPath: string[], what: string): never {
-  const line = keyLine(raw, keyPath);
-  const where = `${raw.file}${line ? `:${line}` : ""}`;
+  const line = raw.display ? null : keyLine(raw, keyPath);
+  const where = `${raw.display ?? raw.file}${line ? `:${line}` : ""}`;
   const key = [...raw.prefix, ...keyPath].join(".");
   throw new ConfigError(`${where}: ${key}: ${what}`);
 }
 
-function stringList(raw: Raw, key: string[], v: unknown): string[] {
-  if (!Array.isArray(v) || v.some((x) => typeof x !== "string")) {
-    fail(raw, key, `expected ${KEYS[key[0]] ?? "a list of strings"}, got ${describeValue(v)}`);
-  }
-  return v as string[];
+function isTable(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v) && !(v instanceof Date);
 }
 
 /** Larger than any real configuration file; a bigger one is refused before it is read. */
 export const MAX_CONFIG_BYTES = 1 << 20;
-
-/** Edit distance, for "did you mean". */
-function distance(a: string, b: string): number {
-  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const cur = [i];
-    for (let j = 1; j <= b.length; j++) cur[j] = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
-    prev = cur;
-  }
-  return prev[b.length];
-}
-
-/** The closest known key, when close enough to be a typo (or the same key in another spelling). */
-export function didYouMean(key: string, known: readonly string[]): string | null {
-  const norm = (k: string) => k.toLowerCase().replace(/_/g, "-");
-  let best: string | null = null;
-  let bestD = Infinity;
-  for (const k of known) {
-    const d = norm(key) === norm(k) ? 0 : distance(norm(key), norm(k));
-    if (d < bestD) [best, bestD] = [k, d];
-  }
-  return best !== null && bestD <= Math.max(2, Math.floor(key.length / 3)) ? best : null;
-}
 
 function unknownKey(raw: Raw, keyPath: string[], known: readonly string[]): never {
   const key = keyPath[keyPath.length - 1];
@@ -290,184 +218,70 @@ function readRaw(file: string): Raw | null {
 }
 
 /** The settings one configuration file gives (before the command line's layer). */
-interface FileSettings extends Omit<Settings, "rules" | "configFile" | "root"> {
+interface FileSettings extends OptionFields {
   selection: Selection;
   /** Selection layers of extended files, outermost base first. */
   baseSelections: Selection[];
-  extendPerFileIgnores: PerFileIgnore[];
 }
 
-function validate(raw: Raw): FileSettings {
+/**
+ * One file's settings: each key checked and read by its entry in the option table
+ * (src/config/options.ts); absent keys keep the table's defaults.
+ */
+function validate(raw: Raw, displayName?: string): FileSettings {
+  if (displayName) raw = { ...raw, display: displayName };
   const dir = path.dirname(raw.file);
   const t = raw.table;
-  for (const key of Object.keys(t)) {
-    if (!(key in KEYS)) unknownKey(raw, [key], Object.keys(KEYS));
+  const out: FileSettings = { ...defaultFields(), selection: {}, baseSelections: [] };
+  for (const [key, value] of Object.entries(t)) {
+    const option = OPTION_BY_KEY.get(key);
+    if (!option) unknownKey(raw, [key], OPTION_KEYS);
+    const ctx: ParseContext = {
+      dir,
+      fail: (what, sub = []) => fail(raw, [key, ...sub], what),
+      unknownKey: (k, known) => unknownKey(raw, [key, k], known),
+    };
+    const parsed = option.parse(value, ctx);
+    if (option.field) (out as unknown as Record<string, unknown>)[option.field] = parsed;
   }
-  const sel = (key: string): string[] | undefined => {
-    if (!(key in t)) return undefined;
-    const list = stringList(raw, [key], t[key]);
-    for (const s of list) if (!isKnownSelector(s)) fail(raw, [key], `unknown rule selector "${s}" (known: ${RULES.map((r) => r.meta.code).join(", ")})`);
-    return list;
+  out.selection = {
+    select: "select" in t ? (out.select ?? undefined) : undefined,
+    extendSelect: "extend-select" in t ? out.extendSelect : undefined,
+    ignore: "ignore" in t ? out.ignore : undefined,
   };
-  const out: FileSettings = {
-    selection: { select: sel("select"), extendSelect: sel("extend-select"), ignore: sel("ignore") },
-    select: null,
-    extendSelect: [],
-    ignore: [],
-    perFileIgnores: [],
-    exclude: "exclude" in t ? stringList(raw, ["exclude"], t.exclude) : [],
-    extendExclude: "extend-exclude" in t ? stringList(raw, ["extend-exclude"], t["extend-exclude"]) : [],
-    src: "src" in t ? stringList(raw, ["src"], t.src).map((s) => path.resolve(dir, s)) : [],
-    threadEntryPoints: "thread-entry-points" in t ? stringList(raw, ["thread-entry-points"], t["thread-entry-points"]) : [],
-    torchVersion: null,
-    severity: {},
-    verify: {},
-    include: null,
-    respectGitignore: true,
-    outputFormat: null,
-    fix: null,
-    unsafeFixes: null,
-    cacheDir: null,
-    baseSelections: [],
-    extendPerFileIgnores: [],
-  };
-  out.select = out.selection.select ?? null;
-  out.extendSelect = out.selection.extendSelect ?? [];
-  out.ignore = out.selection.ignore ?? [];
-  for (const ep of out.threadEntryPoints) {
-    if (!/^[A-Za-z_][\w]*(\.[A-Za-z_][\w]*)*$/.test(ep)) fail(raw, ["thread-entry-points"], `expected ${KEYS["thread-entry-points"]}, got ${JSON.stringify(ep)}`);
-  }
-  if ("torch-version" in t) {
-    const v = t["torch-version"];
-    if (typeof v !== "string" || !/^\d+(\.\d+){0,2}([a-z+.-][\w.+-]*)?$/i.test(v)) fail(raw, ["torch-version"], `expected ${KEYS["torch-version"]}, got ${describeValue(v)}`);
-    out.torchVersion = v;
-  }
-  if ("per-file-ignores" in t) {
-    const pfi = t["per-file-ignores"];
-    if (!isTable(pfi)) fail(raw, ["per-file-ignores"], `expected ${KEYS["per-file-ignores"]}, got ${describeValue(pfi)}`);
-    for (const [pattern, codes] of Object.entries(pfi)) {
-      const list = stringList(raw, ["per-file-ignores", pattern], codes);
-      for (const s of list) if (!isKnownSelector(s)) fail(raw, ["per-file-ignores", pattern], `unknown rule selector "${s}"`);
-      out.perFileIgnores.push({ pattern, codes: list });
-    }
-  }
-  if ("severity" in t) {
-    const sev = t.severity;
-    if (!isTable(sev)) fail(raw, ["severity"], `expected ${KEYS.severity}, got ${describeValue(sev)}`);
-    for (const [code, level] of Object.entries(sev)) {
-      const rules = RULES.filter((r) => r.meta.code === code.toUpperCase() || r.meta.name === code);
-      if (rules.length === 0) fail(raw, ["severity", code], `unknown rule code "${code}"`);
-      if (level !== "error" && level !== "warning" && level !== "info") fail(raw, ["severity", code], `expected "error", "warning" or "info", got ${describeValue(level)}`);
-      for (const r of rules) out.severity[r.meta.code] = level;
-    }
-  }
-  if ("verify" in t) {
-    const v = t.verify;
-    if (!isTable(v)) fail(raw, ["verify"], `expected ${KEYS.verify}, got ${describeValue(v)}`);
-    for (const [k, val] of Object.entries(v)) {
-      if (!(k in VERIFY_KEYS)) unknownKey(raw, ["verify", k], Object.keys(VERIFY_KEYS));
-      const bad = () => fail(raw, ["verify", k], `expected ${VERIFY_KEYS[k]}, got ${describeValue(val)}`);
-      if (k === "timeout") {
-        if (typeof val !== "number" || !(val > 0) || !Number.isFinite(val)) bad();
-        out.verify.timeout = val as number;
-      } else if (k === "device") {
-        if (typeof val !== "string" || !(VERIFY_DEVICES as readonly string[]).includes(val)) bad();
-        out.verify.device = val as VerifyDevice;
-      } else {
-        if (typeof val !== "string" || val === "") bad();
-        out.verify[k as "python" | "entry"] = val as string;
-      }
-    }
-    if (out.verify.python && !path.isAbsolute(out.verify.python) && out.verify.python.includes("/")) {
-      out.verify.python = path.resolve(dir, out.verify.python);
-    }
-  }
-  const bool = (key: string): boolean | null => {
-    if (!(key in t)) return null;
-    if (typeof t[key] !== "boolean") fail(raw, [key], `expected ${KEYS[key]}, got ${describeValue(t[key])}`);
-    return t[key] as boolean;
-  };
-  if ("include" in t) out.include = stringList(raw, ["include"], t.include);
-  out.respectGitignore = bool("respect-gitignore") ?? true;
-  out.fix = bool("fix");
-  out.unsafeFixes = bool("unsafe-fixes");
-  if ("output-format" in t) {
-    const f = t["output-format"];
-    if (typeof f !== "string" || !(FORMATS as readonly string[]).includes(f)) {
-      const guess = typeof f === "string" ? didYouMean(f, FORMATS) : null;
-      fail(raw, ["output-format"], `expected one of ${FORMATS.join(", ")}, got ${describeValue(f)}${guess ? `; did you mean "${guess}"?` : ""}`);
-    }
-    out.outputFormat = f;
-  }
-  if ("cache-dir" in t) {
-    const d = t["cache-dir"];
-    if (typeof d !== "string" || d === "") fail(raw, ["cache-dir"], `expected ${KEYS["cache-dir"]}, got ${describeValue(d)}`);
-    out.cacheDir = path.resolve(dir, d);
-  }
-  if ("extend-per-file-ignores" in t) {
-    const pfi = t["extend-per-file-ignores"];
-    if (!isTable(pfi)) fail(raw, ["extend-per-file-ignores"], `expected ${KEYS["extend-per-file-ignores"]}, got ${describeValue(pfi)}`);
-    for (const [pattern, codes] of Object.entries(pfi)) {
-      const list = stringList(raw, ["extend-per-file-ignores", pattern], codes);
-      for (const sel of list) if (!isKnownSelector(sel)) fail(raw, ["extend-per-file-ignores", pattern], `unknown rule selector "${sel}"`);
-      out.extendPerFileIgnores.push({ pattern, codes: list });
-    }
-  }
-  if ("required-version" in t) {
-    const req = t["required-version"];
-    if (typeof req !== "string") fail(raw, ["required-version"], `expected ${KEYS["required-version"]}, got ${describeValue(req)}`);
-    const verdict = satisfiesVersion(packageVersion(), req);
-    if (verdict === null) fail(raw, ["required-version"], `expected ${KEYS["required-version"]}, got ${JSON.stringify(req)}`);
-    if (!verdict) fail(raw, ["required-version"], `this is mps-lint ${packageVersion()}, which does not satisfy ${JSON.stringify(req)}`);
-  }
   return out;
 }
 
-/** Does `version` meet `req` (comma-separated clauses: >=, <=, >, <, ==, != or a bare version)? null: unreadable. */
-export function satisfiesVersion(version: string, req: string): boolean | null {
-  const parts = (v: string) => v.split(".").map(Number);
-  const cmp = (a: number[], b: number[]) => {
-    for (let i = 0; i < Math.max(a.length, b.length); i++) {
-      const d = (a[i] ?? 0) - (b[i] ?? 0);
-      if (d !== 0) return Math.sign(d);
-    }
-    return 0;
-  };
-  const have = parts(version.split(/[-+]/)[0]);
-  let ok = true;
-  for (const clause of req.split(",")) {
-    const m = /^\s*(>=|<=|==|!=|>|<|~=)?\s*v?(\d+(?:\.\d+)*)\s*$/.exec(clause);
-    if (!m) return null;
-    const c = cmp(have, parts(m[2]));
-    const op = m[1] ?? "==";
-    const pass = op === ">=" ? c >= 0 : op === "<=" ? c <= 0 : op === ">" ? c > 0 : op === "<" ? c < 0 : op === "!=" ? c !== 0 : op === "~=" ? c >= 0 : c === 0;
-    ok &&= pass;
-  }
-  return ok;
+const DEFAULTS: FileSettings = { ...defaultFields(), selection: {}, baseSelections: [] };
+
+/** The settings field each key sets (the option table's): a key given in a layer replaces the layer below's value. */
+const FIELD: Record<string, (keyof FileSettings)[]> = Object.fromEntries(OPTIONS.filter((o) => o.field && o.key !== "extend-per-file-ignores").map((o) => [o.key, [o.field!]]));
+
+/** `base` with the fields of the keys `given` in `own` taken from `own`. */
+function overKeys(base: FileSettings, own: FileSettings, given: readonly string[]): FileSettings {
+  const merged = { ...base } as FileSettings;
+  for (const key of given) for (const f of FIELD[key] ?? []) (merged as unknown as Record<string, unknown>)[f] = own[f];
+  return merged;
 }
 
-const DEFAULTS: FileSettings = {
-  selection: {},
-  baseSelections: [],
-  select: null,
-  extendSelect: [],
-  ignore: [],
-  perFileIgnores: [],
-  exclude: [],
-  extendExclude: [],
-  src: [],
-  threadEntryPoints: [],
-  torchVersion: null,
-  severity: {},
-  verify: {},
-  include: null,
-  respectGitignore: true,
-  outputFormat: null,
-  fix: null,
-  unsafeFixes: null,
-  cacheDir: null,
-  extendPerFileIgnores: [],
-};
+/** --config "key = value" settings, read and checked as a configuration file would be (paths against cwd). */
+function readOverrides(texts: readonly string[], cwd: string): { settings: FileSettings; keys: string[] } | null {
+  if (texts.length === 0) return null;
+  const table: Record<string, unknown> = {};
+  for (const text of texts) {
+    let doc: Record<string, unknown>;
+    try {
+      doc = parseToml(text) as Record<string, unknown>;
+    } catch (e) {
+      if (e instanceof TomlError) throw new ConfigError(`--config ${JSON.stringify(text)}: not a file, and not a setting in TOML (${e.message.split("\n")[0]})`);
+      throw e;
+    }
+    Object.assign(table, doc);
+  }
+  if ("extend" in table) throw new ConfigError(`--config: extend cannot be given on the command line; use --config FILE`);
+  const raw: Raw = { file: path.join(cwd, "--config"), text: "", prefix: [], table };
+  return { settings: validate(raw, "--config"), keys: Object.keys(table) };
+}
 
 /**
  * `extend`: the settings of the file named (itself possibly extending another), with this
@@ -478,24 +292,14 @@ function loadExtending(raw: Raw, seen: string[] = []): FileSettings {
   const own = validate(raw);
   let merged = own;
   if ("extend" in raw.table) {
-    const target = raw.table.extend;
-    if (typeof target !== "string" || target === "") fail(raw, ["extend"], `expected ${KEYS.extend}, got ${describeValue(target)}`);
+    const target = raw.table.extend as string;
     const file = path.resolve(path.dirname(raw.file), target.replace(/^~(?=\/)/, process.env.HOME ?? "~"));
     if ([raw.file, ...seen].includes(file)) fail(raw, ["extend"], `extends itself through ${[...seen, raw.file, file].join(" -> ")}`);
     if (!existsSync(file)) fail(raw, ["extend"], `${target}: no such file`);
     const baseRaw = readRaw(file);
     if (!baseRaw) fail(raw, ["extend"], `${target} has no [tool.mps-lint] table`);
     const base = loadExtending(baseRaw, [...seen, raw.file]);
-    merged = { ...base } as FileSettings;
-    const given = new Set(Object.keys(raw.table));
-    const FIELD: Record<string, (keyof FileSettings)[]> = {
-      select: ["select"], "extend-select": ["extendSelect"], ignore: ["ignore"],
-      "per-file-ignores": ["perFileIgnores"], exclude: ["exclude"], "extend-exclude": ["extendExclude"], src: ["src"],
-      "thread-entry-points": ["threadEntryPoints"], "torch-version": ["torchVersion"], severity: ["severity"], verify: ["verify"],
-      include: ["include"], "respect-gitignore": ["respectGitignore"], "output-format": ["outputFormat"], fix: ["fix"],
-      "unsafe-fixes": ["unsafeFixes"], "cache-dir": ["cacheDir"],
-    };
-    for (const [key, fields] of Object.entries(FIELD)) if (given.has(key)) for (const f of fields) (merged as unknown as Record<string, unknown>)[f] = own[f];
+    merged = overKeys(base, own, Object.keys(raw.table));
     // A selection layer each, the base's first (Ruff layers an extended file under the extending one).
     merged.selection = own.selection;
     merged.baseSelections = [...base.baseSelections, base.selection];
@@ -511,11 +315,13 @@ export class ConfigResolver {
   private readonly byDir = new Map<string, Settings>();
   private readonly byFile = new Map<string, Settings>();
   private readonly fixed: Settings | null = null;
-  private readonly cli: Selection;
+  private readonly cli: CliLayer;
+  private readonly overrides: { settings: FileSettings; keys: string[] } | null;
 
   constructor(private readonly options: ConfigOptions) {
     this.cli = options.cli ?? {};
     checkCliSelection(this.cli);
+    this.overrides = readOverrides(this.cli.overrides ?? [], options.cwd);
     if (options.configFile) {
       const file = path.resolve(options.cwd, options.configFile);
       if (!existsSync(file)) throw new ConfigError(`${options.configFile}: configuration file not found`);
@@ -566,19 +372,40 @@ export class ConfigResolver {
     return [...new Set([...(this.fixed ? [this.fixed] : []), ...this.byDir.values()])];
   }
 
-  private build(file: string | null, fs: FileSettings): Settings {
-    const rules = resolveRules([...fs.baseSelections, fs.selection, this.cli]);
+  private build(file: string | null, loaded: FileSettings): Settings {
+    const cli = this.cli;
+    // --config "key = value": as if written in the file (its selection is a layer over the file's).
+    let fs = loaded;
+    const layers: Selection[] = [...fs.baseSelections, fs.selection];
+    if (this.overrides) {
+      const { settings: o, keys } = this.overrides;
+      fs = overKeys(fs, o, keys);
+      fs.extendPerFileIgnores = [...loaded.extendPerFileIgnores, ...o.extendPerFileIgnores];
+      // A selection key given replaces the file's (the file's layer, not a layer over it).
+      const own = { ...fs.selection };
+      if (keys.includes("select")) own.select = o.selection.select;
+      if (keys.includes("extend-select")) own.extendSelect = o.selection.extendSelect;
+      if (keys.includes("ignore")) own.ignore = o.selection.ignore;
+      layers[layers.length - 1] = own;
+    }
+    const rules = resolveRules([...layers, cli]);
     const { selection: _selection, baseSelections: _bases, extendPerFileIgnores, ...settings } = fs;
     return {
       ...settings,
-      perFileIgnores: [...fs.perFileIgnores, ...extendPerFileIgnores],
+      perFileIgnores: [...(cli.perFileIgnores ?? fs.perFileIgnores), ...extendPerFileIgnores, ...(cli.extendPerFileIgnores ?? [])],
+      exclude: cli.exclude ?? fs.exclude,
+      extendExclude: [...fs.extendExclude, ...(cli.extendExclude ?? [])],
+      respectGitignore: cli.respectGitignore ?? fs.respectGitignore,
+      fixable: cli.fixable ?? fs.fixable,
+      extendFixable: [...fs.extendFixable, ...(cli.extendFixable ?? [])],
+      unfixable: [...fs.unfixable, ...(cli.unfixable ?? [])],
       configFile: file,
       root: file ? path.dirname(file) : this.options.cwd,
       rules,
       // The effective selection, for --show-settings.
-      select: this.cli.select ?? fs.select,
-      extendSelect: [...fs.extendSelect, ...(this.cli.extendSelect ?? [])],
-      ignore: this.cli.select ? [...(this.cli.ignore ?? [])] : [...fs.ignore, ...(this.cli.ignore ?? [])],
+      select: cli.select ?? fs.select,
+      extendSelect: [...fs.extendSelect, ...(cli.extendSelect ?? [])],
+      ignore: cli.select ? [...(cli.ignore ?? [])] : [...fs.ignore, ...(cli.ignore ?? [])],
     };
   }
 }
@@ -619,14 +446,24 @@ export function isExcluded(settings: Settings, abs: string, isDir: boolean): boo
  * stdout is a terminal, where the default format is full.
  */
 export function withConfigDefaults(opts: CliOptions, terminal = false): CliOptions {
-  const s = new ConfigResolver({ cwd: opts.cwd, configFile: opts.config, isolated: opts.isolated }).forDir(opts.cwd);
+  const s = new ConfigResolver({ cwd: opts.cwd, configFile: opts.config, isolated: opts.isolated, cli: cliLayer(opts) }).forDir(opts.cwd);
   return {
     ...opts,
     format: opts.format || s.outputFormat || (terminal ? "full" : "stylish"),
-    fix: opts.fix || (s.fix === true && !opts.diff && !opts.fixOnly && !opts.addNoqa && !opts.writeBaseline),
-    unsafeFixes: opts.unsafeFixes || s.unsafeFixes === true,
+    // --fix / --no-fix win over the configuration's fix (unset: undefined).
+    fix: opts.fix ?? (s.fix === true && !opts.diff && !opts.fixOnly && !opts.addNoqa && !opts.writeBaseline),
+    unsafeFixes: opts.unsafeFixes ?? s.unsafeFixes === true,
     cacheDir: opts.cacheDir ?? s.cacheDir ?? undefined,
   };
+}
+
+/** Does this file's configuration let the fixes of rule `code` be applied (fixable, extend-fixable, unfixable)? */
+export function isFixable(settings: Settings, code: string): boolean {
+  const rule = RULES.find((r) => r.meta.code === code);
+  if (!rule) return true;
+  const inList = (sels: readonly string[]) => sels.some((s) => matchesSelector(rule, s));
+  const fixable = settings.fixable === null || inList(settings.fixable) || inList(settings.extendFixable);
+  return fixable && !inList(settings.unfixable);
 }
 
 const pfiCache = new WeakMap<Settings, { match: (relPath: string, base: string) => boolean; negated: boolean; codes: string[] }[]>();
@@ -661,27 +498,18 @@ export function enabledCodes(settings: Settings, file: string): Set<string> {
   return new Set(settings.rules.map((r) => r.meta.code).filter((c) => !off.has(c)));
 }
 
-/** What --show-settings prints: the resolved settings for one file, one key a line. */
+/** What --show-settings prints: the resolved settings for one file, every option of the table, one key a line. */
 export function formatSettings(settings: Settings, file: string, cwd: string): string {
   const show = (p: string) => JSON.stringify(p);
-  const list = (xs: string[]) => `[${xs.map((x) => JSON.stringify(x)).join(", ")}]`;
   const enabled = enabledCodes(settings, file);
+  const fields = settings as unknown as Record<string, unknown>;
   const lines = [
     `Resolved settings for: ${show(path.resolve(cwd, file))}`,
     `Settings path: ${settings.configFile ? show(settings.configFile) : "(none: defaults)"}`,
     "",
     `root = ${show(settings.root)}`,
-    `select = ${settings.select ? list(settings.select) : "(default)"}`,
-    `extend-select = ${list(settings.extendSelect)}`,
-    `ignore = ${list(settings.ignore)}`,
-    `per-file-ignores = {${settings.perFileIgnores.map((p) => ` ${JSON.stringify(p.pattern)} = ${list(p.codes)}`).join(",")}${settings.perFileIgnores.length ? " " : ""}}`,
-    `exclude = ${list(settings.exclude)}`,
-    `extend-exclude = ${list(settings.extendExclude)}`,
-    `src = ${list(settings.src)}`,
-    `thread-entry-points = ${list(settings.threadEntryPoints)}`,
-    `torch-version = ${settings.torchVersion ? show(settings.torchVersion) : "(not set)"}`,
-    `severity = {${Object.entries(settings.severity).map(([k, v]) => ` ${k} = ${show(v)}`).join(",")}${Object.keys(settings.severity).length ? " " : ""}}`,
-    `verify = {${Object.entries(settings.verify).map(([k, v]) => ` ${k} = ${JSON.stringify(v)}`).join(",")}${Object.keys(settings.verify).length ? " " : ""}}`,
+    // extend-per-file-ignores is merged into per-file-ignores, so shown there.
+    ...OPTIONS.filter((o) => o.field && o.show && o.key !== "extend-per-file-ignores").map((o) => `${o.key} = ${o.show!(fields[o.field!])}`),
     "",
     "rules enabled for this file:",
     ...settings.rules

@@ -36,6 +36,8 @@ export interface LintInput {
   cacheDir?: string | null;
   /** Parse only files that can matter (src/facts/prefilter.ts). Default off. */
   prefilter?: boolean;
+  /** Files parsed and analysed whatever the prefilter says (files named on the command line: their syntax errors are reported). */
+  parseAlways?: ReadonlySet<string>;
 }
 
 export interface LintStats {
@@ -200,7 +202,7 @@ function analyzeOnDemand(store: FactStore, input: LintInput, rules: readonly Rul
   };
   const seeds: number[] = [];
   input.files.forEach((_, i) => {
-    if (store.relevant[i]) seeds.push(i);
+    if (store.relevant[i] || input.parseAlways?.has(input.files[i])) seeds.push(i);
   });
   setCount("relevant", seeds.length);
   store.load(seeds);

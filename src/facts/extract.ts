@@ -818,6 +818,27 @@ function blockRows(lines: string[], row: number): number {
 }
 
 /**
+ * `text` with line `row` respelled where tree-sitter-python's grammar rejects valid Python, each
+ * respelling of the same length (offsets, rows and columns stay) and the same for the analysis;
+ * null when the line has none of them:
+ *   - a starred bracket after a comma in an expression list, `return state, *[f(k) for k in ks]`
+ *     or `x = a, *(b)` (valid since Python 3.8): the `*` becomes a space (the element a plain list);
+ *   - a format spec that starts with `=` in an f-string, `f"{title:=^{width}}"` (fill `=`, centred):
+ *     read as a walrus; the `=` becomes a space (a format spec is not analysed).
+ */
+function grammarGaps(text: string, row: number): string | null {
+  let start = 0;
+  for (let r = 0; r < row; r++) {
+    start = text.indexOf("\n", start) + 1;
+    if (start === 0) return null;
+  }
+  const end = text.indexOf("\n", start);
+  const line = text.slice(start, end < 0 ? text.length : end);
+  const fixed = line.replace(/(,\s*)\*(?=\s*[[(])/g, "$1 ").replace(/(\{[^{}:!=()[\]]*[^{}:!=()[\]\s]\s*:)=/g, "$1 ");
+  return fixed === line ? null : text.slice(0, start) + fixed + text.slice(start + line.length);
+}
+
+/**
  * Parse with error recovery beyond tree-sitter's own: tree-sitter sometimes swallows the rest of
  * a file into one ERROR node (an unclosed bracket in a `def` line). Report the first error, blank
  * out its line and the block it opens (spaces, same length: every offset, row and column stays),
@@ -835,6 +856,19 @@ function parseRecovering(text: string): { tree: Tree; text: string; errors: Synt
     const node = firstError(tree.rootNode);
     if (!node) break;
     const range = rangeOf(node);
+    // Grammar gaps, not errors: tree-sitter-python rejects valid code that CPython accepts (see
+    // grammarGaps); read the line in an equivalent spelling of the same length and parse again.
+    const ungapped = grammarGaps(work, range.start.row);
+    if (ungapped !== null) {
+      const again = parsePython(ungapped);
+      const next = again.rootNode.hasError ? firstError(again.rootNode) : null;
+      if (!next || rangeOf(next).start.row !== range.start.row) {
+        work = ungapped;
+        tree = again;
+        if (!next) break;
+        continue;
+      }
+    }
     if (range.start.row > blankedTo && errors.length < MAX_SYNTAX_ERRORS) errors.push({ range, message: syntaxMessage(node, work) });
     const lines = work.split("\n");
     const from = range.start.row;

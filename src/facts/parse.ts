@@ -16,7 +16,6 @@
 
 import { createRequire } from "node:module";
 import { readFileSync } from "node:fs";
-import type ParserType from "tree-sitter";
 
 const require = createRequire(import.meta.url);
 
@@ -26,9 +25,71 @@ export const DEFAULT_BACKEND: ParserBackend = "native";
 
 export class ParserLoadError extends Error {}
 
-/** The part of a tree both backends give; the node and cursor APIs the extractor uses are the same. */
-export type Tree = ParserType.Tree;
-export type SyntaxNode = ParserType.SyntaxNode;
+// The part of the tree API both backends give, declared here rather than imported from the
+// `tree-sitter` package: that package is an optional dependency (absent when its addon neither
+// loads nor builds), and the build must not need it. Both backends' objects have these members
+// with these meanings (test/adoption-parsers.test.ts compares their facts on every fixture).
+
+export interface Point {
+  row: number;
+  column: number;
+}
+
+export interface SyntaxNode {
+  /** Unique within its tree (both backends: the node's address). */
+  readonly id: number;
+  readonly type: string;
+  readonly isNamed: boolean;
+  readonly isMissing: boolean;
+  readonly hasError: boolean;
+  readonly text: string;
+  readonly startIndex: number;
+  readonly endIndex: number;
+  readonly startPosition: Point;
+  readonly endPosition: Point;
+  readonly parent: SyntaxNode | null;
+  readonly children: SyntaxNode[];
+  readonly namedChildren: SyntaxNode[];
+  readonly childCount: number;
+  readonly namedChildCount: number;
+  readonly firstChild: SyntaxNode | null;
+  readonly lastChild: SyntaxNode | null;
+  readonly nextSibling: SyntaxNode | null;
+  readonly previousSibling: SyntaxNode | null;
+  readonly nextNamedSibling: SyntaxNode | null;
+  readonly previousNamedSibling: SyntaxNode | null;
+  readonly descendantCount: number;
+  child(index: number): SyntaxNode | null;
+  namedChild(index: number): SyntaxNode | null;
+  childForFieldName(name: string): SyntaxNode | null;
+  childrenForFieldName(name: string): SyntaxNode[];
+  descendantForPosition(start: Point, end?: Point): SyntaxNode;
+  descendantsOfType(type: string | string[], start?: Point, end?: Point): SyntaxNode[];
+}
+
+export interface TreeCursor {
+  readonly nodeType: string;
+  readonly nodeTypeId: number;
+  readonly nodeIsNamed: boolean;
+  readonly currentFieldId: number;
+  readonly currentFieldName: string;
+  readonly startIndex: number;
+  readonly endIndex: number;
+  gotoFirstChild(): boolean;
+  gotoNextSibling(): boolean;
+  gotoParent(): boolean;
+}
+
+export interface Tree {
+  readonly rootNode: SyntaxNode;
+  walk(): TreeCursor;
+}
+
+/** The native addon's Parser, as far as it is used here. */
+interface NativeParser {
+  setLanguage(language: unknown): void;
+  parse(text: string, oldTree: undefined, options: { bufferSize: number }): Tree;
+}
 
 interface Backend {
   name: ParserBackend;
@@ -42,7 +103,7 @@ export const parseStats = { ms: 0 };
 const CHUNK = 64 * 1024;
 
 function loadNative(): Backend {
-  const Parser = require("tree-sitter") as typeof ParserType;
+  const Parser = require("tree-sitter") as new () => NativeParser;
   const Python = require("tree-sitter-python");
   const p = new Parser();
   p.setLanguage(Python);
@@ -103,6 +164,11 @@ const loaded = await loadBackend();
 /** The backend this thread parses with, or null when none loads. */
 export function parserBackend(): ParserBackend | null {
   return loaded instanceof ParserLoadError ? null : loaded.name;
+}
+
+/** Why no backend loads (every one tried, and how each failed), or null when one does. */
+export function parserLoadError(): ParserLoadError | null {
+  return loaded instanceof ParserLoadError ? loaded : null;
 }
 
 export function parsePython(source: string): Tree {

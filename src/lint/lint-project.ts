@@ -9,7 +9,7 @@
 
 import path from "node:path";
 import { filterBaseline, readBaseline } from "../suppress/baseline.js";
-import { enabledCodes, type Settings } from "../config/config.js";
+import { enabledCodes, isFixable, type Settings } from "../config/config.js";
 import { compareDiagnostics, lintFiles, type FileProblem, type LintInput, type LintResult } from "../engine/engine.js";
 import type { CommentFact } from "../facts/model.js";
 import { applySuppressions } from "../suppress/suppress.js";
@@ -28,6 +28,8 @@ export interface LintProjectInput {
   report?: ReadonlySet<string>;
   /** A baseline file (absolute): findings it lists are dropped. */
   baseline?: string;
+  /** --ignore-noqa: suppression comments are not applied (and so none is unused). */
+  ignoreNoqa?: boolean;
 }
 
 export interface LintProjectResult {
@@ -49,18 +51,28 @@ export function lintProject(input: LintProjectInput): LintProjectResult {
     return e;
   };
   const comments = new Map<string, readonly CommentFact[]>(result.facts.map((f) => [f.file, f.comments]));
-  const sup = applySuppressions({
-    diagnostics: result.diagnostics.filter((d) => enabled(d.file).has(d.code)),
-    files: input.lint.files,
-    comments: (f) => comments.get(f) ?? [],
-    source: (f) => result.source(f),
-    enabled,
-    directiveRules: (input.lint.rules ?? RULES).filter((r) => r.checkDirectives),
-  });
+  const selected = result.diagnostics.filter((d) => enabled(d.file).has(d.code));
+  const sup = input.ignoreNoqa
+    ? { kept: selected, fromDirectives: [] as Diagnostic[], problems: [] as FileProblem[] }
+    : applySuppressions({
+        diagnostics: selected,
+        files: input.lint.files,
+        comments: (f) => comments.get(f) ?? [],
+        source: (f) => result.source(f),
+        enabled,
+        directiveRules: (input.lint.rules ?? RULES).filter((r) => r.checkDirectives),
+      });
   problems.push(...sup.problems);
   let diagnostics: Diagnostic[] = [...sup.kept, ...sup.fromDirectives].sort(compareDiagnostics).map((d) => {
-    const level = input.settingsOf(d.file).severity[d.code];
-    return level && level !== d.severity ? { ...d, severity: level } : d;
+    const settings = input.settingsOf(d.file);
+    const level = settings.severity[d.code];
+    const out = level && level !== d.severity ? { ...d, severity: level } : d;
+    // fixable / unfixable: a rule whose fixes are off has none to apply or to offer.
+    if (out.fix && !isFixable(settings, d.code)) {
+      const { fix: _fix, ...rest } = out;
+      return rest as Diagnostic;
+    }
+    return out;
   });
   if (input.report) {
     const report = input.report;

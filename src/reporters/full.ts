@@ -82,6 +82,7 @@ export function full(input: ReportInput): string {
     out.push("");
   }
   for (const p of input.problems ?? []) out.push(c.yellow(`warning: ${displayPath(p.file, input.cwd)}: ${p.message}`));
+  if (input.summary === false) return out.length > 0 ? out.join("\n") + "\n" : "";
   out.push(summaryLine(input.diagnostics));
   const fixable = fixableLine(input.diagnostics, input.unsafeFixes);
   if (fixable) out.push(fixable);

@@ -16,6 +16,7 @@ export function grouped(input: ReportInput): string {
     for (const d of list) out.push(`  ${position(d).padEnd(width)} ${c.red.bold(d.code)}${d.fix && (d.fix.applicability === "safe" || input.unsafeFixes) ? " [*]" : ""} ${d.message}`);
     out.push("");
   }
+  if (input.summary === false) return out.length > 0 ? out.join("\n") + "\n" : "";
   out.push(summaryLine(input.diagnostics));
   const fixable = fixableLine(input.diagnostics, input.unsafeFixes);
   if (fixable) out.push(fixable);

@@ -41,7 +41,7 @@ export function stylish(input: ReportInput): string {
   }
   for (const p of input.problems ?? []) lines.push(c.yellow(`warning: ${linePath(p.file, input.cwd)}: ${p.message}`));
   const total = errors + warnings + infos;
-  if (total > 0) {
+  if (total > 0 && input.summary !== false) {
     const parts = [`${errors} error${errors === 1 ? "" : "s"}`, `${warnings} warning${warnings === 1 ? "" : "s"}`];
     if (infos > 0) parts.push(`${infos} info`);
     const summary = `✖ ${total} problem${total === 1 ? "" : "s"} (${parts.join(", ")})`;

@@ -29,6 +29,8 @@ export interface ReportInput {
   showFixes?: boolean;
   /** The linted text of a file (the full format's code frame). */
   source?: (file: string) => string;
+  /** false (--quiet): the findings only, no summary or fixable line. */
+  summary?: boolean;
 }
 
 export type Reporter = (input: ReportInput) => string;

@@ -2,14 +2,30 @@
 // linted paths changes (Ruff's `check --watch`). Each report replaces the last on a terminal.
 // `lint` is the whole run (src/main.ts runLint: its lint stage is lintProject), so a watched
 // report is exactly the report of a plain run at that moment.
+//
+// Folders are watched, one watcher each, never files: an editor's or `sed -i`'s atomic save
+// (write a temporary file, rename it over the old one) replaces the file's inode, and a watcher
+// on the file (Node's recursive watch on Linux keeps one per file) goes deaf after the first
+// such save. A folder's watcher names the entry that changed, whatever inode it now has. A file
+// named on the command line is watched through its folder, for its name only.
 
-import { watch, type FSWatcher } from "node:fs";
+import { readdirSync, statSync, watch, type FSWatcher } from "node:fs";
 import path from "node:path";
 import type { RunOutput } from "../main.js";
 
 const RELEVANT = /\.(py|pyi|ipynb|toml)$/;
 /** Changes closer together than this are one edit (editors write a file in several steps). */
 const SETTLE_MS = 150;
+/** Folders never linted (src/files/discover.ts skips them too): not worth a watcher each. */
+const SKIP = new Set([".git", ".hg", ".svn", "node_modules", "__pycache__", ".mps_lint_cache", ".venv", "venv", ".tox", ".nox", ".mypy_cache", ".pytest_cache", ".ruff_cache"]);
+
+function isDir(p: string): boolean {
+  try {
+    return statSync(p).isDirectory();
+  } catch {
+    return false;
+  }
+}
 
 export async function watchLint(paths: string[], cwd: string, lint: () => Promise<RunOutput>, out: NodeJS.WriteStream = process.stdout): Promise<number> {
   const report = async () => {
@@ -45,10 +61,49 @@ export async function watchLint(paths: string[], cwd: string, lint: () => Promis
       });
     }, SETTLE_MS);
   };
-  const watchers: FSWatcher[] = [];
+  const watchers = new Map<string, FSWatcher>();
+  /** Watch folder `dir` (and, with `deep`, the folders below it); `only`: the one file name that matters there. */
+  const watchDir = (dir: string, deep: boolean, only?: string) => {
+    if (watchers.has(dir)) return;
+    let w: FSWatcher;
+    try {
+      w = watch(dir, (_event, name) => {
+        const n = name ? String(name) : null;
+        if (only !== undefined) {
+          if (n === null || n === only) onChange(only);
+          else if (n.endsWith(".toml")) onChange(n); // its configuration
+          return;
+        }
+        if (n && deep && !SKIP.has(n)) {
+          // A folder made (or moved in) since: watch it too.
+          const sub = path.join(dir, n);
+          if (!watchers.has(sub) && isDir(sub)) watchTree(sub);
+        }
+        onChange(n);
+      });
+    } catch {
+      return; // vanished, or not readable: nothing to watch
+    }
+    w.on("error", () => {
+      w.close();
+      watchers.delete(dir);
+    });
+    watchers.set(dir, w);
+  };
+  const watchTree = (dir: string) => {
+    watchDir(dir, true);
+    let entries: import("node:fs").Dirent[];
+    try {
+      entries = readdirSync(dir, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const e of entries) if (e.isDirectory() && !SKIP.has(e.name)) watchTree(path.join(dir, e.name));
+  };
   for (const p of paths.length > 0 ? paths : ["."]) {
     const abs = path.resolve(cwd, p);
-    watchers.push(watch(abs, { recursive: true }, (_event, name) => onChange(name ? String(name) : null)));
+    if (isDir(abs)) watchTree(abs);
+    else watchDir(path.dirname(abs), false, path.basename(abs));
   }
   // Watching first: a change made while the first report prints is not missed.
   running = report().finally(() => {
@@ -57,7 +112,7 @@ export async function watchLint(paths: string[], cwd: string, lint: () => Promis
   await running;
   return new Promise((resolve) => {
     const stop = () => {
-      for (const w of watchers) w.close();
+      for (const w of watchers.values()) w.close();
       resolve(0);
     };
     process.once("SIGINT", stop);

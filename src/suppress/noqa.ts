@@ -29,7 +29,7 @@ function splitLines(text: string): { body: string; eol: string }[] {
 }
 
 /** One line with the codes added, or null when it needs no change. */
-function editLine(body: string, noqa: readonly Directive[], codes: string[]): string | null {
+function editLine(body: string, noqa: readonly Directive[], codes: string[], reason: string): string | null {
   if (noqa.some((d) => d.codes === null)) return null; // a bare # noqa covers everything
   const existing = noqa.find((d) => d.codes !== null);
   if (existing) {
@@ -41,7 +41,7 @@ function editLine(body: string, noqa: readonly Directive[], codes: string[]): st
     const merged = [...new Set([...existing.codes!, ...codes])].sort();
     return body.slice(0, existing.column) + m[1] + merged.join(", ") + tail.slice(m[0].length);
   }
-  return `${body.replace(/[ \t]+$/, "")}  # noqa: ${[...codes].sort().join(", ")}`;
+  return `${body.replace(/[ \t]+$/, "")}  # noqa: ${[...codes].sort().join(", ")}${reason ? ` ${reason}` : ""}`;
 }
 
 function covered(text: string, file: string, rows: Map<number, string[]>): { ok: Set<number>; syntaxErrors: number } {
@@ -55,7 +55,9 @@ function covered(text: string, file: string, rows: Map<number, string[]>): { ok:
   return { ok, syntaxErrors: facts.syntaxErrors.length };
 }
 
-export function addNoqa(diagnostics: readonly Diagnostic[]): AddNoqaResult {
+/** `reason` (--add-noqa=REASON, one line) is written after the codes of each new comment, as Ruff does. */
+export function addNoqa(diagnostics: readonly Diagnostic[], reason = ""): AddNoqaResult {
+  reason = reason.replace(/[\r\n]+/g, " ").trim();
   const byFile = new Map<string, Map<number, string[]>>();
   for (const d of diagnostics) {
     let rows = byFile.get(d.file);
@@ -81,7 +83,7 @@ export function addNoqa(diagnostics: readonly Diagnostic[]): AddNoqaResult {
       const edited = new Map<number, string[]>();
       for (const [row, codes] of rows) {
         if (!allowed.has(row) || row >= out.length) continue;
-        const next = editLine(out[row].body, present.filter((d) => d.row === row), codes);
+        const next = editLine(out[row].body, present.filter((d) => d.row === row), codes, reason);
         if (next !== null) {
           out[row].body = next;
           edited.set(row, codes);

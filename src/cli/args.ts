@@ -136,7 +136,7 @@ export const COMMANDS: CommandSpec[] = [
   { name: "rule", args: "[CODE]", describe: "show a rule's documentation (--all: every rule; -f json)", options: ["all", "output-format", "help"] },
   { name: "server", args: "", describe: "run the language server (LSP over standard input and output) for editors", options: ["help"] },
   { name: "bench", args: "[ARGS...]", describe: "measure device sync vs event sync vs a process pool on this machine (the guide's comparison)", options: ["python", "help"], raw: true },
-  { name: "trace", args: "[OPTIONS] [PATHS...] -- COMMAND...", describe: "run a command (your tests, your app) with hooks on torch's waits and join what ran with the findings (mps-lint trace --help)", options: ["help"], raw: true },
+  { name: "trace", args: "-- COMMAND...", describe: "run a command (your tests, your app) with hooks on torch's waits and join what ran with the findings (mps-lint trace --help)", options: ["help"], raw: true },
   { name: "clean", args: "", describe: "remove the cache folder (.mps_lint_cache at the project root, or --cache-dir)", options: ["cache-dir", "help"] },
   { name: "version", args: "", describe: "print the version and the parser backend in use (native or wasm)", options: ["help"] },
 ];

@@ -14,7 +14,8 @@
 # Each workload runs ONCE under the hooks; its record (every Python process's) is joined with the
 # static findings in text, JSON and SARIF (mps-lint trace --from). What comes back: OUT/summary.txt,
 # OUT/log.txt and OUT/trace-gpu.tar.gz (everything: records, joins, the programs' output, the
-# overhead bench). About 8 minutes on an H100.
+# overhead bench); nothing else is written outside a temporary folder removed at the end.
+# About 8 minutes on an H100 (estimated: not yet run there).
 set -u
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 PY=${PYTHON:-python3}
@@ -25,16 +26,17 @@ GPTFAST="$ROOT/.trace-gpu/gpt-fast"
 # Overridable for a dry run elsewhere (e.g. TRACE_DEVICE=cpu DML_TESTS=test_thread_churn on a CPU).
 DEV=${TRACE_DEVICE:-cuda}
 DML_TESTS=${DML_TESTS:-"test_thread_churn test_mps_parallel_story test_cross_stream_tensor test_parallel_mps_simple test_thread_boundary test_nnlinear_threads test_batching_server test_parallel_mps"}
+GUIDE_ITERS=${GUIDE_ITERS:-100}
 BENCH_ARGS=${BENCH_ARGS:-"--op matmul,linear --threads 1,8 --sync-mode device,event --repeats 3 --min-time 0.5"}
 
 JOIN_ONLY=0
 if [ "${1:-}" = "--join" ]; then JOIN_ONLY=1; shift; fi
 OUT=${1:?usage: bash scripts/trace-gpu.sh [--join] OUT}
 mkdir -p "$OUT" && OUT=$(cd "$OUT" && pwd)
-R="$OUT/results"   # packed into trace-gpu.tar.gz at the end (only 8 files come back)
-mkdir -p "$R"
-WK=$(mktemp -d)    # gpt-fast's random checkpoint and tokenizer; removed at the end
+WK=$(mktemp -d)    # scratch: removed at the end
 trap 'rm -rf "$WK"' EXIT
+R="$WK/results"    # everything; packed into OUT/trace-gpu.tar.gz at the end (only 8 files come back)
+mkdir -p "$R"
 export NCCL_NVLS_ENABLE=0 TORCH_SYMM_MEM_DISABLE_MULTICAST=1 NVSHMEM_DISABLE_NVLS=1
 
 log() { echo "[$(date +%T)] $*" | tee -a "$OUT/log.txt"; }
@@ -90,7 +92,7 @@ summary() {
 }
 
 if [ "$JOIN_ONLY" = 1 ]; then
-  [ -f "$OUT/trace-gpu.tar.gz" ] && [ ! -f "$R/env.txt" ] && tar -xzf "$OUT/trace-gpu.tar.gz" -C "$R"
+  tar -xzf "$OUT/trace-gpu.tar.gz" -C "$R" || { echo "no $OUT/trace-gpu.tar.gz to join"; exit 2; }
   joins
   summary
   exit 0
@@ -107,11 +109,11 @@ log "$(cat "$R/env.txt" | tr '\n' ';')"
 
 # ---- 1. the guide's complete example, written for MPS, re-targeted to CUDA: with the device-wide
 # wait the guide warns against (Mistake 1), and as the guide writes it (per-thread events)
-record guide-device-sync "$ROOT" --device "$DEV" -- "$PY" fixtures/trace/guide_example.py --device-sync
-record guide-event-sync "$ROOT" --device "$DEV" -- "$PY" fixtures/trace/guide_example.py
+record guide-device-sync "$ROOT" --device "$DEV" -- "$PY" fixtures/trace/guide_example.py --device-sync --iters=$GUIDE_ITERS
+record guide-event-sync "$ROOT" --device "$DEV" -- "$PY" fixtures/trace/guide_example.py --iters=$GUIDE_ITERS
 if have_node; then
   # the whole driver once on CUDA: mps-lint trace -- <command> (loopback server, sitecustomize)
-  ( cd "$ROOT" && mps_lint trace --device "$DEV" fixtures/trace/guide_example.py -- "$PY" fixtures/trace/guide_example.py --device-sync ) \
+  ( cd "$ROOT" && mps_lint trace --device "$DEV" fixtures/trace/guide_example.py -- "$PY" fixtures/trace/guide_example.py --device-sync --iters=$GUIDE_ITERS ) \
     >"$R/guide-driver.txt" 2>&1
   log "driver run: exit $? ($(tail -1 "$R/guide-driver.txt"))"
 fi

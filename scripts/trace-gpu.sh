@@ -159,7 +159,9 @@ EOF
   GEN=("$PY" generate.py --checkpoint_path "$WK/stories15M/model.pth" --prompt "Hello, my name is" --max_new_tokens 200 --num_samples 5)
   record gpt-fast "$GPTFAST" -- "${GEN[@]}"
   : >"$R/gpt-fast-overhead.txt"
-  for i in 1 2 3; do
+  if ! tail -1 "$R/gpt-fast.output.txt" | grep -qx "exit status 0"; then
+    log "gpt-fast did not run (gpt-fast.output.txt): no overhead runs"
+  else for i in 1 2 3; do
     for mode in untraced traced; do
       if [ $mode = traced ]; then
         out=$(cd "$GPTFAST" && PYTHONPATH="$TP" timeout 300 "$PY" -m mps_lint_trace.record --timeout 240 -o "$WK/r.json" -- "${GEN[@]}" 2>&1)
@@ -168,7 +170,7 @@ EOF
       fi
       echo "$mode run $i: $(echo "$out" | grep 'Average tokens/sec')" >>"$R/gpt-fast-overhead.txt"
     done
-  done
+  done; fi
   log "gpt-fast overhead: $(tr '\n' ';' <"$R/gpt-fast-overhead.txt")"
 else
   log "gpt-fast: $GPTFAST missing (scripts/trace-gpu-prepare.sh)"

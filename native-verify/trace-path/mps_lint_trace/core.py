@@ -978,7 +978,9 @@ def _callable_name(fn):
         name = getattr(f, "__qualname__", None) or getattr(f, "__name__", None)
         if name is None:
             name = type(f).__name__
-        return str(name)
+        # a nested function by its own name, as the static witness names it (worker, not
+        # test_x.<locals>.worker); methods keep their class (Server.run)
+        return str(name).rsplit("<locals>.", 1)[-1]
     except Exception:
         return None
 

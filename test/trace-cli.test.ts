@@ -163,6 +163,19 @@ d("mps-lint trace", () => {
     expect(r.stdout).toContain("1 confirmed, 0 runtime only, 0 not exercised");
   });
 
+  it("merges what several processes saw: the same wait in two child processes is one observation", () => {
+    const dir = project();
+    const code = "import subprocess, sys; [subprocess.check_call([sys.executable, 'threads_sync.py']) for _ in range(2)]";
+    const r = runCli(["trace", "--device", "cpu", "-f", "json", "-o", "out.json", "threads_sync.py", "--", PY, "-c", code], { cwd: dir });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain("3 Python processes traced");
+    const items = JSON.parse(readFileSync(join(dir, "out.json"), "utf8")) as Item[];
+    const f = items.find((x) => x.location.row === 13)!;
+    expect(f.properties!.trace).toMatchObject({ status: "confirmed", waits: 30, threads: 6 });
+    const observations = f.properties!.trace!.observations as { count: number; processes?: number }[];
+    expect(observations.map((o) => [o.count, o.processes])).toEqual([[30, 2]]);
+  });
+
   it("says what is wrong with the command line, and runs nothing", () => {
     const dir = project();
     const none = runCli(["trace", "--device", "cpu"], { cwd: dir });

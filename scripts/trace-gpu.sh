@@ -27,7 +27,10 @@ GPTFAST="$ROOT/.trace-gpu/gpt-fast"
 DEV=${TRACE_DEVICE:-cuda}
 DML_TESTS=${DML_TESTS:-"test_thread_churn test_mps_parallel_story test_cross_stream_tensor test_parallel_mps_simple test_thread_boundary test_nnlinear_threads test_batching_server test_parallel_mps"}
 GUIDE_ITERS=${GUIDE_ITERS:-100}
-BENCH_ARGS=${BENCH_ARGS:-"--op matmul,linear --threads 1,8 --sync-mode device,event --repeats 3 --min-time 0.5"}
+BENCH_ARGS=${BENCH_ARGS:-"--op matmul --threads 1,8 --sync-mode device,event --repeats 3 --min-time 0.5"}
+# JOIN=0: no joins here (they need no GPU): bash scripts/trace-gpu.sh --join OUT afterwards, elsewhere.
+JOIN=${JOIN:-1}
+DML_BUDGET_S=${DML_BUDGET_S:-240}
 
 JOIN_ONLY=0
 if [ "${1:-}" = "--join" ]; then JOIN_ONLY=1; shift; fi
@@ -124,12 +127,12 @@ log "trace_bench (overhead)"
 log "  $(tail -3 "$R/trace-bench-$DEV.txt" | head -2 | tr '\n' ';')"
 
 # ---- 3. dropbox/dML: the multi-threaded MPS tests of metal_mps_parallel, re-targeted to CUDA
-# One record per test file (at most 90 s each, 45 s a test; no new file after 6 minutes), joined together.
+# One record per test file (at most 90 s each, 45 s a test; no new file after DML_BUDGET_S), joined together.
 if [ -d "$DML/tests" ]; then
   dml_start=$SECONDS
   pt_timeout=$("$PY" -c 'import pytest_timeout' >/dev/null 2>&1 && echo "--timeout 45")
   for t in $DML_TESTS; do
-    if [ $(( SECONDS - dml_start )) -gt 360 ]; then log "dML: 6 minutes passed; $t and the rest not run"; break; fi
+    if [ $(( SECONDS - dml_start )) -gt "$DML_BUDGET_S" ]; then log "dML: $DML_BUDGET_S s passed; $t and the rest not run"; break; fi
     TMO=90 record "dml-$t" "$DML" --device "$DEV" -- "$PY" -m pytest -q -p no:cacheprovider -o addopts= $pt_timeout "tests/$t.py"
   done
 else
@@ -176,5 +179,5 @@ else
   log "gpt-fast: $GPTFAST missing (scripts/trace-gpu-prepare.sh)"
 fi
 
-joins
+if [ "$JOIN" = 1 ]; then joins; else log "JOIN=0: joins skipped; run bash scripts/trace-gpu.sh --join $OUT where the files are"; fi
 summary

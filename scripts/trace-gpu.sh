@@ -14,7 +14,8 @@
 # Each workload runs ONCE under the hooks; its record (every Python process's) is joined with the
 # static findings in text, JSON and SARIF (mps-lint trace --from). What comes back: OUT/summary.txt,
 # OUT/log.txt and OUT/trace-gpu.tar.gz (everything: records, joins, the programs' output, the
-# overhead bench). About 8 minutes on an H100.
+# overhead bench); nothing else is written outside a temporary folder removed at the end.
+# About 8 minutes on an H100 (estimated: not yet run there).
 set -u
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 PY=${PYTHON:-python3}
@@ -25,16 +26,20 @@ GPTFAST="$ROOT/.trace-gpu/gpt-fast"
 # Overridable for a dry run elsewhere (e.g. TRACE_DEVICE=cpu DML_TESTS=test_thread_churn on a CPU).
 DEV=${TRACE_DEVICE:-cuda}
 DML_TESTS=${DML_TESTS:-"test_thread_churn test_mps_parallel_story test_cross_stream_tensor test_parallel_mps_simple test_thread_boundary test_nnlinear_threads test_batching_server test_parallel_mps"}
-BENCH_ARGS=${BENCH_ARGS:-"--op matmul,linear --threads 1,8 --sync-mode device,event --repeats 3 --min-time 0.5"}
+GUIDE_ITERS=${GUIDE_ITERS:-100}
+BENCH_ARGS=${BENCH_ARGS:-"--op matmul --threads 1,8 --sync-mode device,event --repeats 3 --min-time 0.5"}
+# JOIN=0: no joins here (they need no GPU): bash scripts/trace-gpu.sh --join OUT afterwards, elsewhere.
+JOIN=${JOIN:-1}
+DML_BUDGET_S=${DML_BUDGET_S:-240}
 
 JOIN_ONLY=0
 if [ "${1:-}" = "--join" ]; then JOIN_ONLY=1; shift; fi
 OUT=${1:?usage: bash scripts/trace-gpu.sh [--join] OUT}
 mkdir -p "$OUT" && OUT=$(cd "$OUT" && pwd)
-R="$OUT/results"   # packed into trace-gpu.tar.gz at the end (only 8 files come back)
-mkdir -p "$R"
-WK=$(mktemp -d)    # gpt-fast's random checkpoint and tokenizer; removed at the end
+WK=$(mktemp -d)    # scratch: removed at the end
 trap 'rm -rf "$WK"' EXIT
+R="$WK/results"    # everything; packed into OUT/trace-gpu.tar.gz at the end (only 8 files come back)
+mkdir -p "$R"
 export NCCL_NVLS_ENABLE=0 TORCH_SYMM_MEM_DISABLE_MULTICAST=1 NVSHMEM_DISABLE_NVLS=1
 
 log() { echo "[$(date +%T)] $*" | tee -a "$OUT/log.txt"; }
@@ -90,7 +95,7 @@ summary() {
 }
 
 if [ "$JOIN_ONLY" = 1 ]; then
-  [ -f "$OUT/trace-gpu.tar.gz" ] && [ ! -f "$R/env.txt" ] && tar -xzf "$OUT/trace-gpu.tar.gz" -C "$R"
+  tar -xzf "$OUT/trace-gpu.tar.gz" -C "$R" || { echo "no $OUT/trace-gpu.tar.gz to join"; exit 2; }
   joins
   summary
   exit 0
@@ -107,11 +112,11 @@ log "$(cat "$R/env.txt" | tr '\n' ';')"
 
 # ---- 1. the guide's complete example, written for MPS, re-targeted to CUDA: with the device-wide
 # wait the guide warns against (Mistake 1), and as the guide writes it (per-thread events)
-record guide-device-sync "$ROOT" --device "$DEV" -- "$PY" fixtures/trace/guide_example.py --device-sync
-record guide-event-sync "$ROOT" --device "$DEV" -- "$PY" fixtures/trace/guide_example.py
+record guide-device-sync "$ROOT" --device "$DEV" -- "$PY" fixtures/trace/guide_example.py --device-sync --iters=$GUIDE_ITERS
+record guide-event-sync "$ROOT" --device "$DEV" -- "$PY" fixtures/trace/guide_example.py --iters=$GUIDE_ITERS
 if have_node; then
   # the whole driver once on CUDA: mps-lint trace -- <command> (loopback server, sitecustomize)
-  ( cd "$ROOT" && mps_lint trace --device "$DEV" fixtures/trace/guide_example.py -- "$PY" fixtures/trace/guide_example.py --device-sync ) \
+  ( cd "$ROOT" && mps_lint trace --device "$DEV" fixtures/trace/guide_example.py -- "$PY" fixtures/trace/guide_example.py --device-sync --iters=$GUIDE_ITERS ) \
     >"$R/guide-driver.txt" 2>&1
   log "driver run: exit $? ($(tail -1 "$R/guide-driver.txt"))"
 fi
@@ -122,12 +127,12 @@ log "trace_bench (overhead)"
 log "  $(tail -3 "$R/trace-bench-$DEV.txt" | head -2 | tr '\n' ';')"
 
 # ---- 3. dropbox/dML: the multi-threaded MPS tests of metal_mps_parallel, re-targeted to CUDA
-# One record per test file (at most 90 s each, 45 s a test; no new file after 6 minutes), joined together.
+# One record per test file (at most 90 s each, 45 s a test; no new file after DML_BUDGET_S), joined together.
 if [ -d "$DML/tests" ]; then
   dml_start=$SECONDS
   pt_timeout=$("$PY" -c 'import pytest_timeout' >/dev/null 2>&1 && echo "--timeout 45")
   for t in $DML_TESTS; do
-    if [ $(( SECONDS - dml_start )) -gt 360 ]; then log "dML: 6 minutes passed; $t and the rest not run"; break; fi
+    if [ $(( SECONDS - dml_start )) -gt "$DML_BUDGET_S" ]; then log "dML: $DML_BUDGET_S s passed; $t and the rest not run"; break; fi
     TMO=90 record "dml-$t" "$DML" --device "$DEV" -- "$PY" -m pytest -q -p no:cacheprovider -o addopts= $pt_timeout "tests/$t.py"
   done
 else
@@ -157,7 +162,9 @@ EOF
   GEN=("$PY" generate.py --checkpoint_path "$WK/stories15M/model.pth" --prompt "Hello, my name is" --max_new_tokens 200 --num_samples 5)
   record gpt-fast "$GPTFAST" -- "${GEN[@]}"
   : >"$R/gpt-fast-overhead.txt"
-  for i in 1 2 3; do
+  if ! tail -1 "$R/gpt-fast.output.txt" | grep -qx "exit status 0"; then
+    log "gpt-fast did not run (gpt-fast.output.txt): no overhead runs"
+  else for i in 1 2 3; do
     for mode in untraced traced; do
       if [ $mode = traced ]; then
         out=$(cd "$GPTFAST" && PYTHONPATH="$TP" timeout 300 "$PY" -m mps_lint_trace.record --timeout 240 -o "$WK/r.json" -- "${GEN[@]}" 2>&1)
@@ -166,11 +173,11 @@ EOF
       fi
       echo "$mode run $i: $(echo "$out" | grep 'Average tokens/sec')" >>"$R/gpt-fast-overhead.txt"
     done
-  done
+  done; fi
   log "gpt-fast overhead: $(tr '\n' ';' <"$R/gpt-fast-overhead.txt")"
 else
   log "gpt-fast: $GPTFAST missing (scripts/trace-gpu-prepare.sh)"
 fi
 
-joins
+if [ "$JOIN" = 1 ]; then joins; else log "JOIN=0: joins skipped; run bash scripts/trace-gpu.sh --join $OUT where the files are"; fi
 summary

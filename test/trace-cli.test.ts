@@ -2,7 +2,7 @@
 // fixtures in fixtures/trace/, re-targeted to the CPU (--device cpu), and joins what ran with the
 // static findings. Each case runs in a copy of the fixtures, so "nothing written" can be checked.
 import { spawnSync } from "node:child_process";
-import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 
@@ -161,6 +161,35 @@ d("mps-lint trace", () => {
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/^ {2}exit_code\.py:9:5 {2}error {2}MPS001[^\n]*\n\s+observed: 1 wait on 1 thread/m);
     expect(r.stdout).toContain("1 confirmed, 0 runtime only, 0 not exercised");
+  });
+
+  it("merges what several processes saw: the same wait in two child processes is one observation", () => {
+    const dir = project();
+    const code = "import subprocess, sys; [subprocess.check_call([sys.executable, 'threads_sync.py']) for _ in range(2)]";
+    const r = runCli(["trace", "--device", "cpu", "-f", "json", "-o", "out.json", "threads_sync.py", "--", PY, "-c", code], { cwd: dir });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain("3 Python processes traced");
+    const items = JSON.parse(readFileSync(join(dir, "out.json"), "utf8")) as Item[];
+    const f = items.find((x) => x.location.row === 13)!;
+    expect(f.properties!.trace).toMatchObject({ status: "confirmed", waits: 30, threads: 6 });
+    const observations = f.properties!.trace!.observations as { count: number; processes?: number }[];
+    expect(observations.map((o) => [o.count, o.processes])).toEqual([[30, 2]]);
+  });
+
+  it("never applies fixes, even where the configuration asks for them", () => {
+    const dir = project();
+    writeFileSync(join(dir, "pyproject.toml"), "[tool.mps-lint]\nfix = true\nunsafe-fixes = true\n");
+    const before = readFileSync(join(dir, "exit_code.py"), "utf8");
+    // the same configuration makes the lint itself rewrite the file (a fix is available there)
+    const lint = runCli(["--no-cache", "exit_code.py"], { cwd: dir });
+    const fixedByLint = readFileSync(join(dir, "exit_code.py"), "utf8");
+    expect(lint.code).not.toBe(2);
+    expect(fixedByLint).not.toBe(before);
+    writeFileSync(join(dir, "exit_code.py"), before);
+    const r = runCli(["trace", "--device", "cpu", "exit_code.py", "--", PY, "exit_code.py"], { cwd: dir });
+    expect(r.code, r.stderr).toBe(3);
+    expect(readFileSync(join(dir, "exit_code.py"), "utf8")).toBe(before);
+    expect(r.stdout).toContain("1 confirmed");
   });
 
   it("says what is wrong with the command line, and runs nothing", () => {

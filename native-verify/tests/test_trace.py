@@ -372,7 +372,8 @@ class PytestPlugin(unittest.TestCase):
             suite = os.path.join(d, "suite")
             shutil.copytree(os.path.join(FX, "suite"), suite)
             out = os.path.join(d, "rec.json")
-            env = dict(os.environ, PYTHONPATH=TRACE_PATH, TRACE_FIXTURE_FAIL="1")
+            # only our plugin (-p): none that this environment autoloads (pytest-benchmark's folder...)
+            env = dict(os.environ, PYTHONPATH=TRACE_PATH, TRACE_FIXTURE_FAIL="1", PYTEST_DISABLE_PLUGIN_AUTOLOAD="1")
             env.pop("MPS_LINT_TRACE", None)
             p = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "mps_lint_trace",
                                 "--mps-lint-trace", out, "--mps-lint-trace-device", "cpu", suite],

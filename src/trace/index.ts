@@ -210,9 +210,14 @@ async function staticRun(lint: LintModule, a: TraceArgs, cwd: string, format: "j
     },
     false,
   );
-  // The configuration may set an output file for the lint; the trace writes only its own.
+  // The configuration may ask for fixes (fix = true) or an output file: the trace writes only its
+  // own report, and never touches the program's files.
   opts.outputFile = undefined;
   opts.format = format;
+  opts.fix = false;
+  opts.unsafeFixes = false;
+  opts.fixOnly = false;
+  opts.diff = false;
   return lint.runLint(opts);
 }
 

@@ -310,7 +310,7 @@ class Tracer(object):
             if not is_main:
                 origin = getattr(th, "_mps_lint_origin", None) if th is not None else None
                 if origin is None:
-                    origin = {"kind": "unknown", "label": "a thread started outside threading (e.g. by C code)",
+                    origin = {"kind": "unknown", "label": "a thread whose start was not seen (started before the hooks, or by C code)",
                               "site": None, "package": None}
             st = _ThreadState(next(self._serials), ident, th.name if th is not None else "thread-%d" % ident,
                               is_main, origin)
@@ -978,7 +978,9 @@ def _callable_name(fn):
         name = getattr(f, "__qualname__", None) or getattr(f, "__name__", None)
         if name is None:
             name = type(f).__name__
-        return str(name)
+        # a nested function by its own name, as the static witness names it (worker, not
+        # test_x.<locals>.worker); methods keep their class (Server.run)
+        return str(name).rsplit("<locals>.", 1)[-1]
     except Exception:
         return None
 

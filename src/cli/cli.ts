@@ -8,6 +8,7 @@ import { hideBin } from "yargs/helpers";
 import { packageVersion } from "../reporters/docs.js";
 import { FORMATS } from "../reporters/formats.js";
 import { decodePython } from "../files/source.js";
+import { progressFor } from "../reporters/progress.js";
 
 // The lint pipeline (rules, analysis, reporters, rule docs) is imported only after the command
 // line is parsed: --help, --version and usage errors need none of it (./cli-main.ts).
@@ -69,7 +70,14 @@ async function main(argv: string[]): Promise<number> {
     .command("check [paths..]", "the same: lint Python files and notebooks", (y) =>
       y.positional("paths", { type: "string", array: true, describe: "files or folders" }),
     )
-    .command("server", "run the language server (LSP over standard input and output) for editors")
+    .command("server", "run the language server (LSP) for editors: over standard input and output, or --node-ipc, --socket=PORT, --pipe=NAME", (y) =>
+      y
+        .option("stdio", { type: "boolean", describe: "talk over standard input and output (the default)" })
+        .option("node-ipc", { type: "boolean", describe: "talk over Node's IPC channel (the editor forks the server)" })
+        .option("socket", { type: "string", describe: "connect to the editor at this port on 127.0.0.1" })
+        .option("pipe", { type: "string", describe: "connect to the editor at this named pipe (a Unix socket path)" })
+        .option("clientProcessId", { type: "string", hidden: true, describe: "the editor's process: exit when it is gone" }),
+    )
     .command("bench [args..]", "measure device sync vs event sync vs a process pool on this machine (the guide's comparison)", (y) =>
       y.positional("args", { type: "string", array: true }).strictOptions(false).parserConfiguration({ "unknown-options-as-args": true }),
     )
@@ -139,8 +147,13 @@ async function main(argv: string[]): Promise<number> {
     }
   }
   if (parsed._[0] === "server") {
+    const transports = [parsed["node-ipc"] && "node-ipc", parsed.socket !== undefined && "socket", parsed.pipe !== undefined && "pipe", parsed.stdio && "stdio"].filter((t): t is "node-ipc" | "socket" | "pipe" | "stdio" => !!t);
+    if (transports.length > 1) throw new ArgvError(`server: choose one of --stdio, --node-ipc, --socket, --pipe (got ${transports.map((t) => `--${t}`).join(", ")})`);
+    if (parsed.socket !== undefined && !/^\d+$/.test(String(parsed.socket))) throw new ArgvError(`server: --socket expects a port number, got "${String(parsed.socket)}"`);
+    if (parsed.pipe !== undefined && !String(parsed.pipe)) throw new ArgvError("server: --pipe expects the pipe's name");
+    if (parsed["node-ipc"] && typeof process.send !== "function") throw new ArgvError("server: --node-ipc needs an IPC channel to this process (the editor starts the server with Node's fork()); use --stdio otherwise");
     const { startServer } = await import("../server/index.js");
-    return await startServer();
+    return await startServer(transports[0] ?? "stdio");
   }
   if (parsed._[0] === "clean") {
     const { cacheDirFor, cleanCache } = await loadLint();
@@ -157,7 +170,6 @@ async function main(argv: string[]): Promise<number> {
   }
   const paths = ((parsed.paths as string[] | undefined)?.map(String) ?? []).map((p) => (p === STDIN ? "-" : p));
   const wantsStdin = paths.includes("-") || (paths.length === 0 && parsed["stdin-filename"] !== undefined);
-  const showProgress = !!process.stderr.isTTY && !process.env.CI;
   // Read before the run (and whether or not --verify is given): a bad number is a usage error.
   const numbers = {
     maxWarnings: numberOption("--max-warnings", parsed["max-warnings"], { whole: true, min: -1 }),
@@ -212,7 +224,7 @@ async function main(argv: string[]): Promise<number> {
     fixOnly: parsed["fix-only"],
     diff: parsed.diff,
     showFixes: parsed["show-fixes"],
-    progress: showProgress ? (line) => process.stderr.write(line ? `${line}\r` : "\r\u001b[K") : undefined,
+    progress: progressFor(process.stderr),
   }, !!process.stdout.isTTY && !parsed["output-file"]));
   if (parsed.watch) {
     if (wantsStdin || parsed.fix || parsed.diff || parsed["fix-only"]) throw new ArgvError("--watch lints files; it cannot be combined with standard input or fixes");

@@ -65,7 +65,8 @@ export class ProgressLine implements ProgressSink {
     this.phase = p.phase;
     this.written = t;
     // Narrower than the terminal: a line that wraps cannot be erased with a carriage return.
-    const width = Math.max(20, (this.stream.columns ?? 80) - 1);
+    // A terminal of unknown size (0 columns, as a pseudo-terminal nobody sized) is taken as 80.
+    const width = Math.max(20, (this.stream.columns || 80) - 1);
     this.stream.write(ERASE + progressText(p).slice(0, width));
     this.shown = true;
   }

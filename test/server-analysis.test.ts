@@ -317,6 +317,24 @@ describe("mps-lint server: transports", () => {
     server.close();
   });
 
+  it("exits (1, quietly) when the editor closes its input without shutdown, mid-analysis", async () => {
+    const { proc, client, stderr } = spawnServer(dir);
+    await client.initialize(dir);
+    const file = path.join(dir, "app", "engine", "sync.py");
+    new Doc(file, readFileSync(file, "utf8")).open(client);
+    // Once the analysis has begun (everything the client wrote has arrived), the input closes.
+    await new Promise<void>((resolve) => {
+      const check = setInterval(() => {
+        if (client.progress.some((p) => p.kind === "begin")) resolve(clearInterval(check));
+      }, 1);
+    });
+    const exited = new Promise<number | null>((resolve) => proc.on("exit", resolve));
+    client.conn.dispose();
+    proc.stdin!.end();
+    expect(await exited).toBe(1);
+    expect(stderr()).toBe("");
+  });
+
   it("a bad transport is a usage error (exit 2) that says what is wrong", () => {
     const run = (args: string[]) => spawnSync(process.execPath, [CLI, "server", ...args], { cwd: dir, encoding: "utf8", input: "", timeout: 60_000 });
     const noChannel = run(["--node-ipc"]);

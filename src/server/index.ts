@@ -152,7 +152,7 @@ export function startServer(transport: Transport = "stdio", given?: Connection):
     const reporting = !firstPublished ? startProgress() : null;
     void host.analyze(request, reporting ? (p) => void reporting.then((r) => r.report(percentOf(p), progressMessage(p))) : undefined).then((outcome) => {
       if (outcome.status === "failed") connection.console.error(`mps-lint: ${outcome.message}`);
-      if (outcome.status !== "done" || id !== newest) return;
+      if (outcome.status !== "done" || id !== newest || closed) return;
       take(outcome.result);
       if (!firstPublished) {
         // The progress ends as the diagnostics come (or once the client has answered its creation).
@@ -295,13 +295,21 @@ export function startServer(transport: Transport = "stdio", given?: Connection):
   });
 
   let exitCode = 1;
+  /** After shutdown: nothing more is published. */
+  let closed = false;
   connection.onShutdown(async () => {
     exitCode = 0;
+    closed = true;
     if (timer) clearTimeout(timer);
     await host.close();
   });
   documents.listen(connection);
   connection.listen();
+  if (!given && transport === "stdio") {
+    // The editor closed our input without shutdown and exit (it crashed or was killed): stop, as
+    // the library does for the streams it opens itself (exit 1 unless shutdown came).
+    process.stdin.once("end", () => void host.close().finally(() => process.exit(exitCode)));
+  }
   return new Promise((resolve) => {
     connection.onExit(() => resolve(exitCode));
   });

@@ -13,7 +13,8 @@
 //                        server sends it; else the first publication after the edit, with no
 //                        analysis running when the edit is made).
 //   hover, code action,  requests sent while an analysis runs (between an open or edit and its
-//   completion           diagnostics, one every 25 ms, each waited for): their latency
+//   completion           diagnostics), one every 25 ms whether or not the last was answered: the
+//                        latency of each (a server deaf during analysis answers many late)
 //   peak RSS             of the server process (VmHWM; worker threads included) at the end
 //   --stdio              whether `mps-lint server --stdio` starts (many clients pass it)
 //
@@ -100,7 +101,8 @@ function startServer(proj, extra = []) {
   conn.onRequest("client/registerCapability", () => null);
   conn.onRequest("workspace/configuration", (p) => p.items.map(() => null));
   conn.onNotification("$/progress", (p) => progress.push({ token: p.token, ...p.value, t: performance.now() }));
-  conn.onNotification("window/logMessage", () => {});
+  const logs = [];
+  conn.onNotification("window/logMessage", (p) => logs.push(`${(performance.now() - t0).toFixed(0)} ms: ${p.message}`));
   conn.listen();
   const exited = new Promise((resolve) => proc.on("exit", (code) => resolve(code)));
   return {
@@ -111,6 +113,7 @@ function startServer(proj, extra = []) {
     progress,
     exited,
     stderr: () => stderr,
+    logs,
     /** The next publication for `uri` that passes `test`, counting those since `since`. */
     diagnostics(uri, since, test = () => true) {
       const seen = published.find((m) => m.uri === uri && m.t >= since && test(m));
@@ -164,33 +167,36 @@ function vmHWM(pid) {
 }
 
 /**
- * Requests sent one after another (each waited for, 25 ms apart) until `done` settles: the
- * latency of each, by kind. What a person hovering or asking for a fix meanwhile waits.
+ * Requests sent every 25 ms, answered or not (as a person moving the pointer over the code), from
+ * an edit until `done` settles: the latency of each, by kind. A server that blocks while it
+ * analyses answers a request sent at its start after the whole analysis, one sent near its end
+ * quickly: timed at a steady rate, the share of slow answers is the share of time it was deaf.
  */
 async function probe(s, done, caps, docs) {
   let finished = false;
   done.then(() => (finished = true));
   const out = { hover: [], codeAction: [], completion: [] };
   const [a] = docs;
-  const line = a.text.split("\n").findIndex((l) => l.includes("torch.cuda.synchronize()") || l.includes("module(*input"));
+  const line = a.text.split("\n").findIndex((l) => l.includes("module(*input"));
   const kinds = ["hover", "codeAction", ...(caps.completionProvider ? ["completion"] : [])];
+  const sent = [];
   for (let k = 0; !finished; k++) {
     const kind = kinds[k % kinds.length];
     const t = performance.now();
-    if (kind === "hover") await s.conn.sendRequest("textDocument/hover", { textDocument: { uri: a.uri }, position: { line, character: 20 } });
-    else if (kind === "codeAction")
-      await s.conn.sendRequest("textDocument/codeAction", {
-        textDocument: { uri: a.uri },
-        range: { start: { line, character: 0 }, end: { line, character: 40 } },
-        context: { diagnostics: [] },
-      });
-    else await s.conn.sendRequest("textDocument/completion", { textDocument: { uri: a.uri }, position: { line, character: a.text.split("\n")[line].length } });
-    const dt = performance.now() - t;
-    // A request answered after the analysis ended did not wait on it alone: still counted (it was
-    // sent while the analysis ran), as the editor's user saw it.
-    out[kind].push(dt);
-    if (!finished) await Promise.race([sleep(25), done]);
+    const request =
+      kind === "hover"
+        ? s.conn.sendRequest("textDocument/hover", { textDocument: { uri: a.uri }, position: { line, character: 20 } })
+        : kind === "codeAction"
+          ? s.conn.sendRequest("textDocument/codeAction", {
+              textDocument: { uri: a.uri },
+              range: { start: { line, character: 0 }, end: { line, character: 40 } },
+              context: { diagnostics: [] },
+            })
+          : s.conn.sendRequest("textDocument/completion", { textDocument: { uri: a.uri }, position: { line, character: a.text.split("\n")[line].length } });
+    sent.push(request.then(() => out[kind].push(performance.now() - t)));
+    await Promise.race([sleep(25), done]);
   }
+  await Promise.all(sent);
   return out;
 }
 
@@ -228,9 +234,15 @@ const KEYSTROKE_MS = 40;
  * That each publication is of the edited text is checked by its version (versionSupport).
  */
 function script(a, b, c) {
-  const SYNC = "                torch.cuda.synchronize()\n";
+  const SYNC = "                torch.cuda.synchronize()";
   const NOQA = "  # noqa: MPS001";
-  const syncAt = () => a.text.indexOf(SYNC);
+  /** Where a text is in a document (it must be there: an edit at a wrong offset would diverge from the server's copy). */
+  const at = (doc, text, from = 0) => {
+    const i = doc.text.indexOf(text, from);
+    if (i < 0) throw new Error(`${doc.rel}: ${JSON.stringify(text)} not found`);
+    return i;
+  };
+  const syncEnd = () => at(a, SYNC) + SYNC.length;
   const typeAt = async (s, doc, offset, text) => {
     let t = 0;
     for (let i = 0; i < text.length; i++) {
@@ -239,19 +251,17 @@ function script(a, b, c) {
     }
     return t;
   };
-  const after = () => a.text.indexOf(A_ANCHOR) + A_ANCHOR.length;
+  const after = () => at(a, A_ANCHOR) + A_ANCHOR.length;
+  const docstring = () => at(c, '"""') + 3;
   return [
-    ["A: insert a line (a device sync) in thread code", a, async (s) => a.change(s, after(), after(), SYNC)],
-    ["A: type `  # noqa: MPS001` after it, a key every 40 ms", a, async (s) => typeAt(s, a, syncAt() + SYNC.length - 1, NOQA)],
-    ["A: delete that comment", a, async (s) => a.change(s, syncAt() + SYNC.length - 1, syncAt() + SYNC.length - 1 + NOQA.length, "")],
-    ["A: delete the line", a, async (s) => a.change(s, syncAt(), syncAt() + SYNC.length, "")],
+    ["A: insert a line (a device sync) in thread code", a, async (s) => a.change(s, after(), after(), SYNC + "\n")],
+    ["A: type `  # noqa: MPS001` after it, a key every 40 ms", a, async (s) => typeAt(s, a, syncEnd(), NOQA)],
+    ["A: delete that comment", a, async (s) => a.change(s, syncEnd(), at(a, "\n", syncEnd()), "")],
+    ["A: delete the line", a, async (s) => a.change(s, at(a, SYNC), syncEnd() + 1, "")],
     ["B: insert a line at the top of a 1,400-line file that starts threads", b, async (s) => b.change(s, 0, 0, "# edited\n")],
     ["B: remove it", b, async (s) => b.change(s, 0, "# edited\n".length, "")],
-    ["C: type a word in a docstring of a file that starts no thread", c, async (s) => typeAt(s, c, c.text.indexOf('"""') + 3, "edit ")],
-    ["C: undo it", c, async (s) => {
-      const at = c.text.indexOf('"""') + 3;
-      return c.change(s, at, at + "edit ".length, "");
-    }],
+    ["C: type a word in a docstring of a file that starts no thread", c, async (s) => typeAt(s, c, docstring(), "edit ")],
+    ["C: undo it", c, async (s) => c.change(s, docstring(), docstring() + "edit ".length, "")],
   ];
 }
 
@@ -298,13 +308,18 @@ async function session(proj, { rounds, label }) {
       result.edits.push({ name, latency });
       if (typeof m.version === "number" && m.version !== version) result.wrong.push(`${name}: diagnostics of version ${m.version}, the document is at ${version}`);
       log(`  ${fmt(latency).padStart(8)}  ${name}`);
+      s.logs.push(`${(m.t - s.t0).toFixed(0)} ms: bench: ${name}: diagnostics of version ${m.version}`);
       await sleep(300);
     }
   }
+  // Every edit was undone: the script's copies are the files again (else an edit went astray and
+  // the server's copy differs from the script's).
+  for (const d of [a, b, c]) if (d.text !== readFileSync(d.file, "utf8")) throw new Error(`${d.rel}: the edits did not undo (bench bug)`);
   const { rss, code } = await stop(s);
   result.rss = rss;
   result.exitCode = code;
   result.stderr = s.stderr();
+  if (process.env.BENCH_LSP_LOG) appendFileSync(process.env.BENCH_LSP_LOG, `${label}\n${s.logs.join("\n")}\n`);
   return result;
 }
 

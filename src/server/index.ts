@@ -104,7 +104,7 @@ export function startServer(transport: Transport = "stdio", given?: Connection):
   let newest = 0;
   let requests = 0;
   let firstPublished = false;
-  let progress: Promise<WorkDoneProgressServerReporter> | null = null;
+  let progress: Promise<WorkDoneProgressServerReporter | null> | null = null;
   let reporter: WorkDoneProgressServerReporter | null = null;
   let watchedFiles = false;
   const host = new AnalysisHost((message) => connection.console.error(`mps-lint: ${message}`));
@@ -150,26 +150,32 @@ export function startServer(transport: Transport = "stdio", given?: Connection):
     const id = ++requests;
     newest = id;
     const reporting = !firstPublished ? startProgress() : null;
-    void host.analyze(request, reporting ? (p) => void reporting.then((r) => r.report(percentOf(p), progressMessage(p))) : undefined).then((outcome) => {
+    void host.analyze(request, reporting ? (p) => void reporting.then((r) => r?.report(percentOf(p), progressMessage(p))) : undefined).then((outcome) => {
       if (outcome.status === "failed") connection.console.error(`mps-lint: ${outcome.message}`);
+      // The editor's log of the server (LSP's window/logMessage, "Log" level): what each request cost.
+      else if (outcome.status === "done") connection.console.log(`mps-lint: ${outcome.result.how === "reused" ? "no changed file can change a finding: previous findings kept" : "analysed the workspace"} in ${Math.round(outcome.ms)} ms (request ${id}${request.changed ? `, ${request.changed.length} changed file(s)` : ", everything"})`);
       if (outcome.status !== "done" || id !== newest || closed) return;
       take(outcome.result);
       if (!firstPublished) {
         // The progress ends as the diagnostics come (or once the client has answered its creation).
         firstPublished = true;
         if (reporter) reporter.done();
-        else void progress?.then((r) => r.done());
+        else void progress?.then((r) => r?.done());
       }
       publish(versions);
     });
   }
 
-  function startProgress(): Promise<WorkDoneProgressServerReporter> {
-    progress ??= connection.window.createWorkDoneProgress().then((r) => {
-      r.begin("mps-lint", 0, "analysing the workspace", false);
-      reporter = r;
-      return r;
-    });
+  function startProgress(): Promise<WorkDoneProgressServerReporter | null> {
+    progress ??= connection.window.createWorkDoneProgress().then(
+      (r) => {
+        r.begin("mps-lint", 0, "analysing the workspace", false);
+        reporter = r;
+        return r;
+      },
+      // The client refused the token: no progress, the analysis goes on.
+      () => null,
+    );
     return progress;
   }
 

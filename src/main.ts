@@ -16,7 +16,8 @@ import { cliLayer, ConfigError, ConfigResolver, formatSettings, isExcluded, type
 import { CACHE_DIR_NAME } from "./facts/cache.js";
 import { defaultJobs } from "./facts/collect.js";
 import { discover, fsErrorText, PathError } from "./files/discover.js";
-import type { LintInput } from "./engine/engine.js";
+import type { FactMemo, LintInput } from "./engine/engine.js";
+import { makePrefilter, type Prefilter } from "./facts/prefilter.js";
 import { lintProject } from "./lint/lint-project.js";
 import { isNotebook, notebookToPython, readNotebook, type CellPosition } from "./files/notebook.js";
 import type { CliOptions } from "./cli/options.js";
@@ -41,9 +42,6 @@ export interface RunOutput {
   stdout: string;
   stderr: string;
 }
-
-/** Files with more than this many modules get a progress line (on a terminal). */
-const PROGRESS_THRESHOLD = 50;
 
 type Problem = { file: string; message: string };
 
@@ -285,14 +283,17 @@ function dump(state: RunState, plan: LintPlan): RunOutput {
 }
 
 /** lintProject: engine, per-file selection, suppressions, severities (the baseline comes after adoption, which ignores it). */
-function lint(state: RunState, plan: LintPlan): { diagnostics: Diagnostic[]; source: (file: string) => string } {
-  const { opts, files } = state;
-  const progress = opts.progress && files.length > PROGRESS_THRESHOLD ? opts.progress : undefined;
-  progress?.(`mps-lint: analysing ${files.length} files…`);
-  const first = lintProject({ lint: plan.lint, settingsOf: plan.settingsOf, report: state.reported, ignoreNoqa: opts.ignoreNoqa });
-  progress?.("");
+function lint(state: RunState, plan: LintPlan): { diagnostics: Diagnostic[]; source: (file: string) => string; analysed: string[]; cachedResult: boolean } {
+  // A progress line on a terminal (src/reporters/progress.ts), erased before anything else is written.
+  const progress = state.opts.progress;
+  let first;
+  try {
+    first = lintProject({ lint: progress ? { ...plan.lint, progress: (p) => progress.update(p) } : plan.lint, settingsOf: plan.settingsOf, report: state.reported, ignoreNoqa: state.opts.ignoreNoqa });
+  } finally {
+    progress?.clear();
+  }
   state.problems.push(...first.problems);
-  return { diagnostics: first.diagnostics, source: first.result.source };
+  return { diagnostics: first.diagnostics, source: first.result.source, analysed: first.result.facts.map((f) => f.file), cachedResult: !!first.result.stats?.cachedResult };
 }
 
 function addNoqaStage(state: RunState, diagnostics: Diagnostic[]): RunOutput {
@@ -521,15 +522,30 @@ export interface WorkspaceLint {
   /** Findings with rendered messages; rows of notebooks relative to their cell; UTF-16 columns (LSP's default). */
   diagnostics: ReportDiagnostic[];
   problems: Problem[];
+  /** The files linted (discovered), and those whose facts the analysis read (the others it never parsed). */
+  files: string[];
+  analysed: string[];
+  /** The findings came whole from the disk cache (no analysis ran; `analysed` holds only files with directive comments). */
+  cachedResult: boolean;
+  /** The prefilter the run used (null: every file was parsed): a file it rejects is parsed only if the analysis asks for it. */
+  prefilter: Prefilter | null;
+}
+
+/** What the language server keeps between lints and how it follows or stops one (src/server/analysis.ts). */
+export interface WorkspaceHooks {
+  memo?: FactMemo;
+  cancelled?: () => boolean;
+  progress?: LintInput["progress"];
 }
 
 /** Lint a folder as a run would (configuration, discovery, notebooks, lintProject), with `opts.overrides` for open buffers. */
-export function lintWorkspace(opts: CliOptions): WorkspaceLint {
+export function lintWorkspace(opts: CliOptions, hooks: WorkspaceHooks = {}): WorkspaceLint {
   try {
     const state = readInputs(opts);
     const plan = planLint(state);
-    const { diagnostics, source } = lint(state, plan);
-    return { diagnostics: present(state, diagnostics, source, true), problems: dedupe(state.problems) };
+    const { diagnostics, source, analysed, cachedResult } = lint(state, { ...plan, lint: { ...plan.lint, ...hooks } });
+    const prefilter = plan.lint.prefilter ? makePrefilter(plan.rules.map((r) => r.meta.code), plan.lint.threadEntryPoints) : null;
+    return { diagnostics: present(state, diagnostics, source, true), problems: dedupe(state.problems), files: state.files, analysed, cachedResult, prefilter };
   } catch (e) {
     if (e instanceof ConfigError || e instanceof BaselineError) throw new UsageError(e.message);
     throw e;

@@ -61,6 +61,7 @@ const CONFIG = "Configuration";
 const RUN = "Run";
 const VERIFY = "Measurement (--verify)";
 const MISC = "Miscellaneous";
+const SERVER = "Language server";
 
 export const OPTIONS: readonly OptionSpec[] = [
   // Output
@@ -124,6 +125,12 @@ export const OPTIONS: readonly OptionSpec[] = [
   { long: "verify-repeats", kind: "value", value: "N", group: VERIFY, describe: "at least this many timed runs per mode (median and spread; they go on for 1 s in all)" },
   { long: "verify-memory", kind: "value", value: "MIB", group: VERIFY, describe: "MiB of resident memory the target's processes may use before they are killed (0: no limit; default: half the RAM)" },
   { long: "verbose", kind: "flag", group: VERIFY, describe: "show the verified program's own output" },
+  // The language server (`mps-lint server`)
+  { long: "stdio", kind: "flag", group: SERVER, describe: "`server`: talk over standard input and output (the default)" },
+  { long: "node-ipc", kind: "flag", group: SERVER, describe: "`server`: talk over Node's IPC channel (the editor forks the server)" },
+  { long: "socket", kind: "value", value: "PORT", group: SERVER, describe: "`server`: connect to the editor at this port on 127.0.0.1" },
+  { long: "pipe", kind: "value", value: "NAME", group: SERVER, describe: "`server`: connect to the editor at this named pipe (a Unix socket path)" },
+  { long: "clientProcessId", kind: "value", value: "PID", group: SERVER, hidden: true, describe: "`server`: the editor's process: exit when it is gone" },
   // Everywhere
   { long: "all", kind: "flag", group: MISC, describe: "`mps-lint rule --all`: every rule" },
   { long: "help", short: "h", kind: "flag", group: MISC, describe: "show help" },
@@ -134,14 +141,14 @@ export const OPTIONS: readonly OptionSpec[] = [
 export const COMMANDS: CommandSpec[] = [
   { name: "check", args: "[PATHS...]", describe: "lint Python files and notebooks (the default command; no paths: the current folder; - reads standard input)", options: "lint" },
   { name: "rule", args: "[CODE]", describe: "show a rule's documentation (--all: every rule; -f json)", options: ["all", "output-format", "help"] },
-  { name: "server", args: "", describe: "run the language server (LSP over standard input and output) for editors", options: ["help"] },
+  { name: "server", args: "", describe: "run the language server (LSP) for editors: over standard input and output, or --node-ipc, --socket=PORT, --pipe=NAME", options: ["stdio", "node-ipc", "socket", "pipe", "clientProcessId", "help"] },
   { name: "bench", args: "[ARGS...]", describe: "measure device sync vs event sync vs a process pool on this machine (the guide's comparison)", options: ["python", "help"], raw: true },
   { name: "trace", args: "-- COMMAND...", describe: "run a command (your tests, your app) with hooks on torch's waits and join what ran with the findings (mps-lint trace --help)", options: ["help"], raw: true },
   { name: "clean", args: "", describe: "remove the cache folder (.mps_lint_cache at the project root, or --cache-dir)", options: ["cache-dir", "help"] },
   { name: "version", args: "", describe: "print the version and the parser backend in use (native or wasm)", options: ["help"] },
 ];
 
-const LINT_ONLY_OPTIONS = new Set(["all"]);
+const LINT_ONLY_OPTIONS = new Set(["all", "stdio", "node-ipc", "socket", "pipe", "clientProcessId"]);
 
 function optionsOf(cmd: CommandSpec): Set<string> {
   if (cmd.options === "lint") return new Set(OPTIONS.map((o) => o.long).filter((l) => !LINT_ONLY_OPTIONS.has(l)));

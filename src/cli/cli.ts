@@ -6,6 +6,7 @@ import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { packageVersion } from "../reporters/docs.js";
 import { decodePython } from "../files/source.js";
+import { progressFor } from "../reporters/progress.js";
 import { ArgvError, helpText, parseArgs, type OptionValue } from "./args.js";
 
 // The lint pipeline (rules, analysis, reporters, rule docs) is imported only after the command
@@ -116,8 +117,14 @@ async function main(argv: string[]): Promise<number> {
   }
   if (args.command === "server") {
     noPaths("server");
+    const transports = (["stdio", "node-ipc", "socket", "pipe"] as const).filter((t) => opt(t) !== undefined && opt(t) !== false);
+    if (transports.length > 1) throw new ArgvError(`server: choose one of --stdio, --node-ipc, --socket, --pipe (got ${transports.map((t) => `--${t}`).join(", ")})`);
+    const socket = str("socket");
+    if (socket !== undefined && !/^\d+$/.test(socket)) throw new ArgvError(`server: --socket expects a port number, got "${socket}"`);
+    if (str("pipe") === "") throw new ArgvError("server: --pipe expects the pipe's name");
+    if (flag("node-ipc") && typeof process.send !== "function") throw new ArgvError("server: --node-ipc needs an IPC channel to this process (the editor starts the server with Node's fork()); use --stdio otherwise");
     const { startServer } = await import("../server/index.js");
-    return await startServer();
+    return await startServer(transports[0] ?? "stdio");
   }
   if (args.command === "clean") {
     noPaths("clean");
@@ -142,7 +149,6 @@ async function main(argv: string[]): Promise<number> {
   }
   const paths = args.positionals;
   const wantsStdin = paths.includes("-") || (paths.length === 0 && str("stdin-filename") !== undefined);
-  const showProgress = !!process.stderr.isTTY && !process.env.CI;
   // Read before the run (and whether or not --verify is given): a bad number is a usage error.
   const numbers = {
     maxWarnings: numberOption("--max-warnings", opt("max-warnings"), { whole: true, min: -1 }),
@@ -218,7 +224,7 @@ async function main(argv: string[]): Promise<number> {
     fixOnly: flag("fix-only"),
     diff: flag("diff"),
     showFixes: flag("show-fixes"),
-    progress: showProgress ? (line) => process.stderr.write(line ? `${line}\r` : "\r\u001b[K") : undefined,
+    progress: progressFor(process.stderr),
   }, !!process.stdout.isTTY && !str("output-file")));
   if (flag("watch")) {
     if (wantsStdin || flag("fix") || flag("diff") || flag("fix-only")) throw new ArgvError("--watch lints files; it cannot be combined with standard input or fixes");

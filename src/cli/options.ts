@@ -1,5 +1,7 @@
 // What the command line asks for, after src/cli/args.ts: plain data for the rest of the pipeline.
 
+import type { ProgressSink } from "../reporters/progress.js";
+
 export interface CliOptions {
   paths: string[];
   cwd: string;
@@ -62,8 +64,8 @@ export interface CliOptions {
   stdin?: string;
   /** Text to lint instead of these files' contents on disk (the language server's open buffers). */
   overrides?: ReadonlyMap<string, string>;
-  /** Called with a one-line status for long runs (only when stderr is a terminal); "" clears it. */
-  progress?: (line: string) => void;
+  /** A progress line for long runs (only when stderr is a terminal: src/reporters/progress.ts). */
+  progress?: ProgressSink;
   /** Print counts per rule instead of the findings. */
   statistics?: boolean;
   verify?: VerifyCliOptions;

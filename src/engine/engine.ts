@@ -6,7 +6,7 @@
 // order and the rest in the order the analysis asks for them, so results do not depend on how
 // many workers parsed them or on what came from the cache.
 
-import { collectFacts, FactStore, type FileProblem } from "../facts/collect.js";
+import { collectFacts, FactStore, type FactMemo, type FileProblem, type LintProgress } from "../facts/collect.js";
 import { Cache } from "../facts/cache.js";
 import type { ModuleFacts } from "../facts/model.js";
 import { DIRECTIVE_PATTERN, makePrefilter } from "../facts/prefilter.js";
@@ -18,7 +18,10 @@ import { addTime, count, loadReason, setCount, timed, withLoadReason } from "../
 import type { Diagnostic } from "../types.js";
 import { RULES } from "../../rules/index.js";
 
-export type { FileProblem } from "../facts/collect.js";
+export type { FactMemo, FileProblem, LintProgress } from "../facts/collect.js";
+
+/** Thrown by lintFiles when `cancelled()` said so (a newer edit superseded the run). */
+export class LintCancelled extends Error {}
 
 export interface LintInput {
   files: string[];
@@ -38,6 +41,12 @@ export interface LintInput {
   prefilter?: boolean;
   /** Files parsed and analysed whatever the prefilter says (files named on the command line: their syntax errors are reported). */
   parseAlways?: ReadonlySet<string>;
+  /** Facts kept in memory from earlier runs of this process (the language server). */
+  memo?: FactMemo | null;
+  /** Where the run is (a progress display). */
+  progress?: (p: LintProgress) => void;
+  /** Asked between stages and modules: true stops the run with LintCancelled. */
+  cancelled?: () => boolean;
 }
 
 export interface LintStats {
@@ -98,9 +107,10 @@ export function lintFiles(input: LintInput): LintResult {
   if (!input.prefilter && !input.cacheDir && (input.jobs ?? 1) <= 1) return lintAll(input, rules);
   const prefilter = input.prefilter ? makePrefilter(rules.map((r) => r.meta.code), input.threadEntryPoints) : null;
   const cache = input.cacheDir ? new Cache(input.cacheDir, prefilter ? prefilter.tokens.join("\0") : "") : null;
-  const store = new FactStore(input.files, { overrides: input.overrides, jobs: input.jobs ?? 1, cache, prefilter });
+  const store = new FactStore(input.files, { overrides: input.overrides, jobs: input.jobs ?? 1, cache, prefilter, memo: input.memo, progress: input.progress });
   try {
     store.scan();
+    if (input.cancelled?.()) throw new LintCancelled("cancelled");
     const settingsKey = {
       rules: rules.map((r) => r.meta.code),
       settings: input.settings ?? {},
@@ -166,7 +176,7 @@ function lintAll(input: LintInput, rules: readonly Rule[]): LintResult {
 }
 
 function analyzeAll(store: FactStore, input: LintInput, rules: readonly Rule[], problems: FileProblem[]): { diagnostics: Diagnostic[]; demandLoaded: number } {
-  store.load(input.files.keys());
+  store.load(input.files.keys(), true);
   const facts = store.loaded().map((i) => store.get(i)!);
   return { diagnostics: analyze(facts, input, rules, undefined, (f) => store.source(f), problems), demandLoaded: 0 };
 }
@@ -205,7 +215,7 @@ function analyzeOnDemand(store: FactStore, input: LintInput, rules: readonly Rul
     if (store.relevant[i] || input.parseAlways?.has(input.files[i])) seeds.push(i);
   });
   setCount("relevant", seeds.length);
-  store.load(seeds);
+  store.load(seeds, true);
   // What the analysis will likely ask for next: the project modules that loaded modules import.
   // The workers parse them in the background (prefetch) while this thread analyses.
   const prefetchImports = (files: Iterable<number>) => {
@@ -269,6 +279,8 @@ function analyze(
   loading = { ms: 0 },
   onSearchRoot?: (dir: string) => void,
 ): Diagnostic[] {
+  if (input.cancelled?.()) throw new LintCancelled("cancelled");
+  input.progress?.({ phase: "index", done: 0, total: facts.length });
   const t0 = performance.now();
   const l0 = loading.ms;
   const project = withLoadReason("project setup", () =>
@@ -288,6 +300,8 @@ function analyze(
   // Modules loaded while the rules run are appended to the index: check them too.
   const modules = project.index.modules;
   for (let m = 0; m < modules.length; m++) {
+    if (input.cancelled?.()) throw new LintCancelled("cancelled");
+    input.progress?.({ phase: "check", done: m, total: modules.length });
     const f = modules[m];
     for (const rule of rules) {
       // One rule failing on one file must not lose the other files' (or rules') findings.

@@ -12,7 +12,7 @@ import { availableParallelism } from "node:os";
 import { statSync, readFileSync } from "node:fs";
 import { deserialize } from "node:v8";
 import { isUtf8 } from "node:buffer";
-import type { Cache } from "./cache.js";
+import type { Cache, ManifestEntry } from "./cache.js";
 import { hashBytes, runFactsJob, type FactsJobResult } from "./facts-job.js";
 import type { ModuleFacts } from "./model.js";
 import { ParserLoadError } from "./parse.js";
@@ -42,6 +42,34 @@ export interface CollectOptions {
   cache?: Cache | null;
   /** Files the prefilter rejects are parsed only when loaded on demand. */
   prefilter?: Prefilter | null;
+  /** Facts kept in memory between runs (the language server), consulted before the cache. */
+  memo?: FactMemo | null;
+  /** Where the run is, for a progress display (src/reporters/progress.ts). */
+  progress?: (p: LintProgress) => void;
+}
+
+/**
+ * What a long-lived process (the language server) keeps between runs: each file's last scan,
+ * valid while its stat is unchanged, and its facts by content hash. FactStore reads it before
+ * the disk cache and fills it as it loads, so an edit re-parses the edited file alone.
+ */
+export interface FactMemo {
+  /** An earlier scan of this file, if its stat is still this one; `tokens`: the prefilter's (its verdict depends on them). */
+  scanned(file: string, mtimeMs: number, size: number, ino: number, tokens: string): ManifestEntry | undefined;
+  rememberScan(file: string, entry: ManifestEntry, tokens: string): void;
+  facts(file: string, hash: string): ModuleFacts | undefined;
+  keep(file: string, hash: string, facts: ModuleFacts): void;
+}
+
+/**
+ * Where a run is: files scanned (stat, read, prefilter) of all; files kept up front made into facts
+ * (parsed, or from the cache); the project model being built; modules checked by the rules (the
+ * total grows as modules are loaded on demand).
+ */
+export interface LintProgress {
+  phase: "scan" | "parse" | "index" | "check";
+  done: number;
+  total: number;
 }
 
 /** Below this much work, starting workers costs more than it saves. */
@@ -91,12 +119,14 @@ export class FactStore {
   scan(): void {
     if (this.scanned) return;
     this.scanned = true;
-    const { cache, prefilter, overrides } = this.options;
+    const { cache, prefilter, overrides, memo, progress } = this.options;
     if (!cache && !prefilter) return;
+    const tokens = prefilter ? prefilter.tokens.join("\0") : "";
     let readMs = 0;
     let filterMs = 0;
     let hits = 0;
     for (let i = 0; i < this.files.length; i++) {
+      progress?.({ phase: "scan", done: i, total: this.files.length });
       const file = this.files[i];
       const override = overrides?.get(file);
       if (override !== undefined) {
@@ -114,8 +144,10 @@ export class FactStore {
         continue;
       }
       this.sizes[i] = st.size;
-      const hit = cache?.lookup(file, st);
+      const kept = memo?.scanned(file, st.mtimeMs, st.size, st.ino, tokens);
+      const hit = kept ?? cache?.lookup(file, st);
       if (hit) {
+        if (!kept) memo?.rememberScan(file, hit, tokens);
         hits++;
         this.hashes[i] = hit[3];
         this.relevant[i] = prefilter ? hit[4] === 1 : true;
@@ -138,6 +170,7 @@ export class FactStore {
       this.relevant[i] = prefilter ? prefilter.testBytes(bytes) : true;
       filterMs += performance.now() - t1;
       cache?.remember(file, st, this.hashes[i], this.relevant[i], warning);
+      memo?.rememberScan(file, [st.mtimeMs, st.size, st.ino, this.hashes[i], this.relevant[i] ? 1 : 0, warning, st.ctimeMs], tokens);
     }
     addTime("read", readMs);
     addTime("prefilter", filterMs);
@@ -158,15 +191,26 @@ export class FactStore {
     return this.facts[i] !== undefined || this.unreadable[i];
   }
 
-  /** Make facts available for these files (skipping unreadable ones). */
-  load(indices: Iterable<number>): void {
-    const { cache, overrides } = this.options;
+  /** Make facts available for these files (skipping unreadable ones); `report`: as the "parse" phase of the progress. */
+  load(indices: Iterable<number>, report = false): void {
+    const { cache, overrides, memo } = this.options;
+    const progress = report ? this.options.progress : undefined;
+    const wanted = progress ? [...indices] : indices;
+    const total = progress ? (wanted as number[]).filter((i) => !this.isLoaded(i)).length : 0;
+    let done = 0;
     const todo: Job[] = [];
     // Files parsed ahead of need by the workers (prefetch) are taken from there.
     const results: (FactsJobResult & { i: number })[] = [];
     let cacheMs = 0;
-    for (const i of indices) {
+    for (const i of wanted) {
       if (this.isLoaded(i)) continue;
+      const kept = this.hashes[i] ? memo?.facts(this.files[i], this.hashes[i]) : undefined;
+      if (kept) {
+        this.facts[i] = kept;
+        count("memo");
+        progress?.({ phase: "parse", done: ++done, total });
+        continue;
+      }
       if (this.queued[i] && this.pool) {
         const r = this.pool.claim(i);
         if (r) {
@@ -182,7 +226,9 @@ export class FactStore {
         cacheMs += performance.now() - t0;
         if (f) {
           this.facts[i] = f;
+          memo?.keep(file, this.hashes[i], f);
           count("cached");
+          progress?.({ phase: "parse", done: ++done, total });
           continue;
         }
       }
@@ -200,8 +246,14 @@ export class FactStore {
     const pool = this.pool ?? (todo.length >= MIN_PARALLEL_FILES || bytes >= MIN_PARALLEL_BYTES ? this.getPool() : null);
     const cacheDir = cache ? cache.dir : null;
     const prefix = cache ? cache.keyPrefix : "";
-    if (pool) results.push(...pool.run(todo));
-    else for (const j of todo) results.push({ i: j.i, ...runFactsJob(j.file, j.text, cacheDir, prefix, true) });
+    const parsed = progress ? (k: number) => progress({ phase: "parse", done: done + results.length + k, total }) : undefined;
+    if (pool) results.push(...pool.run(todo, parsed));
+    else {
+      for (const j of todo) {
+        results.push({ i: j.i, ...runFactsJob(j.file, j.text, cacheDir, prefix, true) });
+        parsed?.(0);
+      }
+    }
     let parseMs = 0;
     let factsMs = 0;
     for (const r of results) {
@@ -216,6 +268,7 @@ export class FactStore {
       if (r.warning && !this.fileProblems[r.i]) this.fileProblems[r.i] = { file: this.files[r.i], message: r.warning };
       this.facts[r.i] = r.facts ?? (r.packed ? internStrings(deserialize(r.packed) as ModuleFacts, this.strings) : (JSON.parse(r.json!) as ModuleFacts));
       if (r.hash) this.hashes[r.i] = r.hash;
+      if (this.hashes[r.i]) memo?.keep(this.files[r.i], this.hashes[r.i], this.facts[r.i]!);
     }
     addTime("parse", parseMs);
     addTime("facts", factsMs);
@@ -236,6 +289,7 @@ export class FactStore {
       const file = this.files[i];
       const text = overrides?.get(file);
       if (cache && text === undefined && this.hashes[i] && cache.hasFacts(file, this.hashes[i])) continue;
+      if (this.hashes[i] && this.options.memo?.facts(file, this.hashes[i])) continue;
       jobs.push({ i, file, text, size: this.sizes[i] || text?.length || 0 });
     }
     if (jobs.length > 0) this.getPool()?.prefetch(jobs);

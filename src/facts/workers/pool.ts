@@ -152,8 +152,8 @@ export class ParsePool {
     return this.slots.filter((s) => !s.lost);
   }
 
-  /** Parse the jobs in parallel and wait for them; results in the order of `jobs`. */
-  run(jobs: Job[]): JobResult[] {
+  /** Parse the jobs in parallel and wait for them; results in the order of `jobs`; `onResult(k)`: k of them are in. */
+  run(jobs: Job[], onResult?: (k: number) => void): JobResult[] {
     if (jobs.length === 0) return [];
     const fresh = jobs.filter((j) => !this.done.has(j.i) && !this.posted.has(j.i));
     if (fresh.length > 0) {
@@ -164,7 +164,11 @@ export class ParsePool {
       this.start(Math.ceil(fresh.length / BATCH_FILES));
       this.pump();
     }
-    return jobs.map((j) => this.await(j.i));
+    return jobs.map((j, k) => {
+      const r = this.await(j.i);
+      onResult?.(k + 1);
+      return r;
+    });
   }
 
 

@@ -186,7 +186,10 @@ export class DeviceFlow {
   private calledValues(fn: FnRef): FnRef[] {
     const out: FnRef[] = [];
     for (const call of this.index.callsIn(fn)) {
-      for (const v of this.index.eval(fn.m, this.index.call(fn.m, call).fn)) if (v.k === "fn" || v.k === "bound") out.push({ m: v.m, s: v.s });
+      for (const v of this.index.eval(fn.m, this.index.call(fn.m, call).fn)) {
+        if (v.k === "fn" || v.k === "bound") out.push({ m: v.m, s: v.s });
+        else out.push(...this.index.callableObjectMethods(v));
+      }
     }
     return out;
   }
@@ -336,14 +339,15 @@ export class DeviceFlow {
    * reached through an import (`ov.convert_model`, `tf.lite.TFLiteConverter.from_keras_model`),
    * is judged by what it is, not by its name.
    */
-  private modelishCall(m: number, fn: Expr, strict = false): boolean {
+  private modelishCall(m: number, fn: Expr): boolean {
     if (this.isModelEntry(fn)) return true;
     if (!this.isModelish(fn)) return false;
     // (Unbound names evaluate to `builtins.<name>`: no evidence either way.)
     const imported = (vals: Value[]) => vals.some((v) => v.k === "module" || (v.k === "ext" && !v.name.startsWith("builtins.")));
     const vals = this.index.eval(m, fn);
-    // Strictly, an instance of a project class that defines __call__ is judged by that method (isDeviceWork).
-    if (vals.some((v) => v.k === "fn" || v.k === "bound" || v.k === "class" || (strict && v.k === "inst" && this.index.lookupMethod(v, "__call__").length > 0))) return false;
+    // An instance of a project class that defines __call__ is judged by that method (isDeviceWork),
+    // like a function: `self.detector(frame)` on a host-only detector queues nothing.
+    if (vals.some((v) => v.k === "fn" || v.k === "bound" || v.k === "class" || this.index.callableObjectMethods(v).length > 0)) return false;
     return !(imported(vals) || (fn.t === "attr" && imported(this.index.eval(m, fn.obj))));
   }
 
@@ -396,7 +400,10 @@ export class DeviceFlow {
     const m = ctx.fn.m;
     return this.index
       .eval(m, this.index.call(m, id).fn)
-      .some((v) => (v.k === "fn" || v.k === "bound") && (ctx.pending ? this.returnsPending({ m: v.m, s: v.s }) : this.returnsDevice({ m: v.m, s: v.s })));
+      .some((v) => {
+        const fns = v.k === "fn" || v.k === "bound" ? [{ m: v.m, s: v.s }] : this.index.callableObjectMethods(v);
+        return fns.some((f) => (ctx.pending ? this.returnsPending(f) : this.returnsDevice(f)));
+      });
   }
 
   /**
@@ -443,11 +450,10 @@ export class DeviceFlow {
         if (ctx.accel) return true;
       }
       if ((v.k === "fn" || v.k === "bound") && (forValue ? this.returnsPending({ m: v.m, s: v.s }) : this.queuesWork({ m: v.m, s: v.s }))) return true;
-      if (forValue && v.k === "inst") {
-        for (const t of idx.lookupMethod(v, "__call__")) if (this.returnsPending(t)) return true;
-      }
+      // A callable object of the project (`self.runner(x)`): what its __call__ does, like a function's body.
+      for (const t of idx.callableObjectMethods(v)) if (forValue ? this.returnsPending(t) : this.queuesWork(t)) return true;
     }
-    if (ctx.accel && this.modelishCall(m, c.fn, forValue)) return true;
+    if (ctx.accel && this.modelishCall(m, c.fn)) return true;
     return false;
   }
 }

@@ -57,7 +57,8 @@ export function dumpProject(kind: DumpKind, project: Project, only: ReadonlySet<
           for (const e of project.graph.edges(n)) {
             const c = idx.call(m, e.call);
             const tag = e.dispatch === "hierarchy" ? " [hierarchy]" : "";
-            lines.push(`    line ${c.range.start.row + 1} ${c.callee}() -> ${project.graph.label(e.to)}${tag}`);
+            const how = resolution(project, m, e.call, e.to);
+            lines.push(`    line ${c.range.start.row + 1} ${c.callee}() -> ${project.graph.label(e.to)}${tag}${how ? ` (${how})` : ""}`);
           }
         }
       } else if (kind === "timeline") {
@@ -88,6 +89,22 @@ export function dumpProject(kind: DumpKind, project: Project, only: ReadonlySet<
     }
   }
   return lines.join("\n") + "\n";
+}
+
+/**
+ * How a call site came to run `to`, where it took more than a name's value: the data-model
+ * method an object runs when called (`__call__`). Empty for a plain function or method.
+ */
+function resolution(project: Project, m: number, call: number, to: CallNode): string {
+  const idx = project.index;
+  const c = idx.call(m, call);
+  const notes = new Set<string>();
+  for (const v of idx.eval(m, c.fn)) {
+    if (v.k === "inst" && idx.callableObjectMethods(v).some((f) => f.m === to.fn.m && f.s === to.fn.s)) {
+      notes.add(`__call__ of a ${idx.scope(v).name} instance`);
+    }
+  }
+  return [...notes].join("; ");
 }
 
 function describeItem(it: Item): string {

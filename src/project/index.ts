@@ -757,6 +757,17 @@ export class ProjectIndex {
     }
   }
 
+  /**
+   * The methods calling an instance of a project class runs when the class (or a project base)
+   * defines `__call__` (Python's data model: `obj(x)` is `type(obj).__call__(obj, x)`): a callable
+   * object, judged by that method's body like a function. Empty for anything else, and for an
+   * nn.Module subclass without its own `__call__` (torch's `__call__` runs `forward`, which the
+   * model conventions judge).
+   */
+  callableObjectMethods(v: Value): FnRef[] {
+    return v.k === "inst" ? this.lookupMethod(v, "__call__") : [];
+  }
+
   /** Project functions a call site may run. */
   calleesOf(m: number, id: number): FnRef[] {
     const c = this.modules[m].calls[id];

@@ -982,7 +982,7 @@ export class TimingAnalysis {
     const vals = idx.eval(m, c.fn);
     const forwardOfDevice = c.fn.t === "attr" && /^(forward|__call__)$/.test(c.fn.attr) && isDevice(c.fn.obj);
     const modelCall = forwardOfDevice || this.project.deviceFlow.isModelCall(m, c.fn, ctx.accel);
-    if (!modelCall && callees.length > 0 && vals.length > 0 && vals.every((v) => v.k === "fn" || v.k === "bound")) {
+    if (!modelCall && callees.length > 0 && vals.length > 0 && vals.every((v) => v.k === "fn" || v.k === "bound" || idx.callableObjectMethods(v).length > 0)) {
       return callees.some((t) => this.doesDeviceWork(t)) ? { k: "work", end: c.end, loop: c.loop, row, what, conditional } : null;
     }
     if (this.project.deviceFlow.isDeviceWork(id, ctx)) return { k: "work", end: c.end, loop: c.loop, row, what, conditional };

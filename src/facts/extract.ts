@@ -273,6 +273,12 @@ class Extractor {
   }
 
   private assignment(n: PyNode, ctx: Ctx, depth: number): void {
+    const annotated = n.childForFieldName("type");
+    const target = n.childForFieldName("left");
+    const scopeFact = this.scopes[ctx.scope].fact;
+    if (annotated && target?.type === "identifier" && scopeFact.kind === "class") {
+      (scopeFact.fields ??= []).push({ name: target.text, type: this.annotation(annotated, ctx, depth) });
+    }
     const right = n.childForFieldName("right");
     let value: Expr = { t: "unknown" };
     if (right) {
@@ -288,6 +294,55 @@ class Extractor {
       // Annotation only: `x: int` declares a local without a value.
       if (left.type === "identifier") this.scopes[ctx.scope].locals.add(left.text);
     }
+  }
+
+  /**
+   * A type annotation as a name or dotted name (`Transport`, `mod.Transport`, `"Transport"`),
+   * unwrapped from `Optional[X]` and `X | None`; null for anything else. Names only: reading it
+   * records no call.
+   */
+  private annotation(node: PyNode, ctx: Ctx, depth: number): Expr | null {
+    let n: PyNode | null | undefined = node.type === "type" ? node.namedChildren[0] : node;
+    for (let i = 0; n && i < 4; i++) {
+      if (n.type === "identifier" || n.type === "attribute") return this.dottedName(n, ctx);
+      if (n.type === "string") {
+        const text = n.namedChildren.filter((c) => c.type === "string_content").map((c) => c.text).join("").trim();
+        return /^[A-Za-z_]\w*$/.test(text) ? this.nameExpr(text, ctx, n.startIndex) : null;
+      }
+      if (n.type === "subscript" && /^(typing\.)?Optional$/.test(n.childForFieldName("value")?.text ?? "")) {
+        n = n.childrenForFieldName("subscript")[0];
+        continue;
+      }
+      if (n.type === "binary_operator" && n.fieldType("operator") === "|") {
+        const l = n.childForFieldName("left");
+        const r = n.childForFieldName("right");
+        n = r?.type === "none" ? l : l?.type === "none" ? r : null;
+        continue;
+      }
+      if (n.type === "generic_type") {
+        // Optional[X]: X; any other generic (list[int], Callable[..., T]) names no class of its value.
+        if (!/^(typing\.)?Optional$/.test(n.namedChildren[0]?.text ?? "")) return null;
+        n = n.namedChildren.find((c) => c.type === "type_parameter")?.namedChildren[0];
+        continue;
+      }
+      if (n.type === "type") {
+        n = n.namedChildren[0];
+        continue;
+      }
+      return null;
+    }
+    void depth;
+    return null;
+  }
+
+  /** `a` or `a.b.c` as an Expr, without recording anything else. */
+  private dottedName(n: PyNode, ctx: Ctx): Expr | null {
+    if (n.type === "identifier") return this.nameExpr(n.text, ctx, n.startIndex);
+    if (n.type !== "attribute") return null;
+    const obj = n.childForFieldName("object");
+    const attr = n.childForFieldName("attribute");
+    const o = obj ? this.dottedName(obj, ctx) : null;
+    return o && attr ? { t: "attr", obj: o, attr: attr.text } : null;
   }
 
   /** a = b = value: bind every target to the innermost value. */

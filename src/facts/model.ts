@@ -120,6 +120,13 @@ export interface ScopeFact {
   isGenerator: boolean;
   /** Modules of `from m import *` (module scope). */
   starImports: { module: string; level: number }[];
+  /**
+   * Names annotated in a class body, in order (`fn: Callable`, `n: int = 0`): a dataclass's or
+   * NamedTuple's fields, whose order gives the constructor's positions; with the annotation when
+   * it is a plain or dotted name (unwrapped from `Optional[...]` / `X | None`). Class scopes only;
+   * absent where none is.
+   */
+  fields?: { name: string; type: Expr | null }[];
 }
 
 export interface CommentFact {
@@ -152,4 +159,4 @@ export interface ModuleFacts {
   lineCount: number;
 }
 
-export const FACTS_VERSION = 7;
+export const FACTS_VERSION = 8;

@@ -351,6 +351,25 @@ export class DeviceFlow {
     return !(imported(vals) || (fn.t === "attr" && imported(this.index.eval(m, fn.obj))));
   }
 
+  /**
+   * A callable kept and called later under another name (`TaskPool(self.model.forward)`, then
+   * `self.process_func(*batch)`; `fn = self.encoder` then `fn(x)`): the model conventions apply to
+   * how the original was spelled, in its own module. Only where the callee resolves to no project
+   * code (project functions and callable objects are judged by their bodies), and not for entry
+   * points whose results are host data (`generate`, pipelines), as when called directly.
+   */
+  storedModelCall(m: number, fn: Expr): boolean {
+    if (fn.t !== "name" && fn.t !== "attr") return false;
+    const idx = this.index;
+    const vals = idx.eval(m, fn);
+    if (vals.some((v) => v.k === "fn" || v.k === "bound" || v.k === "class" || idx.callableObjectMethods(v).length > 0)) return false;
+    return idx.originExprs(m, fn).some(({ m: om, expr }) => {
+      if (expr.t !== "attr" && expr.t !== "name") return false;
+      if (HOST_RESULT_CALLS.test(lastName(expr) ?? "")) return false;
+      return this.accelerator(om) && this.modelishCall(om, expr);
+    });
+  }
+
   /** `self.model.forward(...)`, `encoder.generate(...)`: an entry point of something named like a model. */
   private isModelEntry(fn: Expr): boolean {
     return fn.t === "attr" && MODEL_METHODS.has(fn.attr) && this.isModelish(fn.obj);
@@ -454,6 +473,7 @@ export class DeviceFlow {
       for (const t of idx.callableObjectMethods(v)) if (forValue ? this.returnsPending(t) : this.queuesWork(t)) return true;
     }
     if (ctx.accel && this.modelishCall(m, c.fn)) return true;
+    if (this.storedModelCall(m, c.fn)) return true;
     return false;
   }
 }

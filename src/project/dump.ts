@@ -11,6 +11,8 @@ import { collectFacts } from "../facts/collect.js";
 import { nodeKey, type CallNode } from "./callgraph.js";
 import { Project, type ProjectOptions } from "./project.js";
 import type { Item } from "./timeline.js";
+import type { Expr } from "../facts/model.js";
+import type { Value } from "./values.js";
 
 export const DUMP_KINDS = ["callgraph", "summaries", "timeline"] as const;
 export type DumpKind = (typeof DUMP_KINDS)[number];
@@ -99,12 +101,65 @@ function resolution(project: Project, m: number, call: number, to: CallNode): st
   const idx = project.index;
   const c = idx.call(m, call);
   const notes = new Set<string>();
+  const runs = (v: Value) => idx.callTargets(v).some((f) => f.m === to.fn.m && f.s === to.fn.s);
   for (const v of idx.eval(m, c.fn)) {
     if (v.k === "inst" && idx.callableObjectMethods(v).some((f) => f.m === to.fn.m && f.s === to.fn.s)) {
       notes.add(`__call__ of a ${idx.scope(v).name} instance`);
     }
   }
+  // A callable kept and called later: the chain of names and attributes it was written through.
+  if (!plainCallee(project, m, c.fn)) {
+    const origins = idx.originExprs(m, c.fn);
+    let last = -1;
+    origins.forEach((o, i) => {
+      if ((o.expr.t === "attr" || o.expr.t === "name" || o.expr.t === "scope") && idx.eval(o.m, o.expr).some(runs)) last = i;
+    });
+    if (last >= 0) {
+      const chain: string[] = [];
+      for (let i = last; i >= 0 && chain.length < 8; i = origins[i].from) chain.unshift(exprSource(project, origins[i].m, origins[i].expr));
+      const spelled = [exprSource(project, m, c.fn), ...chain].filter((x, i, all) => i === 0 || x !== all[i - 1]);
+      notes.add(`kept callable: ${spelled.join(" <- ")}`);
+    }
+  }
   return [...notes].join("; ");
+}
+
+/** A callee that names its function directly: a def or import bound to a name, or a method of the receiver's class. */
+function plainCallee(project: Project, m: number, e: Expr): boolean {
+  const idx = project.index;
+  if (e.t === "name") {
+    if (e.scope < 0) return true;
+    const sc = idx.modules[m].scopes[e.scope];
+    const bindings = sc.bindings.filter((b) => b.name === e.name);
+    const isParam = sc.kind === "function" && sc.params.some((p) => p.replace(/^\*+/, "") === e.name);
+    return !isParam && bindings.length > 0 && bindings.every((b) => b.value.t === "scope" || b.value.t === "import");
+  }
+  if (e.t === "attr") {
+    const objs = idx.eval(m, e.obj);
+    return objs.length > 0 && objs.every((v) => v.k === "module" || ((v.k === "inst" || v.k === "class" || v.k === "super") && idx.lookupMethod(v.k === "super" ? { k: "class", m: v.m, s: v.s } : v, e.attr).length > 0));
+  }
+  return false;
+}
+
+/** An expression as the source spells it, roughly (for dumps). */
+function exprSource(project: Project, m: number, e: Expr, depth = 0): string {
+  if (depth > 6) return "…";
+  switch (e.t) {
+    case "name":
+      return e.name;
+    case "attr":
+      return `${exprSource(project, m, e.obj, depth + 1)}.${e.attr}`;
+    case "call":
+      return `${project.index.call(m, e.id).callee}()`;
+    case "item":
+      return `${exprSource(project, m, e.of, depth + 1)}[…]`;
+    case "scope":
+      return project.index.modules[m].scopes[e.scope].isLambda ? "lambda" : project.index.modules[m].scopes[e.scope].name;
+    case "str":
+      return JSON.stringify(e.value);
+    default:
+      return "…";
+  }
 }
 
 function describeItem(it: Item): string {

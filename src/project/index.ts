@@ -32,6 +32,9 @@ const EVENT_CTORS: Record<string, string> = {
 
 const MAX_DEPTH = 48;
 
+/** Methods that put an element into a list, set or deque, and the position of the element. */
+const CONTAINER_ADDS: Record<string, number> = { append: 0, appendleft: 0, add: 0, extend: 0, insert: 1 };
+
 const MODULE_RETURNS_SELF = new Set(["to", "cuda", "cpu", "mps", "xpu", "eval", "train", "half", "float", "double", "bfloat16", "requires_grad_", "share_memory", "apply", "to_empty"]);
 const NN_MODULE = /^torch\.nn\.(modules\.module\.)?Module$|^torch\.nn\.(Sequential|ModuleList|ModuleDict)$|^transformers\.(PreTrainedModel|modeling_utils\.PreTrainedModel)$/;
 
@@ -221,6 +224,8 @@ export class ProjectIndex {
       if (before.length > 0) bindings = [before[before.length - 1]];
     }
     for (const b of bindings) out.push(...this.eval(m, b.value));
+    // A container is modelled by its elements: what `name.append(x)` (or add, insert, extend) puts in.
+    for (const a of this.appendedTo(m, scopeIdx, name)) out.push(...this.eval(m, a));
     if (out.length === 0 && scopeIdx === 0 && scope.starImports.length > 0) {
       withLoadReason("star import", () => {
         // The last star import that binds the name is the one in force (each rebinds what an
@@ -510,8 +515,9 @@ export class ProjectIndex {
     }
     // Instance attributes: self.<name> = value in any method of the class or its bases.
     for (const c of mro) out.push(...this.selfStores(c, name));
+    for (const c of mro) for (const a of this.selfAppendExprs(c, name)) out.push(...this.eval(a.m, a.expr));
     // A dataclass field: also what its constructor calls pass for it.
-    for (const c of mro) if (this.isDataclass(c)) out.push(...this.fieldArguments(c, inst, name));
+    for (const c of mro) if (this.isFieldClass(c)) for (const a of this.fieldArgumentExprs(c, inst, name)) out.push(...this.eval(a.m, a.expr));
     if (out.length === 0) {
       const ext = this.extBases(inst)[0];
       if (ext) out.push({ k: "ext", name: `${ext}().${name}` });
@@ -519,24 +525,36 @@ export class ProjectIndex {
     return out;
   }
 
-  private isDataclass(cls: FnRef): boolean {
+  /** A class whose constructor takes its annotated fields (`@dataclass`, a `typing.NamedTuple` subclass). */
+  private isFieldClass(cls: FnRef): boolean {
+    if (this.extBases(cls).some((b) => b === "typing.NamedTuple" || b === "typing_extensions.NamedTuple")) return true;
     return this.scope(cls).decorators.some((d) => {
       const target = d.t === "call" ? this.modules[cls.m].calls[d.id].fn : d;
       return this.eval(cls.m, target).some((v) => v.k === "ext" && (v.name === "dataclasses.dataclass" || v.name === "pydantic.dataclasses.dataclass"));
     });
   }
 
-  /** Keyword arguments passed for dataclass field `name` (declared in `cls`) by constructor calls of the instance's class. */
-  private fieldArguments(cls: FnRef, inst: FnRef, name: string): Value[] {
-    // Keyword arguments only: fields declared without a default leave no binding in the facts,
-    // so positions cannot be matched to fields reliably.
-    if (!this.scope(cls).bindings.some((b) => b.name === name && b.value.t !== "scope")) return [];
-    const out: Value[] = [];
+  /**
+   * The arguments constructor calls of the instance's class pass for field `name` (declared in
+   * `cls`): by keyword, or by position where the fields' order is known (those of the project
+   * field classes in the MRO, bases first, as dataclasses and NamedTuple number them).
+   */
+  fieldArgumentExprs(cls: FnRef, inst: FnRef, name: string): { m: number; expr: Expr }[] {
+    const sc = this.scope(cls);
+    const declared = sc.fields?.some((f) => f.name === name) || sc.bindings.some((b) => b.name === name && b.value.t !== "scope");
+    if (!declared) return [];
+    const order: string[] = [];
+    for (const c of [...this.mro(inst)].reverse()) {
+      if (!this.isFieldClass(c)) continue;
+      for (const f of this.scope(c).fields ?? []) if (!order.includes(f.name)) order.push(f.name);
+    }
+    const pos = order.indexOf(name);
+    const out: { m: number; expr: Expr }[] = [];
     for (const { m, s: id } of this.callsNamed(this.scope(inst).name).slice(0, 200)) {
       const c = this.call(m, id);
-      const arg = c.kwargs[name];
+      const arg = c.kwargs[name] ?? (pos >= 0 && !c.star ? c.args[pos] : undefined);
       if (!arg || !this.eval(m, c.fn).some((v) => v.k === "class" && v.m === inst.m && v.s === inst.s)) continue;
-      out.push(...this.eval(m, arg));
+      out.push({ m, expr: arg });
     }
     return out;
   }
@@ -557,6 +575,50 @@ export class ProjectIndex {
         }
       }
     });
+    return out;
+  }
+
+  /** Per module: what `name.append(x)` calls put into names (key "scope:name") and into `self.<attr>` containers. */
+  private readonly appendIndex = new Map<number, { names: Map<string, Expr[]>; attrs: Map<string, { s: number; obj: Expr; value: Expr }[]> }>();
+
+  private appendsOf(m: number): { names: Map<string, Expr[]>; attrs: Map<string, { s: number; obj: Expr; value: Expr }[]> } {
+    let hit = this.appendIndex.get(m);
+    if (hit) return hit;
+    hit = { names: new Map(), attrs: new Map() };
+    for (const c of this.modules[m].calls) {
+      if (c.fn.t !== "attr" || !Object.hasOwn(CONTAINER_ADDS, c.fn.attr)) continue;
+      const value = c.args[CONTAINER_ADDS[c.fn.attr]];
+      if (!value) continue;
+      const recv = c.fn.obj;
+      if (recv.t === "name" && recv.scope >= 0) {
+        const key = `${recv.scope}:${recv.name}`;
+        const list = hit.names.get(key) ?? [];
+        if (list.length < 32) list.push(value);
+        hit.names.set(key, list);
+      } else if (recv.t === "attr") {
+        const list = hit.attrs.get(recv.attr) ?? [];
+        if (list.length < 32) list.push({ s: c.scope, obj: recv.obj, value });
+        hit.attrs.set(recv.attr, list);
+      }
+    }
+    this.appendIndex.set(m, hit);
+    return hit;
+  }
+
+  /** What `name.append(x)` calls (add, insert, extend, appendleft) put into the variable `name` bound in scope `s`. */
+  appendedTo(m: number, s: number, name: string): Expr[] {
+    return this.appendsOf(m).names.get(`${s}:${name}`) ?? [];
+  }
+
+  /** What `self.<name>.append(x)` calls in the methods of class `cls` put into that container. */
+  selfAppendExprs(cls: FnRef, name: string): { m: number; s: number; expr: Expr }[] {
+    const out: { m: number; s: number; expr: Expr }[] = [];
+    const mod = this.modules[cls.m];
+    for (const a of this.appendsOf(cls.m).attrs.get(name) ?? []) {
+      const sc = mod.scopes[a.s];
+      if (sc.parent !== cls.s || sc.kind !== "function" || sc.params.length === 0) continue;
+      if (a.obj.t === "name" && a.obj.name === sc.params[0] && a.obj.scope === a.s) out.push({ m: cls.m, s: a.s, expr: a.value });
+    }
     return out;
   }
 
@@ -766,6 +828,71 @@ export class ProjectIndex {
    */
   callableObjectMethods(v: Value): FnRef[] {
     return v.k === "inst" ? this.lookupMethod(v, "__call__") : [];
+  }
+
+  /**
+   * The expressions a value read at `e` may have been written from, other than `e` itself:
+   * through the bindings of a name in its scope, a parameter's arguments at resolved call sites,
+   * attributes stored on instances (`self.process_func = process_func` in any method of the
+   * class or a base), elements, conditional choices and the returns of project factories
+   * (`self._sync = self._get_sync_fn()`). For conventions that read how the original was spelled
+   * (a model's `forward` handed to a constructor and called later as `self.process_func(x)`).
+   */
+  originExprs(m: number, e: Expr, limit = 48): { m: number; expr: Expr; from: number }[] {
+    const out: { m: number; expr: Expr; from: number }[] = [];
+    const seen = new Set<Expr>([e]);
+    const queue: { m: number; expr: Expr; depth: number }[] = [{ m, expr: e, depth: 0 }];
+    // `from`: the index in `out` of the expression this one was written into (-1: `e` itself).
+    let parent = -1;
+    const push = (pm: number, expr: Expr, depth: number) => {
+      if (seen.has(expr) || seen.size > limit || depth > 8) return;
+      seen.add(expr);
+      out.push({ m: pm, expr, from: parent });
+      queue.push({ m: pm, expr, depth });
+    };
+    for (let i = 0; i < queue.length; i++) {
+      parent = i - 1;
+      const { m: qm, expr: x, depth } = queue[i];
+      const d = depth + 1;
+      switch (x.t) {
+        case "name": {
+          if (x.scope < 0) break;
+          const sc = this.modules[qm].scopes[x.scope];
+          for (const b of sc.bindings) if (b.name === x.name) push(qm, b.value, d);
+          for (const a of this.appendedTo(qm, x.scope, x.name)) push(qm, a, d);
+          const pi = sc.kind === "function" ? sc.params.findIndex((p) => p.replace(/^\*+/, "") === x.name) : -1;
+          if (pi >= 0) for (const a of this.paramArguments({ m: qm, s: x.scope }, pi)) push(a.m, a.expr, d);
+          break;
+        }
+        case "attr":
+          for (const v of this.eval(qm, x.obj)) {
+            if (v.k !== "inst") continue;
+            for (const c of this.mro(v)) {
+              for (const st of this.selfStoreExprs(c, x.attr)) push(st.m, st.expr, d);
+              for (const st of this.selfAppendExprs(c, x.attr)) push(st.m, st.expr, d);
+              if (this.isFieldClass(c)) for (const a of this.fieldArgumentExprs(c, v, x.attr)) push(a.m, a.expr, d);
+            }
+          }
+          break;
+        case "item":
+        case "await":
+          push(qm, x.of, d);
+          break;
+        case "op":
+          if (x.choice) for (const a of x.args) push(qm, a, d);
+          break;
+        case "call":
+          for (const f of this.calleesOf(qm, x.id)) {
+            const sc = this.scope(f);
+            if (sc.isGenerator) continue;
+            for (const r of sc.returns) push(f.m, r.value, d);
+          }
+          break;
+        default:
+          break;
+      }
+    }
+    return out;
   }
 
   /** Project functions a call site may run. */

@@ -40,6 +40,16 @@ describe("--dump", () => {
     expect(r.stdout).toContain("line 53 load torch.load(...)");
   });
 
+  it("names how a call site reaches code that no name spells: an object's __call__, a kept callable", () => {
+    const objects = runCli(["--no-cache", "--dump", "callgraph", "fixtures/device-sync-in-thread/callable_objects.py"]);
+    expect(objects.code).toBe(0);
+    expect(objects.stdout).toContain("line 28 self.pipeline() -> callable_objects:Pipeline.__call__ [self: Pipeline] (__call__ of a Pipeline instance)");
+    const kept = runCli(["--no-cache", "--dump", "callgraph", "fixtures/device-sync-in-thread/stored_callables.py"]);
+    expect(kept.code).toBe(0);
+    expect(kept.stdout).toContain("self.process_func() -> stored_callables:Model.forward [self: Model] (kept callable: self.process_func <- process_func <- module.forward)");
+    expect(kept.stdout).toContain("job.fn() -> stored_callables:flush (kept callable: job.fn <- flush)");
+  });
+
   it("rejects an unknown kind with a usage error", () => {
     const r = runCli(["--dump", "graph", DISPATCH]);
     expect(r.code).toBe(2);

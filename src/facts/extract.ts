@@ -189,6 +189,7 @@ class Extractor {
         const iter = right ? this.expr(right, ctx, depth) : ({ t: "unknown" } as Expr);
         const left = n.childForFieldName("left");
         const inner = { ...ctx, loop: true };
+        if (right && n.children[0]?.type !== "async") this.iteration(iter, right, ctx);
         if (left) this.bindTarget(left, { t: "item", of: iter }, inner, depth);
         const body = n.childForFieldName("body");
         if (body) this.block(body, inner, depth);
@@ -442,6 +443,19 @@ class Extractor {
         this.block(c, ctx, depth);
       }
     }
+  }
+
+  /**
+   * `for x in it:` calls `it.__iter__()` once, then the iterator's `__next__()` every round:
+   * record both (marked implicit) so the graph sees the protocol's methods of project classes.
+   */
+  private iteration(it: Expr, node: PyNode, ctx: Ctx): void {
+    if (it.t !== "name" && it.t !== "attr" && it.t !== "call" && it.t !== "item") return;
+    const text = this.text(node, 60);
+    const iter = this.addCall({ t: "attr", obj: it, attr: "__iter__" }, [], {}, false, node, ctx, `${text}.__iter__`);
+    this.calls[this.calls.length - 1].implicit = "iter";
+    this.addCall({ t: "attr", obj: iter, attr: "__next__" }, [], {}, false, node, { ...ctx, loop: true }, `${text}.__next__`);
+    this.calls[this.calls.length - 1].implicit = "next";
   }
 
   /**
@@ -790,6 +804,7 @@ class Extractor {
       if (c.type === "for_in_clause") {
         const right = c.childForFieldName("right");
         const iter = right ? this.expr(right, ctx, depth) : ({ t: "unknown" } as Expr);
+        if (right && !c.children.some((k) => k.type === "async")) this.iteration(iter, right, ctx);
         const left = c.childForFieldName("left");
         if (left) this.bindTarget(left, { t: "item", of: iter }, inner, depth);
       } else if (c.type === "if_clause") {

@@ -54,6 +54,13 @@ export interface CallFact {
   callee: string;
   /** Is the call the operand of `await`. */
   awaited: boolean;
+  /**
+   * A call Python makes without a call in the source: a `for` loop (or comprehension) calls
+   * `iter(x)`, that is `x.__iter__()` ("iter"), and the iterator's `__next__()` each round
+   * ("next"). Recorded as `x.__iter__()` / `x.__iter__().__next__()` with the iterable's range;
+   * only project code they run is followed (see ProjectIndex.iterableObjects).
+   */
+  implicit?: "iter" | "next";
 }
 
 export interface Binding {
@@ -159,4 +166,4 @@ export interface ModuleFacts {
   lineCount: number;
 }
 
-export const FACTS_VERSION = 8;
+export const FACTS_VERSION = 9;

@@ -88,7 +88,13 @@ export class CallGraph {
     const self = this.selfParam(node);
     for (const call of idx.callsIn(node.fn)) {
       const c = idx.call(node.fn.m, call);
-      const values = (self && this.evalWithSelf(node.fn.m, c.fn, self)) || idx.eval(node.fn.m, c.fn);
+      // A `for` loop's implicit `x.__iter__()` iterates x itself, not the elements a container
+      // attribute of self stands for (ProjectIndex.iterableObjects); `for b in self:` keeps the receiver.
+      const values = c.implicit === "iter"
+        ? (self && c.fn.t === "attr" && c.fn.obj.t === "name" && c.fn.obj.name === self.name && c.fn.obj.scope === self.scope
+          ? idx.getAttr(self.value, "__iter__")
+          : idx.eval(node.fn.m, c.fn))
+        : (self && this.evalWithSelf(node.fn.m, c.fn, self)) || idx.eval(node.fn.m, c.fn);
       const seen = new Set<string>();
       for (const v of values) {
         for (const t of this.targetsOf(v)) {

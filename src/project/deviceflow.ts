@@ -441,6 +441,10 @@ export class DeviceFlow {
     // back is host data or already waited for (they check each step on the host), so their
     // result is no pending device value. Project functions are judged by their bodies below.
     if (forValue && HOST_RESULT_CALLS.test(lastName(c.fn) ?? "") && idx.calleesOf(m, id).length === 0) return false;
+    // `for x in obj:` runs obj's __iter__/__next__: work only when that project code queues it.
+    if (c.implicit) {
+      return idx.eval(m, c.fn).some((v) => (v.k === "fn" || v.k === "bound") && (forValue ? this.returnsPending({ m: v.m, s: v.s }) : this.queuesWork({ m: v.m, s: v.s })));
+    }
     const anyArgDevice = () =>
       c.args.some((a) => this.isDevice(a, ctx)) || Object.values(c.kwargs).some((a) => this.isDevice(a, ctx));
     if (c.fn.t === "attr") {

@@ -101,6 +101,8 @@ function resolution(project: Project, m: number, call: number, to: CallNode): st
   const idx = project.index;
   const c = idx.call(m, call);
   const notes = new Set<string>();
+  if (c.implicit === "iter") return "iteration protocol: a for loop calls iter(), that is __iter__";
+  if (c.implicit === "next") return "iteration protocol: each round calls the iterator's __next__";
   const runs = (v: Value) => idx.callTargets(v).some((f) => f.m === to.fn.m && f.s === to.fn.s);
   for (const v of idx.eval(m, c.fn)) {
     if (v.k === "inst" && idx.callableObjectMethods(v).some((f) => f.m === to.fn.m && f.s === to.fn.s)) {

@@ -58,6 +58,8 @@ export class ProjectIndex {
   /** Calls by the last name of their callee ("step" for r.step(x)). */
   private readonly callsByLastName = new Map<string, FnRef[]>();
   private readonly exprCache = new Map<Expr, Value[]>();
+  /** The callee expressions of implicit `x.__iter__()` calls (a `for` loop's): evaluated by iterableObjects. */
+  private readonly iterCallees = new WeakSet<Expr>();
   private readonly callCache = new Map<string, Value[]>();
   private readonly inProgress = new Set<unknown>();
   private depth = 0;
@@ -102,6 +104,7 @@ export class ProjectIndex {
       if (prev === undefined || (f.file.endsWith(".py") && !this.modules[prev].file.endsWith(".py"))) byName.set(key, m);
     }
     f.calls.forEach((c, id) => {
+      if (c.implicit === "iter") this.iterCallees.add(c.fn);
       const key = fnKey(m, c.scope);
       let list = this.callsByScope.get(key);
       if (!list) this.callsByScope.set(key, (list = []));
@@ -182,6 +185,7 @@ export class ProjectIndex {
       case "name":
         return this.evalName(m, e.name, e.scope, e.at);
       case "attr":
+        if (this.iterCallees.has(e)) return this.iterableObjects(m, e.obj).flatMap((v) => this.getAttr(v, e.attr));
         return this.eval(m, e.obj).flatMap((v) => this.getAttr(v, e.attr));
       case "call":
         return this.evalCall(m, e.id);
@@ -564,12 +568,14 @@ export class ProjectIndex {
     return this.selfStoreExprs(cls, name).flatMap(({ m, expr }) => this.eval(m, expr));
   }
 
-  selfStoreExprs(cls: FnRef, name: string): { m: number; s: number; expr: Expr }[] {
+  /** `self.<name> = value` in the methods of `cls`; `elements`: also `self.<name>[k] = value` (the container's elements). */
+  selfStoreExprs(cls: FnRef, name: string, elements = true): { m: number; s: number; expr: Expr }[] {
     const mod = this.modules[cls.m];
     const out: { m: number; s: number; expr: Expr }[] = [];
     mod.scopes.forEach((sc, i) => {
       if (sc.parent !== cls.s || sc.kind !== "function" || sc.params.length === 0) return;
       for (const st of sc.attrStores) {
+        if (st.element && !elements) continue;
         if (st.attr === name && st.obj.t === "name" && st.obj.name === sc.params[0] && st.obj.scope === i) {
           out.push({ m: cls.m, s: i, expr: st.value });
         }
@@ -893,6 +899,68 @@ export class ProjectIndex {
       }
     }
     return out;
+  }
+
+  /**
+   * The project objects a `for` loop may iterate over itself (not the elements of a container
+   * holding them): values modelling a container stand for its elements, so only bindings that
+   * produce the object are followed: `self`, a constructor or factory call, names, parameters and
+   * attributes written from one. List displays, comprehensions and appended elements are
+   * containers: iterating them runs no project `__iter__`.
+   */
+  iterableObjects(m: number, e: Expr, depth = 0, seen = new Set<Expr>()): Extract<Value, { k: "inst" }>[] {
+    if (depth > 8 || seen.has(e) || seen.size > 48) return [];
+    seen.add(e);
+    const insts = (vals: Value[]) => vals.filter((v): v is Extract<Value, { k: "inst" }> => v.k === "inst");
+    const out: Extract<Value, { k: "inst" }>[] = [];
+    const d = depth + 1;
+    switch (e.t) {
+      case "name": {
+        if (e.scope < 0) break;
+        const sc = this.modules[m].scopes[e.scope];
+        const pi = sc.kind === "function" ? sc.params.findIndex((p) => p.replace(/^\*+/, "") === e.name) : -1;
+        if (pi === 0 && sc.parent >= 0 && this.modules[m].scopes[sc.parent].kind === "class") out.push(...insts(this.paramValues({ m, s: e.scope }, 0)));
+        else if (pi >= 0) for (const a of this.paramArguments({ m, s: e.scope }, pi)) out.push(...this.iterableObjects(a.m, a.expr, d, seen));
+        for (const b of sc.bindings) if (b.name === e.name) out.push(...this.iterableObjects(m, b.value, d, seen));
+        break;
+      }
+      case "attr":
+        for (const v of this.eval(m, e.obj)) {
+          if (v.k === "inst") {
+            for (const c of this.mro(v)) {
+              for (const st of this.selfStoreExprs(c, e.attr, false)) out.push(...this.iterableObjects(st.m, st.expr, d, seen));
+            }
+          } else if (v.k === "module") {
+            for (const b of this.modules[v.m].scopes[0].bindings) if (b.name === e.attr) out.push(...this.iterableObjects(v.m, b.value, d, seen));
+          }
+        }
+        break;
+      case "call": {
+        const c = this.call(m, e.id);
+        for (const v of this.eval(m, c.fn)) {
+          if (v.k === "class") out.push({ k: "inst", m: v.m, s: v.s, virtual: false });
+          else if (v.k === "fn" || v.k === "bound") {
+            const sc = this.scope(v);
+            if (!sc.isGenerator) for (const r of sc.returns) out.push(...this.iterableObjects(v.m, r.value, d, seen));
+          }
+        }
+        out.push(...insts(this.returnsReceiver(m, c)));
+        break;
+      }
+      case "item":
+        // An element of a container: what the container holds.
+        out.push(...insts(this.eval(m, e.of)));
+        break;
+      case "op":
+        if (e.choice) for (const a of e.args) out.push(...this.iterableObjects(m, a, d, seen));
+        break;
+      case "enter":
+        out.push(...insts(this.eval(m, e)));
+        break;
+      default:
+        break;
+    }
+    return dedupe(out) as Extract<Value, { k: "inst" }>[];
   }
 
   /** Project functions a call site may run. */

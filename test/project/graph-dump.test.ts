@@ -48,6 +48,11 @@ describe("--dump", () => {
     expect(kept.code).toBe(0);
     expect(kept.stdout).toContain("self.process_func() -> stored_callables:Model.forward [self: Model] (kept callable: self.process_func <- process_func <- module.forward)");
     expect(kept.stdout).toContain("job.fn() -> stored_callables:flush (kept callable: job.fn <- flush)");
+    const loops = runCli(["--no-cache", "--dump", "callgraph", "fixtures/device-sync-in-thread/iteration_protocol.py"]);
+    expect(loops.code).toBe(0);
+    expect(loops.stdout).toContain("self.loader.__iter__() -> iteration_protocol:Prefetcher.__iter__ [self: Prefetcher] (iteration protocol: a for loop calls iter(), that is __iter__)");
+    expect(loops.stdout).toContain("Countdown(3).__next__() -> iteration_protocol:Countdown.__next__ (iteration protocol: each round calls the iterator's __next__)");
+    expect(loops.stdout).not.toContain("-> iteration_protocol:Shard.__iter__");
   });
 
   it("rejects an unknown kind with a usage error", () => {

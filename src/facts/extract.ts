@@ -289,8 +289,14 @@ class Extractor {
     if (left && right) {
       const outer = this.statementEnd;
       this.statementEnd = n.endIndex;
+      const stores = scopeFact.attrStores.length;
       this.bindTarget(left, value, ctx, depth);
       this.statementEnd = outer;
+      // `self.transport: Transport = transport`: the attribute's declared class.
+      if (annotated && left.type === "attribute" && scopeFact.attrStores.length === stores + 1) {
+        const type = this.annotation(annotated, ctx, depth);
+        if (type) scopeFact.attrStores[stores].type = type;
+      }
     } else if (left && n.childForFieldName("type")) {
       // Annotation only: `x: int` declares a local without a value.
       if (left.type === "identifier") this.scopes[ctx.scope].locals.add(left.text);
@@ -552,8 +558,8 @@ class Extractor {
       st.fact.params.push(isSplat ? "*" + name : name);
       st.locals.add(name);
       // A name or dotted-name annotation (evaluated in the enclosing scope, like defaults).
-      const ann = p.type === "typed_parameter" || p.type === "typed_default_parameter" ? p.childForFieldName("type")?.namedChildren[0] : undefined;
-      types.push(ann && (ann.type === "identifier" || ann.type === "attribute") && !isSplat ? this.expr(ann, outer, depth) : null);
+      const ann = p.type === "typed_parameter" || p.type === "typed_default_parameter" ? p.childForFieldName("type") : undefined;
+      types.push(ann && !isSplat ? this.annotation(ann, outer, depth) : null);
     }
     // Dense (null where a parameter has none), so the facts survive a JSON round trip unchanged.
     if (types.some((t) => t !== null)) st.fact.paramTypes = types;

@@ -92,6 +92,8 @@ export interface AttrStore {
   end: number;
   /** Stored into an element (`obj.attr[key] = value`), not the attribute itself. */
   element?: boolean;
+  /** The annotation of `self.x: T = value` (a plain or dotted name, unwrapped from Optional). */
+  type?: Expr;
 }
 
 export interface ReturnFact {
@@ -166,4 +168,4 @@ export interface ModuleFacts {
   lineCount: number;
 }
 
-export const FACTS_VERSION = 9;
+export const FACTS_VERSION = 10;

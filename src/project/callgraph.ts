@@ -22,7 +22,12 @@ export interface CallNode {
   self: ClassId | FnRef | null;
 }
 
-export type Dispatch = "exact" | "hierarchy";
+/**
+ * "exact": the receiver's class is known (or no receiver); "hierarchy": a subclass override chosen
+ * for a receiver of unknown class; "declared": the receiver is known only from an annotation
+ * naming a base class, and this is one of the subclasses the project creates (rapid type analysis).
+ */
+export type Dispatch = "exact" | "hierarchy" | "declared";
 
 export interface CallEdge {
   /** Call id in the caller's module. */
@@ -30,6 +35,8 @@ export interface CallEdge {
   to: CallNode;
   /** "hierarchy": a subclass override chosen for a receiver whose class is not known. */
   dispatch: Dispatch;
+  /** For "declared": the class the annotation names. */
+  declared?: ClassId | FnRef;
 }
 
 export function nodeKey(n: CallNode): NodeKey {
@@ -44,7 +51,7 @@ export class CallGraph {
   constructor(private readonly index: ProjectIndex) {}
 
   /** The nodes a called value starts (a spawn target, a callback), with their dispatch. */
-  targetsOf(v: Value): { to: CallNode; dispatch: Dispatch }[] {
+  targetsOf(v: Value): { to: CallNode; dispatch: Dispatch; declared?: FnRef }[] {
     const idx = this.index;
     switch (v.k) {
       case "fn":
@@ -55,6 +62,7 @@ export class CallGraph {
         return idx.lookupMethod(v, "__init__").map((f) => ({ to: { fn: f, self: { m: v.m, s: v.s } }, dispatch: "exact" as const }));
       case "inst": {
         const self = v.virtual ? null : { m: v.m, s: v.s };
+        if (v.declared) return idx.callTargets(v).map((f) => ({ to: { fn: f, self }, dispatch: "declared" as const, declared: v.declared }));
         return idx.callTargets(v).map((f) => ({ to: { fn: f, self }, dispatch: v.virtual && !this.inMro(v, f) ? "hierarchy" : "exact" }));
       }
       case "partial":
@@ -64,9 +72,10 @@ export class CallGraph {
     }
   }
 
-  private boundTarget(v: Extract<Value, { k: "bound" }>): { to: CallNode; dispatch: Dispatch } {
+  private boundTarget(v: Extract<Value, { k: "bound" }>): { to: CallNode; dispatch: Dispatch; declared?: FnRef } {
     const fn = { m: v.m, s: v.s };
     const self = v.self;
+    if (self.k === "inst" && !self.virtual && self.declared) return { to: { fn, self: { m: self.m, s: self.s } }, dispatch: "declared", declared: self.declared };
     if (self.k === "inst" && !self.virtual) return { to: { fn, self: { m: self.m, s: self.s } }, dispatch: "exact" };
     if (self.k === "inst" && self.virtual) return { to: { fn, self: null }, dispatch: this.inMro(self, fn) ? "exact" : "hierarchy" };
     return { to: { fn, self: null }, dispatch: "exact" };
@@ -101,7 +110,7 @@ export class CallGraph {
           const tk = nodeKey(t.to);
           if (seen.has(tk)) continue;
           seen.add(tk);
-          out.push({ call, to: t.to, dispatch: t.dispatch });
+          out.push({ call, to: t.to, dispatch: t.dispatch, ...(t.declared ? { declared: t.declared } : {}) });
         }
       }
     }

@@ -58,7 +58,7 @@ export function dumpProject(kind: DumpKind, project: Project, only: ReadonlySet<
           lines.push(`  ${project.graph.label(n)}  ${where}`);
           for (const e of project.graph.edges(n)) {
             const c = idx.call(m, e.call);
-            const tag = e.dispatch === "hierarchy" ? " [hierarchy]" : "";
+            const tag = e.dispatch === "hierarchy" ? " [hierarchy]" : e.dispatch === "declared" && e.declared ? ` [declared ${idx.scope(e.declared).name}: a class the project creates]` : "";
             const how = resolution(project, m, e.call, e.to);
             lines.push(`    line ${c.range.start.row + 1} ${c.callee}() -> ${project.graph.label(e.to)}${tag}${how ? ` (${how})` : ""}`);
           }

@@ -522,11 +522,32 @@ export class ProjectIndex {
     for (const c of mro) for (const a of this.selfAppendExprs(c, name)) out.push(...this.eval(a.m, a.expr));
     // A dataclass field: also what its constructor calls pass for it.
     for (const c of mro) if (this.isFieldClass(c)) for (const a of this.fieldArgumentExprs(c, inst, name)) out.push(...this.eval(a.m, a.expr));
+    // Nothing of the project known from the stores: a declared class (`self.t: Transport = ...`,
+    // `t: Transport` in the class body) says which instances it holds.
+    if (!out.some(isProjectValue)) {
+      const declared = this.declaredAttrType(mro, name);
+      if (declared) out.push(...this.declaredInstances(declared.m, declared.expr));
+    }
     if (out.length === 0) {
       const ext = this.extBases(inst)[0];
       if (ext) out.push({ k: "ext", name: `${ext}().${name}` });
     }
     return out;
+  }
+
+  /** The annotation declaring attribute `name` in a class of `mro`: a class-body field or `self.name: T = ...`. */
+  private declaredAttrType(mro: FnRef[], name: string): { m: number; expr: Expr } | null {
+    for (const c of mro) {
+      const field = this.scope(c).fields?.find((f) => f.name === name && f.type);
+      if (field?.type) return { m: c.m, expr: field.type };
+      const mod = this.modules[c.m];
+      for (const sc of mod.scopes) {
+        if (sc.parent !== c.s || sc.kind !== "function") continue;
+        const st = sc.attrStores.find((a) => a.attr === name && a.type && a.obj.t === "name" && a.obj.name === sc.params[0]);
+        if (st?.type) return { m: c.m, expr: st.type };
+      }
+    }
+    return null;
   }
 
   /** A class whose constructor takes its annotated fields (`@dataclass`, a `typing.NamedTuple` subclass). */
@@ -748,7 +769,63 @@ export class ProjectIndex {
     withLoadReason("parameter values", () => {
       for (const arg of this.paramArguments(fn, index)) out.push(...this.eval(arg.m, arg.expr));
     });
+    // Nothing of the project known from the callers: the annotation says which class (`t: Transport`).
+    const ann = scope.paramTypes?.[index];
+    if (ann && !out.some(isProjectValue)) out.push(...this.declaredInstances(fn.m, ann));
     return out;
+  }
+
+  /**
+   * The instances an annotation naming a project class stands for: the class and its subclasses
+   * that the project creates (rapid type analysis: a constructor call, or the class handed around
+   * as a value or registered by a decorator), each marked with the declared class; an instance of
+   * the class seen through its hierarchy when none is known to be created.
+   */
+  declaredInstances(m: number, ann: Expr): Value[] {
+    const out: Value[] = [];
+    for (const c of this.eval(m, ann)) {
+      if (c.k !== "class") continue;
+      const declared = { m: c.m, s: c.s };
+      const created = [declared, ...this.allSubclasses(declared)].filter((k) => this.isCreated(k));
+      if (created.length === 0 || created.length > 16) out.push({ k: "inst", m: c.m, s: c.s, virtual: true });
+      else for (const k of created) out.push({ k: "inst", m: k.m, s: k.s, virtual: false, declared });
+    }
+    return out;
+  }
+
+  /** Class names the project constructs or uses as values, per module scanned so far (rapid type analysis). */
+  private readonly createdNames = new Set<string>();
+  private createdModules = 0;
+
+  /**
+   * Does the project create instances of class `cls`, as far as names tell: its name called
+   * (`CudaTransport()`), handed around as a value (`{"cuda": CudaTransport}`, `register(Cls)`,
+   * `Impl = Cls`, `return Cls`), or the class decorated (registered by the decorator). Names, not
+   * values: a class of the same name elsewhere counts too (more targets, never fewer).
+   */
+  isCreated(cls: FnRef): boolean {
+    while (this.createdModules < this.modules.length) {
+      const mod = this.modules[this.createdModules++];
+      const note = (e: Expr | undefined) => {
+        if (!e) return;
+        if (e.t === "name" || e.t === "attr") this.createdNames.add(e.t === "name" ? e.name : e.attr);
+        else if (e.t === "seq" || (e.t === "op" && e.choice)) for (const x of e.t === "seq" ? e.items : e.args) note(x);
+      };
+      for (const c of mod.calls) {
+        const last = lastName(c.fn);
+        if (last === "isinstance" || last === "issubclass") continue;
+        if (last) this.createdNames.add(last);
+        c.args.forEach(note);
+        Object.values(c.kwargs).forEach(note);
+      }
+      for (const sc of mod.scopes) {
+        for (const b of sc.bindings) if (b.value.t !== "import" && b.value.t !== "scope") note(b.value);
+        for (const st of sc.attrStores) note(st.value);
+        for (const r of sc.returns) note(r.value);
+        if (sc.kind === "class" && sc.decorators.length > 0) this.createdNames.add(sc.name);
+      }
+    }
+    return this.createdNames.has(this.scope(cls).name);
   }
 
   /**
@@ -989,6 +1066,11 @@ export class ProjectIndex {
     }
     return out;
   }
+}
+
+/** A value that is project code or an object of the project (not a library's, not a string). */
+function isProjectValue(v: Value): boolean {
+  return v.k === "fn" || v.k === "bound" || v.k === "class" || v.k === "inst" || v.k === "partial" || v.k === "module" || v.k === "super";
 }
 
 /** Module names -> index, loading a missing name's files once (the loader adds them to `plain`). */

@@ -53,6 +53,10 @@ describe("--dump", () => {
     expect(loops.stdout).toContain("self.loader.__iter__() -> iteration_protocol:Prefetcher.__iter__ [self: Prefetcher] (iteration protocol: a for loop calls iter(), that is __iter__)");
     expect(loops.stdout).toContain("Countdown(3).__next__() -> iteration_protocol:Countdown.__next__ (iteration protocol: each round calls the iterator's __next__)");
     expect(loops.stdout).not.toContain("-> iteration_protocol:Shard.__iter__");
+    const declared = runCli(["--no-cache", "--dump", "callgraph", "fixtures/device-sync-in-thread/declared_base.py"]);
+    expect(declared.code).toBe(0);
+    expect(declared.stdout).toContain("self.transport.resolve() -> declared_base:CudaTransport.resolve [self: CudaTransport] [declared Transport: a class the project creates]");
+    expect(declared.stdout).not.toContain("-> declared_base:LegacyTransport.resolve");
   });
 
   it("rejects an unknown kind with a usage error", () => {

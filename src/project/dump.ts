@@ -83,6 +83,25 @@ export function dumpProject(kind: DumpKind, project: Project, only: ReadonlySet<
       }
     });
   }
+  if (kind === "summaries") {
+    // Each Event made in the named files: who uses it and what that makes it.
+    const events = project.events.all().filter((e) => only.size === 0 || only.has(path.resolve(idx.modules[e.event.m].file)));
+    if (events.length > 0) lines.push("events");
+    for (const e of events) {
+      const made = idx.call(e.event.m, e.event.call);
+      const verdict = e.holder
+        ? `shared: kept in self.${e.holder.attr} of the ${idx.scope(e.holder.cls).name} made once at line ${idx.call(e.holder.createdAt.m, e.holder.createdAt.call).range.start.row + 1}`
+        : e.perThreadBecause
+          ? `per-thread: ${e.perThreadBecause}`
+          : e.shared
+            ? "shared: recorded by several threads"
+            : e.handOff
+              ? "hand-off: one thread records, others wait"
+              : "one thread";
+      const uses = e.uses.map((u) => `${u.method}@${idx.call(u.m, u.call).range.start.row + 1}`).join(" ");
+      lines.push(`  ${made.callee}() at ${rel(idx.modules[e.event.m].file)}:${made.range.start.row + 1}  ${verdict}  uses: ${uses}`);
+    }
+  }
   if (kind === "callgraph") {
     const cycles = project.graph.sccs(roots).filter((c) => c.length > 1 || project.graph.edges(c[0]).some((e) => nodeKey(e.to) === nodeKey(c[0])));
     if (cycles.length > 0) {

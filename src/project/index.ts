@@ -301,8 +301,9 @@ export class ProjectIndex {
     const out: Value[] = [base];
     for (const d of scope.decorators) {
       for (const dv of this.eval(m, d)) {
-        if (dv.k !== "fn") continue;
-        for (const r of this.returnValues(dv)) if (r.k === "fn" && !(r.m === m && r.s === s)) out.push(r);
+        // A decorator function, or a decorator object (`@Profiled("x")`) whose __call__ returns the wrapper.
+        const decorators = dv.k === "fn" ? [dv] : this.callableObjectMethods(dv);
+        for (const f of decorators) for (const r of this.returnValues(f)) if (r.k === "fn" && !(r.m === m && r.s === s)) out.push(r);
       }
     }
     return out;
@@ -542,8 +543,8 @@ export class ProjectIndex {
       if (field?.type) return { m: c.m, expr: field.type };
       const mod = this.modules[c.m];
       for (const sc of mod.scopes) {
-        if (sc.parent !== c.s || sc.kind !== "function") continue;
-        const st = sc.attrStores.find((a) => a.attr === name && a.type && a.obj.t === "name" && a.obj.name === sc.params[0]);
+        if (sc.kind !== "function") continue;
+        const st = sc.attrStores.find((a) => a.attr === name && a.type && this.isSelfOf(c, a.obj));
         if (st?.type) return { m: c.m, expr: st.type };
       }
     }
@@ -594,15 +595,23 @@ export class ProjectIndex {
     const mod = this.modules[cls.m];
     const out: { m: number; s: number; expr: Expr }[] = [];
     mod.scopes.forEach((sc, i) => {
-      if (sc.parent !== cls.s || sc.kind !== "function" || sc.params.length === 0) return;
+      if (sc.kind !== "function" || sc.attrStores.length === 0) return;
       for (const st of sc.attrStores) {
         if (st.element && !elements) continue;
-        if (st.attr === name && st.obj.t === "name" && st.obj.name === sc.params[0] && st.obj.scope === i) {
-          out.push({ m: cls.m, s: i, expr: st.value });
-        }
+        if (st.attr === name && this.isSelfOf(cls, st.obj)) out.push({ m: cls.m, s: i, expr: st.value });
       }
     });
     return out;
+  }
+
+  /**
+   * Is `e` the `self` of a method of class `cls` (read in the method, or in a function nested in
+   * it: a decorator object's wrapper, a callback defined in a method).
+   */
+  private isSelfOf(cls: FnRef, e: Expr): boolean {
+    if (e.t !== "name" || e.scope < 0) return false;
+    const owner = this.modules[cls.m].scopes[e.scope];
+    return owner.parent === cls.s && owner.kind === "function" && !owner.isLambda && owner.params[0] === e.name;
   }
 
   /** Per module: what `name.append(x)` calls put into names (key "scope:name") and into `self.<attr>` containers. */
@@ -640,12 +649,7 @@ export class ProjectIndex {
   /** What `self.<name>.append(x)` calls in the methods of class `cls` put into that container. */
   selfAppendExprs(cls: FnRef, name: string): { m: number; s: number; expr: Expr }[] {
     const out: { m: number; s: number; expr: Expr }[] = [];
-    const mod = this.modules[cls.m];
-    for (const a of this.appendsOf(cls.m).attrs.get(name) ?? []) {
-      const sc = mod.scopes[a.s];
-      if (sc.parent !== cls.s || sc.kind !== "function" || sc.params.length === 0) continue;
-      if (a.obj.t === "name" && a.obj.name === sc.params[0] && a.obj.scope === a.s) out.push({ m: cls.m, s: a.s, expr: a.value });
-    }
+    for (const a of this.appendsOf(cls.m).attrs.get(name) ?? []) if (this.isSelfOf(cls, a.obj)) out.push({ m: cls.m, s: a.s, expr: a.value });
     return out;
   }
 
@@ -722,7 +726,8 @@ export class ProjectIndex {
     return out;
   }
 
-  private allSubclasses(cls: FnRef): FnRef[] {
+  /** Project subclasses of `cls`, transitively (at most 64). */
+  allSubclasses(cls: FnRef): FnRef[] {
     // Built as modules arrive; evaluating bases may load more, which the loop then covers too.
     const map = this.subclassMap;
     while (this.subclassModules < this.modules.length) {

@@ -27,6 +27,16 @@ describe("--dump", () => {
     expect(r.stdout).not.toMatch(/SubB\.process [^\n]*thread:/);
   });
 
+  it("prints each Event with what its users make it: shared, a hand-off, kept on a shared object", () => {
+    const handOff = runCli(["--no-cache", "--dump", "summaries", "fixtures/shared-event/hand_off.py"]);
+    expect(handOff.code).toBe(0);
+    expect(handOff.stdout).toContain("torch.cuda.Event() at fixtures/shared-event/hand_off.py:12  hand-off: one thread records, others wait");
+    expect(handOff.stdout).toContain("torch.cuda.Event() at fixtures/shared-event/hand_off.py:26  shared: recorded by several threads");
+    const holders = runCli(["--no-cache", "--dump", "summaries", "fixtures/shared-event/holder_objects.py"]);
+    expect(holders.stdout).toContain("torch.cuda.Event() at fixtures/shared-event/holder_objects.py:13  shared: kept in self.start of the CudaTimer made once at line 43");
+    expect(holders.stdout).toMatch(/holder_objects\.py:66 {2}per-thread: created in thread code/);
+  });
+
   it("prints each function's ordered timeline: loads, work, waits and clock reads", () => {
     const r = runCli(["--no-cache", "--dump", "timeline", "fixtures/unsynced-timing/loading.py"]);
     expect(r.code).toBe(0);

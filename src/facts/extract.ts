@@ -12,6 +12,7 @@ import {
   type CallFact,
   type CommentFact,
   type Expr,
+  type GuardTest,
   type ModuleFacts,
   type ScopeFact,
   type SyntaxErrorFact,
@@ -45,6 +46,8 @@ interface Ctx {
   scope: number;
   loop: boolean;
   guards: string[];
+  /** Parallel to guards: each condition as a test, when it is one. */
+  tests?: (GuardTest | null)[];
   awaited: boolean;
 }
 
@@ -407,23 +410,51 @@ class Extractor {
   private ifStatement(n: PyNode, ctx: Ctx, depth: number): void {
     const cond = n.childForFieldName("condition");
     const condText = cond ? this.text(cond) : "";
-    if (cond) this.expr(cond, ctx, depth);
+    const test = cond ? this.condition(cond, ctx, depth) : null;
+    const tests = ctx.tests ?? ctx.guards.map(() => null);
     const body = n.childForFieldName("consequence");
-    if (body) this.block(body, { ...ctx, guards: [condText, ...ctx.guards] }, depth);
+    if (body) this.block(body, { ...ctx, guards: [condText, ...ctx.guards], tests: [test, ...tests] }, depth);
     const negated: string[] = [`not (${condText})`];
+    const negatedTests: (GuardTest | null)[] = [test && { ...test, negated: !test.negated }];
     for (const alt of n.childrenForFieldName("alternative")) {
       if (alt.type === "elif_clause") {
         const c = alt.childForFieldName("condition");
         const t = c ? this.text(c) : "";
-        if (c) this.expr(c, ctx, depth);
+        const ct = c ? this.condition(c, ctx, depth) : null;
         const b = alt.childForFieldName("consequence");
-        if (b) this.block(b, { ...ctx, guards: [t, ...negated, ...ctx.guards] }, depth);
+        if (b) this.block(b, { ...ctx, guards: [t, ...negated, ...ctx.guards], tests: [ct, ...negatedTests, ...tests] }, depth);
         negated.push(`not (${t})`);
+        negatedTests.push(ct && { ...ct, negated: !ct.negated });
       } else {
         const b = alt.childForFieldName("body");
-        if (b) this.block(b, { ...ctx, guards: [...negated, ...ctx.guards] }, depth);
+        if (b) this.block(b, { ...ctx, guards: [...negated, ...ctx.guards], tests: [...negatedTests, ...tests] }, depth);
       }
     }
+  }
+
+  /**
+   * Evaluate an `if` condition (recording its calls once) and return it as a test a constant may
+   * decide: a comparison of two operands, a value's truth, either under `not`; null otherwise.
+   */
+  private condition(cond: PyNode, ctx: Ctx, depth: number): GuardTest | null {
+    let node = cond;
+    let negated = false;
+    while ((node.type === "not_operator" || node.type === "parenthesized_expression") && node.namedChildren.length === 1) {
+      if (node.type === "not_operator") negated = !negated;
+      node = node.namedChildren[0];
+    }
+    if (node.type === "comparison_operator" && node.namedChildren.length === 2) {
+      const opNode = node.children.find((c) => !c.isNamed);
+      const op = opNode?.type;
+      const [l, r] = node.namedChildren;
+      const left = this.expr(l, ctx, depth);
+      const right = this.expr(r, ctx, depth);
+      if (op === "==" || op === "!=" || op === "in" || op === "not in" || op === "is" || op === "is not") return { op, left, right, negated };
+      return null;
+    }
+    const value = this.expr(node, ctx, depth);
+    if (node.type === "identifier" || node.type === "attribute" || node.type === "call") return { op: "truthy", left: value, negated };
+    return null;
   }
 
   private withStatement(n: PyNode, ctx: Ctx, depth: number): void {
@@ -613,6 +644,7 @@ class Extractor {
       scope: ctx.scope,
       loop: ctx.loop,
       guards: ctx.guards.slice(0, 4),
+      ...(ctx.tests?.slice(0, 4).some((t) => t !== null) ? { tests: ctx.tests.slice(0, 4) } : {}),
       callee,
       awaited: ctx.awaited,
     });

@@ -50,6 +50,11 @@ export interface CallFact {
   loop: boolean;
   /** Source text of enclosing `if` conditions, innermost first ("not (...)" in else branches). */
   guards: string[];
+  /**
+   * The same conditions as tests a constant can decide (`device == "cuda"`, `"cpu" in str(d)`,
+   * `use_cuda`), parallel to `guards` (null where a condition is no such test); absent when none is.
+   */
+  tests?: (GuardTest | null)[];
   /** Source text of the callee, for messages. */
   callee: string;
   /** Is the call the operand of `await`. */
@@ -61,6 +66,14 @@ export interface CallFact {
    * only project code they run is followed (see ProjectIndex.iterableObjects).
    */
   implicit?: "iter" | "next";
+}
+
+/** A condition as a comparison of two values, or one value's truth; `negated` in else branches and under `not`. */
+export interface GuardTest {
+  op: "==" | "!=" | "in" | "not in" | "is" | "is not" | "truthy";
+  left: Expr;
+  right?: Expr;
+  negated: boolean;
 }
 
 export interface Binding {
@@ -168,4 +181,4 @@ export interface ModuleFacts {
   lineCount: number;
 }
 
-export const FACTS_VERSION = 10;
+export const FACTS_VERSION = 11;

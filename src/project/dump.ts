@@ -185,11 +185,13 @@ function exprSource(project: Project, m: number, e: Expr, depth = 0): string {
 
 function describeItem(it: Item): string {
   if (it.k === "load") return `load ${it.what}${it.loop ? " [loop]" : ""}`;
-  if (it.k === "work") return `work ${it.what}${it.note ? ` (${it.note})` : ""}${it.loop ? " [loop]" : ""}`;
+  const when = (g: string[] | undefined) => (g && g.length > 0 ? ` [when ${g.join(" and ")}]` : "");
+  if (it.k === "work") return `work ${it.what}${it.note ? ` (${it.note})` : ""}${when(it.pathGuards)}${it.loop ? " [loop]" : ""}`;
   if (it.k === "sync") {
     const cov = it.coverage === "all" ? "" : ` for ${[...it.coverage].join(",") || "no backend"}`;
     const how = [it.conditional ? "conditional" : "", it.partial ? "partial" : ""].filter(Boolean).join(", ");
-    return `wait ${it.what}${cov}${how ? ` (${how})` : ""}${it.loop ? " [loop]" : ""}`;
+    const decided = it.decided ? ` [always true here: ${it.decided.join(" and ")}]` : "";
+    return `wait ${it.what}${cov}${how ? ` (${how})` : ""}${when(it.pathGuards)}${decided}${it.loop ? " [loop]" : ""}`;
   }
   if (it.k === "queued") return `queued ${it.what}${it.loop ? " [loop]" : ""}`;
   if (it.k === "check") return `check ${it.what}${it.loop ? " [loop]" : ""}`;

@@ -14,7 +14,7 @@
 // next closing read in the same function.
 
 import { walkExpr } from "../../rules/support/facts.js";
-import type { CallFact, Expr, ModuleFacts } from "../facts/model.js";
+import type { CallFact, Expr, GuardTest, ModuleFacts } from "../facts/model.js";
 import type { Summaries } from "./fixpoint.js";
 import { fnKey, lastName, type FnRef } from "./index.js";
 import { fnSummary, nearestSummary, reachSummary, type Nearest } from "./summaries.js";
@@ -43,6 +43,9 @@ import {
   WRAPPER_FUNCTIONS,
 } from "./vocabulary.js";
 
+/** A condition that names a backend, also inside a name (`use_cuda`, `is_mps`, `args.cuda`). */
+const NAMES_BACKEND = /(?<![A-Za-z0-9])(mps|cuda|xpu|hpu|npu|gpu|accelerator)(?![A-Za-z0-9])/i;
+
 /** The last names a call of a clock in CLOCKS spells (`perf_counter()`, `time.time()`). */
 const CLOCK_LAST_NAMES = new Set([...CLOCKS].map((n) => n.slice(n.lastIndexOf(".") + 1)));
 
@@ -60,6 +63,8 @@ export type Item =
       note?: string;
       /** Under a condition of this function that names no backend: some paths do not queue it. */
       conditional?: boolean;
+      /** As for waits: the conditions deciding the paths it is queued on (absent: every path). */
+      pathGuards?: string[];
     }
   /** Reading a checkpoint (LOAD_FUNCTIONS), itself or through a project loader: host work that ends with the data in place. */
   | { k: "load"; end: number; loop: boolean; row: number; what: string }
@@ -73,6 +78,14 @@ export type Item =
       guard: string | null;
       /** Under a condition of this function that names no backend (`if not warm:`): may not run. */
       conditional: boolean;
+      /**
+       * The conditions of this function that decide whether the wait runs on a given path (those
+       * that name no backend and that no constant decides), innermost first: a timing is waited
+       * for only where its closing read runs under them too (see TimingAnalysis.pathGuards).
+       */
+      pathGuards: string[];
+      /** Conditions around it that the device strings the code sets make always true (for dumps). */
+      decided?: string[];
       /** A call of a function that waits only on some paths (a callee's conditional wait): covers nothing. */
       partial: boolean;
       /** What kind of wait it is: each rule decides which kinds complete the work it looks at (see WaitVia). */
@@ -439,6 +452,99 @@ export class TimingAnalysis {
     }
   }
 
+  // ---- conditions decided by device strings -------------------------------------------------
+
+  /**
+   * Does a constant decide test `t` (read in module `m`): true or false for every combination of
+   * the strings its operands may hold (`device = "cuda" if cuda else "cpu"` then `if "privateuseone"
+   * not in str(device):` is always true); null when an operand is not known to be strings.
+   */
+  decide(m: number, t: GuardTest): boolean | null {
+    const left = this.strings(m, t.left, 0);
+    if (left === null) return null;
+    let results: boolean[];
+    if (t.op === "truthy") results = left.map((v) => v.length > 0);
+    else {
+      if (!t.right) return null;
+      const right = t.right.t === "seq" && (t.op === "in" || t.op === "not in") ? this.seqStrings(m, t.right) : this.strings(m, t.right, 0);
+      if (right === null) return null;
+      results = [];
+      for (const a of left) {
+        for (const b of right) {
+          switch (t.op) {
+            case "==":
+            case "is":
+              results.push(a === b);
+              break;
+            case "!=":
+            case "is not":
+              results.push(a !== b);
+              break;
+            case "in":
+              results.push(t.right.t === "seq" ? right.includes(a) : b.includes(a));
+              break;
+            case "not in":
+              results.push(t.right.t === "seq" ? !right.includes(a) : !b.includes(a));
+              break;
+          }
+        }
+      }
+    }
+    if (results.length === 0) return null;
+    const value = results.every((x) => x) ? true : results.every((x) => !x) ? false : null;
+    return value === null ? null : value !== t.negated;
+  }
+
+  private seqStrings(m: number, e: Extract<Expr, { t: "seq" }>): string[] | null {
+    const out: string[] = [];
+    for (const item of e.items) {
+      if (item.t !== "str") return null;
+      out.push(item.value);
+    }
+    return out;
+  }
+
+  /** The strings an expression may evaluate to, when it evaluates to strings only: literals, names bound to them, `str(x)`, `x.type` of a device string. */
+  private strings(m: number, e: Expr, depth: number): string[] | null {
+    if (depth > 4) return null;
+    const idx = this.project.index;
+    if (e.t === "str") return [e.value];
+    if (e.t === "call") {
+      const c = idx.call(m, e.id);
+      if (c.args.length === 1 && idx.extNames(m, e.id).includes("builtins.str")) return this.strings(m, c.args[0], depth + 1);
+    }
+    if (e.t === "attr" && e.attr === "type") {
+      const of = this.strings(m, e.obj, depth + 1);
+      return of && of.every((v) => /^[a-z]+(:\d+)?$/.test(v)) ? of.map((v) => v.split(":")[0]) : null;
+    }
+    const vals = idx.eval(m, e);
+    if (vals.length === 0 || vals.some((v) => v.k !== "str")) return null;
+    return vals.map((v) => (v as { value: string }).value);
+  }
+
+  /** The call's conditions, without those a constant decides true. */
+  effectiveGuards(m: number, c: CallFact): string[] {
+    if (!c.tests) return c.guards;
+    return c.guards.filter((_, i) => {
+      const t = c.tests?.[i];
+      return !t || this.decide(m, t) !== true;
+    });
+  }
+
+  /** Is the call under a condition a constant decides false (it never runs). */
+  neverRuns(m: number, c: CallFact): boolean {
+    return !!c.tests && c.tests.some((t) => t !== null && this.decide(m, t) === false);
+  }
+
+  /**
+   * The conditions under which the call runs that decide paths rather than backends: those that
+   * name no backend (`if step % k == 0:`, `if warm:`, not `if use_cuda:` or `if device != "cpu":`)
+   * and that no constant decides.
+   */
+  pathGuards(m: number, c: CallFact): string[] {
+    return this.effectiveGuards(m, c).filter((g) => !NAMES_BACKEND.test(g) && !(/^\s*not\b|!=|\bnot\s+in\b/.test(g) && /\bcpu\b/.test(g)));
+  }
+
   isClock(m: number, call: number): boolean {
     return this.project.index.extNames(m, call).some((n) => CLOCKS.has(n));
   }
@@ -753,9 +859,12 @@ export class TimingAnalysis {
       }
       const c = mod.calls[r.id];
       if (span && (c.end < span.from || c.end > span.to)) continue;
+      // Under a condition the device strings the code sets make false: the call never runs.
+      if (this.neverRuns(fn.m, c)) continue;
       if (regions && !regions.some((g) => c.end >= g.from && c.end <= g.to)) continue;
       const got = this.classify(fn, r.id, c, boundTo.get(r.id) ?? null, isDevice, ctx);
       const classified = got === null ? [] : Array.isArray(got) ? got : [got];
+      for (const item of classified) if (item.k === "work" && item.pathGuards === undefined) item.pathGuards = this.pathGuards(fn.m, c);
       for (const item of classified) if (!(item.k === "work" && captured(c.end))) items.push(item);
       const queuesSomething = classified.some((it) => it.k === "work" || it.k === "sync" || it.k === "check");
       if (span === null && !queuesSomething && !captured(c.end) && flow.isDeviceWork(r.id, ctx)) {
@@ -924,9 +1033,11 @@ export class TimingAnalysis {
     const clock = this.clockItem(fn, id, c, into);
     if (clock !== null) return clock;
     const callees = idx.calleesOf(m, id);
-    const g = guardCoverage(c.guards);
-    const conditional = underCondition(c.guards);
-    const wait = { k: "sync" as const, end: c.end, loop: c.loop, row, what, conditional, partial: false };
+    const guards = this.effectiveGuards(m, c);
+    const g = guardCoverage(guards);
+    const conditional = underCondition(guards);
+    const decided = c.guards.filter((x) => !guards.includes(x));
+    const wait = { k: "sync" as const, end: c.end, loop: c.loop, row, what, conditional, partial: false, pathGuards: this.pathGuards(m, c), ...(decided.length > 0 ? { decided } : {}) };
     // Reading a checkpoint, itself or through a project loader: host work ending with the data in
     // place. A project function that then queues compute on every path (a warm-up forward) is
     // work like any other.

@@ -69,6 +69,13 @@ describe("--dump", () => {
     expect(declared.stdout).not.toContain("-> declared_base:LegacyTransport.resolve");
   });
 
+  it("prints the conditions a wait runs under, and those the device strings decide", () => {
+    const r = runCli(["--no-cache", "--dump", "timeline", "fixtures/unsynced-timing/conditional_waits.py"]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain("line 17 wait torch.cuda.synchronize() (conditional) [when step % eval_interval == 0] [loop]");
+    expect(r.stdout).toContain('line 57 wait torch.cuda.synchronize() [always true here: "privateuseone" not in str(device)]');
+  });
+
   it("rejects an unknown kind with a usage error", () => {
     const r = runCli(["--dump", "graph", DISPATCH]);
     expect(r.code).toBe(2);

@@ -62,7 +62,7 @@ export class CallGraph {
         return idx.lookupMethod(v, "__init__").map((f) => ({ to: { fn: f, self: { m: v.m, s: v.s } }, dispatch: "exact" as const }));
       case "inst": {
         const self = v.virtual ? null : { m: v.m, s: v.s };
-        if (v.declared) return idx.callTargets(v).map((f) => ({ to: { fn: f, self }, dispatch: "declared" as const, declared: v.declared }));
+        if (v.declared) return idx.callTargets(v).map((f) => ({ to: { fn: f, self }, dispatch: v.virtual && this.inMro(v, f) ? ("exact" as const) : ("declared" as const), declared: v.declared }));
         return idx.callTargets(v).map((f) => ({ to: { fn: f, self }, dispatch: v.virtual && !this.inMro(v, f) ? "hierarchy" : "exact" }));
       }
       case "partial":
@@ -76,6 +76,7 @@ export class CallGraph {
     const fn = { m: v.m, s: v.s };
     const self = v.self;
     if (self.k === "inst" && !self.virtual && self.declared) return { to: { fn, self: { m: self.m, s: self.s } }, dispatch: "declared", declared: self.declared };
+    if (self.k === "inst" && self.virtual && self.declared) return { to: { fn, self: null }, dispatch: this.inMro(self, fn) ? "exact" : "declared", declared: self.declared };
     if (self.k === "inst" && !self.virtual) return { to: { fn, self: { m: self.m, s: self.s } }, dispatch: "exact" };
     if (self.k === "inst" && self.virtual) return { to: { fn, self: null }, dispatch: this.inMro(self, fn) ? "exact" : "hierarchy" };
     return { to: { fn, self: null }, dispatch: "exact" };

@@ -516,7 +516,7 @@ export class ProjectIndex {
       }
     }
     if (inst.virtual) {
-      for (const sub of this.allSubclasses(inst)) out.push(...this.ownClassAttr(sub, name, inst));
+      for (const sub of this.overridingSubclasses(inst)) out.push(...this.ownClassAttr(sub, name, inst));
     }
     // Instance attributes: self.<name> = value in any method of the class or its bases.
     for (const c of mro) out.push(...this.selfStores(c, name));
@@ -694,7 +694,7 @@ export class ProjectIndex {
         break;
       }
     }
-    if (inst.virtual) for (const sub of this.allSubclasses(inst)) out.push(...this.ownClassAttr(sub, name, inst));
+    if (inst.virtual) for (const sub of this.overridingSubclasses(inst)) out.push(...this.ownClassAttr(sub, name, inst));
     return out;
   }
 
@@ -724,6 +724,12 @@ export class ProjectIndex {
       for (const b of this.baseValues(c)) if (b.k === "ext") out.push(b.name);
     }
     return out;
+  }
+
+  /** The subclasses whose overrides a virtual instance may run: all of them, or for a declared one those the project creates. */
+  private overridingSubclasses(inst: Extract<Value, { k: "inst" }>): FnRef[] {
+    const subs = this.allSubclasses(inst);
+    return inst.declared ? subs.filter((k) => this.isCreated(k)) : subs;
   }
 
   /** Project subclasses of `cls`, transitively (at most 64). */
@@ -792,7 +798,9 @@ export class ProjectIndex {
       if (c.k !== "class") continue;
       const declared = { m: c.m, s: c.s };
       const created = [declared, ...this.allSubclasses(declared)].filter((k) => this.isCreated(k));
-      if (created.length === 0 || created.length > 16) out.push({ k: "inst", m: c.m, s: c.s, virtual: true });
+      if (created.length === 0) out.push({ k: "inst", m: c.m, s: c.s, virtual: true });
+      // Many: the declared class seen through the subclasses the project creates (isCreated).
+      else if (created.length > 12) out.push({ k: "inst", m: c.m, s: c.s, virtual: true, declared });
       else for (const k of created) out.push({ k: "inst", m: k.m, s: k.s, virtual: false, declared });
     }
     return out;

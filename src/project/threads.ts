@@ -147,8 +147,9 @@ export class ThreadAnalysis {
       if (c.via) {
         const call = idx.call(c.via.m, c.via.call);
         let label = idx.displayName(c.fn);
-        if (c.dispatch === "declared" && c.declared && c.node.self) {
-          label += ` (declared ${idx.scope(c.declared).name}; the project creates ${idx.scope(c.node.self).name})`;
+        if (c.dispatch === "declared" && c.declared) {
+          const made = c.node.self ?? { m: c.fn.m, s: idx.scope(c.fn).parent };
+          label += ` (declared ${idx.scope(c.declared).name}; the project creates ${idx.scope(made).name})`;
         }
         steps.push({ file: idx.modules[c.via.m].file, range: call.range, label, ...(c.dispatch === "hierarchy" ? { unknownReceiver: true } : {}) });
       } else {

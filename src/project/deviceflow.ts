@@ -464,6 +464,10 @@ export class DeviceFlow {
     if (c.fn.t === "name" && c.fn.scope === ctx.fn.s && ctx.deviceVars.has(c.fn.name)) return true;
     for (const v of idx.eval(m, c.fn)) {
       if (v.k === "ext" && GRAPH_REPLAY.test(v.name)) return true;
+      // A method of an object a torch call returned (`torch.cat(xs).append`, a container holding
+      // tensors): work only as a tensor op or a model's entry point.
+      const method = v.k === "ext" && v.name.includes("().") ? v.name.slice(v.name.lastIndexOf(".") + 1) : null;
+      if (method !== null && !TENSOR_METHODS.has(method) && !MODEL_METHODS.has(method)) continue;
       if (v.k === "ext" && v.name.startsWith("torch.") && !NOT_DEVICE_WORK.test(v.name)) {
         // Uploading host data and wrapping a tensor queue no compute (isUpload, wraps).
         if (UPLOAD_FUNCTIONS.has(v.name) || WRAPPER_FUNCTIONS.has(v.name)) continue;

@@ -46,6 +46,31 @@ import {
 /** A condition that names a backend, also inside a name (`use_cuda`, `is_mps`, `args.cuda`). */
 const NAMES_BACKEND = /(?<![A-Za-z0-9])(mps|cuda|xpu|hpu|npu|gpu|accelerator)(?![A-Za-z0-9])/i;
 
+/** The conjuncts of a condition's text: split on `and` outside brackets and strings (`not (...)` stays whole). */
+function conjuncts(g: string): string[] {
+  const out: string[] = [];
+  let depth = 0;
+  let quote: string | null = null;
+  let start = 0;
+  for (let i = 0; i < g.length; i++) {
+    const ch = g[i];
+    if (quote) {
+      if (ch === quote) quote = null;
+      continue;
+    }
+    if (ch === "'" || ch === '"') quote = ch;
+    else if ("([{".includes(ch)) depth++;
+    else if (")]}".includes(ch)) depth--;
+    else if (depth === 0 && g.startsWith(" and ", i)) {
+      out.push(g.slice(start, i).trim());
+      start = i + 5;
+      i += 4;
+    }
+  }
+  out.push(g.slice(start).trim());
+  return out.filter((x) => x.length > 0);
+}
+
 /** The last names a call of a clock in CLOCKS spells (`perf_counter()`, `time.time()`). */
 const CLOCK_LAST_NAMES = new Set([...CLOCKS].map((n) => n.slice(n.lastIndexOf(".") + 1)));
 
@@ -542,7 +567,11 @@ export class TimingAnalysis {
    * and that no constant decides.
    */
   pathGuards(m: number, c: CallFact): string[] {
-    return this.effectiveGuards(m, c).filter((g) => !NAMES_BACKEND.test(g) && !(/^\s*not\b|!=|\bnot\s+in\b/.test(g) && /\bcpu\b/.test(g)));
+    // `a and b` holds where both hold: its conjuncts are the conditions (the closing read under
+    // `RANK in {-1, 0} and final_epoch` runs where a wait under `RANK in {-1, 0}` does).
+    return this.effectiveGuards(m, c)
+      .flatMap(conjuncts)
+      .filter((g) => !NAMES_BACKEND.test(g) && !(/^\s*not\b|!=|\bnot\s+in\b/.test(g) && /\bcpu\b/.test(g)));
   }
 
   isClock(m: number, call: number): boolean {

@@ -34,6 +34,11 @@ import {
   WRAPPER_FUNCTIONS,
 } from "./vocabulary.js";
 
+/** Decorators that make a function a Triton kernel. */
+const TRITON_DECORATORS = /^triton\.(jit|autotune|heuristics|runtime\.jit\.jit|runtime\.autotuner\.(autotune|heuristics)|language\.jit)$/;
+/** `torch.ops` entries that load libraries or look up namespaces rather than run an operator. */
+const TORCH_OPS_HOST = /^torch\.ops\.(load_library|import_module)$|^torch\.ops\.\w+$/;
+
 interface FlowSummary {
   returnsDevice: boolean;
   /** Returns a device value that may still be computing, read strictly (FlowCtx.pending). */
@@ -425,6 +430,46 @@ export class DeviceFlow {
       });
   }
 
+  private readonly tritonCache = new Map<string, boolean>();
+
+  /** Is project function `fn` a Triton kernel (`@triton.jit`, `@triton.autotune(...)`, `@triton.heuristics(...)`). */
+  isTritonKernel(fn: FnRef): boolean {
+    const key = `${fn.m}:${fn.s}`;
+    let hit = this.tritonCache.get(key);
+    if (hit === undefined) {
+      const idx = this.index;
+      hit = idx.scope(fn).decorators.some((d) => {
+        const names = d.t === "call" ? idx.extNames(fn.m, d.id) : idx.eval(fn.m, d).flatMap((v) => (v.k === "ext" ? [v.name] : []));
+        return names.some((n) => TRITON_DECORATORS.test(n));
+      });
+      this.tritonCache.set(key, hit);
+    }
+    return hit;
+  }
+
+  /**
+   * A kernel launch that is no torch function: a Triton kernel launched with its grid
+   * (`kernel[grid](...)`), a custom operator (`torch.ops.<namespace>.<op>(...)`, with device
+   * tensors or in a module written for an accelerator), or a function of a compiled extension
+   * (`torch.utils.cpp_extension.load(...)`'s module, or a module the project's setup builds with
+   * `CUDAExtension`). Says which, or null.
+   */
+  kernelLaunch(id: number, ctx: FlowCtx): string | null {
+    const idx = this.index;
+    const m = ctx.fn.m;
+    const c = idx.call(m, id);
+    if (c.fn.t === "item") {
+      for (const v of idx.eval(m, c.fn.of)) if (v.k === "fn" && this.isTritonKernel(v)) return "a Triton kernel launch";
+    }
+    const names = idx.extNames(m, id);
+    const anyArgDevice = () => [...c.args, ...Object.values(c.kwargs)].some((a) => this.isDevice(a, ctx));
+    if (names.some((n) => n.startsWith("torch.ops.") && !TORCH_OPS_HOST.test(n)) && (ctx.accel || anyArgDevice())) return "a custom operator";
+    if (names.some((n) => /^torch\.utils\.cpp_extension\.load(_inline)?\(\)\.\w+$/.test(n))) return "a compiled extension's kernel";
+    const exts = idx.compiledExtensions();
+    if (exts.size > 0 && names.some((n) => [...exts].some((e) => n.startsWith(`${e}.`) || n.startsWith(`${e.slice(e.lastIndexOf(".") + 1)}.`)))) return "a compiled extension's kernel";
+    return null;
+  }
+
   /**
    * Does this call queue work on the device. Under the strict reading (FlowCtx.pending),
    * the question is whether its result is a device value still computing: a project function then
@@ -441,6 +486,7 @@ export class DeviceFlow {
     // back is host data or already waited for (they check each step on the host), so their
     // result is no pending device value. Project functions are judged by their bodies below.
     if (forValue && HOST_RESULT_CALLS.test(lastName(c.fn) ?? "") && idx.calleesOf(m, id).length === 0) return false;
+    if (this.kernelLaunch(id, ctx) !== null) return true;
     // `for x in obj:` runs obj's __iter__/__next__: work only when that project code queues it.
     if (c.implicit) {
       return idx.eval(m, c.fn).some((v) => (v.k === "fn" || v.k === "bound") && (forValue ? this.returnsPending({ m: v.m, s: v.s }) : this.queuesWork({ m: v.m, s: v.s })));

@@ -277,6 +277,7 @@ export class ProjectIndex {
       if (vals.length > 0) return vals;
       const sub = this.findModule(m, `${abs}.${name}`);
       if (sub !== undefined) return [{ k: "module", m: sub }];
+      if (this.compiledExtensions().has(`${abs}.${name}`)) return [{ k: "ext", name: `${abs}.${name}` }];
       return [];
     }
     const sub = this.findModule(m, abs ? `${abs}.${name}` : name);
@@ -1051,6 +1052,31 @@ export class ProjectIndex {
         break;
     }
     return dedupe(out) as Extract<Value, { k: "inst" }>[];
+  }
+
+  private extensionModules: Set<string> | null = null;
+
+  /**
+   * Modules the project builds as compiled extensions: the `name` of each
+   * `torch.utils.cpp_extension.CUDAExtension(...)` (or `CppExtension`, `SyclExtension`) call, as
+   * a setup script declares them. They have no Python source: importing one from a project
+   * package (`from . import _C`) names the extension, not a missing member.
+   */
+  compiledExtensions(): Set<string> {
+    if (this.extensionModules) return this.extensionModules;
+    const out = new Set<string>();
+    this.extensionModules = out;
+    // The setup script declares them; it is loaded here if it was not already (demand loading).
+    withLoadReason("compiled extensions", () => this.byName.get("setup"));
+    for (const name of ["CUDAExtension", "CppExtension", "SyclExtension"]) {
+      for (const { m, s: id } of this.callsNamed(name)) {
+        if (!this.extNames(m, id).some((n) => /^torch\.utils\.cpp_extension\.(CUDA|Cpp|Sycl)Extension$/.test(n))) continue;
+        const c = this.call(m, id);
+        const arg = c.kwargs.name ?? c.args[0];
+        if (arg?.t === "str") out.add(arg.value);
+      }
+    }
+    return out;
   }
 
   /** Project functions a call site may run. */

@@ -1117,6 +1117,9 @@ export class TimingAnalysis {
     if (c.fn.t === "attr" && (TRANSFER_METHODS.has(c.fn.attr) || METADATA_METHODS.has(c.fn.attr) || VIEW_METHODS.has(c.fn.attr) || MODULE_STATE_METHODS.has(c.fn.attr) || HOST_RESULT_CALLS.test(c.fn.attr))) return null;
     if (c.fn.t === "name" && HOST_RESULT_CALLS.test(c.fn.name)) return null;
     if (names.some((n) => UPLOAD_FUNCTIONS.has(n) || ALLOCATION_FUNCTIONS.has(n) || WRAPPER_FUNCTIONS.has(n))) return null;
+    // A kernel launch that is no torch function (Triton, a custom operator, a compiled extension).
+    const kernel = this.project.deviceFlow.kernelLaunch(id, ctx);
+    if (kernel) return { k: "work", end: c.end, loop: c.loop, row, what, note: kernel, conditional };
     // A call of project functions is work when their bodies compute (not when they only load or move data),
     // unless it is a module's forward on a device object.
     const vals = idx.eval(m, c.fn);

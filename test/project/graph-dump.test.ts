@@ -76,6 +76,14 @@ describe("--dump", () => {
     expect(r.stdout).toContain('line 57 wait torch.cuda.synchronize() [always true here: "privateuseone" not in str(device)]');
   });
 
+  it("names kernel launches that are no torch calls on the timeline", () => {
+    const r = runCli(["--no-cache", "--dump", "timeline", "fixtures/unsynced-timing/kernel_launches/fastops/bench.py"]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain("line 32 work add_kernel[(x.numel() // 1024,)](...) (a Triton kernel launch)");
+    expect(r.stdout).toContain("line 45 work torch.ops.fastops.gemm(...) (a custom operator)");
+    expect(r.stdout).toContain("line 51 work _C.gemm(...) (a compiled extension's kernel)");
+  });
+
   it("rejects an unknown kind with a usage error", () => {
     const r = runCli(["--dump", "graph", DISPATCH]);
     expect(r.code).toBe(2);

@@ -83,6 +83,14 @@ export function dumpProject(kind: DumpKind, project: Project, only: ReadonlySet<
       }
     });
   }
+  if (kind === "summaries" && idx.lazyNames.size > 0) {
+    // Names a module provides through its PEP 562 __getattr__, as they were looked up.
+    lines.push("lazy names (module __getattr__)");
+    for (const [name, values] of [...idx.lazyNames].sort(([a], [b]) => (a < b ? -1 : 1))) {
+      const shown = values.map((v) => (v.k === "class" || v.k === "fn" ? `${idx.moduleNames[v.m]}:${idx.scope(v).qualname}` : v.k === "module" ? idx.moduleNames[v.m] : v.k === "ext" ? v.name : v.k));
+      lines.push(`  ${name} -> ${[...new Set(shown)].join(", ")}`);
+    }
+  }
   if (kind === "summaries") {
     // Each Event made in the named files: who uses it and what that makes it.
     const events = project.events.all().filter((e) => only.size === 0 || only.has(path.resolve(idx.modules[e.event.m].file)));

@@ -289,7 +289,55 @@ export class ProjectIndex {
     const vals = this.evalName(pm, name, 0);
     if (vals.length > 0) return vals;
     const sub = this.findModule(pm, `${this.moduleNames[pm]}.${name}`);
-    return sub !== undefined ? [{ k: "module", m: sub }] : [];
+    if (sub !== undefined) return [{ k: "module", m: sub }];
+    return this.lazyAttr(pm, name);
+  }
+
+  private readonly lazyInProgress = new Set<string>();
+  /** Names resolved through a module's `__getattr__` (PEP 562), for dumps: "module.name" -> values. */
+  readonly lazyNames = new Map<string, Value[]>();
+
+  /**
+   * PEP 562: a module that defines `__getattr__` provides the names it does not bind when they
+   * are first read, typically by importing them in a loader (`from .engines.x import Engine` in a
+   * function, then `globals()[name] = Engine`) or with `importlib.import_module(...)` over a table
+   * of module paths. The name's values: what the module's functions import under that name, else
+   * that attribute of each project module they import by path.
+   */
+  private lazyAttr(pm: number, name: string): Value[] {
+    const mod = this.modules[pm];
+    if (!mod.scopes[0].bindings.some((b) => b.name === "__getattr__" && b.value.t === "scope")) return [];
+    const key = `${pm}:${name}`;
+    if (this.lazyInProgress.has(key)) return [];
+    this.lazyInProgress.add(key);
+    try {
+      const out: Value[] = [];
+      for (const sc of mod.scopes) {
+        if (sc.kind !== "function") continue;
+        for (const b of sc.bindings) if (b.name === name && b.value.t === "import") out.push(...this.eval(pm, b.value));
+      }
+      if (out.length > 0) {
+        this.lazyNames.set(`${this.moduleNames[pm]}.${name}`, out);
+        return out;
+      }
+      for (const { m, s: id } of this.callsNamed("import_module")) {
+        if (m !== pm || !this.extNames(m, id).includes("importlib.import_module")) continue;
+        const c = this.call(m, id);
+        const target = c.args[0] ?? c.kwargs.name;
+        if (!target) continue;
+        for (const v of this.eval(m, target)) {
+          if (v.k !== "str") continue;
+          const level = /^\.*/.exec(v.value)![0].length;
+          const abs = level > 0 ? resolveRelative(this.moduleNames[pm], this.isPackage[pm], level, v.value.slice(level)) : v.value;
+          const tm = abs === null ? undefined : this.findModule(pm, abs);
+          if (tm !== undefined && tm !== pm) out.push(...this.evalName(tm, name, 0));
+        }
+      }
+      if (out.length > 0) this.lazyNames.set(`${this.moduleNames[pm]}.${name}`, out);
+      return out;
+    } finally {
+      this.lazyInProgress.delete(key);
+    }
   }
 
   /** The value a def/lambda/class statement binds its name to (decorators applied). */

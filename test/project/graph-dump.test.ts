@@ -84,6 +84,15 @@ describe("--dump", () => {
     expect(r.stdout).toContain("line 51 work _C.gemm(...) (a compiled extension's kernel)");
   });
 
+  it("lists names a lazy package provides through its module __getattr__", () => {
+    const dir = "fixtures/device-sync-in-thread/lazy_package";
+    const r = runCli(["--no-cache", "--dump", "summaries", `${dir}/app.py`, `${dir}/voices/__init__.py`, `${dir}/voices/omni.py`, `${dir}/voices/fast.py`, `${dir}/voices/spare.py`]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain("voices.OmniEngine -> voices.omni:OmniEngine");
+    expect(r.stdout).toContain("voices.FastEngine -> voices.fast:FastEngine");
+    expect(r.stdout).toMatch(/OmniEngine\.synthesize .*thread: Thread\(target=speak\)/);
+  });
+
   it("rejects an unknown kind with a usage error", () => {
     const r = runCli(["--dump", "graph", DISPATCH]);
     expect(r.code).toBe(2);

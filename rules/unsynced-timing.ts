@@ -115,10 +115,11 @@ export default defineRule({
       "another thread (`Future.result()`, `join()`, `Queue.get()`, leaving a `with",
       "ThreadPoolExecutor()` block), whose own waits are not followed. In a loop where every",
       "iteration waits somewhere (a `loss.item()` each step), the average over iterations is",
-      "right and the loop is not reported. A wait under a condition that decides paths, not",
-      "backends (`if step % k == 0:`, `if sync:`), covers only the paths it runs on: unless the",
+      "right and the loop is not reported. A wait in a loop under a condition that decides paths,",
+      "not backends (`if step % k == 0:`), covers only the iterations that take it: unless the",
       "closing read runs under the same condition, or waits in every arm of an `if`/`else` cover",
-      "all paths, the timing is reported and the message says the wait is conditional. A",
+      "all paths, the timing is reported and the message says the wait is conditional (a wait",
+      "under a one-off condition outside loops, `if warm:`, still counts). A",
       "condition the device strings the code sets decide (`device = \"cuda\" if c else \"cpu\"`, then",
       "`if \"xla\" not in str(device):`) is taken as decided.",
     ].join("\n"),
@@ -184,9 +185,12 @@ export default defineRule({
         // item needs waits after it on every path where both it and the closing read run.
         const clockGuards = ta.pathGuards(m, c);
         const syncsAfter = (k: number) => region.slice(k + 1).filter((it): it is Extract<Item, { k: "sync" }> => it.k === "sync" && !it.partial);
+        // Only a branch taken per loop iteration (`if step % k == 0:` in the loop) is a path the
+        // timing may miss; a wait under a one-off condition outside loops (`if warm:`) counts.
+        const guardsOf = (it: Extract<Item, { k: "sync" }>) => (it.loop ? it.pathGuards : []);
         const pathCovered = (k: number) => {
           const it = region[k] as Extract<Item, { k: "work" }>;
-          return coversAllPaths(syncsAfter(k).map((s) => s.pathGuards), [...clockGuards, ...(it.pathGuards ?? [])]);
+          return coversAllPaths(syncsAfter(k).map(guardsOf), [...clockGuards, ...(it.pathGuards ?? [])]);
         };
         const after = syncsAfter(w);
         let uncovered = -1;
@@ -197,8 +201,8 @@ export default defineRule({
         if (uncovered >= 0) {
           const missed = region[uncovered] as Extract<Item, { k: "work" }>;
           const held = [...clockGuards, ...(missed.pathGuards ?? [])];
-          const only = syncsAfter(uncovered).find((s) => s.pathGuards.some((g) => !held.includes(g))) ?? after[0];
-          const guard = only.pathGuards.find((g) => !held.includes(g)) ?? only.pathGuards[0] ?? "";
+          const only = syncsAfter(uncovered).find((s) => guardsOf(s).some((g) => !held.includes(g))) ?? after[0];
+          const guard = guardsOf(only).find((g) => !held.includes(g)) ?? only.pathGuards[0] ?? "";
           ctx.report({
             range: c.range,
             messageId: "conditionalWait",
@@ -214,7 +218,9 @@ export default defineRule({
         ];
         if (waits.length === 0) {
           // Each iteration waits somewhere: the steady-state average is right.
-          if (work.loop && region.some((it) => it.k === "sync" && it.loop && !it.partial && it.pathGuards.every((g) => clockGuards.includes(g)))) continue;
+          // (A wait in the loop on every path the work and the closing read share.)
+          const held = [...clockGuards, ...(work.pathGuards ?? [])];
+          if (work.loop && region.some((it) => it.k === "sync" && it.loop && !it.partial && it.pathGuards.every((g) => held.includes(g)))) continue;
           ctx.report({
             range: c.range,
             messageId: inThread ? "noWaitInThread" : "noWait",

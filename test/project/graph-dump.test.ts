@@ -72,8 +72,8 @@ describe("--dump", () => {
   it("prints the conditions a wait runs under, and those the device strings decide", () => {
     const r = runCli(["--no-cache", "--dump", "timeline", "fixtures/unsynced-timing/conditional_waits.py"]);
     expect(r.code).toBe(0);
-    expect(r.stdout).toContain("line 17 wait torch.cuda.synchronize() (conditional) [when step % eval_interval == 0] [loop]");
-    expect(r.stdout).toContain('line 57 wait torch.cuda.synchronize() [always true here: "privateuseone" not in str(device)]');
+    expect(r.stdout).toContain("line 18 wait torch.cuda.synchronize() (conditional) [when step % eval_interval == 0] [loop]");
+    expect(r.stdout).toContain('line 58 wait torch.cuda.synchronize() [always true here: "privateuseone" not in str(device)]');
   });
 
   it("names kernel launches that are no torch calls on the timeline", () => {

@@ -6,6 +6,8 @@
 
 import { namesBoundTo, usedOnlyAsReceiver } from "../../rules/support/facts.js";
 import type { Expr } from "../facts/model.js";
+import { MAY, type Summaries } from "./fixpoint.js";
+import { fnSummary } from "./summaries.js";
 import { fnKey, type FnRef, type ProjectIndex } from "./index.js";
 import { EVENT_METHODS } from "./vocabulary.js";
 import type { SpawnSite, ThreadAnalysis } from "./threads.js";
@@ -93,6 +95,38 @@ export class EventAnalysis {
     });
     this.freshEvents.set(key, result);
     return result;
+  }
+
+  private freshDeep: Summaries<FnRef, boolean> | null = null;
+
+  /**
+   * Does calling `fn` make a fresh Event, in its own body (makesFreshEvent) or in a project
+   * function it calls (a callable object's `__call__` two calls down, a method it dispatches to).
+   */
+  makesFreshEventDeep(fn: FnRef): boolean {
+    this.freshDeep ??= fnSummary<boolean>(this.index, {
+      ...MAY,
+      transfer: (f, get) => this.makesFreshEvent(f) || this.index.callsIn(f).some((call) => this.index.calleesOf(f.m, call).some((t) => get(t))),
+    });
+    return this.freshDeep.get(fn);
+  }
+
+  /** The function that makes the fresh Event when `fn` is called: `fn` itself or the nearest callee that does. */
+  freshEventMaker(fn: FnRef): FnRef | null {
+    const seen = new Set<string>();
+    let frontier: FnRef[] = [fn];
+    for (let depth = 0; depth < 8 && frontier.length > 0; depth++) {
+      const next: FnRef[] = [];
+      for (const f of frontier) {
+        const key = fnKey(f.m, f.s);
+        if (seen.has(key)) continue;
+        seen.add(key);
+        if (this.makesFreshEvent(f)) return f;
+        for (const call of this.index.callsIn(f)) for (const t of this.index.calleesOf(f.m, call)) if (this.makesFreshEventDeep(t)) next.push(t);
+      }
+      frontier = next;
+    }
+    return null;
   }
 
   all(): EventInfo[] {

@@ -1,29 +1,8 @@
 import { defineRule } from "../src/engine/rule.js";
 import { safely, timingSyncFix } from "./support/fixes.js";
 import { BACKENDS, unionCoverage, type Coverage, type Item } from "../src/project/timeline.js";
+import { coversAllPaths } from "../src/project/paths.js";
 
-
-/**
- * Do waits, each running under its list of path conditions, cover every path on which the
- * closing read runs (under `assumed`)? A wait covers the paths where all its conditions hold; an
- * `if`/`else` (or `elif` chain) with a wait in each arm covers them all, as conditions and their
- * `not (...)` complements (the extractor's spelling of else arms) split the paths.
- */
-export function coversAllPaths(waits: readonly (readonly string[])[], assumed: readonly string[]): boolean {
-  const complement = (g: string) => (/^not \(.*\)$/.test(g) ? g.slice(5, -1) : `not (${g})`);
-  const go = (held: Set<string>, depth: number): boolean => {
-    if (waits.some((w) => w.every((g) => held.has(g)))) return true;
-    if (depth > 6) return false;
-    // Split on a condition some wait needs that is not decided yet.
-    for (const w of waits) {
-      const g = w.find((x) => !held.has(x) && !held.has(complement(x)));
-      if (g === undefined) continue;
-      return go(new Set([...held, g]), depth + 1) && go(new Set([...held, complement(g)]), depth + 1);
-    }
-    return false;
-  };
-  return go(new Set(assumed), 0);
-}
 
 /** Message data for the last device work before the clock read. */
 function workData(file: string, it: Extract<Item, { k: "work" }>) {

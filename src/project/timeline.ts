@@ -15,6 +15,7 @@
 
 import { walkExpr } from "../../rules/support/facts.js";
 import type { CallFact, Expr, GuardTest, ModuleFacts } from "../facts/model.js";
+import { coversAllPaths } from "./paths.js";
 import type { Summaries } from "./fixpoint.js";
 import { fnKey, lastName, type FnRef } from "./index.js";
 import { fnSummary, nearestSummary, reachSummary, type Nearest } from "./summaries.js";
@@ -111,6 +112,8 @@ export type Item =
       pathGuards: string[];
       /** Conditions around it that the device strings the code sets make always true (for dumps). */
       decided?: string[];
+      /** Every condition it runs under (conjuncts, those no constant decides), backend ones too. */
+      allGuards: string[];
       /** A call of a function that waits only on some paths (a callee's conditional wait): covers nothing. */
       partial: boolean;
       /** What kind of wait it is: each rule decides which kinds complete the work it looks at (see WaitVia). */
@@ -305,6 +308,12 @@ export class TimingAnalysis {
           if (it.k === "sync" && !it.conditional && !it.partial) lastWait = i;
           if (it.k === "load") lastLoad = i;
         });
+        // Conditional waits that together cover every path (an if/else that waits in each arm)
+        // make the function always wait, from the last of them on.
+        const conditionalWaits = items.flatMap((it, i) => (it.k === "sync" && it.conditional && !it.partial && i > lastWait ? [{ it, i }] : []));
+        if (conditionalWaits.length > 1 && coversAllPaths(conditionalWaits.map((w) => w.it.allGuards), [])) {
+          lastWait = conditionalWaits[conditionalWaits.length - 1].i;
+        }
         return {
           work: items.some((it) => it.k === "work"),
           waits: items.some((it) => it.k === "sync"),
@@ -1066,7 +1075,7 @@ export class TimingAnalysis {
     const g = guardCoverage(guards);
     const conditional = underCondition(guards);
     const decided = c.guards.filter((x) => !guards.includes(x));
-    const wait = { k: "sync" as const, end: c.end, loop: c.loop, row, what, conditional, partial: false, pathGuards: this.pathGuards(m, c), ...(decided.length > 0 ? { decided } : {}) };
+    const wait = { k: "sync" as const, end: c.end, loop: c.loop, row, what, conditional, partial: false, pathGuards: this.pathGuards(m, c), allGuards: guards.flatMap(conjuncts), ...(decided.length > 0 ? { decided } : {}) };
     // Reading a checkpoint, itself or through a project loader: host work ending with the data in
     // place. A project function that then queues compute on every path (a warm-up forward) is
     // work like any other.

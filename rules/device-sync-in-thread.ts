@@ -1,5 +1,40 @@
-import { defineRule } from "../src/engine/rule.js";
+import { defineRule, type RuleContext } from "../src/engine/rule.js";
+import type { FnRef } from "../src/project/index.js";
 import { deliberateSyncReason, deviceSyncFix, safely } from "./support/fixes.js";
+
+/** A docstring that says the function waits for the whole device: all devices, GPUs or streams. */
+const ALL_DEVICES = /\b(all|every|each)\s+(\w+\s+){0,2}(devices?|gpus?|streams?|ranks?)\b|\bdevice[- ]wide\b|\bacross\s+(all\s+)?(devices|gpus|streams)\b/i;
+/** A comment that makes a wait a workaround for a race or hang. */
+const RACE_WORKAROUND = /\brace\b|\bhangs?\b|\bdeadlock|\bwork\s*around\b|\bworkaround\b/i;
+/** Collective communication: a wait after it may be a documented workaround. */
+const COLLECTIVE = /^torch\.distributed\.(all_reduce|all_gather\w*|reduce_scatter\w*|broadcast\w*|all_to_all\w*|reduce|gather|scatter|send|recv|isend|irecv|barrier|batch_isend_irecv)$/;
+
+/**
+ * Why a device-wide sync is a deliberate barrier (reported where a thread reaches it, with no fix):
+ * its function's docstring says it waits for all devices or streams, it runs once per device in
+ * a loop over `device_count()`, or a comment beside it calls it a race workaround after
+ * collective communication.
+ */
+function barrierReason(ctx: RuleContext, fn: FnRef, call: number): string | null {
+  const { project, facts, source } = ctx;
+  const idx = project.index;
+  const c = idx.call(fn.m, call);
+  const calls = idx.callsIn(fn).map((id) => ({ id, c: idx.call(fn.m, id) }));
+  if (c.loop && calls.some(({ id, c: o }) => o.end < c.end && idx.extNames(fn.m, id).some((n) => /^torch\.(\w+|<dev>)\.device_count$/.test(n)))) {
+    return "it runs once per device in a loop over `device_count()`, a deliberate wait for every device";
+  }
+  const lines = source.split(/\r\n|\n|\r/);
+  const sc = facts.scopes[fn.s];
+  const body = lines.slice(sc.range.start.row, Math.min(sc.range.end.row + 1, sc.range.start.row + 40)).join("\n");
+  const doc = /^[^\n]*:\s*\n\s*[rRuU]?("""|\'\'\'|"|')([\s\S]*?)\1/.exec(body.replace(/^\s*@[^\n]*\n/gm, ""));
+  if (doc && ALL_DEVICES.test(doc[2])) return "its docstring says it waits for all devices or streams: a deliberate device-wide barrier";
+  const near = lines.slice(Math.max(0, c.range.start.row - 3), c.range.start.row + 1).filter((l) => l.includes("#")).map((l) => l.slice(l.indexOf("#"))).join(" ");
+  if (RACE_WORKAROUND.test(near)) {
+    const collective = calls.find(({ id, c: o }) => o.end < c.end && idx.extNames(fn.m, id).some((n) => COLLECTIVE.test(n)));
+    if (collective) return `a comment makes it a workaround after collective communication (\`${collective.c.callee}()\`), which needs the whole device`;
+  }
+  return null;
+}
 
 export default defineRule({
   meta: {
@@ -59,7 +94,9 @@ export default defineRule({
       "`torch.accelerator.synchronize()`, a backend chosen at run time",
       "(`getattr(torch, device).synchronize()`), a call that is not a statement of its own, or a",
       "deliberate device sync (a sync-mode benchmark's device arm, a benchmark or test about syncing, a",
-      "comment tying the wait to other threads, tensors just received from another thread): the",
+      "comment tying the wait to other threads, tensors just received from another thread, a",
+      "function whose docstring says it waits for all devices or streams, a loop over",
+      "`device_count()`, a commented race workaround after collective communication): the",
       "message then says why.",
     ].join("\n"),
     limitations: [
@@ -96,7 +133,7 @@ export default defineRule({
         const single = project.threads.spawnsReaching(fn).every((sp) => !sp.many);
         // A deliberate device-wide wait (a sync-mode benchmark's device arm, a comment saying it
         // covers other threads) is still reported, but gets no fix, and the message says why.
-        const deliberate = deliberateSyncReason(ctx, c.range);
+        const deliberate = deliberateSyncReason(ctx, c.range) ?? barrierReason(ctx, fn, call);
         ctx.report({
           range: c.range,
           messageId: `${single ? "singleWorker" : "manyThreads"}${deliberate ? "NoFix" : ""}`,

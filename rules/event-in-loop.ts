@@ -84,7 +84,8 @@ export default defineRule({
       "methods. Events that escape — appended to a list, put on a queue, returned, stored on an",
       "object — are kept: pipelines that keep several batches in flight need one Event per batch.",
       "Events built in a comprehension (a list of timing events) are not reported. A helper called",
-      "in the loop that creates such an Event unconditionally is reported at the call.",
+      "in the loop that creates such an Event unconditionally, itself or through the project",
+      "functions and callable objects it calls, is reported at the call.",
     ].join("\n"),
     messages: {
       eventInLoop:
@@ -121,7 +122,9 @@ export default defineRule({
           });
           continue;
         }
-        const helper = idx.calleesOf(m, call).find((t) => project.events.makesFreshEvent(t));
+        // A helper that makes one per call, itself or further down (a callable object's __call__).
+        const first = idx.calleesOf(m, call).find((t) => project.events.makesFreshEventDeep(t));
+        const helper = first ? project.events.freshEventMaker(first) : null;
         if (helper) {
           const path = project.threads.pathTo(fn);
           ctx.report({

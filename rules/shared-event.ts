@@ -61,12 +61,18 @@ export default defineRule({
       "and used from a spawn site that starts several threads (a loop, a comprehension, a pool,",
       "`map`), or from two spawn sites, or from a worker and the main thread. Events handed out",
       "one per worker from a list built in a loop are taken as per-thread. A single background",
-      "thread using an Event created on the main thread is not reported.",
+      "thread using an Event created on the main thread is not reported. An Event that one thread",
+      "records and other threads only wait on (a producer/consumer hand-off) is the correct",
+      "cross-thread pattern and is not reported. An Event made in thread code counts as shared when",
+      "it is kept on `self` of an object created once at import time (a module global, a class",
+      "attribute, a decorator object) that several threads use.",
     ].join("\n"),
     messages: {
       sharedBySpawnSites: "Event created once at {{createdAt}} is used by {{spawnSites}} spawn sites; give each thread its own Event — {{witness}}",
       sharedByThreads: "Event created once at {{createdAt}} is used by several threads; give each thread its own Event — {{witness}}",
       sharedWithMain: "Event created once at {{createdAt}} is used by a worker and the main thread; give each thread its own Event — {{witness}}",
+      sharedHolder:
+        "Event created at {{createdAt}} is kept in `self.{{attr}}` of the {{holder}} object created once at {{holderAt}}, which several threads use: each thread overwrites it and may record or wait on another thread's Event; give each thread its own {{holder}} (or keep the Events in threading.local()) — {{witness}}",
     },
     references: ["MPS_SYNC_MODE_GUIDE.md: Mistake 3, Pattern 2", "https://docs.python.org/3/library/threading.html#thread-local-data"],
   },
@@ -85,6 +91,24 @@ export default defineRule({
         const created = idx.call(info.event.m, info.event.call);
         const createdAt = { file: idx.modules[info.event.m].file, row: created.range.start.row };
         const path = project.threads.pathTo(use.fn);
+        if (info.holder) {
+          // The fix's per-thread wrapper would be rebuilt by every thread that runs the creating
+          // method and still be overwritten in the shared attribute: no fix is offered.
+          const made = idx.call(info.holder.createdAt.m, info.holder.createdAt.call);
+          ctx.report({
+            range: c.range,
+            messageId: "sharedHolder",
+            data: {
+              createdAt,
+              attr: info.holder.attr,
+              holder: idx.scope(info.holder.cls).name,
+              holderAt: { file: idx.modules[info.holder.createdAt.m].file, row: made.range.start.row },
+            },
+            path,
+            fix: null,
+          });
+          continue;
+        }
         ctx.report({
           range: c.range,
           messageId: info.spawns.length > 1 ? "sharedBySpawnSites" : info.spawns[0].many ? "sharedByThreads" : "sharedWithMain",

@@ -1,5 +1,34 @@
 import { COMPLETES_OWN_WORK } from "../src/project/timeline.js";
 import { defineRule } from "../src/engine/rule.js";
+import type { CallFact, Expr } from "../src/facts/model.js";
+import type { FnRef } from "../src/project/index.js";
+import type { Project } from "../src/project/project.js";
+
+/** The value a publishing call hands over (`q.put(x)`, `fut.set_result(x)`, `out.append(x)`). */
+function publishedValue(c: CallFact): Expr | undefined {
+  return c.fn.t === "attr" && c.fn.attr === "set_result" ? c.args[0] : c.args[c.args.length - 1];
+}
+
+/**
+ * Does the handed-over value carry an Event (`(y, ev)`, a name bound to one) that `fn` records
+ * after its last device work (`after`) and before the hand-over (`before`)?
+ */
+function recordedAlongside(project: Project, fn: FnRef, value: Expr, after: number, before: number): boolean {
+  const idx = project.index;
+  const events = new Set<string>();
+  const visit = (e: Expr, depth: number) => {
+    if (depth > 4) return;
+    if (e.t === "seq") e.items.forEach((x) => visit(x, depth + 1));
+    else for (const v of idx.eval(fn.m, e)) if (v.k === "event") events.add(`${v.m}:${v.call}`);
+  };
+  visit(value, 0);
+  if (events.size === 0) return false;
+  return idx.callsIn(fn).some((id) => {
+    const c = idx.call(fn.m, id);
+    if (c.end <= after || c.end > before || c.fn.t !== "attr" || c.fn.attr !== "record") return false;
+    return project.sync.eventReceiver(fn.m, id).some((v) => events.has(`${v.m}:${v.call}`));
+  });
+}
 
 export default defineRule({
   meta: {
@@ -64,7 +93,9 @@ export default defineRule({
       "returns decoded strings hands over strings), and never a library pipeline's, `generate()`'s",
       "or `transcribe()`'s result (host data, or already waited for). Returns are checked for targets",
       "whose result is handed back (executors, pools, `asyncio.to_thread`), not for",
-      "`Thread(target=...)`, whose return value is discarded.",
+      "`Thread(target=...)`, whose return value is discarded. A value handed over together with an",
+      "Event recorded after the work (`q.put((y, ev))`, `return y, ev`) is not reported: the",
+      "receiving thread waits on that Event.",
     ].join("\n"),
     messages: {
       noSync:
@@ -96,6 +127,10 @@ export default defineRule({
         else if (it.k === "publish") {
           if (it.via === "return" && !isResultTarget) continue;
           if (lastWork < 0 || lastSync > lastWork) continue;
+          // Handed over with an Event recorded after the work (`q.put((y, ev))`): the consumer
+          // waits on it, the producer/consumer hand-off.
+          const value = it.via === "return" ? scope.returns[it.at].value : publishedValue(project.index.call(m, it.at));
+          if (value && recordedAlongside(project, fn, value, lastWork, it.end)) continue;
           const range = it.via === "return" ? scope.returns[it.at].range : project.index.call(m, it.at).range;
           ctx.report({
             range,

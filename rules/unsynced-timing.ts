@@ -1,6 +1,7 @@
 import { defineRule } from "../src/engine/rule.js";
 import { safely, timingSyncFix } from "./support/fixes.js";
 import { BACKENDS, unionCoverage, type Coverage, type Item } from "../src/project/timeline.js";
+import { coversAllPaths } from "../src/project/paths.js";
 
 
 /** Message data for the last device work before the clock read. */
@@ -93,7 +94,13 @@ export default defineRule({
       "another thread (`Future.result()`, `join()`, `Queue.get()`, leaving a `with",
       "ThreadPoolExecutor()` block), whose own waits are not followed. In a loop where every",
       "iteration waits somewhere (a `loss.item()` each step), the average over iterations is",
-      "right and the loop is not reported.",
+      "right and the loop is not reported. A wait in a loop under a condition that decides paths,",
+      "not backends (`if step % k == 0:`), covers only the iterations that take it: unless the",
+      "closing read runs under the same condition, or waits in every arm of an `if`/`else` cover",
+      "all paths, the timing is reported and the message says the wait is conditional (a wait",
+      "under a one-off condition outside loops, `if warm:`, still counts). A",
+      "condition the device strings the code sets decide (`device = \"cuda\" if c else \"cpu\"`, then",
+      "`if \"xla\" not in str(device):`) is taken as decided.",
     ].join("\n"),
     messages: {
       noWait:
@@ -102,6 +109,8 @@ export default defineRule({
         "`{{clock}}` ends a timing (started at {{startAt}}) while device work is still queued: nothing waits after `{{work}}` at {{workAt}}{{workNote}}, so this measures launch time, not run time; record and synchronize a per-thread Event before reading the clock (a device-wide sync here would also wait for the other threads)",
       guardedWait:
         "`{{clock}}` ends a timing (started at {{startAt}}) whose only wait, `{{wait}}`, runs only when `{{guard}}`; this file also targets {{missing}}, where `{{work}}` at {{workAt}}{{workNote}} is still queued and the time is launch time. Wait on every backend (`torch.accelerator.synchronize()`, or `getattr(torch, device.type).synchronize()`)",
+      conditionalWait:
+        "`{{clock}}` ends a timing (started at {{startAt}}) whose only wait, `{{wait}}`, is conditional: it runs only when `{{guard}}`, and on the other paths `{{work}}` at {{workAt}}{{workNote}} is still queued, so the time is launch time; wait on every path before reading the clock",
       backendWait:
         "`{{clock}}` ends a timing (started at {{startAt}}) whose only wait, `{{wait}}`, runs only for {{covered}}; this file also targets {{missing}}, where `{{work}}` at {{workAt}}{{workNote}} is still queued and the time is launch time. Wait on every backend (`torch.accelerator.synchronize()`, or `getattr(torch, device.type).synchronize()`)",
     },
@@ -149,16 +158,48 @@ export default defineRule({
         });
         if (w < 0) continue;
         const work = region[w] as Extract<Item, { k: "work" }>;
+        const c = idx.call(m, close.call);
+        // A wait under a condition the closing read does not share (`if step % k == 0:`) leaves the
+        // work queued on the other paths, unless waits on every arm cover them together. Each work
+        // item needs waits after it on every path where both it and the closing read run.
+        const clockGuards = ta.pathGuards(m, c);
+        const syncsAfter = (k: number) => region.slice(k + 1).filter((it): it is Extract<Item, { k: "sync" }> => it.k === "sync" && !it.partial);
+        // Only a branch taken per loop iteration (`if step % k == 0:` in the loop) is a path the
+        // timing may miss; a wait under a one-off condition outside loops (`if warm:`) counts.
+        const guardsOf = (it: Extract<Item, { k: "sync" }>) => (it.loop ? it.pathGuards : []);
+        const pathCovered = (k: number) => {
+          const it = region[k] as Extract<Item, { k: "work" }>;
+          return coversAllPaths(syncsAfter(k).map(guardsOf), [...clockGuards, ...(it.pathGuards ?? [])]);
+        };
+        const after = syncsAfter(w);
+        let uncovered = -1;
+        if (after.length > 0 && !close.before.some((b) => b.coverage === "all")) {
+          for (let k = w; k >= 0 && uncovered < 0; k--) if (region[k].k === "work" && !pathCovered(k)) uncovered = k;
+        }
+        const startAt = { file: facts.file, row: idx.call(m, open.call).range.start.row };
+        if (uncovered >= 0) {
+          const missed = region[uncovered] as Extract<Item, { k: "work" }>;
+          const held = [...clockGuards, ...(missed.pathGuards ?? [])];
+          const only = syncsAfter(uncovered).find((s) => guardsOf(s).some((g) => !held.includes(g))) ?? after[0];
+          const guard = guardsOf(only).find((g) => !held.includes(g)) ?? only.pathGuards[0] ?? "";
+          ctx.report({
+            range: c.range,
+            messageId: "conditionalWait",
+            data: { clock: close.what, startAt, wait: only.what, guard, ...workData(facts.file, missed) },
+            fix: safely(() => timingSyncFix(ctx, fn, c.range, missed.end, targeted, inThread)),
+          });
+          continue;
+        }
         const waits = [
           // A callee that waits only on some paths covers nothing.
-          ...region.slice(w + 1).filter((it): it is Extract<Item, { k: "sync" }> => it.k === "sync" && !it.partial),
+          ...after,
           ...close.before.map((b) => ({ ...b, row: -1 })),
         ];
-        const c = idx.call(m, close.call);
-        const startAt = { file: facts.file, row: idx.call(m, open.call).range.start.row };
         if (waits.length === 0) {
           // Each iteration waits somewhere: the steady-state average is right.
-          if (work.loop && region.some((it) => it.k === "sync" && it.loop && !it.partial)) continue;
+          // (A wait in the loop on every path the work and the closing read share.)
+          const held = [...clockGuards, ...(work.pathGuards ?? [])];
+          if (work.loop && region.some((it) => it.k === "sync" && it.loop && !it.partial && it.pathGuards.every((g) => held.includes(g)))) continue;
           ctx.report({
             range: c.range,
             messageId: inThread ? "noWaitInThread" : "noWait",

@@ -12,6 +12,7 @@ import {
   type CallFact,
   type CommentFact,
   type Expr,
+  type GuardTest,
   type ModuleFacts,
   type ScopeFact,
   type SyntaxErrorFact,
@@ -45,6 +46,8 @@ interface Ctx {
   scope: number;
   loop: boolean;
   guards: string[];
+  /** Parallel to guards: each condition as a test, when it is one. */
+  tests?: (GuardTest | null)[];
   awaited: boolean;
 }
 
@@ -189,6 +192,7 @@ class Extractor {
         const iter = right ? this.expr(right, ctx, depth) : ({ t: "unknown" } as Expr);
         const left = n.childForFieldName("left");
         const inner = { ...ctx, loop: true };
+        if (right && n.children[0]?.type !== "async") this.iteration(iter, right, ctx);
         if (left) this.bindTarget(left, { t: "item", of: iter }, inner, depth);
         const body = n.childForFieldName("body");
         if (body) this.block(body, inner, depth);
@@ -273,6 +277,12 @@ class Extractor {
   }
 
   private assignment(n: PyNode, ctx: Ctx, depth: number): void {
+    const annotated = n.childForFieldName("type");
+    const target = n.childForFieldName("left");
+    const scopeFact = this.scopes[ctx.scope].fact;
+    if (annotated && target?.type === "identifier" && scopeFact.kind === "class") {
+      (scopeFact.fields ??= []).push({ name: target.text, type: this.annotation(annotated, ctx, depth) });
+    }
     const right = n.childForFieldName("right");
     let value: Expr = { t: "unknown" };
     if (right) {
@@ -282,12 +292,67 @@ class Extractor {
     if (left && right) {
       const outer = this.statementEnd;
       this.statementEnd = n.endIndex;
+      const stores = scopeFact.attrStores.length;
       this.bindTarget(left, value, ctx, depth);
       this.statementEnd = outer;
+      // `self.transport: Transport = transport`: the attribute's declared class.
+      if (annotated && left.type === "attribute" && scopeFact.attrStores.length === stores + 1) {
+        const type = this.annotation(annotated, ctx, depth);
+        if (type) scopeFact.attrStores[stores].type = type;
+      }
     } else if (left && n.childForFieldName("type")) {
       // Annotation only: `x: int` declares a local without a value.
       if (left.type === "identifier") this.scopes[ctx.scope].locals.add(left.text);
     }
+  }
+
+  /**
+   * A type annotation as a name or dotted name (`Transport`, `mod.Transport`, `"Transport"`),
+   * unwrapped from `Optional[X]` and `X | None`; null for anything else. Names only: reading it
+   * records no call.
+   */
+  private annotation(node: PyNode, ctx: Ctx, depth: number): Expr | null {
+    let n: PyNode | null | undefined = node.type === "type" ? node.namedChildren[0] : node;
+    for (let i = 0; n && i < 4; i++) {
+      if (n.type === "identifier" || n.type === "attribute") return this.dottedName(n, ctx);
+      if (n.type === "string") {
+        const text = n.namedChildren.filter((c) => c.type === "string_content").map((c) => c.text).join("").trim();
+        return /^[A-Za-z_]\w*$/.test(text) ? this.nameExpr(text, ctx, n.startIndex) : null;
+      }
+      if (n.type === "subscript" && /^(typing\.)?Optional$/.test(n.childForFieldName("value")?.text ?? "")) {
+        n = n.childrenForFieldName("subscript")[0];
+        continue;
+      }
+      if (n.type === "binary_operator" && n.fieldType("operator") === "|") {
+        const l = n.childForFieldName("left");
+        const r = n.childForFieldName("right");
+        n = r?.type === "none" ? l : l?.type === "none" ? r : null;
+        continue;
+      }
+      if (n.type === "generic_type") {
+        // Optional[X]: X; any other generic (list[int], Callable[..., T]) names no class of its value.
+        if (!/^(typing\.)?Optional$/.test(n.namedChildren[0]?.text ?? "")) return null;
+        n = n.namedChildren.find((c) => c.type === "type_parameter")?.namedChildren[0];
+        continue;
+      }
+      if (n.type === "type") {
+        n = n.namedChildren[0];
+        continue;
+      }
+      return null;
+    }
+    void depth;
+    return null;
+  }
+
+  /** `a` or `a.b.c` as an Expr, without recording anything else. */
+  private dottedName(n: PyNode, ctx: Ctx): Expr | null {
+    if (n.type === "identifier") return this.nameExpr(n.text, ctx, n.startIndex);
+    if (n.type !== "attribute") return null;
+    const obj = n.childForFieldName("object");
+    const attr = n.childForFieldName("attribute");
+    const o = obj ? this.dottedName(obj, ctx) : null;
+    return o && attr ? { t: "attr", obj: o, attr: attr.text } : null;
   }
 
   /** a = b = value: bind every target to the innermost value. */
@@ -345,23 +410,51 @@ class Extractor {
   private ifStatement(n: PyNode, ctx: Ctx, depth: number): void {
     const cond = n.childForFieldName("condition");
     const condText = cond ? this.text(cond) : "";
-    if (cond) this.expr(cond, ctx, depth);
+    const test = cond ? this.condition(cond, ctx, depth) : null;
+    const tests = ctx.tests ?? ctx.guards.map(() => null);
     const body = n.childForFieldName("consequence");
-    if (body) this.block(body, { ...ctx, guards: [condText, ...ctx.guards] }, depth);
+    if (body) this.block(body, { ...ctx, guards: [condText, ...ctx.guards], tests: [test, ...tests] }, depth);
     const negated: string[] = [`not (${condText})`];
+    const negatedTests: (GuardTest | null)[] = [test && { ...test, negated: !test.negated }];
     for (const alt of n.childrenForFieldName("alternative")) {
       if (alt.type === "elif_clause") {
         const c = alt.childForFieldName("condition");
         const t = c ? this.text(c) : "";
-        if (c) this.expr(c, ctx, depth);
+        const ct = c ? this.condition(c, ctx, depth) : null;
         const b = alt.childForFieldName("consequence");
-        if (b) this.block(b, { ...ctx, guards: [t, ...negated, ...ctx.guards] }, depth);
+        if (b) this.block(b, { ...ctx, guards: [t, ...negated, ...ctx.guards], tests: [ct, ...negatedTests, ...tests] }, depth);
         negated.push(`not (${t})`);
+        negatedTests.push(ct && { ...ct, negated: !ct.negated });
       } else {
         const b = alt.childForFieldName("body");
-        if (b) this.block(b, { ...ctx, guards: [...negated, ...ctx.guards] }, depth);
+        if (b) this.block(b, { ...ctx, guards: [...negated, ...ctx.guards], tests: [...negatedTests, ...tests] }, depth);
       }
     }
+  }
+
+  /**
+   * Evaluate an `if` condition (recording its calls once) and return it as a test a constant may
+   * decide: a comparison of two operands, a value's truth, either under `not`; null otherwise.
+   */
+  private condition(cond: PyNode, ctx: Ctx, depth: number): GuardTest | null {
+    let node = cond;
+    let negated = false;
+    while ((node.type === "not_operator" || node.type === "parenthesized_expression") && node.namedChildren.length === 1) {
+      if (node.type === "not_operator") negated = !negated;
+      node = node.namedChildren[0];
+    }
+    if (node.type === "comparison_operator" && node.namedChildren.length === 2) {
+      const opNode = node.children.find((c) => !c.isNamed);
+      const op = opNode?.type;
+      const [l, r] = node.namedChildren;
+      const left = this.expr(l, ctx, depth);
+      const right = this.expr(r, ctx, depth);
+      if (op === "==" || op === "!=" || op === "in" || op === "not in" || op === "is" || op === "is not") return { op, left, right, negated };
+      return null;
+    }
+    const value = this.expr(node, ctx, depth);
+    if (node.type === "identifier" || node.type === "attribute" || node.type === "call") return { op: "truthy", left: value, negated };
+    return null;
   }
 
   private withStatement(n: PyNode, ctx: Ctx, depth: number): void {
@@ -387,6 +480,19 @@ class Extractor {
         this.block(c, ctx, depth);
       }
     }
+  }
+
+  /**
+   * `for x in it:` calls `it.__iter__()` once, then the iterator's `__next__()` every round:
+   * record both (marked implicit) so the graph sees the protocol's methods of project classes.
+   */
+  private iteration(it: Expr, node: PyNode, ctx: Ctx): void {
+    if (it.t !== "name" && it.t !== "attr" && it.t !== "call" && it.t !== "item") return;
+    const text = this.text(node, 60);
+    const iter = this.addCall({ t: "attr", obj: it, attr: "__iter__" }, [], {}, false, node, ctx, `${text}.__iter__`);
+    this.calls[this.calls.length - 1].implicit = "iter";
+    this.addCall({ t: "attr", obj: iter, attr: "__next__" }, [], {}, false, node, { ...ctx, loop: true }, `${text}.__next__`);
+    this.calls[this.calls.length - 1].implicit = "next";
   }
 
   /**
@@ -483,8 +589,8 @@ class Extractor {
       st.fact.params.push(isSplat ? "*" + name : name);
       st.locals.add(name);
       // A name or dotted-name annotation (evaluated in the enclosing scope, like defaults).
-      const ann = p.type === "typed_parameter" || p.type === "typed_default_parameter" ? p.childForFieldName("type")?.namedChildren[0] : undefined;
-      types.push(ann && (ann.type === "identifier" || ann.type === "attribute") && !isSplat ? this.expr(ann, outer, depth) : null);
+      const ann = p.type === "typed_parameter" || p.type === "typed_default_parameter" ? p.childForFieldName("type") : undefined;
+      types.push(ann && !isSplat ? this.annotation(ann, outer, depth) : null);
     }
     // Dense (null where a parameter has none), so the facts survive a JSON round trip unchanged.
     if (types.some((t) => t !== null)) st.fact.paramTypes = types;
@@ -538,6 +644,7 @@ class Extractor {
       scope: ctx.scope,
       loop: ctx.loop,
       guards: ctx.guards.slice(0, 4),
+      ...(ctx.tests?.slice(0, 4).some((t) => t !== null) ? { tests: ctx.tests.slice(0, 4) } : {}),
       callee,
       awaited: ctx.awaited,
     });
@@ -735,6 +842,7 @@ class Extractor {
       if (c.type === "for_in_clause") {
         const right = c.childForFieldName("right");
         const iter = right ? this.expr(right, ctx, depth) : ({ t: "unknown" } as Expr);
+        if (right && !c.children.some((k) => k.type === "async")) this.iteration(iter, right, ctx);
         const left = c.childForFieldName("left");
         if (left) this.bindTarget(left, { t: "item", of: iter }, inner, depth);
       } else if (c.type === "if_clause") {

@@ -50,10 +50,30 @@ export interface CallFact {
   loop: boolean;
   /** Source text of enclosing `if` conditions, innermost first ("not (...)" in else branches). */
   guards: string[];
+  /**
+   * The same conditions as tests a constant can decide (`device == "cuda"`, `"cpu" in str(d)`,
+   * `use_cuda`), parallel to `guards` (null where a condition is no such test); absent when none is.
+   */
+  tests?: (GuardTest | null)[];
   /** Source text of the callee, for messages. */
   callee: string;
   /** Is the call the operand of `await`. */
   awaited: boolean;
+  /**
+   * A call Python makes without a call in the source: a `for` loop (or comprehension) calls
+   * `iter(x)`, that is `x.__iter__()` ("iter"), and the iterator's `__next__()` each round
+   * ("next"). Recorded as `x.__iter__()` / `x.__iter__().__next__()` with the iterable's range;
+   * only project code they run is followed (see ProjectIndex.iterableObjects).
+   */
+  implicit?: "iter" | "next";
+}
+
+/** A condition as a comparison of two values, or one value's truth; `negated` in else branches and under `not`. */
+export interface GuardTest {
+  op: "==" | "!=" | "in" | "not in" | "is" | "is not" | "truthy";
+  left: Expr;
+  right?: Expr;
+  negated: boolean;
 }
 
 export interface Binding {
@@ -85,6 +105,8 @@ export interface AttrStore {
   end: number;
   /** Stored into an element (`obj.attr[key] = value`), not the attribute itself. */
   element?: boolean;
+  /** The annotation of `self.x: T = value` (a plain or dotted name, unwrapped from Optional). */
+  type?: Expr;
 }
 
 export interface ReturnFact {
@@ -120,6 +142,13 @@ export interface ScopeFact {
   isGenerator: boolean;
   /** Modules of `from m import *` (module scope). */
   starImports: { module: string; level: number }[];
+  /**
+   * Names annotated in a class body, in order (`fn: Callable`, `n: int = 0`): a dataclass's or
+   * NamedTuple's fields, whose order gives the constructor's positions; with the annotation when
+   * it is a plain or dotted name (unwrapped from `Optional[...]` / `X | None`). Class scopes only;
+   * absent where none is.
+   */
+  fields?: { name: string; type: Expr | null }[];
 }
 
 export interface CommentFact {
@@ -152,4 +181,4 @@ export interface ModuleFacts {
   lineCount: number;
 }
 
-export const FACTS_VERSION = 7;
+export const FACTS_VERSION = 11;

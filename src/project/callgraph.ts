@@ -22,7 +22,12 @@ export interface CallNode {
   self: ClassId | FnRef | null;
 }
 
-export type Dispatch = "exact" | "hierarchy";
+/**
+ * "exact": the receiver's class is known (or no receiver); "hierarchy": a subclass override chosen
+ * for a receiver of unknown class; "declared": the receiver is known only from an annotation
+ * naming a base class, and this is one of the subclasses the project creates (rapid type analysis).
+ */
+export type Dispatch = "exact" | "hierarchy" | "declared";
 
 export interface CallEdge {
   /** Call id in the caller's module. */
@@ -30,6 +35,8 @@ export interface CallEdge {
   to: CallNode;
   /** "hierarchy": a subclass override chosen for a receiver whose class is not known. */
   dispatch: Dispatch;
+  /** For "declared": the class the annotation names. */
+  declared?: ClassId | FnRef;
 }
 
 export function nodeKey(n: CallNode): NodeKey {
@@ -44,7 +51,7 @@ export class CallGraph {
   constructor(private readonly index: ProjectIndex) {}
 
   /** The nodes a called value starts (a spawn target, a callback), with their dispatch. */
-  targetsOf(v: Value): { to: CallNode; dispatch: Dispatch }[] {
+  targetsOf(v: Value): { to: CallNode; dispatch: Dispatch; declared?: FnRef }[] {
     const idx = this.index;
     switch (v.k) {
       case "fn":
@@ -55,6 +62,7 @@ export class CallGraph {
         return idx.lookupMethod(v, "__init__").map((f) => ({ to: { fn: f, self: { m: v.m, s: v.s } }, dispatch: "exact" as const }));
       case "inst": {
         const self = v.virtual ? null : { m: v.m, s: v.s };
+        if (v.declared) return idx.callTargets(v).map((f) => ({ to: { fn: f, self }, dispatch: v.virtual && this.inMro(v, f) ? ("exact" as const) : ("declared" as const), declared: v.declared }));
         return idx.callTargets(v).map((f) => ({ to: { fn: f, self }, dispatch: v.virtual && !this.inMro(v, f) ? "hierarchy" : "exact" }));
       }
       case "partial":
@@ -64,9 +72,11 @@ export class CallGraph {
     }
   }
 
-  private boundTarget(v: Extract<Value, { k: "bound" }>): { to: CallNode; dispatch: Dispatch } {
+  private boundTarget(v: Extract<Value, { k: "bound" }>): { to: CallNode; dispatch: Dispatch; declared?: FnRef } {
     const fn = { m: v.m, s: v.s };
     const self = v.self;
+    if (self.k === "inst" && !self.virtual && self.declared) return { to: { fn, self: { m: self.m, s: self.s } }, dispatch: "declared", declared: self.declared };
+    if (self.k === "inst" && self.virtual && self.declared) return { to: { fn, self: null }, dispatch: this.inMro(self, fn) ? "exact" : "declared", declared: self.declared };
     if (self.k === "inst" && !self.virtual) return { to: { fn, self: { m: self.m, s: self.s } }, dispatch: "exact" };
     if (self.k === "inst" && self.virtual) return { to: { fn, self: null }, dispatch: this.inMro(self, fn) ? "exact" : "hierarchy" };
     return { to: { fn, self: null }, dispatch: "exact" };
@@ -88,14 +98,20 @@ export class CallGraph {
     const self = this.selfParam(node);
     for (const call of idx.callsIn(node.fn)) {
       const c = idx.call(node.fn.m, call);
-      const values = (self && this.evalWithSelf(node.fn.m, c.fn, self)) || idx.eval(node.fn.m, c.fn);
+      // A `for` loop's implicit `x.__iter__()` iterates x itself, not the elements a container
+      // attribute of self stands for (ProjectIndex.iterableObjects); `for b in self:` keeps the receiver.
+      const values = c.implicit === "iter"
+        ? (self && c.fn.t === "attr" && c.fn.obj.t === "name" && c.fn.obj.name === self.name && c.fn.obj.scope === self.scope
+          ? idx.getAttr(self.value, "__iter__")
+          : idx.eval(node.fn.m, c.fn))
+        : (self && this.evalWithSelf(node.fn.m, c.fn, self)) || idx.eval(node.fn.m, c.fn);
       const seen = new Set<string>();
       for (const v of values) {
         for (const t of this.targetsOf(v)) {
           const tk = nodeKey(t.to);
           if (seen.has(tk)) continue;
           seen.add(tk);
-          out.push({ call, to: t.to, dispatch: t.dispatch });
+          out.push({ call, to: t.to, dispatch: t.dispatch, ...(t.declared ? { declared: t.declared } : {}) });
         }
       }
     }

@@ -34,6 +34,11 @@ import {
   WRAPPER_FUNCTIONS,
 } from "./vocabulary.js";
 
+/** Decorators that make a function a Triton kernel. */
+const TRITON_DECORATORS = /^triton\.(jit|autotune|heuristics|runtime\.jit\.jit|runtime\.autotuner\.(autotune|heuristics)|language\.jit)$/;
+/** `torch.ops` entries that load libraries or look up namespaces rather than run an operator. */
+const TORCH_OPS_HOST = /^torch\.ops\.(load_library|import_module)$|^torch\.ops\.\w+$/;
+
 interface FlowSummary {
   returnsDevice: boolean;
   /** Returns a device value that may still be computing, read strictly (FlowCtx.pending). */
@@ -186,7 +191,10 @@ export class DeviceFlow {
   private calledValues(fn: FnRef): FnRef[] {
     const out: FnRef[] = [];
     for (const call of this.index.callsIn(fn)) {
-      for (const v of this.index.eval(fn.m, this.index.call(fn.m, call).fn)) if (v.k === "fn" || v.k === "bound") out.push({ m: v.m, s: v.s });
+      for (const v of this.index.eval(fn.m, this.index.call(fn.m, call).fn)) {
+        if (v.k === "fn" || v.k === "bound") out.push({ m: v.m, s: v.s });
+        else out.push(...this.index.callableObjectMethods(v));
+      }
     }
     return out;
   }
@@ -336,15 +344,35 @@ export class DeviceFlow {
    * reached through an import (`ov.convert_model`, `tf.lite.TFLiteConverter.from_keras_model`),
    * is judged by what it is, not by its name.
    */
-  private modelishCall(m: number, fn: Expr, strict = false): boolean {
+  private modelishCall(m: number, fn: Expr): boolean {
     if (this.isModelEntry(fn)) return true;
     if (!this.isModelish(fn)) return false;
     // (Unbound names evaluate to `builtins.<name>`: no evidence either way.)
     const imported = (vals: Value[]) => vals.some((v) => v.k === "module" || (v.k === "ext" && !v.name.startsWith("builtins.")));
     const vals = this.index.eval(m, fn);
-    // Strictly, an instance of a project class that defines __call__ is judged by that method (isDeviceWork).
-    if (vals.some((v) => v.k === "fn" || v.k === "bound" || v.k === "class" || (strict && v.k === "inst" && this.index.lookupMethod(v, "__call__").length > 0))) return false;
+    // An instance of a project class that defines __call__ is judged by that method (isDeviceWork),
+    // like a function: `self.detector(frame)` on a host-only detector queues nothing.
+    if (vals.some((v) => v.k === "fn" || v.k === "bound" || v.k === "class" || this.index.callableObjectMethods(v).length > 0)) return false;
     return !(imported(vals) || (fn.t === "attr" && imported(this.index.eval(m, fn.obj))));
+  }
+
+  /**
+   * A callable kept and called later under another name (`TaskPool(self.model.forward)`, then
+   * `self.process_func(*batch)`; `fn = self.encoder` then `fn(x)`): the model conventions apply to
+   * how the original was spelled, in its own module. Only where the callee resolves to no project
+   * code (project functions and callable objects are judged by their bodies), and not for entry
+   * points whose results are host data (`generate`, pipelines), as when called directly.
+   */
+  storedModelCall(m: number, fn: Expr): boolean {
+    if (fn.t !== "name" && fn.t !== "attr") return false;
+    const idx = this.index;
+    const vals = idx.eval(m, fn);
+    if (vals.some((v) => v.k === "fn" || v.k === "bound" || v.k === "class" || idx.callableObjectMethods(v).length > 0)) return false;
+    return idx.originExprs(m, fn).some(({ m: om, expr }) => {
+      if (expr.t !== "attr" && expr.t !== "name") return false;
+      if (HOST_RESULT_CALLS.test(lastName(expr) ?? "")) return false;
+      return this.accelerator(om) && this.modelishCall(om, expr);
+    });
   }
 
   /** `self.model.forward(...)`, `encoder.generate(...)`: an entry point of something named like a model. */
@@ -396,7 +424,50 @@ export class DeviceFlow {
     const m = ctx.fn.m;
     return this.index
       .eval(m, this.index.call(m, id).fn)
-      .some((v) => (v.k === "fn" || v.k === "bound") && (ctx.pending ? this.returnsPending({ m: v.m, s: v.s }) : this.returnsDevice({ m: v.m, s: v.s })));
+      .some((v) => {
+        const fns = v.k === "fn" || v.k === "bound" ? [{ m: v.m, s: v.s }] : this.index.callableObjectMethods(v);
+        return fns.some((f) => (ctx.pending ? this.returnsPending(f) : this.returnsDevice(f)));
+      });
+  }
+
+  private readonly tritonCache = new Map<string, boolean>();
+
+  /** Is project function `fn` a Triton kernel (`@triton.jit`, `@triton.autotune(...)`, `@triton.heuristics(...)`). */
+  isTritonKernel(fn: FnRef): boolean {
+    const key = `${fn.m}:${fn.s}`;
+    let hit = this.tritonCache.get(key);
+    if (hit === undefined) {
+      const idx = this.index;
+      hit = idx.scope(fn).decorators.some((d) => {
+        const names = d.t === "call" ? idx.extNames(fn.m, d.id) : idx.eval(fn.m, d).flatMap((v) => (v.k === "ext" ? [v.name] : []));
+        return names.some((n) => TRITON_DECORATORS.test(n));
+      });
+      this.tritonCache.set(key, hit);
+    }
+    return hit;
+  }
+
+  /**
+   * A kernel launch that is no torch function: a Triton kernel launched with its grid
+   * (`kernel[grid](...)`), a custom operator (`torch.ops.<namespace>.<op>(...)`, with device
+   * tensors or in a module written for an accelerator), or a function of a compiled extension
+   * (`torch.utils.cpp_extension.load(...)`'s module, or a module the project's setup builds with
+   * `CUDAExtension`). Says which, or null.
+   */
+  kernelLaunch(id: number, ctx: FlowCtx): string | null {
+    const idx = this.index;
+    const m = ctx.fn.m;
+    const c = idx.call(m, id);
+    if (c.fn.t === "item") {
+      for (const v of idx.eval(m, c.fn.of)) if (v.k === "fn" && this.isTritonKernel(v)) return "a Triton kernel launch";
+    }
+    const names = idx.extNames(m, id);
+    const anyArgDevice = () => [...c.args, ...Object.values(c.kwargs)].some((a) => this.isDevice(a, ctx));
+    if (names.some((n) => n.startsWith("torch.ops.") && !TORCH_OPS_HOST.test(n)) && (ctx.accel || anyArgDevice())) return "a custom operator";
+    if (names.some((n) => /^torch\.utils\.cpp_extension\.load(_inline)?\(\)\.\w+$/.test(n))) return "a compiled extension's kernel";
+    const exts = idx.compiledExtensions();
+    if (exts.size > 0 && names.some((n) => [...exts].some((e) => n.startsWith(`${e}.`) || n.startsWith(`${e.slice(e.lastIndexOf(".") + 1)}.`)))) return "a compiled extension's kernel";
+    return null;
   }
 
   /**
@@ -415,6 +486,11 @@ export class DeviceFlow {
     // back is host data or already waited for (they check each step on the host), so their
     // result is no pending device value. Project functions are judged by their bodies below.
     if (forValue && HOST_RESULT_CALLS.test(lastName(c.fn) ?? "") && idx.calleesOf(m, id).length === 0) return false;
+    if (this.kernelLaunch(id, ctx) !== null) return true;
+    // `for x in obj:` runs obj's __iter__/__next__: work only when that project code queues it.
+    if (c.implicit) {
+      return idx.eval(m, c.fn).some((v) => (v.k === "fn" || v.k === "bound") && (forValue ? this.returnsPending({ m: v.m, s: v.s }) : this.queuesWork({ m: v.m, s: v.s })));
+    }
     const anyArgDevice = () =>
       c.args.some((a) => this.isDevice(a, ctx)) || Object.values(c.kwargs).some((a) => this.isDevice(a, ctx));
     if (c.fn.t === "attr") {
@@ -434,6 +510,10 @@ export class DeviceFlow {
     if (c.fn.t === "name" && c.fn.scope === ctx.fn.s && ctx.deviceVars.has(c.fn.name)) return true;
     for (const v of idx.eval(m, c.fn)) {
       if (v.k === "ext" && GRAPH_REPLAY.test(v.name)) return true;
+      // A method of an object a torch call returned (`torch.cat(xs).append`, a container holding
+      // tensors): work only as a tensor op or a model's entry point.
+      const method = v.k === "ext" && v.name.includes("().") ? v.name.slice(v.name.lastIndexOf(".") + 1) : null;
+      if (method !== null && !TENSOR_METHODS.has(method) && !MODEL_METHODS.has(method)) continue;
       if (v.k === "ext" && v.name.startsWith("torch.") && !NOT_DEVICE_WORK.test(v.name)) {
         // Uploading host data and wrapping a tensor queue no compute (isUpload, wraps).
         if (UPLOAD_FUNCTIONS.has(v.name) || WRAPPER_FUNCTIONS.has(v.name)) continue;
@@ -443,11 +523,11 @@ export class DeviceFlow {
         if (ctx.accel) return true;
       }
       if ((v.k === "fn" || v.k === "bound") && (forValue ? this.returnsPending({ m: v.m, s: v.s }) : this.queuesWork({ m: v.m, s: v.s }))) return true;
-      if (forValue && v.k === "inst") {
-        for (const t of idx.lookupMethod(v, "__call__")) if (this.returnsPending(t)) return true;
-      }
+      // A callable object of the project (`self.runner(x)`): what its __call__ does, like a function's body.
+      for (const t of idx.callableObjectMethods(v)) if (forValue ? this.returnsPending(t) : this.queuesWork(t)) return true;
     }
-    if (ctx.accel && this.modelishCall(m, c.fn, forValue)) return true;
+    if (ctx.accel && this.modelishCall(m, c.fn)) return true;
+    if (this.storedModelCall(m, c.fn)) return true;
     return false;
   }
 }

@@ -33,6 +33,9 @@ const EVENT_CTORS: Record<string, string> = {
 
 const MAX_DEPTH = 48;
 
+/** Methods that put an element into a list, set or deque, and the position of the element. */
+const CONTAINER_ADDS: Record<string, number> = { append: 0, appendleft: 0, add: 0, extend: 0, insert: 1 };
+
 const MODULE_RETURNS_SELF = new Set(["to", "cuda", "cpu", "mps", "xpu", "eval", "train", "half", "float", "double", "bfloat16", "requires_grad_", "share_memory", "apply", "to_empty"]);
 const NN_MODULE = /^torch\.nn\.(modules\.module\.)?Module$|^torch\.nn\.(Sequential|ModuleList|ModuleDict)$|^transformers\.(PreTrainedModel|modeling_utils\.PreTrainedModel)$/;
 
@@ -56,6 +59,8 @@ export class ProjectIndex {
   /** Calls by the last name of their callee ("step" for r.step(x)). */
   private readonly callsByLastName = new Map<string, FnRef[]>();
   private readonly exprCache = new Map<Expr, Value[]>();
+  /** The callee expressions of implicit `x.__iter__()` calls (a `for` loop's): evaluated by iterableObjects. */
+  private readonly iterCallees = new WeakSet<Expr>();
   private readonly callCache = new Map<string, Value[]>();
   private readonly inProgress = new Set<unknown>();
   private depth = 0;
@@ -106,6 +111,7 @@ export class ProjectIndex {
       if (prev === undefined || (f.file.endsWith(".py") && !this.modules[prev].file.endsWith(".py"))) byName.set(key, m);
     }
     f.calls.forEach((c, id) => {
+      if (c.implicit === "iter") this.iterCallees.add(c.fn);
       const key = fnKey(m, c.scope);
       let list = this.callsByScope.get(key);
       if (!list) this.callsByScope.set(key, (list = []));
@@ -203,6 +209,7 @@ export class ProjectIndex {
       case "name":
         return this.evalName(m, e.name, e.scope, e.at);
       case "attr":
+        if (this.iterCallees.has(e)) return this.iterableObjects(m, e.obj).flatMap((v) => this.getAttr(v, e.attr));
         return this.eval(m, e.obj).flatMap((v) => this.getAttr(v, e.attr));
       case "call":
         return this.evalCall(m, e.id);
@@ -245,6 +252,8 @@ export class ProjectIndex {
       if (before.length > 0) bindings = [before[before.length - 1]];
     }
     for (const b of bindings) out.push(...this.eval(m, b.value));
+    // A container is modelled by its elements: what `name.append(x)` (or add, insert, extend) puts in.
+    for (const a of this.appendedTo(m, scopeIdx, name)) out.push(...this.eval(m, a));
     if (out.length === 0 && scopeIdx === 0 && scope.starImports.length > 0) {
       withLoadReason("star import", () => {
         // The last star import that binds the name is the one in force (each rebinds what an
@@ -292,6 +301,7 @@ export class ProjectIndex {
       if (vals.length > 0) return vals;
       const sub = this.findModule(m, `${abs}.${name}`);
       if (sub !== undefined) return [{ k: "module", m: sub }];
+      if (this.compiledExtensions().has(`${abs}.${name}`)) return [{ k: "ext", name: `${abs}.${name}` }];
       return [];
     }
     const sub = this.findModule(m, abs ? `${abs}.${name}` : name);
@@ -303,7 +313,55 @@ export class ProjectIndex {
     const vals = this.evalName(pm, name, 0);
     if (vals.length > 0) return vals;
     const sub = this.findModule(pm, `${this.moduleNames[pm]}.${name}`);
-    return sub !== undefined ? [{ k: "module", m: sub }] : [];
+    if (sub !== undefined) return [{ k: "module", m: sub }];
+    return this.lazyAttr(pm, name);
+  }
+
+  private readonly lazyInProgress = new Set<string>();
+  /** Names resolved through a module's `__getattr__` (PEP 562), for dumps: "module.name" -> values. */
+  readonly lazyNames = new Map<string, Value[]>();
+
+  /**
+   * PEP 562: a module that defines `__getattr__` provides the names it does not bind when they
+   * are first read, typically by importing them in a loader (`from .engines.x import Engine` in a
+   * function, then `globals()[name] = Engine`) or with `importlib.import_module(...)` over a table
+   * of module paths. The name's values: what the module's functions import under that name, else
+   * that attribute of each project module they import by path.
+   */
+  private lazyAttr(pm: number, name: string): Value[] {
+    const mod = this.modules[pm];
+    if (!mod.scopes[0].bindings.some((b) => b.name === "__getattr__" && b.value.t === "scope")) return [];
+    const key = `${pm}:${name}`;
+    if (this.lazyInProgress.has(key)) return [];
+    this.lazyInProgress.add(key);
+    try {
+      const out: Value[] = [];
+      for (const sc of mod.scopes) {
+        if (sc.kind !== "function") continue;
+        for (const b of sc.bindings) if (b.name === name && b.value.t === "import") out.push(...this.eval(pm, b.value));
+      }
+      if (out.length > 0) {
+        this.lazyNames.set(`${this.moduleNames[pm]}.${name}`, out);
+        return out;
+      }
+      for (const { m, s: id } of this.callsNamed("import_module")) {
+        if (m !== pm || !this.extNames(m, id).includes("importlib.import_module")) continue;
+        const c = this.call(m, id);
+        const target = c.args[0] ?? c.kwargs.name;
+        if (!target) continue;
+        for (const v of this.eval(m, target)) {
+          if (v.k !== "str") continue;
+          const level = /^\.*/.exec(v.value)![0].length;
+          const abs = level > 0 ? resolveRelative(this.moduleNames[pm], this.isPackage[pm], level, v.value.slice(level)) : v.value;
+          const tm = abs === null ? undefined : this.findModule(pm, abs);
+          if (tm !== undefined && tm !== pm) out.push(...this.evalName(tm, name, 0));
+        }
+      }
+      if (out.length > 0) this.lazyNames.set(`${this.moduleNames[pm]}.${name}`, out);
+      return out;
+    } finally {
+      this.lazyInProgress.delete(key);
+    }
   }
 
   /** The value a def/lambda/class statement binds its name to (decorators applied). */
@@ -316,8 +374,9 @@ export class ProjectIndex {
     const out: Value[] = [base];
     for (const d of scope.decorators) {
       for (const dv of this.eval(m, d)) {
-        if (dv.k !== "fn") continue;
-        for (const r of this.returnValues(dv)) if (r.k === "fn" && !(r.m === m && r.s === s)) out.push(r);
+        // A decorator function, or a decorator object (`@Profiled("x")`) whose __call__ returns the wrapper.
+        const decorators = dv.k === "fn" ? [dv] : this.callableObjectMethods(dv);
+        for (const f of decorators) for (const r of this.returnValues(f)) if (r.k === "fn" && !(r.m === m && r.s === s)) out.push(r);
       }
     }
     return out;
@@ -530,12 +589,19 @@ export class ProjectIndex {
       }
     }
     if (inst.virtual) {
-      for (const sub of this.allSubclasses(inst)) out.push(...this.ownClassAttr(sub, name, inst));
+      for (const sub of this.overridingSubclasses(inst)) out.push(...this.ownClassAttr(sub, name, inst));
     }
     // Instance attributes: self.<name> = value in any method of the class or its bases.
     for (const c of mro) out.push(...this.selfStores(c, name));
+    for (const c of mro) for (const a of this.selfAppendExprs(c, name)) out.push(...this.eval(a.m, a.expr));
     // A dataclass field: also what its constructor calls pass for it.
-    for (const c of mro) if (this.isDataclass(c)) out.push(...this.fieldArguments(c, inst, name));
+    for (const c of mro) if (this.isFieldClass(c)) for (const a of this.fieldArgumentExprs(c, inst, name)) out.push(...this.eval(a.m, a.expr));
+    // Nothing of the project known from the stores: a declared class (`self.t: Transport = ...`,
+    // `t: Transport` in the class body) says which instances it holds.
+    if (!out.some(isProjectValue)) {
+      const declared = this.declaredAttrType(mro, name);
+      if (declared) out.push(...this.declaredInstances(declared.m, declared.expr));
+    }
     if (out.length === 0) {
       const ext = this.extBases(inst)[0];
       if (ext) out.push({ k: "ext", name: `${ext}().${name}` });
@@ -543,24 +609,51 @@ export class ProjectIndex {
     return out;
   }
 
-  private isDataclass(cls: FnRef): boolean {
+  /** The annotation declaring attribute `name` in a class of `mro`: a class-body field or `self.name: T = ...`. */
+  private declaredAttrType(mro: FnRef[], name: string): { m: number; expr: Expr } | null {
+    for (const c of mro) {
+      const field = this.scope(c).fields?.find((f) => f.name === name && f.type);
+      if (field?.type) return { m: c.m, expr: field.type };
+      const mod = this.modules[c.m];
+      for (const sc of mod.scopes) {
+        if (sc.kind !== "function") continue;
+        const st = sc.attrStores.find((a) => a.attr === name && a.type && this.isSelfOf(c, a.obj));
+        if (st?.type) return { m: c.m, expr: st.type };
+      }
+    }
+    return null;
+  }
+
+  /** A class whose constructor takes its annotated fields (`@dataclass`, a `typing.NamedTuple` subclass). */
+  private isFieldClass(cls: FnRef): boolean {
+    if (this.extBases(cls).some((b) => b === "typing.NamedTuple" || b === "typing_extensions.NamedTuple")) return true;
     return this.scope(cls).decorators.some((d) => {
       const target = d.t === "call" ? this.modules[cls.m].calls[d.id].fn : d;
       return this.eval(cls.m, target).some((v) => v.k === "ext" && (v.name === "dataclasses.dataclass" || v.name === "pydantic.dataclasses.dataclass"));
     });
   }
 
-  /** Keyword arguments passed for dataclass field `name` (declared in `cls`) by constructor calls of the instance's class. */
-  private fieldArguments(cls: FnRef, inst: FnRef, name: string): Value[] {
-    // Keyword arguments only: fields declared without a default leave no binding in the facts,
-    // so positions cannot be matched to fields reliably.
-    if (!this.scope(cls).bindings.some((b) => b.name === name && b.value.t !== "scope")) return [];
-    const out: Value[] = [];
+  /**
+   * The arguments constructor calls of the instance's class pass for field `name` (declared in
+   * `cls`): by keyword, or by position where the fields' order is known (those of the project
+   * field classes in the MRO, bases first, as dataclasses and NamedTuple number them).
+   */
+  fieldArgumentExprs(cls: FnRef, inst: FnRef, name: string): { m: number; expr: Expr }[] {
+    const sc = this.scope(cls);
+    const declared = sc.fields?.some((f) => f.name === name) || sc.bindings.some((b) => b.name === name && b.value.t !== "scope");
+    if (!declared) return [];
+    const order: string[] = [];
+    for (const c of [...this.mro(inst)].reverse()) {
+      if (!this.isFieldClass(c)) continue;
+      for (const f of this.scope(c).fields ?? []) if (!order.includes(f.name)) order.push(f.name);
+    }
+    const pos = order.indexOf(name);
+    const out: { m: number; expr: Expr }[] = [];
     for (const { m, s: id } of this.callsNamed(this.scope(inst).name).slice(0, 200)) {
       const c = this.call(m, id);
-      const arg = c.kwargs[name];
+      const arg = c.kwargs[name] ?? (pos >= 0 && !c.star ? c.args[pos] : undefined);
       if (!arg || !this.eval(m, c.fn).some((v) => v.k === "class" && v.m === inst.m && v.s === inst.s)) continue;
-      out.push(...this.eval(m, arg));
+      out.push({ m, expr: arg });
     }
     return out;
   }
@@ -570,17 +663,66 @@ export class ProjectIndex {
     return this.selfStoreExprs(cls, name).flatMap(({ m, expr }) => this.eval(m, expr));
   }
 
-  selfStoreExprs(cls: FnRef, name: string): { m: number; s: number; expr: Expr }[] {
+  /** `self.<name> = value` in the methods of `cls`; `elements`: also `self.<name>[k] = value` (the container's elements). */
+  selfStoreExprs(cls: FnRef, name: string, elements = true): { m: number; s: number; expr: Expr }[] {
     const mod = this.modules[cls.m];
     const out: { m: number; s: number; expr: Expr }[] = [];
     mod.scopes.forEach((sc, i) => {
-      if (sc.parent !== cls.s || sc.kind !== "function" || sc.params.length === 0) return;
+      if (sc.kind !== "function" || sc.attrStores.length === 0) return;
       for (const st of sc.attrStores) {
-        if (st.attr === name && st.obj.t === "name" && st.obj.name === sc.params[0] && st.obj.scope === i) {
-          out.push({ m: cls.m, s: i, expr: st.value });
-        }
+        if (st.element && !elements) continue;
+        if (st.attr === name && this.isSelfOf(cls, st.obj)) out.push({ m: cls.m, s: i, expr: st.value });
       }
     });
+    return out;
+  }
+
+  /**
+   * Is `e` the `self` of a method of class `cls` (read in the method, or in a function nested in
+   * it: a decorator object's wrapper, a callback defined in a method).
+   */
+  private isSelfOf(cls: FnRef, e: Expr): boolean {
+    if (e.t !== "name" || e.scope < 0) return false;
+    const owner = this.modules[cls.m].scopes[e.scope];
+    return owner.parent === cls.s && owner.kind === "function" && !owner.isLambda && owner.params[0] === e.name;
+  }
+
+  /** Per module: what `name.append(x)` calls put into names (key "scope:name") and into `self.<attr>` containers. */
+  private readonly appendIndex = new Map<number, { names: Map<string, Expr[]>; attrs: Map<string, { s: number; obj: Expr; value: Expr }[]> }>();
+
+  private appendsOf(m: number): { names: Map<string, Expr[]>; attrs: Map<string, { s: number; obj: Expr; value: Expr }[]> } {
+    let hit = this.appendIndex.get(m);
+    if (hit) return hit;
+    hit = { names: new Map(), attrs: new Map() };
+    for (const c of this.modules[m].calls) {
+      if (c.fn.t !== "attr" || !Object.hasOwn(CONTAINER_ADDS, c.fn.attr)) continue;
+      const value = c.args[CONTAINER_ADDS[c.fn.attr]];
+      if (!value) continue;
+      const recv = c.fn.obj;
+      if (recv.t === "name" && recv.scope >= 0) {
+        const key = `${recv.scope}:${recv.name}`;
+        const list = hit.names.get(key) ?? [];
+        if (list.length < 32) list.push(value);
+        hit.names.set(key, list);
+      } else if (recv.t === "attr") {
+        const list = hit.attrs.get(recv.attr) ?? [];
+        if (list.length < 32) list.push({ s: c.scope, obj: recv.obj, value });
+        hit.attrs.set(recv.attr, list);
+      }
+    }
+    this.appendIndex.set(m, hit);
+    return hit;
+  }
+
+  /** What `name.append(x)` calls (add, insert, extend, appendleft) put into the variable `name` bound in scope `s`. */
+  appendedTo(m: number, s: number, name: string): Expr[] {
+    return this.appendsOf(m).names.get(`${s}:${name}`) ?? [];
+  }
+
+  /** What `self.<name>.append(x)` calls in the methods of class `cls` put into that container. */
+  selfAppendExprs(cls: FnRef, name: string): { m: number; s: number; expr: Expr }[] {
+    const out: { m: number; s: number; expr: Expr }[] = [];
+    for (const a of this.appendsOf(cls.m).attrs.get(name) ?? []) if (this.isSelfOf(cls, a.obj)) out.push({ m: cls.m, s: a.s, expr: a.value });
     return out;
   }
 
@@ -625,7 +767,7 @@ export class ProjectIndex {
         break;
       }
     }
-    if (inst.virtual) for (const sub of this.allSubclasses(inst)) out.push(...this.ownClassAttr(sub, name, inst));
+    if (inst.virtual) for (const sub of this.overridingSubclasses(inst)) out.push(...this.ownClassAttr(sub, name, inst));
     return out;
   }
 
@@ -657,7 +799,14 @@ export class ProjectIndex {
     return out;
   }
 
-  private allSubclasses(cls: FnRef): FnRef[] {
+  /** The subclasses whose overrides a virtual instance may run: all of them, or for a declared one those the project creates. */
+  private overridingSubclasses(inst: Extract<Value, { k: "inst" }>): FnRef[] {
+    const subs = this.allSubclasses(inst);
+    return inst.declared ? subs.filter((k) => this.isCreated(k)) : subs;
+  }
+
+  /** Project subclasses of `cls`, transitively (at most 64). */
+  allSubclasses(cls: FnRef): FnRef[] {
     // Built as modules arrive; evaluating bases may load more, which the loop then covers too.
     const map = this.subclassMap;
     while (this.subclassModules < this.modules.length) {
@@ -704,7 +853,65 @@ export class ProjectIndex {
     withLoadReason("parameter values", () => {
       for (const arg of this.paramArguments(fn, index)) out.push(...this.eval(arg.m, arg.expr));
     });
+    // Nothing of the project known from the callers: the annotation says which class (`t: Transport`).
+    const ann = scope.paramTypes?.[index];
+    if (ann && !out.some(isProjectValue)) out.push(...this.declaredInstances(fn.m, ann));
     return out;
+  }
+
+  /**
+   * The instances an annotation naming a project class stands for: the class and its subclasses
+   * that the project creates (rapid type analysis: a constructor call, or the class handed around
+   * as a value or registered by a decorator), each marked with the declared class; an instance of
+   * the class seen through its hierarchy when none is known to be created.
+   */
+  declaredInstances(m: number, ann: Expr): Value[] {
+    const out: Value[] = [];
+    for (const c of this.eval(m, ann)) {
+      if (c.k !== "class") continue;
+      const declared = { m: c.m, s: c.s };
+      const created = [declared, ...this.allSubclasses(declared)].filter((k) => this.isCreated(k));
+      if (created.length === 0) out.push({ k: "inst", m: c.m, s: c.s, virtual: true });
+      // Many: the declared class seen through the subclasses the project creates (isCreated).
+      else if (created.length > 12) out.push({ k: "inst", m: c.m, s: c.s, virtual: true, declared });
+      else for (const k of created) out.push({ k: "inst", m: k.m, s: k.s, virtual: false, declared });
+    }
+    return out;
+  }
+
+  /** Class names the project constructs or uses as values, per module scanned so far (rapid type analysis). */
+  private readonly createdNames = new Set<string>();
+  private createdModules = 0;
+
+  /**
+   * Does the project create instances of class `cls`, as far as names tell: its name called
+   * (`CudaTransport()`), handed around as a value (`{"cuda": CudaTransport}`, `register(Cls)`,
+   * `Impl = Cls`, `return Cls`), or the class decorated (registered by the decorator). Names, not
+   * values: a class of the same name elsewhere counts too (more targets, never fewer).
+   */
+  isCreated(cls: FnRef): boolean {
+    while (this.createdModules < this.modules.length) {
+      const mod = this.modules[this.createdModules++];
+      const note = (e: Expr | undefined) => {
+        if (!e) return;
+        if (e.t === "name" || e.t === "attr") this.createdNames.add(e.t === "name" ? e.name : e.attr);
+        else if (e.t === "seq" || (e.t === "op" && e.choice)) for (const x of e.t === "seq" ? e.items : e.args) note(x);
+      };
+      for (const c of mod.calls) {
+        const last = lastName(c.fn);
+        if (last === "isinstance" || last === "issubclass") continue;
+        if (last) this.createdNames.add(last);
+        c.args.forEach(note);
+        Object.values(c.kwargs).forEach(note);
+      }
+      for (const sc of mod.scopes) {
+        for (const b of sc.bindings) if (b.value.t !== "import" && b.value.t !== "scope") note(b.value);
+        for (const st of sc.attrStores) note(st.value);
+        for (const r of sc.returns) note(r.value);
+        if (sc.kind === "class" && sc.decorators.length > 0) this.createdNames.add(sc.name);
+      }
+    }
+    return this.createdNames.has(this.scope(cls).name);
   }
 
   /**
@@ -781,6 +988,169 @@ export class ProjectIndex {
     }
   }
 
+  /**
+   * The methods calling an instance of a project class runs when the class (or a project base)
+   * defines `__call__` (Python's data model: `obj(x)` is `type(obj).__call__(obj, x)`): a callable
+   * object, judged by that method's body like a function. Empty for anything else, and for an
+   * nn.Module subclass without its own `__call__` (torch's `__call__` runs `forward`, which the
+   * model conventions judge).
+   */
+  callableObjectMethods(v: Value): FnRef[] {
+    return v.k === "inst" ? this.lookupMethod(v, "__call__") : [];
+  }
+
+  /**
+   * The expressions a value read at `e` may have been written from, other than `e` itself:
+   * through the bindings of a name in its scope, a parameter's arguments at resolved call sites,
+   * attributes stored on instances (`self.process_func = process_func` in any method of the
+   * class or a base), elements, conditional choices and the returns of project factories
+   * (`self._sync = self._get_sync_fn()`). For conventions that read how the original was spelled
+   * (a model's `forward` handed to a constructor and called later as `self.process_func(x)`).
+   */
+  originExprs(m: number, e: Expr, limit = 48): { m: number; expr: Expr; from: number }[] {
+    const out: { m: number; expr: Expr; from: number }[] = [];
+    const seen = new Set<Expr>([e]);
+    const queue: { m: number; expr: Expr; depth: number }[] = [{ m, expr: e, depth: 0 }];
+    // `from`: the index in `out` of the expression this one was written into (-1: `e` itself).
+    let parent = -1;
+    const push = (pm: number, expr: Expr, depth: number) => {
+      if (seen.has(expr) || seen.size > limit || depth > 8) return;
+      seen.add(expr);
+      out.push({ m: pm, expr, from: parent });
+      queue.push({ m: pm, expr, depth });
+    };
+    for (let i = 0; i < queue.length; i++) {
+      parent = i - 1;
+      const { m: qm, expr: x, depth } = queue[i];
+      const d = depth + 1;
+      switch (x.t) {
+        case "name": {
+          if (x.scope < 0) break;
+          const sc = this.modules[qm].scopes[x.scope];
+          for (const b of sc.bindings) if (b.name === x.name) push(qm, b.value, d);
+          for (const a of this.appendedTo(qm, x.scope, x.name)) push(qm, a, d);
+          const pi = sc.kind === "function" ? sc.params.findIndex((p) => p.replace(/^\*+/, "") === x.name) : -1;
+          if (pi >= 0) for (const a of this.paramArguments({ m: qm, s: x.scope }, pi)) push(a.m, a.expr, d);
+          break;
+        }
+        case "attr":
+          for (const v of this.eval(qm, x.obj)) {
+            if (v.k !== "inst") continue;
+            for (const c of this.mro(v)) {
+              for (const st of this.selfStoreExprs(c, x.attr)) push(st.m, st.expr, d);
+              for (const st of this.selfAppendExprs(c, x.attr)) push(st.m, st.expr, d);
+              if (this.isFieldClass(c)) for (const a of this.fieldArgumentExprs(c, v, x.attr)) push(a.m, a.expr, d);
+            }
+          }
+          break;
+        case "item":
+        case "await":
+          push(qm, x.of, d);
+          break;
+        case "op":
+          if (x.choice) for (const a of x.args) push(qm, a, d);
+          break;
+        case "call":
+          for (const f of this.calleesOf(qm, x.id)) {
+            const sc = this.scope(f);
+            if (sc.isGenerator) continue;
+            for (const r of sc.returns) push(f.m, r.value, d);
+          }
+          break;
+        default:
+          break;
+      }
+    }
+    return out;
+  }
+
+  /**
+   * The project objects a `for` loop may iterate over itself (not the elements of a container
+   * holding them): values modelling a container stand for its elements, so only bindings that
+   * produce the object are followed: `self`, a constructor or factory call, names, parameters and
+   * attributes written from one. List displays, comprehensions and appended elements are
+   * containers: iterating them runs no project `__iter__`.
+   */
+  iterableObjects(m: number, e: Expr, depth = 0, seen = new Set<Expr>()): Extract<Value, { k: "inst" }>[] {
+    if (depth > 8 || seen.has(e) || seen.size > 48) return [];
+    seen.add(e);
+    const insts = (vals: Value[]) => vals.filter((v): v is Extract<Value, { k: "inst" }> => v.k === "inst");
+    const out: Extract<Value, { k: "inst" }>[] = [];
+    const d = depth + 1;
+    switch (e.t) {
+      case "name": {
+        if (e.scope < 0) break;
+        const sc = this.modules[m].scopes[e.scope];
+        const pi = sc.kind === "function" ? sc.params.findIndex((p) => p.replace(/^\*+/, "") === e.name) : -1;
+        if (pi === 0 && sc.parent >= 0 && this.modules[m].scopes[sc.parent].kind === "class") out.push(...insts(this.paramValues({ m, s: e.scope }, 0)));
+        else if (pi >= 0) for (const a of this.paramArguments({ m, s: e.scope }, pi)) out.push(...this.iterableObjects(a.m, a.expr, d, seen));
+        for (const b of sc.bindings) if (b.name === e.name) out.push(...this.iterableObjects(m, b.value, d, seen));
+        break;
+      }
+      case "attr":
+        for (const v of this.eval(m, e.obj)) {
+          if (v.k === "inst") {
+            for (const c of this.mro(v)) {
+              for (const st of this.selfStoreExprs(c, e.attr, false)) out.push(...this.iterableObjects(st.m, st.expr, d, seen));
+            }
+          } else if (v.k === "module") {
+            for (const b of this.modules[v.m].scopes[0].bindings) if (b.name === e.attr) out.push(...this.iterableObjects(v.m, b.value, d, seen));
+          }
+        }
+        break;
+      case "call": {
+        const c = this.call(m, e.id);
+        for (const v of this.eval(m, c.fn)) {
+          if (v.k === "class") out.push({ k: "inst", m: v.m, s: v.s, virtual: false });
+          else if (v.k === "fn" || v.k === "bound") {
+            const sc = this.scope(v);
+            if (!sc.isGenerator) for (const r of sc.returns) out.push(...this.iterableObjects(v.m, r.value, d, seen));
+          }
+        }
+        out.push(...insts(this.returnsReceiver(m, c)));
+        break;
+      }
+      case "item":
+        // An element of a container: what the container holds.
+        out.push(...insts(this.eval(m, e.of)));
+        break;
+      case "op":
+        if (e.choice) for (const a of e.args) out.push(...this.iterableObjects(m, a, d, seen));
+        break;
+      case "enter":
+        out.push(...insts(this.eval(m, e)));
+        break;
+      default:
+        break;
+    }
+    return dedupe(out) as Extract<Value, { k: "inst" }>[];
+  }
+
+  private extensionModules: Set<string> | null = null;
+
+  /**
+   * Modules the project builds as compiled extensions: the `name` of each
+   * `torch.utils.cpp_extension.CUDAExtension(...)` (or `CppExtension`, `SyclExtension`) call, as
+   * a setup script declares them. They have no Python source: importing one from a project
+   * package (`from . import _C`) names the extension, not a missing member.
+   */
+  compiledExtensions(): Set<string> {
+    if (this.extensionModules) return this.extensionModules;
+    const out = new Set<string>();
+    this.extensionModules = out;
+    // The setup script declares them; it is loaded here if it was not already (demand loading).
+    withLoadReason("compiled extensions", () => this.byName.get("setup"));
+    for (const name of ["CUDAExtension", "CppExtension", "SyclExtension"]) {
+      for (const { m, s: id } of this.callsNamed(name)) {
+        if (!this.extNames(m, id).some((n) => /^torch\.utils\.cpp_extension\.(CUDA|Cpp|Sycl)Extension$/.test(n))) continue;
+        const c = this.call(m, id);
+        const arg = c.kwargs.name ?? c.args[0];
+        if (arg?.t === "str") out.add(arg.value);
+      }
+    }
+    return out;
+  }
+
   /** Project functions a call site may run. */
   calleesOf(m: number, id: number): FnRef[] {
     const c = this.modules[m].calls[id];
@@ -807,6 +1177,11 @@ export class ProjectIndex {
     }
     return out;
   }
+}
+
+/** A value that is project code or an object of the project (not a library's, not a string). */
+function isProjectValue(v: Value): boolean {
+  return v.k === "fn" || v.k === "bound" || v.k === "class" || v.k === "inst" || v.k === "partial" || v.k === "module" || v.k === "super";
 }
 
 /** Module names -> index, loading a missing name's files once (the loader adds them to `plain`). */

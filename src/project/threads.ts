@@ -56,6 +56,8 @@ export interface Reach {
   dispatch: Dispatch;
   /** Some hop of the witness is such a guess (a witness without one is preferred). */
   guessed: boolean;
+  /** For a "declared" hop: the class the annotation names (the receiver is a subclass the project creates). */
+  declared?: FnRef;
 }
 
 const THREAD_EXECUTORS = ["concurrent.futures.ThreadPoolExecutor", "concurrent.futures.thread.ThreadPoolExecutor"];
@@ -144,7 +146,12 @@ export class ThreadAnalysis {
       const sc = idx.scope(c.fn);
       if (c.via) {
         const call = idx.call(c.via.m, c.via.call);
-        steps.push({ file: idx.modules[c.via.m].file, range: call.range, label: idx.displayName(c.fn), ...(c.dispatch === "hierarchy" ? { unknownReceiver: true } : {}) });
+        let label = idx.displayName(c.fn);
+        if (c.dispatch === "declared" && c.declared) {
+          const made = c.node.self ?? { m: c.fn.m, s: idx.scope(c.fn).parent };
+          label += ` (declared ${idx.scope(c.declared).name}; the project creates ${idx.scope(made).name})`;
+        }
+        steps.push({ file: idx.modules[c.via.m].file, range: call.range, label, ...(c.dispatch === "hierarchy" ? { unknownReceiver: true } : {}) });
       } else {
         steps.push({ file: idx.modules[c.fn.m].file, range: sc.nameRange, label: idx.displayName(c.fn) });
       }
@@ -960,14 +967,14 @@ export class ThreadAnalysis {
       const seen = new Set<string>();
       const seenFns = new Set<string>();
       const queue: CallNode[] = [];
-      const visit = (node: CallNode, parent: string | null, via: { m: number; call: number } | null, dispatch: Dispatch) => {
+      const visit = (node: CallNode, parent: string | null, via: { m: number; call: number } | null, dispatch: Dispatch, declared?: FnRef) => {
         const nk = nodeKey(node);
         if (seen.has(nk)) return;
         seen.add(nk);
         queue.push(node);
         const from = parent === null ? null : this.nodeReach.get(parent)!;
         const guessed = dispatch === "hierarchy" || !!from?.guessed;
-        const r: Reach = { spawn, parent: from ? fnKey(from.fn.m, from.fn.s) : null, via, fn: node.fn, node, parentNode: parent, dispatch, guessed };
+        const r: Reach = { spawn, parent: from ? fnKey(from.fn.m, from.fn.s) : null, via, fn: node.fn, node, parentNode: parent, dispatch, guessed, ...(declared ? { declared } : {}) };
         const prevNode = this.nodeReach.get(nk);
         if (!prevNode || (prevNode.guessed && !guessed)) this.nodeReach.set(nk, r);
         const fk = fnKey(node.fn.m, node.fn.s);
@@ -988,7 +995,7 @@ export class ThreadAnalysis {
         const followed = new Set<number>();
         for (const e of this.graph.edges(node)) {
           followed.add(e.call);
-          visit(e.to, nk, { m: node.fn.m, call: e.call }, e.dispatch);
+          visit(e.to, nk, { m: node.fn.m, call: e.call }, e.dispatch, e.declared);
         }
         for (const call of idx.callsIn(node.fn)) {
           if (followed.has(call)) continue;

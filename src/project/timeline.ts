@@ -14,7 +14,8 @@
 // next closing read in the same function.
 
 import { walkExpr } from "../facts/queries.js";
-import type { CallFact, Expr, ModuleFacts } from "../facts/model.js";
+import type { CallFact, Expr, GuardTest, ModuleFacts } from "../facts/model.js";
+import { coversAllPaths } from "./paths.js";
 import type { Summaries } from "./fixpoint.js";
 import { fnKey, lastName, type FnRef } from "./index.js";
 import { fnSummary, nearestSummary, reachSummary, type Nearest } from "./summaries.js";
@@ -43,6 +44,34 @@ import {
   WRAPPER_FUNCTIONS,
 } from "./vocabulary.js";
 
+/** A condition that names a backend, also inside a name (`use_cuda`, `is_mps`, `args.cuda`). */
+const NAMES_BACKEND = /(?<![A-Za-z0-9])(mps|cuda|xpu|hpu|npu|gpu|accelerator)(?![A-Za-z0-9])/i;
+
+/** The conjuncts of a condition's text: split on `and` outside brackets and strings (`not (...)` stays whole). */
+function conjuncts(g: string): string[] {
+  const out: string[] = [];
+  let depth = 0;
+  let quote: string | null = null;
+  let start = 0;
+  for (let i = 0; i < g.length; i++) {
+    const ch = g[i];
+    if (quote) {
+      if (ch === quote) quote = null;
+      continue;
+    }
+    if (ch === "'" || ch === '"') quote = ch;
+    else if ("([{".includes(ch)) depth++;
+    else if (")]}".includes(ch)) depth--;
+    else if (depth === 0 && g.startsWith(" and ", i)) {
+      out.push(g.slice(start, i).trim());
+      start = i + 5;
+      i += 4;
+    }
+  }
+  out.push(g.slice(start).trim());
+  return out.filter((x) => x.length > 0);
+}
+
 /** The last names a call of a clock in CLOCKS spells (`perf_counter()`, `time.time()`). */
 const CLOCK_LAST_NAMES = new Set([...CLOCKS].map((n) => n.slice(n.lastIndexOf(".") + 1)));
 
@@ -60,6 +89,8 @@ export type Item =
       note?: string;
       /** Under a condition of this function that names no backend: some paths do not queue it. */
       conditional?: boolean;
+      /** As for waits: the conditions deciding the paths it is queued on (absent: every path). */
+      pathGuards?: string[];
     }
   /** Reading a checkpoint (LOAD_FUNCTIONS), itself or through a project loader: host work that ends with the data in place. */
   | { k: "load"; end: number; loop: boolean; row: number; what: string }
@@ -73,6 +104,16 @@ export type Item =
       guard: string | null;
       /** Under a condition of this function that names no backend (`if not warm:`): may not run. */
       conditional: boolean;
+      /**
+       * The conditions of this function that decide whether the wait runs on a given path (those
+       * that name no backend and that no constant decides), innermost first: a timing is waited
+       * for only where its closing read runs under them too (see TimingAnalysis.pathGuards).
+       */
+      pathGuards: string[];
+      /** Conditions around it that the device strings the code sets make always true (for dumps). */
+      decided?: string[];
+      /** Every condition it runs under (conjuncts, those no constant decides), backend ones too. */
+      allGuards: string[];
       /** A call of a function that waits only on some paths (a callee's conditional wait): covers nothing. */
       partial: boolean;
       /** What kind of wait it is: each rule decides which kinds complete the work it looks at (see WaitVia). */
@@ -267,6 +308,12 @@ export class TimingAnalysis {
           if (it.k === "sync" && !it.conditional && !it.partial) lastWait = i;
           if (it.k === "load") lastLoad = i;
         });
+        // Conditional waits that together cover every path (an if/else that waits in each arm)
+        // make the function always wait, from the last of them on.
+        const conditionalWaits = items.flatMap((it, i) => (it.k === "sync" && it.conditional && !it.partial && i > lastWait ? [{ it, i }] : []));
+        if (conditionalWaits.length > 1 && coversAllPaths(conditionalWaits.map((w) => w.it.allGuards), [])) {
+          lastWait = conditionalWaits[conditionalWaits.length - 1].i;
+        }
         return {
           work: items.some((it) => it.k === "work"),
           waits: items.some((it) => it.k === "sync"),
@@ -437,6 +484,103 @@ export class TimingAnalysis {
       if (sc.name === "__init__") this.helperNames.add(mod.scopes[sc.parent].name);
       else this.timerMethods.add(sc.name);
     }
+  }
+
+  // ---- conditions decided by device strings -------------------------------------------------
+
+  /**
+   * Does a constant decide test `t` (read in module `m`): true or false for every combination of
+   * the strings its operands may hold (`device = "cuda" if cuda else "cpu"` then `if "privateuseone"
+   * not in str(device):` is always true); null when an operand is not known to be strings.
+   */
+  decide(m: number, t: GuardTest): boolean | null {
+    const left = this.strings(m, t.left, 0);
+    if (left === null) return null;
+    let results: boolean[];
+    if (t.op === "truthy") results = left.map((v) => v.length > 0);
+    else {
+      if (!t.right) return null;
+      const right = t.right.t === "seq" && (t.op === "in" || t.op === "not in") ? this.seqStrings(m, t.right) : this.strings(m, t.right, 0);
+      if (right === null) return null;
+      results = [];
+      for (const a of left) {
+        for (const b of right) {
+          switch (t.op) {
+            case "==":
+            case "is":
+              results.push(a === b);
+              break;
+            case "!=":
+            case "is not":
+              results.push(a !== b);
+              break;
+            case "in":
+              results.push(t.right.t === "seq" ? right.includes(a) : b.includes(a));
+              break;
+            case "not in":
+              results.push(t.right.t === "seq" ? !right.includes(a) : !b.includes(a));
+              break;
+          }
+        }
+      }
+    }
+    if (results.length === 0) return null;
+    const value = results.every((x) => x) ? true : results.every((x) => !x) ? false : null;
+    return value === null ? null : value !== t.negated;
+  }
+
+  private seqStrings(m: number, e: Extract<Expr, { t: "seq" }>): string[] | null {
+    const out: string[] = [];
+    for (const item of e.items) {
+      if (item.t !== "str") return null;
+      out.push(item.value);
+    }
+    return out;
+  }
+
+  /** The strings an expression may evaluate to, when it evaluates to strings only: literals, names bound to them, `str(x)`, `x.type` of a device string. */
+  private strings(m: number, e: Expr, depth: number): string[] | null {
+    if (depth > 4) return null;
+    const idx = this.project.index;
+    if (e.t === "str") return [e.value];
+    if (e.t === "call") {
+      const c = idx.call(m, e.id);
+      if (c.args.length === 1 && idx.extNames(m, e.id).includes("builtins.str")) return this.strings(m, c.args[0], depth + 1);
+    }
+    if (e.t === "attr" && e.attr === "type") {
+      const of = this.strings(m, e.obj, depth + 1);
+      return of && of.every((v) => /^[a-z]+(:\d+)?$/.test(v)) ? of.map((v) => v.split(":")[0]) : null;
+    }
+    const vals = idx.eval(m, e);
+    if (vals.length === 0 || vals.some((v) => v.k !== "str")) return null;
+    return vals.map((v) => (v as { value: string }).value);
+  }
+
+  /** The call's conditions, without those a constant decides true. */
+  effectiveGuards(m: number, c: CallFact): string[] {
+    if (!c.tests) return c.guards;
+    return c.guards.filter((_, i) => {
+      const t = c.tests?.[i];
+      return !t || this.decide(m, t) !== true;
+    });
+  }
+
+  /** Is the call under a condition a constant decides false (it never runs). */
+  neverRuns(m: number, c: CallFact): boolean {
+    return !!c.tests && c.tests.some((t) => t !== null && this.decide(m, t) === false);
+  }
+
+  /**
+   * The conditions under which the call runs that decide paths rather than backends: those that
+   * name no backend (`if step % k == 0:`, `if warm:`, not `if use_cuda:` or `if device != "cpu":`)
+   * and that no constant decides.
+   */
+  pathGuards(m: number, c: CallFact): string[] {
+    // `a and b` holds where both hold: its conjuncts are the conditions (the closing read under
+    // `RANK in {-1, 0} and final_epoch` runs where a wait under `RANK in {-1, 0}` does).
+    return this.effectiveGuards(m, c)
+      .flatMap(conjuncts)
+      .filter((g) => !NAMES_BACKEND.test(g) && !(/^\s*not\b|!=|\bnot\s+in\b/.test(g) && /\bcpu\b/.test(g)));
   }
 
   isClock(m: number, call: number): boolean {
@@ -753,9 +897,12 @@ export class TimingAnalysis {
       }
       const c = mod.calls[r.id];
       if (span && (c.end < span.from || c.end > span.to)) continue;
+      // Under a condition the device strings the code sets make false: the call never runs.
+      if (this.neverRuns(fn.m, c)) continue;
       if (regions && !regions.some((g) => c.end >= g.from && c.end <= g.to)) continue;
       const got = this.classify(fn, r.id, c, boundTo.get(r.id) ?? null, isDevice, ctx);
       const classified = got === null ? [] : Array.isArray(got) ? got : [got];
+      for (const item of classified) if (item.k === "work" && item.pathGuards === undefined) item.pathGuards = this.pathGuards(fn.m, c);
       for (const item of classified) if (!(item.k === "work" && captured(c.end))) items.push(item);
       const queuesSomething = classified.some((it) => it.k === "work" || it.k === "sync" || it.k === "check");
       if (span === null && !queuesSomething && !captured(c.end) && flow.isDeviceWork(r.id, ctx)) {
@@ -924,9 +1071,11 @@ export class TimingAnalysis {
     const clock = this.clockItem(fn, id, c, into);
     if (clock !== null) return clock;
     const callees = idx.calleesOf(m, id);
-    const g = guardCoverage(c.guards);
-    const conditional = underCondition(c.guards);
-    const wait = { k: "sync" as const, end: c.end, loop: c.loop, row, what, conditional, partial: false };
+    const guards = this.effectiveGuards(m, c);
+    const g = guardCoverage(guards);
+    const conditional = underCondition(guards);
+    const decided = c.guards.filter((x) => !guards.includes(x));
+    const wait = { k: "sync" as const, end: c.end, loop: c.loop, row, what, conditional, partial: false, pathGuards: this.pathGuards(m, c), allGuards: guards.flatMap(conjuncts), ...(decided.length > 0 ? { decided } : {}) };
     // Reading a checkpoint, itself or through a project loader: host work ending with the data in
     // place. A project function that then queues compute on every path (a warm-up forward) is
     // work like any other.
@@ -977,12 +1126,15 @@ export class TimingAnalysis {
     if (c.fn.t === "attr" && (TRANSFER_METHODS.has(c.fn.attr) || METADATA_METHODS.has(c.fn.attr) || VIEW_METHODS.has(c.fn.attr) || MODULE_STATE_METHODS.has(c.fn.attr) || HOST_RESULT_CALLS.test(c.fn.attr))) return null;
     if (c.fn.t === "name" && HOST_RESULT_CALLS.test(c.fn.name)) return null;
     if (names.some((n) => UPLOAD_FUNCTIONS.has(n) || ALLOCATION_FUNCTIONS.has(n) || WRAPPER_FUNCTIONS.has(n))) return null;
+    // A kernel launch that is no torch function (Triton, a custom operator, a compiled extension).
+    const kernel = this.project.deviceFlow.kernelLaunch(id, ctx);
+    if (kernel) return { k: "work", end: c.end, loop: c.loop, row, what, note: kernel, conditional };
     // A call of project functions is work when their bodies compute (not when they only load or move data),
     // unless it is a module's forward on a device object.
     const vals = idx.eval(m, c.fn);
     const forwardOfDevice = c.fn.t === "attr" && /^(forward|__call__)$/.test(c.fn.attr) && isDevice(c.fn.obj);
     const modelCall = forwardOfDevice || this.project.deviceFlow.isModelCall(m, c.fn, ctx.accel);
-    if (!modelCall && callees.length > 0 && vals.length > 0 && vals.every((v) => v.k === "fn" || v.k === "bound")) {
+    if (!modelCall && callees.length > 0 && vals.length > 0 && vals.every((v) => v.k === "fn" || v.k === "bound" || idx.callableObjectMethods(v).length > 0)) {
       return callees.some((t) => this.doesDeviceWork(t)) ? { k: "work", end: c.end, loop: c.loop, row, what, conditional } : null;
     }
     if (this.project.deviceFlow.isDeviceWork(id, ctx)) return { k: "work", end: c.end, loop: c.loop, row, what, conditional };

@@ -7,8 +7,12 @@ export type Value =
   /** A function, method or lambda of the project: module index + scope index. */
   | { k: "fn"; m: number; s: number }
   | { k: "class"; m: number; s: number }
-  /** An instance of a project class; `virtual` when seen through self (subclass overrides apply). */
-  | { k: "inst"; m: number; s: number; virtual: boolean }
+  /**
+   * An instance of a project class; `virtual` when seen through self (subclass overrides apply).
+   * `declared`: known only from an annotation naming class `declared` (a parameter or attribute
+   * typed as a base): this is one of the subclasses the project creates (rapid type analysis).
+   */
+  | { k: "inst"; m: number; s: number; virtual: boolean; declared?: { m: number; s: number } }
   /** A method bound to an instance. */
   | { k: "bound"; m: number; s: number; self: Value }
   | { k: "module"; m: number }
@@ -30,7 +34,7 @@ export function valueKey(v: Value): string {
     case "module":
       return `${v.k}:${v.m}:${"s" in v ? v.s : ""}`;
     case "inst":
-      return `inst:${v.m}:${v.s}:${v.virtual ? 1 : 0}`;
+      return `inst:${v.m}:${v.s}:${v.virtual ? 1 : 0}${v.declared ? `:${v.declared.m}.${v.declared.s}` : ""}`;
     case "bound":
       return `bound:${v.m}:${v.s}:${valueKey(v.self)}`;
     case "ext":

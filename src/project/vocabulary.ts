@@ -58,8 +58,10 @@ export const HOST_BUILTINS = new Set(["builtins.float", "builtins.int", "builtin
 /** torch functions that return Python values (and so wait). */
 export const HOST_TORCH = new Set([
   "torch.equal", "torch.allclose", "torch.is_nonzero", "torch.testing.assert_close",
-  // Writing tensors to a file copies them to the host first.
+  // Writing tensors to a file copies them to the host first (a traced or scripted module's
+  // save() and an ONNX export, which also runs the model, too).
   "torch.save", "safetensors.torch.save_file", "safetensors.torch.save_model",
+  "torch.jit.save", "torch.jit.trace().save", "torch.jit.script().save", "torch.onnx.export",
 ]);
 
 /**

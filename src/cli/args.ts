@@ -246,9 +246,11 @@ function normalize(argv: readonly string[]): { tokens: string[]; command?: Comma
     }
     switch (spec.kind) {
       case "flag": {
-        if (inline === undefined) return void tokens.push(spelled);
+        // `--fix=true`, not `--fix`: before yargs knows the subcommand it knows no option, and
+        // would take the next word (`mps-lint --fix check x`) as the value of a bare one.
+        if (inline === undefined) return void tokens.push(`${spelled}=true`);
         const v = inline.toLowerCase();
-        if (FLAG_TRUE.includes(v)) return void tokens.push(spelled);
+        if (FLAG_TRUE.includes(v)) return void tokens.push(`${spelled}=true`);
         if (FLAG_FALSE.includes(v)) return void tokens.push(`--no-${spec.long}`);
         throw new ArgvError(`${spelled} takes no value, or one of true, false (yes, no, on, off, 1, 0); got "${inline}"`);
       }

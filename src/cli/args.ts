@@ -343,10 +343,13 @@ function yargsOption(o: OptionSpec): Options {
   };
   const common: Options = { describe: o.describe, group: `${o.group}:`, hidden: o.hidden, alias: [...(o.short ? [o.short] : []), ...(o.aliases ?? [])] };
   switch (o.kind) {
+    // No coerce for these two (a coerce is a middleware per option, ~0.5 ms each at every start):
+    // a repeat's last value wins in parseArgs, and yargs checks the choices (its message is
+    // reworded in choiceError).
     case "flag":
-      return { ...common, type: "boolean", coerce: (v: unknown) => last(v) as boolean };
+      return { ...common, type: "boolean" };
     case "value":
-      return { ...common, type: "string", requiresArg: true, choices: o.choices ? [...o.choices] : undefined, coerce: (v: unknown) => choice(String(last(v))) };
+      return { ...common, type: "string", requiresArg: true, choices: o.choices ? [...o.choices] : undefined };
     case "list":
       // Repeats accumulate (yargs' duplicate-arguments-array), each value split at commas.
       return { ...common, type: "string", array: true, nargs: 1, coerce: (v: unknown) => (Array.isArray(v) ? v : [v]).flatMap((x) => listOf(String(x))) };
@@ -399,6 +402,16 @@ function buildParser(): Argv {
   return y;
 }
 
+/** yargs' "Invalid values: Argument: dump, Given: "x", Choices: ..." as our message, with the closest choice. */
+function choiceError(message: string): string {
+  const m = /Argument: ([^,]+), Given: "((?:[^"\\]|\\.)*)"/.exec(message);
+  const spec = m ? byLong.get(m[1]) : undefined;
+  if (!m || !spec?.choices) return message;
+  const given = m[2];
+  const guess = closest(given, spec.choices);
+  return `--${spec.long} expects one of ${spec.choices.join(", ")}, got "${given}"${guess ? `; did you mean "${guess}"?` : ""}`;
+}
+
 /** yargs' "Unknown argument: selec" as our message, with the closest option of the command. */
 function unknownOption(message: string, cmd: CommandSpec, argv: readonly string[]): string {
   const m = /^Unknown arguments?: ([^,\n]+)/.exec(message);
@@ -422,7 +435,7 @@ export function parseArgs(argv: readonly string[], exists: (p: string) => boolea
   try {
     parsed = buildParser().parseSync(tokens) as Record<string, unknown>;
   } catch (e) {
-    if (e instanceof ArgvError) throw new ArgvError(unknownOption(e.message, cmd, argv));
+    if (e instanceof ArgvError) throw new ArgvError(choiceError(unknownOption(e.message, cmd, argv)));
     throw e;
   }
   const out: ParsedArgs = { command: cmd.name, explicit: command !== undefined, positionals: [], options: new Map(), raw };
@@ -441,7 +454,8 @@ export function parseArgs(argv: readonly string[], exists: (p: string) => boolea
   }
   for (const o of OPTIONS) {
     const v = parsed[o.long];
-    if (v !== undefined) out.options.set(o.long, v as OptionValue);
+    // A repeated option: yargs keeps every value; the last one wins (lists are joined already).
+    if (v !== undefined) out.options.set(o.long, (o.kind !== "list" && Array.isArray(v) ? v[v.length - 1] : v) as OptionValue);
   }
   return out;
 }

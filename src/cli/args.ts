@@ -1,5 +1,6 @@
-// The command line's grammar: one table of subcommands and options, a strict parser over it, and
-// the help text written from it. Ruff's conventions (clap's): `--x=value` and `--x value` mean the
+// The command line's grammar: one table of subcommands and options, the yargs parser built from
+// it (strict: yargs' own checks of options, choices and commands), and the help text written from
+// it. Ruff's conventions (clap's): `--x=value` and `--x value` mean the
 // same; a flag takes no value except an explicit boolean after `=` (`--fix=true`, `--fix=no`);
 // `--no-x` turns a flag off; short options `-f json`, `-fjson`, `-f=json`, and flags may be joined
 // (`-en`); `--` ends the options. Anything the table does not name is an error with a suggestion:

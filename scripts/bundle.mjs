@@ -1,9 +1,9 @@
 // Bundles the tsc output (dist/src, dist/rules) into dist/bundle/, which the `mps-lint` bin
 // runs. Why: Node's start-up for a lint of one file was dominated by loading ~50 of our ESM
-// files plus the dozens of chalk & co.; one minified file compiles in a fraction of that.
+// files plus the dozens of yargs, chalk & co.; one minified file compiles in a fraction of that.
 //
 //   dist/bundle/bin.js       the bin: turns on Node's compile cache, then import()s cli.js
-//   dist/bundle/cli.js       argument parsing (src/cli/args.ts: the option table and a strict parser)
+//   dist/bundle/cli.js       argument parsing (src/cli/args.ts: the option table, parsed by yargs)
 //   dist/bundle/cli-main.js  the lint pipeline, import()ed by cli.js once argv is parsed
 //                            (--help and --version never load it)
 //   dist/bundle/verify.js    --verify and bench, import()ed only for them
@@ -23,6 +23,51 @@ import { build } from "esbuild";
 
 const ROOT = path.resolve(import.meta.dirname, "..");
 const OUT = path.join(ROOT, "dist", "bundle");
+
+// yargs' string-width (and cliui's) build an Intl.Segmenter and Unicode-property regexes (RGI
+// emoji) at load time: ~20 ms of every start, for measuring help text. Printable ASCII needs
+// none of it (width = length, as string-width's own fast path says); anything else loads the
+// real module on first use (esbuild turns the require() into a lazy module init).
+const lazyStringWidth = {
+  name: "lazy-string-width",
+  setup(b) {
+    b.onResolve({ filter: /^string-width$/ }, async (args) => {
+      if (args.pluginData === "real") return undefined;
+      const real = await b.resolve(args.path, { kind: args.kind, resolveDir: args.resolveDir, pluginData: "real" });
+      if (real.errors.length > 0) return { errors: real.errors };
+      return { path: real.path, namespace: "lazy-string-width" };
+    });
+    b.onLoad({ filter: /.*/, namespace: "lazy-string-width" }, (args) => ({
+      resolveDir: path.dirname(args.path),
+      contents: `let real;
+export default function stringWidth(s, options) {
+  if (typeof s === "string" && /^[\\x20-\\x7e]*$/.test(s)) return s.length;
+  real ??= require(${JSON.stringify(args.path)}).default;
+  return real(s, options);
+}
+`,
+    }));
+  },
+};
+
+// yargs finds "the main package" by cutting its own path at node_modules/, which inside the
+// bundle is no node_modules/ path: it then lists the working folder and every folder above it
+// looking for a package.json (a readdir of /tmp or a big repository on every run). Start from
+// the bundle instead: dist/bundle -> dist -> our package.json.
+const yargsMainFilename = {
+  name: "yargs-main-filename",
+  setup(b) {
+    b.onLoad({ filter: /[\\/]yargs[\\/]lib[\\/]platform-shims[\\/]esm\.mjs$/ }, async (args) => {
+      const { readFile } = await import("node:fs/promises");
+      const text = await readFile(args.path, "utf8");
+      const from = "const mainFilename = __dirname.substring(0, __dirname.lastIndexOf('node_modules'));";
+      if (!text.includes(from)) {
+        return { errors: [{ text: `yargs-main-filename: "${from}" not found in ${args.path} (yargs changed; update scripts/bundle.mjs)` }] };
+      }
+      return { contents: text.replace(from, "const mainFilename = __dirname;"), loader: "js" };
+    });
+  },
+};
 
 const ENTRIES = {
   bin: "dist/src/cli/bin.js",
@@ -62,7 +107,7 @@ await Promise.all(
       sourcemap: "linked",
       sourcesContent: false,
       external: ["tree-sitter", "tree-sitter-python", "web-tree-sitter"],
-      plugins: [siblingEntries(name)],
+      plugins: [siblingEntries(name), lazyStringWidth, yargsMainFilename],
       logLevel: "warning",
       // vscode-languageserver is CommonJS and require()s Node's modules, which an ESM bundle can
       // only do through a real require.

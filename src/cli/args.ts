@@ -1,9 +1,12 @@
-// The command line's grammar: one table of subcommands and options, a strict parser over it, and
-// the help text written from it. Ruff's conventions (clap's): `--x=value` and `--x value` mean the
+// The command line's grammar: one table of subcommands and options, the yargs parser built from
+// it (strict: yargs' own checks of options, choices and commands), and the help text written from
+// it. Ruff's conventions (clap's): `--x=value` and `--x value` mean the
 // same; a flag takes no value except an explicit boolean after `=` (`--fix=true`, `--fix=no`);
 // `--no-x` turns a flag off; short options `-f json`, `-fjson`, `-f=json`, and flags may be joined
 // (`-en`); `--` ends the options. Anything the table does not name is an error with a suggestion:
 // an unknown option, a value outside an option's choices, a mistyped subcommand (`chekc`).
+
+import yargs, { type Argv, type Options } from "yargs";
 
 export type OptionKind =
   /** On or off: `--x`, `--no-x`, `--x=true|false|yes|no|on|off|1|0`. */
@@ -25,6 +28,8 @@ export interface OptionSpec {
   choices?: readonly string[];
   /** `optional` kind: what a bare `--x` means. */
   bare?: string;
+  /** `optional` kind: what `--no-x` means (without it, --no-x is unknown). */
+  off?: string;
   describe: string;
   /** Help section. */
   group: string;
@@ -73,7 +78,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   { long: "quiet", short: "q", kind: "flag", group: OUT, describe: "print the findings and nothing else (no summary line), as Ruff's --quiet" },
   { long: "silent", short: "s", kind: "flag", group: OUT, describe: "print no findings and no summary (warnings and errors still go to standard error); the exit code tells" },
   { long: "errors-only", kind: "flag", group: OUT, describe: "report findings of severity error only (the old meaning of --quiet, ESLint's)" },
-  { long: "color", kind: "optional", value: "WHEN", choices: ["auto", "always", "never"], bare: "always", group: OUT, describe: "colour: auto (a terminal, NO_COLOR and FORCE_COLOR decide), always, never; --color alone is always, --no-color is never" },
+  { long: "color", kind: "optional", value: "WHEN", choices: ["auto", "always", "never"], bare: "always", off: "never", group: OUT, describe: "colour: auto (a terminal, NO_COLOR and FORCE_COLOR decide), always, never; --color alone is always, --no-color is never" },
   { long: "exit-zero", short: "e", kind: "flag", group: OUT, describe: "exit 0 even when there are findings" },
   { long: "exit-non-zero-on-fix", kind: "flag", group: OUT, describe: "exit 1 when fixes were applied, even if no finding is left" },
   { long: "max-warnings", kind: "value", value: "N", group: OUT, describe: "exit 1 when there are more than N warnings (warnings alone then fail only past it)" },
@@ -202,149 +207,114 @@ for (const o of OPTIONS) {
 
 const isValueLike = (s: string | undefined): s is string => s !== undefined && (s === "-" || !s.startsWith("-") || /^-\d/.test(s));
 
+const listOf = (v: string) => v.split(",").map((s) => s.trim()).filter(Boolean);
+
 /**
- * argv -> ParsedArgs. `exists(p)` tells whether a path exists: a first word that names no
- * subcommand and no file, but is close to a subcommand, is a mistyped subcommand.
+ * Ruff's spellings that yargs-parser reads otherwise, rewritten into the one form yargs reads the
+ * same way: `--fix=yes` -> `--fix`, `--fix=off` -> `--no-fix` (yargs-parser takes any value but
+ * "true" as false); short options split and glued (`-en` -> `-e -n`, `-fjson` -> `-f=json`);
+ * `-n` -> `--no-cache`; an option's value joined with `=` (`--select X` -> `--select=X`), so that
+ * yargs' first pass, before it knows the subcommand, never takes a value for a word or a word for
+ * a value; an optional value made explicit (`--color` -> `--color=always`). Unknown long options
+ * are left for yargs' strict mode. A raw command's own arguments are set apart, untouched.
  */
-export function parseArgs(argv: readonly string[], exists: (p: string) => boolean): ParsedArgs {
+/**
+ * `-` (standard input) as yargs is given it: yargs drops a `-` from the positionals it names
+ * (`[paths..]`), and no argument the system passes can hold a NUL.
+ */
+const STDIN = "\u0000-";
+
+function normalize(argv: readonly string[]): { tokens: string[]; command?: CommandSpec; commandAt: number; raw: string[] } {
+  const tokens: string[] = [];
+  const raw: string[] = [];
+  let command: CommandSpec | undefined;
+  let commandAt = -1;
   let i = 0;
-  let cmd: CommandSpec = COMMANDS[0];
-  let explicit = false;
-  const out: ParsedArgs = { command: cmd.name, explicit, positionals: [], options: new Map(), raw: [] };
-  // The subcommand is the first word that is neither an option nor an option's value (Ruff's
-  // place for it; options may come before it).
-  let firstWord = -1;
-  for (let k = 0; k < argv.length; k++) {
-    const a = argv[k];
-    if (a === "--") break;
-    if (a === "-" || !a.startsWith("-")) {
-      firstWord = k;
-      break;
-    }
-    if (takesNextValue(a, argv[k + 1])) k++;
-  }
-  let skipIndex = -1;
-  if (firstWord >= 0) {
-    const word = argv[firstWord];
-    const named = COMMANDS.find((c) => c.name === word);
-    if (named) {
-      cmd = named;
-      explicit = true;
-      skipIndex = firstWord;
-    } else if (/^[a-z][a-z-]*$/.test(word) && !exists(word)) {
-      const guess = closest(word, COMMANDS.filter((c) => !c.hidden).map((c) => c.name));
-      if (guess) throw new ArgvError(`unrecognized subcommand "${word}"; did you mean "${guess}"? (or name an existing file or folder)`);
-    }
-  }
-  out.command = cmd.name;
-  out.explicit = explicit;
-  const allowed = optionsOf(cmd);
-
-  const set = (spec: OptionSpec, value: OptionValue, spelled: string) => {
-    if (!allowed.has(spec.long)) {
-      throw new ArgvError(`${spelled} is not an option of \`mps-lint ${cmd.name}\`${cmd.name === "check" ? "" : ` (see mps-lint ${cmd.name} --help)`}`);
-    }
-    if (spec.kind === "list") {
-      const prev = (out.options.get(spec.long) as string[] | undefined) ?? [];
-      out.options.set(spec.long, [...prev, ...(value as string[])]);
-    } else {
-      out.options.set(spec.long, value);
-    }
+  const valueFor = (spec: OptionSpec, spelled: string, inline: string | undefined): string => {
+    if (inline !== undefined) return inline;
+    const next = argv[i];
+    if (!isValueLike(next)) throw new ArgvError(`${spelled} expects a value (${spec.value ?? "VALUE"})`);
+    i++;
+    return next;
   };
-
-  const checkChoice = (spec: OptionSpec, v: string, spelled: string): string => {
-    if (spec.choices && !spec.choices.includes(v)) {
-      const guess = closest(v, spec.choices);
-      throw new ArgvError(`${spelled} expects one of ${spec.choices.join(", ")}, got "${v}"${guess ? `; did you mean "${guess}"?` : ""}`);
+  /** One option, spelled `spelled` (`--x` or `-x`), with its text after `=` if any. */
+  const option = (spec: OptionSpec, spelled: string, inline: string | undefined, negated: boolean): void => {
+    const name = spelled.startsWith("--") ? spelled.slice(2) : spelled.slice(1);
+    const dash = spelled.startsWith("--") ? "--" : "-";
+    if (spec.long === "no-cache") {
+      if (inline !== undefined) throw new ArgvError(`${spelled} takes no value`);
+      tokens.push("--no-cache");
+      return;
     }
-    return v;
-  };
-
-  const listOf = (v: string) => v.split(",").map((s) => s.trim()).filter(Boolean);
-
-  /** Apply option `spec` spelled `spelled` with an inline value (after `=`, or joined to a short), or take the next argument. */
-  const apply = (spec: OptionSpec, spelled: string, inline: string | undefined, negated: boolean): void => {
     if (negated) {
       if (inline !== undefined) throw new ArgvError(`${spelled} takes no value`);
-      if (spec.kind === "flag") return set(spec, false, spelled);
-      if (spec.long === "color") return set(spec, "never", spelled);
-      throw new ArgvError(`unknown option ${spelled}`);
+      if (spec.kind === "flag" || spec.off !== undefined) tokens.push(spelled);
+      else throw new ArgvError(`unknown option ${spelled}`);
+      return;
     }
     switch (spec.kind) {
       case "flag": {
-        if (inline === undefined) return set(spec, true, spelled);
+        // `--fix=true`, not `--fix`: before yargs knows the subcommand it knows no option, and
+        // would take the next word (`mps-lint --fix check x`) as the value of a bare one.
+        if (inline === undefined) return void tokens.push(`${spelled}=true`);
         const v = inline.toLowerCase();
-        if (FLAG_TRUE.includes(v)) return set(spec, true, spelled);
-        if (FLAG_FALSE.includes(v)) return set(spec, false, spelled);
+        if (FLAG_TRUE.includes(v)) return void tokens.push(`${spelled}=true`);
+        if (FLAG_FALSE.includes(v)) return void tokens.push(`--no-${spec.long}`);
         throw new ArgvError(`${spelled} takes no value, or one of true, false (yes, no, on, off, 1, 0); got "${inline}"`);
       }
       case "optional": {
-        if (inline !== undefined) return set(spec, checkChoice(spec, inline, spelled), spelled);
+        let v = inline;
         // `--color always`: the next word is the value when it can only be one (a choice).
-        const next = argv[i];
-        if (spec.choices && next !== undefined && spec.choices.includes(next)) {
-          i++;
-          return set(spec, next, spelled);
-        }
-        return set(spec, spec.bare ?? true, spelled);
+        if (v === undefined && spec.choices && argv[i] !== undefined && spec.choices.includes(argv[i])) v = argv[i++];
+        return void tokens.push(`${dash}${name}=${v ?? spec.bare ?? ""}`);
       }
       case "value":
-      case "list": {
-        let v = inline;
-        if (v === undefined) {
-          const next = argv[i];
-          if (!isValueLike(next)) throw new ArgvError(`${spelled} expects a value (${spec.value ?? "VALUE"})`);
-          v = next;
-          i++;
-        }
-        if (spec.kind === "list") return set(spec, listOf(v), spelled);
-        return set(spec, checkChoice(spec, v, spelled), spelled);
-      }
+      case "list":
+        return void tokens.push(`${dash}${name}=${valueFor(spec, spelled, inline)}`);
     }
   };
-
-  let ended = false;
   while (i < argv.length) {
-    if (i === skipIndex) {
-      i++;
-      continue;
-    }
     const a = argv[i++];
-    if (cmd.raw && a !== "--help" && a !== "-h" && !a.startsWith("--python")) {
-      out.raw.push(a);
-      continue;
-    }
-    if (ended || a === "-" || !a.startsWith("-")) {
-      out.positionals.push(a);
+    if (command?.raw) {
+      // A raw command's arguments go through as written, but for its own options (help, python).
+      const name = a.replace(/^--?/, "").split("=")[0];
+      const spec = a.startsWith("-") ? (a.startsWith("--") ? byLong.get(name) : byShort.get(name)) : undefined;
+      if (spec && command.options !== "lint" && command.options.includes(spec.long) && (spec.long !== "help" || !a.includes("="))) {
+        option(spec, a.split("=")[0], a.includes("=") ? a.slice(a.indexOf("=") + 1) : undefined, false);
+      } else {
+        raw.push(a);
+      }
       continue;
     }
     if (a === "--") {
-      ended = true;
+      tokens.push(...argv.slice(i - 1).map((t) => (t === "-" ? STDIN : t)));
+      break;
+    }
+    if (a === "-" || !a.startsWith("-")) {
+      if (a === "-") {
+        tokens.push(STDIN);
+        continue;
+      }
+      if (!command) {
+        commandAt = tokens.length;
+        command = COMMANDS.find((c) => c.name === a) ?? COMMANDS[0];
+        if (command.name !== a) command = { ...COMMANDS[0], name: "" };
+      }
+      tokens.push(a);
       continue;
     }
     if (a.startsWith("--")) {
       const eq = a.indexOf("=");
       const name = eq < 0 ? a.slice(2) : a.slice(2, eq);
       const inline = eq < 0 ? undefined : a.slice(eq + 1);
-      const spelled = `--${name}`;
       let spec = byLong.get(name);
       let negated = false;
       if (!spec && name.startsWith("no-")) {
         spec = byLong.get(name.slice(3));
         negated = !!spec;
       }
-      if (spec?.long === "no-cache") {
-        // -n / --no-cache: Ruff's spelling of --cache=false.
-        if (inline !== undefined) throw new ArgvError(`${spelled} takes no value`);
-        set(byLong.get("cache")!, false, spelled);
-        continue;
-      }
-      if (!spec) {
-        const names = [...allowed].filter((l) => !byLong.get(l)!.hidden).map((l) => `--${l}`);
-        const guess = closest(spelled, names);
-        throw new ArgvError(`unknown option ${spelled}${guess ? `; did you mean ${guess}?` : ""} (mps-lint ${cmd.name} --help lists them)`);
-      }
-      apply(spec, spelled, inline, negated);
+      if (!spec) tokens.push(a); // yargs' strict mode names it, with a suggestion
+      else option(spec, `--${name}`, inline, negated);
       continue;
     }
     // Short options: -f json, -fjson, -f=json, -en.
@@ -352,33 +322,150 @@ export function parseArgs(argv: readonly string[], exists: (p: string) => boolea
       const ch = a[k];
       const spec = byShort.get(ch);
       const spelled = `-${ch}`;
-      if (!spec) throw new ArgvError(`unknown option ${spelled}${a.length > 2 ? ` (in ${a})` : ""} (mps-lint ${cmd.name} --help lists them)`);
-      if (spec.long === "no-cache") {
-        set(byLong.get("cache")!, false, spelled);
-        continue;
-      }
+      if (!spec) throw new ArgvError(`unknown option ${spelled}${a.length > 2 ? ` (in ${a})` : ""} (mps-lint ${command?.name || "check"} --help lists them)`);
       if (spec.kind === "flag" || spec.kind === "optional") {
         if (a[k + 1] === "=") {
-          apply(spec, spelled, a.slice(k + 2), false);
+          option(spec, spelled, a.slice(k + 2), false);
           break;
         }
-        apply(spec, spelled, undefined, false);
+        option(spec, spelled, undefined, false);
         continue;
       }
       const rest = a.slice(k + 1).replace(/^=/, "");
-      apply(spec, spelled, rest === "" ? undefined : rest, false);
+      option(spec, spelled, rest === "" ? undefined : rest, false);
       break;
     }
   }
-  return out;
+  return { tokens, command: command?.name ? command : undefined, commandAt, raw };
 }
 
-/** Does this argument (an option) take the next argument as its value? */
-function takesNextValue(a: string, next: string | undefined): boolean {
-  const spec = a.startsWith("--") ? (a.includes("=") ? undefined : byLong.get(a.slice(2))) : a.length === 2 ? byShort.get(a[1]) : undefined;
-  if (!spec) return false;
-  if (spec.kind === "optional") return !!spec.choices && next !== undefined && spec.choices.includes(next);
-  return spec.kind === "value" || spec.kind === "list";
+/** yargs' `.option()` settings for one row of the table. */
+function yargsOption(o: OptionSpec): Options {
+  const last = (v: unknown) => (Array.isArray(v) ? v[v.length - 1] : v);
+  const choice = (v: string): string => {
+    if (o.choices && !o.choices.includes(v)) {
+      const guess = closest(v, o.choices);
+      throw new ArgvError(`--${o.long} expects one of ${o.choices.join(", ")}, got "${v}"${guess ? `; did you mean "${guess}"?` : ""}`);
+    }
+    return v;
+  };
+  const common: Options = { describe: o.describe, group: `${o.group}:`, hidden: o.hidden, alias: [...(o.short ? [o.short] : []), ...(o.aliases ?? [])] };
+  switch (o.kind) {
+    // No coerce for these two (a coerce is a middleware per option, ~0.5 ms each at every start):
+    // a repeat's last value wins in parseArgs, and yargs checks the choices (its message is
+    // reworded in choiceError).
+    case "flag":
+      return { ...common, type: "boolean" };
+    case "value":
+      return { ...common, type: "string", requiresArg: true, choices: o.choices ? [...o.choices] : undefined };
+    case "list":
+      // Repeats accumulate (yargs' duplicate-arguments-array), each value split at commas.
+      return { ...common, type: "string", array: true, nargs: 1, coerce: (v: unknown) => (Array.isArray(v) ? v : [v]).flatMap((x) => listOf(String(x))) };
+    case "optional":
+      return {
+        ...common,
+        type: "string",
+        coerce: (v: unknown) => {
+          const x = last(v);
+          if (x === false) return o.off ?? false; // --no-color
+          if (x === "" || x === true) return o.bare ?? true; // --add-noqa alone
+          return choice(String(x));
+        },
+      };
+  }
+}
+
+/** The yargs instance of the table: every command with its options, strict. */
+function buildParser(): Argv {
+  let y = yargs()
+    .scriptName("mps-lint")
+    .help(false)
+    .version(false)
+    .exitProcess(false)
+    .strict()
+    .strictCommands()
+    .parserConfiguration({
+      "camel-case-expansion": false,
+      "dot-notation": false,
+      "parse-numbers": false,
+      "parse-positional-numbers": false,
+      "strip-aliased": true,
+      "duplicate-arguments-array": true,
+      "greedy-arrays": false,
+    })
+    .fail((msg, err) => {
+      if (err instanceof ArgvError) throw err;
+      throw new ArgvError(err ? err.message : msg);
+    });
+  for (const cmd of COMMANDS) {
+    const allowed = optionsOf(cmd);
+    const builder = (b: Argv) => {
+      for (const o of OPTIONS) if (allowed.has(o.long) && o.long !== "no-cache") b = b.option(o.long, yargsOption(o));
+      return b;
+    };
+    const positional = cmd.options === "lint" ? "[paths..]" : "[args..]";
+    const names = cmd === COMMANDS[0] ? [`${cmd.name} ${positional}`, `$0 ${positional}`] : [`${cmd.name} ${positional}`];
+    y = y.command(names, cmd.describe, builder, () => undefined);
+  }
+  return y;
+}
+
+/** yargs' "Invalid values: Argument: dump, Given: "x", Choices: ..." as our message, with the closest choice. */
+function choiceError(message: string): string {
+  const m = /Argument: ([^,]+), Given: "((?:[^"\\]|\\.)*)"/.exec(message);
+  const spec = m ? byLong.get(m[1]) : undefined;
+  if (!m || !spec?.choices) return message;
+  const given = m[2];
+  const guess = closest(given, spec.choices);
+  return `--${spec.long} expects one of ${spec.choices.join(", ")}, got "${given}"${guess ? `; did you mean "${guess}"?` : ""}`;
+}
+
+/** yargs' "Unknown argument: selec" as our message, with the closest option of the command. */
+function unknownOption(message: string, cmd: CommandSpec, argv: readonly string[]): string {
+  const m = /^Unknown arguments?: ([^,\n]+)/.exec(message);
+  if (!m) return message;
+  // As the user wrote it: yargs names `--no-such` "such" (its boolean negation).
+  const written = argv.map((a) => a.split("=")[0]).find((a) => a === `--${m[1]}` || a === `--no-${m[1]}`);
+  const spelled = written ?? (m[1].length === 1 ? `-${m[1]}` : `--${m[1]}`);
+  const names = [...optionsOf(cmd)].filter((l) => !byLong.get(l)!.hidden).map((l) => `--${l}`);
+  const guess = closest(spelled, names);
+  return `unknown option ${spelled}${guess ? `; did you mean ${guess}?` : ""} (mps-lint ${cmd.name} --help lists them)`;
+}
+
+/**
+ * argv -> ParsedArgs. `exists(p)` tells whether a path exists: a first word that names no
+ * subcommand and no file, but is close to a subcommand, is a mistyped subcommand.
+ */
+export function parseArgs(argv: readonly string[], exists: (p: string) => boolean): ParsedArgs {
+  const { tokens, command, raw } = normalize(argv);
+  const cmd = command ?? COMMANDS[0];
+  let parsed: Record<string, unknown>;
+  try {
+    parsed = buildParser().parseSync(tokens) as Record<string, unknown>;
+  } catch (e) {
+    if (e instanceof ArgvError) throw new ArgvError(choiceError(unknownOption(e.message, cmd, argv)));
+    throw e;
+  }
+  const out: ParsedArgs = { command: cmd.name, explicit: command !== undefined, positionals: [], options: new Map(), raw };
+  const rest = (parsed._ as (string | number)[]).map(String);
+  if (out.explicit) rest.shift();
+  const named = (parsed.paths ?? parsed.args ?? []) as (string | number)[];
+  out.positionals = [...named.map(String), ...rest].map((p) => (p === STDIN ? "-" : p));
+  if (!out.explicit && out.positionals.length > 0) {
+    const word = out.positionals[0];
+    const end = argv.indexOf("--");
+    const beforeEnd = end < 0 || argv.indexOf(word) < end;
+    if (beforeEnd && /^[a-z][a-z-]*$/.test(word) && !exists(word)) {
+      const guess = closest(word, COMMANDS.filter((c) => !c.hidden).map((c) => c.name));
+      if (guess) throw new ArgvError(`unrecognized subcommand "${word}"; did you mean "${guess}"? (or name an existing file or folder)`);
+    }
+  }
+  for (const o of OPTIONS) {
+    const v = parsed[o.long];
+    // A repeated option: yargs keeps every value; the last one wins (lists are joined already).
+    if (v !== undefined) out.options.set(o.long, (o.kind !== "list" && Array.isArray(v) ? v[v.length - 1] : v) as OptionValue);
+  }
+  return out;
 }
 
 // ---- help --------------------------------------------------------------------------------------
@@ -399,7 +486,12 @@ export function helpText(command: string, version: string): string {
   if (cmd.name === "check") {
     lines.push(`mps-lint ${version}: find PyTorch synchronization misuse in multi-threaded code.`, "");
     lines.push("Usage: mps-lint [check] [OPTIONS] [PATHS...]", "       mps-lint <COMMAND> [ARGS]", "", "Commands:");
-    for (const c of COMMANDS.filter((c) => !c.hidden)) lines.push(`  ${`${c.name} ${c.args}`.padEnd(20)}${c.describe}`);
+    // yargs' layout of a command row (`mps-lint NAME  describe`); a raw command's arguments are
+    // its own (its describe says where they are listed).
+    for (const c of COMMANDS.filter((c) => !c.hidden)) {
+      const left = `  mps-lint ${c.name}${c.args && !c.raw ? ` ${c.args}` : ""}`;
+      lines.push(`${left.padEnd(30)}${left.length >= 30 ? " " : ""}${c.describe}`);
+    }
   } else {
     lines.push(`Usage: mps-lint ${cmd.name}${allowed.size > 1 ? " [OPTIONS]" : ""}${cmd.args ? ` ${cmd.args}` : ""}`, "", cmd.describe);
   }

@@ -8,6 +8,7 @@
 // and refers to torch and threading by the names the module imports them under.
 
 import { count } from "../../src/timing.js";
+import { escapeControl } from "../../src/reporters/paths.js";
 import type { ModuleFacts } from "../../src/facts/model.js";
 import { parsePython, type SyntaxNode } from "../../src/facts/parse.js";
 import type { FnRef } from "../../src/project/index.js";
@@ -422,7 +423,8 @@ function fix(applicability: Fix["applicability"], message: string, edits: TextEd
       merged[merged.length - 1] = { ...prev, content: prev.content + e.content };
     } else merged.push(e);
   }
-  return { applicability, message, edits: merged };
+  // A fix message can quote source text (the Event's constructor): no raw control bytes in it.
+  return { applicability, message: escapeControl(message), edits: merged };
 }
 
 // ---- per-thread event sync (MPS001, and MPS004's wait) ------------------------------------------

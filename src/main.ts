@@ -23,7 +23,7 @@ import { isNotebook, notebookToPython, readNotebook, type CellPosition } from ".
 import type { CliOptions } from "./cli/options.js";
 import { REPORTERS } from "./reporters/index.js";
 import { renderMessage } from "./reporters/message.js";
-import { linePath as displayPath, tally } from "./reporters/paths.js";
+import { escapeControl, linePath as displayPath, tally } from "./reporters/paths.js";
 import { presentDiagnostics } from "./reporters/present.js";
 import type { Reporter, ReportDiagnostic } from "./reporters/types.js";
 import { RULES } from "../rules/index.js";
@@ -301,7 +301,7 @@ function addNoqaStage(state: RunState, diagnostics: Diagnostic[]): RunOutput {
   const editable = diagnostics.filter((d) => d.code !== "MPS100" && !cells.has(d.file) && !overrides.has(d.file));
   for (const d of diagnostics) if (cells.has(d.file)) problems.push({ file: d.file, message: "--add-noqa does not edit notebooks; add # noqa in the cell by hand" });
   const r = addNoqa(editable, opts.addNoqaReason);
-  for (const s of r.skipped) stderr.push(`warning: ${displayPath(s.file, opts.cwd)}:${s.row + 1}: ${s.reason}`);
+  for (const s of r.skipped) stderr.push(`warning: ${displayPath(s.file, opts.cwd)}:${s.row + 1}: ${escapeControl(s.reason)}`);
   pushProblems(state);
   if (!opts.quiet && !opts.silent) stderr.push(`Added ${r.added} noqa directive${r.added === 1 ? "" : "s"}${r.files > 0 ? ` in ${r.files} file${r.files === 1 ? "" : "s"}` : ""}.`);
   return { exitCode: 0, stdout: "", stderr: stderr.length > 0 ? stderr.join("\n") + "\n" : "" };
@@ -429,7 +429,8 @@ async function verifyStage(state: RunState, diagnostics: Diagnostic[], settings:
     onProgress: progress,
   });
   if (progress) process.stderr.write("\r\x1b[2K");
-  const text = report.targets.flatMap((t) => formatVerifySummary(t)).map((l) => l + "\n").join("");
+  // Lines can quote the user's program (its exception, its output): no raw control bytes.
+  const text = report.targets.flatMap((t) => formatVerifySummary(t)).map((l) => l.split("\n").map(escapeControl).join("\n") + "\n").join("");
   state.stderr.push(text.replace(/\n$/, ""));
   return withVerifyMeasurements(diagnostics, report);
 }
@@ -513,7 +514,7 @@ function exitCodeFor(state: RunState, diagnostics: Diagnostic[]): number {
 
 /** Run warnings, each once, on stderr. */
 function pushProblems(state: RunState): void {
-  for (const p of dedupe(state.problems)) state.stderr.push(`warning: ${displayPath(p.file, state.opts.cwd)}: ${p.message}`);
+  for (const p of dedupe(state.problems)) state.stderr.push(`warning: ${displayPath(p.file, state.opts.cwd)}: ${escapeControl(p.message)}`);
 }
 
 // ---- the language server's lint: the same stages as a run, up to the findings

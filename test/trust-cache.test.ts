@@ -11,6 +11,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CLI, runCli } from "./cli.js";
+import { FIXTURES } from "./harness.js";
 
 const tmp = mkdtempSync(path.join(tmpdir(), "mps-lint-trust-cache-"));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -270,5 +271,27 @@ describe("`mps-lint clean` racing runs", () => {
       expect(l.code).toBe(1);
       expect(l.stdout).toBe(want.stdout);
     }
+  });
+});
+
+describe("what this build writes passes its own checks", () => {
+  it("every fixture's facts and results are read back without a warning, with the same report", () => {
+    // A change to the facts' shape (src/facts/model.ts) without its check (src/facts/cache-schema.ts)
+    // would make every run refuse its own cache: this catches it.
+    const dir = path.join(tmp, "fixtures");
+    cpSync(FIXTURES, dir, { recursive: true });
+    const args = ["--isolated", "-f", "concise", "--no-prefilter", "."];
+    const cold = runCli(args, { cwd: dir });
+    expect(cold.stderr).not.toContain(CACHE);
+    // Facts only (results dropped): every file's facts come back from the cache and are checked.
+    rmSync(path.join(dir, CACHE, "results"), { recursive: true });
+    const facts = runCli(args, { cwd: dir, env: { MPS_LINT_TIMING: "1" } });
+    expect(facts.stderr).not.toContain(CACHE);
+    expect(facts.stdout).toBe(cold.stdout);
+    expect(JSON.parse(facts.stderr.trim().split("\n").pop()!).counts.cached).toBeGreaterThan(100);
+    const results = runCli(args, { cwd: dir, env: { MPS_LINT_TIMING: "1" } });
+    expect(results.stderr).not.toContain(CACHE);
+    expect(results.stdout).toBe(cold.stdout);
+    expect(JSON.parse(results.stderr.trim().split("\n").pop()!).counts.cachedResult).toBe(1);
   });
 });

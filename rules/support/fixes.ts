@@ -8,6 +8,7 @@
 // and refers to torch and threading by the names the module imports them under.
 
 import { count } from "../../src/timing.js";
+import { escapeControl } from "../../src/reporters/paths.js";
 import type { ModuleFacts } from "../../src/facts/model.js";
 import { parsePython, type SyntaxNode } from "../../src/facts/parse.js";
 import type { FnRef } from "../../src/project/index.js";
@@ -179,44 +180,104 @@ export function inFinally(node: SyntaxNode): boolean {
 }
 
 /**
- * Names of the functions that may run on an event loop's thread: those called from an
- * `async def`, and what those call in turn (by name, over the loaded modules' facts; a name
- * shared with another function errs on the side of no fix). A blocking wait added to one of
- * them would block the loop (MPS006 would then report the fix itself).
+ * The functions that may run on an event loop's thread: those an `async def` calls, and what those
+ * call in turn (coroutines and generators are not entered: calling one runs none of its body). A
+ * blocking wait added to one of them would block the loop, and MPS006 would then report the fix
+ * itself. Calls are resolved from the loaded modules' facts alone, without evaluating anything
+ * (a fix must not make the analysis load modules): a name bound to a `def` is that function; a
+ * name bound by an import is the module-level function of that name in the modules the import
+ * names; `x.name(...)` is any method of that name (or, when `x` is an imported module, its
+ * function). An unresolved call errs on the side of no fix.
  */
-const onLoopCache = new WeakMap<object, { modules: number; names: Set<string> }>();
+const onLoopCache = new WeakMap<object, { modules: number; fns: Set<string> }>();
 
-function onLoopNames(ctx: RuleContext): Set<string> {
+function onLoopFns(ctx: RuleContext): Set<string> {
   const idx = ctx.project.index;
   // Modules join the index as the analysis asks for them: recomputed when there are more.
   const hit = onLoopCache.get(idx);
-  if (hit && hit.modules === idx.modules.length) return hit.names;
-  const names = new Set<string>();
-  const last = (callee: string) => callee.slice(callee.lastIndexOf(".") + 1);
+  if (hit && hit.modules === idx.modules.length) return hit.fns;
+  const key = (m: number, sc: number) => `${m}:${sc}`;
+  const methods = new Map<string, string[]>();
+  const moduleFns = new Map<string, { m: number; key: string }[]>();
+  idx.modules.forEach((mod, m) =>
+    mod.scopes.forEach((sc, i) => {
+      if (sc.kind !== "function" || sc.isLambda) return;
+      const parent = mod.scopes[sc.parent];
+      if (parent?.kind === "class") {
+        let l = methods.get(sc.name);
+        if (!l) methods.set(sc.name, (l = []));
+        l.push(key(m, i));
+      } else if (parent?.kind === "module") {
+        let l = moduleFns.get(sc.name);
+        if (!l) moduleFns.set(sc.name, (l = []));
+        l.push({ m, key: key(m, i) });
+      }
+    }),
+  );
+  const lastPart = (dotted: string) => dotted.slice(dotted.lastIndexOf(".") + 1);
+  const fileNamed = (m: number, module: string) => {
+    const part = lastPart(module);
+    const f = idx.modules[m].file.replace(/\\/g, "/");
+    return part !== "" && (f.endsWith(`/${part}.py`) || f.endsWith(`/${part}/__init__.py`) || f.endsWith(`/${part}.pyi`));
+  };
+  /** The binding of a name as the facts record it: the def it names, or the import. */
+  const bindingOf = (m: number, name: string, scope: number) => {
+    const sc = idx.modules[m].scopes[scope];
+    return sc?.bindings.find((b) => b.name === name)?.value ?? null;
+  };
+  const targets = (m: number, fn: ModuleFacts["calls"][number]["fn"]): string[] => {
+    if (fn.t === "name") {
+      if (fn.scope < 0) return [];
+      const v = bindingOf(m, fn.name, fn.scope);
+      if (!v) return [];
+      if (v.t === "scope") return [key(m, v.scope)];
+      if (v.t === "import" && v.name) return (moduleFns.get(v.name) ?? []).filter((f) => f.m !== m && fileNamed(f.m, v.module)).map((f) => f.key);
+      return [];
+    }
+    if (fn.t === "attr") {
+      const obj = fn.obj;
+      if (obj.t === "name" && obj.scope >= 0) {
+        const v = bindingOf(m, obj.name, obj.scope);
+        if (v?.t === "import") {
+          const module = v.name ? `${v.module}.${v.name}` : v.module;
+          return (moduleFns.get(fn.attr) ?? []).filter((f) => fileNamed(f.m, module)).map((f) => f.key);
+        }
+      }
+      return methods.get(fn.attr) ?? [];
+    }
+    return [];
+  };
   const callsOf = new Map<string, string[]>();
-  const seeds: string[] = [];
-  for (const mod of idx.modules) {
+  const fns = new Set<string>();
+  const queue: string[] = [];
+  idx.modules.forEach((mod, m) => {
     for (const c of mod.calls) {
       const sc = mod.scopes[c.scope];
       if (!sc || sc.kind !== "function") continue;
-      const name = last(c.callee);
-      if (sc.isAsync) seeds.push(name);
-      else if (!sc.isGenerator) {
-        let l = callsOf.get(sc.name);
-        if (!l) callsOf.set(sc.name, (l = []));
-        l.push(name);
+      const to = targets(m, c.fn);
+      if (sc.isAsync) queue.push(...to);
+      else {
+        const k = key(m, c.scope);
+        let l = callsOf.get(k);
+        if (!l) callsOf.set(k, (l = []));
+        l.push(...to);
       }
     }
-  }
-  const queue = [...seeds];
+  });
+  const scopeOf = (k: string) => {
+    const [m, i] = k.split(":").map(Number);
+    return idx.modules[m].scopes[i];
+  };
   while (queue.length > 0) {
-    const n = queue.pop()!;
-    if (names.has(n)) continue;
-    names.add(n);
-    for (const next of callsOf.get(n) ?? []) if (!names.has(next)) queue.push(next);
+    const k = queue.pop()!;
+    if (fns.has(k)) continue;
+    const sc = scopeOf(k);
+    if (sc.isAsync || sc.isGenerator) continue;
+    fns.add(k);
+    for (const next of callsOf.get(k) ?? []) if (!fns.has(next)) queue.push(next);
   }
-  onLoopCache.set(idx, { modules: idx.modules.length, names });
-  return names;
+  onLoopCache.set(idx, { modules: idx.modules.length, fns });
+  return fns;
 }
 
 // A timing that names itself host- or launch-side (`launch_ms`, `host_time`, `cpu_s`,
@@ -422,7 +483,8 @@ function fix(applicability: Fix["applicability"], message: string, edits: TextEd
       merged[merged.length - 1] = { ...prev, content: prev.content + e.content };
     } else merged.push(e);
   }
-  return { applicability, message, edits: merged };
+  // A fix message can quote source text (the Event's constructor): no raw control bytes in it.
+  return { applicability, message: escapeControl(message), edits: merged };
 }
 
 // ---- per-thread event sync (MPS001, and MPS004's wait) ------------------------------------------
@@ -912,7 +974,7 @@ function waitForDeviceBlock(syn: Syntax): { name: string; lines: string[] } {
  * build or an old torch: it runs wherever the timed code ran. The helper imports torch inside
  * its body, so the module keeps importing without torch.
  */
-export function timingSyncFix(ctx: RuleContext, _fn: FnRef, closeRange: Range, afterOffset: number, _backends?: string[], _inThread?: boolean): Fix | null {
+export function timingSyncFix(ctx: RuleContext, fn: FnRef, closeRange: Range, afterOffset: number, _backends?: string[], _inThread?: boolean): Fix | null {
   const syn = syntaxOf(ctx);
   if (!syn) return null;
   const call = nodeAt(syn, closeRange, "call");
@@ -926,8 +988,7 @@ export function timingSyncFix(ctx: RuleContext, _fn: FnRef, closeRange: Range, a
   // time is meant to be the host side of the measurement.
   const def = enclosingDef(stmt);
   if (inFinally(stmt) || isAsyncDef(def)) return null;
-  const defName = def?.type === "function_definition" ? def.childForFieldName("name")?.text : undefined;
-  if (defName && onLoopNames(ctx).has(defName)) return null;
+  if (onLoopFns(ctx).has(`${fn.m}:${fn.s}`)) return null;
   if (measuresHostSide(syn, stmt, def)) return null;
   const layout = layoutOf(syn);
   const threading = ensureImport(syn, layout, "threading");

@@ -55,6 +55,12 @@ function perFileIgnores(flag: string, pairs: string[] | undefined): { pattern: s
   return out;
 }
 
+/** Control bytes (from a path, a configuration file) as escapes, never raw to the terminal; newlines stay. */
+function terminalSafe(text: string): string {
+  return text.replace(/[\x00-\x09\x0b-\x1f\x7f]/g, (ch) => `\\x${ch.charCodeAt(0).toString(16).padStart(2, "0")}`);
+}
+
+
 /** Standard input decoded as a file would be (BOM, coding cookie, invalid UTF-8, NUL bytes). */
 function readStdin(name: string | undefined): string {
   const src = decodePython(readFileSync(0));
@@ -244,10 +250,10 @@ main(process.argv.slice(2)).then(
   (err: unknown) => {
     // UsageError and ParserLoadError come from the lint pipeline, so it is loaded when they occur.
     if (err instanceof ArgvError || (lint && (err instanceof lint.UsageError || err instanceof lint.ParserLoadError))) {
-      process.stderr.write(`mps-lint: ${err.message}\n`);
+      process.stderr.write(`mps-lint: ${terminalSafe(err.message)}\n`);
     } else {
       const e = err instanceof Error ? err : new Error(String(err));
-      process.stderr.write(`mps-lint: internal error: ${e.message}\n${process.env.MPS_LINT_DEBUG ? e.stack + "\n" : ""}`);
+      process.stderr.write(`mps-lint: internal error: ${terminalSafe(e.message)}\n${process.env.MPS_LINT_DEBUG ? e.stack + "\n" : ""}`);
     }
     process.exitCode = 2;
   },

@@ -9,6 +9,7 @@
 // syntax errors are not fixed at all. Nothing is written here: the caller writes (atomically,
 // src/files/write.ts) or prints a diff.
 
+import { accessSync, constants, statSync } from "node:fs";
 import { parsePython, type SyntaxNode } from "../facts/parse.js";
 import { readPython } from "../files/source.js";
 import type { Diagnostic, TextEdit } from "../types.js";
@@ -272,9 +273,10 @@ export function unifiedDiff(before: string, after: string, fromName: string, toN
     const bLen = slice.filter((o) => o.k !== "-").length;
     out.push(`@@ -${aLen === 0 ? aStart - 1 : aStart},${aLen} +${bLen === 0 ? bStart - 1 : bStart},${bLen} @@\n`);
     for (const o of slice) {
-      const body = o.line.replace(/\r?\n$/, "");
-      out.push(`${o.k}${body}\n`);
-      if (!o.line.endsWith("\n")) out.push("\\ No newline at end of file\n");
+      // Each line keeps its own ending: a CRLF file's diff has CRLF lines, as `git diff` writes
+      // them, so `git apply` (and `patch`) match them byte for byte.
+      if (o.line.endsWith("\n")) out.push(`${o.k}${o.line}`);
+      else out.push(`${o.k}${o.line}\n`, "\\ No newline at end of file\n");
     }
     h = end + 1;
   }
@@ -285,8 +287,8 @@ export function unifiedDiff(before: string, after: string, fromName: string, toN
 
 /**
  * Write the fixed files atomically, keeping their BOM and mode (line endings and indentation
- * are kept by the edits themselves). A file that changed on disk since it was read is not
- * written. Returns a problem for each file not written.
+ * are kept by the edits themselves). A file that changed on disk since it was read, or that is
+ * read-only, is not written. Returns a problem for each file not written.
  */
 export function writeFixed(texts: ReadonlyMap<string, string>, originals: ReadonlyMap<string, string>): { file: string; message: string }[] {
   const problems: { file: string; message: string }[] = [];
@@ -302,6 +304,10 @@ export function writeFixed(texts: ReadonlyMap<string, string>, originals: Readon
       problems.push({ file, message: "changed on disk while it was being fixed; fixes not written" });
       continue;
     }
+    if (readOnly(file)) {
+      problems.push({ file, message: "is read-only; fixes not written, its findings remain (make it writable to fix it)" });
+      continue;
+    }
     try {
       writeFileAtomic(file, (src.hadBom ? "\uFEFF" : "") + text);
     } catch (e) {
@@ -310,6 +316,21 @@ export function writeFixed(texts: ReadonlyMap<string, string>, originals: Readon
     }
   }
   return problems;
+}
+
+/**
+ * A file nobody may write (no write bit in its mode, `chmod 444`), or that this user may not: left
+ * alone. Replacing it by rename would succeed wherever its folder is writable (and always for
+ * root), silently overriding the read-only mark.
+ */
+function readOnly(file: string): boolean {
+  try {
+    if ((statSync(file).mode & 0o222) === 0) return true;
+    accessSync(file, constants.W_OK);
+    return false;
+  } catch {
+    return true;
+  }
 }
 
 /**

@@ -42,7 +42,9 @@ export function renderMessage(d: Pick<Diagnostic, "code" | "messageId" | "data" 
     if (name === "witness" && !Object.hasOwn(d.data, "witness")) return witnessText(d.path, d.file, ctx);
     if (!Object.hasOwn(d.data, name)) return whole;
     const v = d.data[name];
-    return typeof v === "object" ? lineText(v, d.file, ctx) : String(v);
+    // Text data can be source text (a callee, a condition): a control byte in it (a string literal
+    // holding ESC) is written as an escape, so a finding cannot drive the reader's terminal.
+    return typeof v === "object" ? lineText(v, d.file, ctx) : escapeControl(String(v));
   });
 }
 
@@ -60,6 +62,7 @@ export function witnessText(steps: readonly PathStep[], here: string, ctx: Messa
   if (steps.length === 0) return "";
   const [spawn, ...hops] = steps;
   const where = (s: PathStep) => lineText({ file: s.file, row: s.range.start.row }, here, ctx);
-  const chain = hops.map((h, i) => (h.file !== (i > 0 ? hops[i - 1] : spawn).file ? `${h.label} (${where(h)})` : h.label));
-  return `reached from ${spawn.label} at ${where(spawn)}${chain.length > 0 ? ` via ${chain.join(" -> ")}` : ""}`;
+  const label = (s: PathStep) => escapeControl(s.label);
+  const chain = hops.map((h, i) => (h.file !== (i > 0 ? hops[i - 1] : spawn).file ? `${label(h)} (${where(h)})` : label(h)));
+  return `reached from ${label(spawn)} at ${where(spawn)}${chain.length > 0 ? ` via ${chain.join(" -> ")}` : ""}`;
 }

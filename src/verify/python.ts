@@ -31,14 +31,72 @@ export class VerifyPythonError extends Error {
 
 const PROBE = "import sys, torch; sys.stdout.write(str(torch.__version__))";
 
+/** The probe's time limit: 60 s, or MPS_LINT_PROBE_TIMEOUT seconds. */
+export function probeTimeoutMs(env: NodeJS.ProcessEnv = process.env): number {
+  const s = Number(env.MPS_LINT_PROBE_TIMEOUT);
+  return Number.isFinite(s) && s > 0 ? Math.round(s * 1000) : 60_000;
+}
+
+// The probe runs in its own process group, and on timeout the whole group is killed: a `python`
+// that is a wrapper script (pyenv shims, conda run, a shell script) leaves no child behind
+// (spawnSync's timeout kills only the process it started). spawnSync cannot kill a group, so a
+// small Node program does the waiting: it starts the interpreter detached (a new group), and
+// reports what happened as one JSON line.
+const GROUP_RUNNER = `
+const { spawn } = require("node:child_process");
+const [python, probe, ms] = process.argv.slice(1);
+const out = [], err = [];
+let timedOut = false, error = null;
+const child = spawn(python, ["-c", probe], { detached: true, stdio: ["ignore", "pipe", "pipe"] });
+child.stdout.on("data", (d) => out.push(d));
+child.stderr.on("data", (d) => err.push(d));
+const kill = () => { try { process.kill(-child.pid, "SIGKILL"); } catch {} };
+const timer = setTimeout(() => { timedOut = true; kill(); }, Number(ms));
+child.on("error", (e) => { error = e.code || e.message; });
+child.on("close", (status, signal) => {
+  clearTimeout(timer);
+  // Whatever the interpreter left running in its group goes too.
+  kill();
+  process.stdout.write(JSON.stringify({ status, signal, timedOut, error, stdout: Buffer.concat(out).toString("utf8"), stderr: Buffer.concat(err).toString("utf8") }));
+});
+`;
+
+interface ProbeRun {
+  status: number | null;
+  signal: string | null;
+  timedOut: boolean;
+  error: string | null;
+  stdout: string;
+  stderr: string;
+}
+
+function runProbe(python: string, env: NodeJS.ProcessEnv, timeoutMs: number): ProbeRun {
+  if (process.platform === "win32") {
+    const r = spawnSync(python, ["-c", PROBE], { env, encoding: "utf8", timeout: timeoutMs, stdio: ["ignore", "pipe", "pipe"] });
+    const code = (r.error as NodeJS.ErrnoException | undefined)?.code ?? null;
+    return { status: r.status, signal: r.signal, timedOut: code === "ETIMEDOUT", error: code === "ETIMEDOUT" ? null : code ?? r.error?.message ?? null, stdout: r.stdout ?? "", stderr: r.stderr ?? "" };
+  }
+  const r = spawnSync(process.execPath, ["-e", GROUP_RUNNER, python, PROBE, String(timeoutMs)], {
+    env,
+    encoding: "utf8",
+    // A backstop only: the runner kills the group at timeoutMs and answers at once.
+    timeout: timeoutMs + 30_000,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  try {
+    return JSON.parse(r.stdout) as ProbeRun;
+  } catch {
+    return { status: null, signal: null, timedOut: false, error: r.error?.message ?? `the probe failed (${(r.stderr || "").trim().split("\n").pop() || r.status})`, stdout: "", stderr: "" };
+  }
+}
+
 /** Runs `python -c "import torch"`; returns torch's version or the reason it failed. */
-export function probePython(python: string, env: NodeJS.ProcessEnv, timeoutMs = 60_000): { torch?: string; reason?: string } {
-  const r = spawnSync(python, ["-c", PROBE], { env, encoding: "utf8", timeout: timeoutMs, stdio: ["ignore", "pipe", "pipe"] });
+export function probePython(python: string, env: NodeJS.ProcessEnv, timeoutMs = probeTimeoutMs(env)): { torch?: string; reason?: string } {
+  const r = runProbe(python, env, timeoutMs);
+  if (r.timedOut) return { reason: `did not answer within ${timeoutMs / 1000} s` };
   if (r.error) {
-    const code = (r.error as NodeJS.ErrnoException).code;
-    if (code === "ENOENT") return { reason: "not found" };
-    if (code === "ETIMEDOUT") return { reason: `did not answer within ${timeoutMs / 1000} s` };
-    return { reason: r.error.message };
+    if (r.error === "ENOENT") return { reason: "not found" };
+    return { reason: r.error };
   }
   if (r.status !== 0) {
     const lines = (r.stderr || "").trim().split("\n");

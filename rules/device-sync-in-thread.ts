@@ -2,8 +2,13 @@ import { defineRule, type RuleContext } from "../src/engine/rule.js";
 import type { FnRef } from "../src/project/index.js";
 import { deliberateSyncReason, deviceSyncFix, safely } from "./support/fixes.js";
 
-/** A docstring that says the function waits for the whole device: all devices, GPUs or streams. */
-const ALL_DEVICES = /\b(all|every|each)\s+(\w+\s+){0,2}(devices?|gpus?|streams?|ranks?)\b|\bdevice[- ]wide\b|\bacross\s+(all\s+)?(devices|gpus|streams)\b/i;
+/** Calls that choose or wait on a device without queueing work on it. */
+const DEVICE_PLUMBING = /\.(device_count|device|current_device|set_device|synchronize|current_stream|default_stream|Stream|stream|is_available|get_device_name|get_device_properties)$/;
+/**
+ * A docstring that says the function waits for the whole device (waits for all devices, GPUs or
+ * streams; a barrier). Not "device-wide" alone: that describes the call, not the intent.
+ */
+const ALL_DEVICES = /\b(wait|waits|waiting|sync|syncs|synchroni[sz]es?|blocks?|flush(es)?)\b[^.\n]{0,30}?\b(all|every|each)\s+(\w+\s+){0,2}(devices?|gpus?|streams?|ranks?)\b|\bbarrier\b|\bacross\s+(all\s+)?(devices|gpus|streams)\b/i;
 /** A comment that makes a wait a workaround for a race or hang. */
 const RACE_WORKAROUND = /\brace\b|\bhangs?\b|\bdeadlock|\bwork\s*around\b|\bworkaround\b/i;
 /** Collective communication: a wait after it may be a documented workaround. */
@@ -20,8 +25,12 @@ function barrierReason(ctx: RuleContext, fn: FnRef, call: number): string | null
   const idx = project.index;
   const c = idx.call(fn.m, call);
   const calls = idx.callsIn(fn).map((id) => ({ id, c: idx.call(fn.m, id) }));
-  if (c.loop && calls.some(({ id, c: o }) => o.end < c.end && idx.extNames(fn.m, id).some((n) => /^torch\.(\w+|<dev>)\.device_count$/.test(n)))) {
-    return "it runs once per device in a loop over `device_count()`, a deliberate wait for every device";
+  // A loop over device_count() that only waits (no device work queued between the count and the
+  // wait) is a barrier over the devices; one that computes on each device and waits for it is not.
+  const count = c.loop ? calls.find(({ id, c: o }) => o.end < c.end && idx.extNames(fn.m, id).some((n) => /^torch\.(\w+|<dev>)\.device_count$/.test(n))) : undefined;
+  if (count) {
+    const work = calls.some(({ id, c: o }) => o.end > count.c.end && o.end < c.end && idx.extNames(fn.m, id).some((n) => /^torch\./.test(n) && !DEVICE_PLUMBING.test(n)));
+    if (!work) return "it runs once per device in a loop over `device_count()`, a deliberate wait for every device";
   }
   const lines = source.split(/\r\n|\n|\r/);
   const sc = facts.scopes[fn.s];

@@ -112,8 +112,8 @@ export const OPTIONS: readonly OptionSpec[] = [
   { long: "cache", kind: "flag", group: RUN, hidden: true, describe: "use the cache (the default)" },
   { long: "no-cache", short: "n", kind: "flag", group: RUN, describe: "do not read or write the cache (.mps_lint_cache)" },
   { long: "cache-dir", kind: "value", value: "DIR", group: RUN, describe: "cache folder (default: .mps_lint_cache at the project root)" },
-  { long: "dump", kind: "value", value: "KIND", choices: ["callgraph", "summaries", "timeline"], group: RUN, describe: "print what the analysis concluded for these files, and exit: callgraph | summaries | timeline" },
-  { long: "prefilter", kind: "flag", group: RUN, hidden: true, describe: "parse only files that can matter" },
+  { long: "dump", kind: "value", value: "KIND", group: RUN, describe: "print what the analysis concluded for these files, and exit: callgraph | summaries | timeline" },
+  { long: "prefilter", kind: "flag", group: RUN, describe: "parse only the files that can hold a finding (default); --no-prefilter parses every file (syntax errors everywhere; slower)" },
   { long: "timing", kind: "flag", group: RUN, hidden: true, describe: "phase timings as JSON on stderr" },
   // --verify
   { long: "verify", kind: "flag", group: VERIFY, describe: "run the files with findings on the accelerator and measure what the syncs cost" },
@@ -302,9 +302,16 @@ export function parseArgs(argv: readonly string[], exists: (p: string) => boolea
       continue;
     }
     const a = argv[i++];
-    if (cmd.raw && a !== "--help" && a !== "-h" && !a.startsWith("--python")) {
-      out.raw.push(a);
-      continue;
+    if (cmd.raw) {
+      // Everything goes to the command as written, but its own options and one `--`.
+      if (a === "--" && !ended) {
+        ended = true;
+        continue;
+      }
+      if (ended || (a !== "--help" && a !== "-h" && !a.startsWith("--python"))) {
+        out.raw.push(a);
+        continue;
+      }
     }
     if (ended || a === "-" || !a.startsWith("-")) {
       out.positionals.push(a);

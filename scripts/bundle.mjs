@@ -17,12 +17,25 @@
 // lives in one file only. tree-sitter, tree-sitter-python and web-tree-sitter stay external: the
 // native addons are loaded with require(), and the WebAssembly binding finds its .wasm next to itself.
 // Bundling tsc's output keeps tsc's emit the one semantics.
-import { rmSync } from "node:fs";
+//
+// `node scripts/bundle.mjs --standalone DIR` (npm run build:standalone writes standalone/, which is
+// committed): the same entries, self-contained for routes that install nothing (the GitHub
+// Action, the pre-commit hook, the Python wheel): web-tree-sitter is bundled in, its
+// tree-sitter.wasm and the grammar's tree-sitter-python.wasm, node-types.json and grammar.json are
+// copied beside the code (src/facts/parse.ts looks there first), a package.json gives the version
+// and "type": "module", and `mps-lint` is a shell script that runs bin.js with the node on PATH.
+// The native addon stays out: where none is installed next to it, the WebAssembly parser runs.
+// No source maps, so the committed build is small and the same bytes from the same sources
+// (test/adoption-standalone.test.ts rebuilds it and compares).
+import { chmodSync, copyFileSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import path from "node:path";
 import { build } from "esbuild";
 
 const ROOT = path.resolve(import.meta.dirname, "..");
-const OUT = path.join(ROOT, "dist", "bundle");
+const standaloneAt = process.argv.indexOf("--standalone");
+const STANDALONE = standaloneAt >= 0 ? path.resolve(process.argv[standaloneAt + 1] ?? "standalone") : null;
+const OUT = STANDALONE ?? path.join(ROOT, "dist", "bundle");
 
 // yargs' string-width (and cliui's) build an Intl.Segmenter and Unicode-property regexes (RGI
 // emoji) at load time: ~20 ms of every start, for measuring help text. Printable ASCII needs
@@ -104,9 +117,11 @@ await Promise.all(
       target: "node20",
       minify: true,
       // For `node --enable-source-maps` stack traces; src/ is not in the package, so no copies.
-      sourcemap: "linked",
+      sourcemap: STANDALONE ? false : "linked",
       sourcesContent: false,
-      external: ["tree-sitter", "tree-sitter-python", "web-tree-sitter"],
+      external: STANDALONE ? ["tree-sitter", "tree-sitter-python"] : ["tree-sitter", "tree-sitter-python", "web-tree-sitter"],
+      // The same bytes wherever it is built (no absolute paths in the output).
+      ...(STANDALONE ? { legalComments: "none" } : {}),
       plugins: [siblingEntries(name), lazyStringWidth, yargsMainFilename],
       logLevel: "warning",
       // vscode-languageserver is CommonJS and require()s Node's modules, which an ESM bundle can
@@ -115,3 +130,21 @@ await Promise.all(
     }),
   ),
 );
+
+if (STANDALONE) {
+  const require = createRequire(import.meta.url);
+  const asset = (from, name = path.basename(from)) => copyFileSync(from, path.join(OUT, name));
+  asset(require.resolve("web-tree-sitter/tree-sitter.wasm"));
+  asset(require.resolve("tree-sitter-python/tree-sitter-python.wasm"));
+  asset(require.resolve("tree-sitter-python/src/node-types.json"));
+  asset(require.resolve("tree-sitter-python/src/grammar.json"));
+  const pkg = JSON.parse(readFileSync(path.join(ROOT, "package.json"), "utf8"));
+  const deps = ["web-tree-sitter", "tree-sitter-python"].map((d) => `${d} ${JSON.parse(readFileSync(path.join(ROOT, "node_modules", d, "package.json"), "utf8")).version}`);
+  writeFileSync(
+    path.join(OUT, "package.json"),
+    JSON.stringify({ name: pkg.name, version: pkg.version, description: `${pkg.description} Self-contained build (scripts/bundle.mjs --standalone; ${deps.join(", ")}).`, license: pkg.license, type: "module", private: true, bin: { "mps-lint": "bin.js" } }, null, 2) + "\n",
+  );
+  writeFileSync(path.join(OUT, "mps-lint"), '#!/bin/sh\n# mps-lint, self-contained: the node on PATH (20.19 or newer) runs bin.js beside this script.\nexec node "$(dirname "$0")/bin.js" "$@"\n');
+  chmodSync(path.join(OUT, "mps-lint"), 0o755);
+  chmodSync(path.join(OUT, "bin.js"), 0o755);
+}

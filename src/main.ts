@@ -263,7 +263,9 @@ function planLint(state: RunState): LintPlan {
       overrides: state.overrides,
       jobs: opts.jobs ?? defaultJobs(),
       cacheDir: opts.cache === false ? null : cacheDirFor(opts, state.contextRoots[0]),
-      prefilter: opts.prefilter ?? true,
+      // MPS000 named in a selection (not only by a prefix or ALL): syntax errors in every file,
+      // so every file is parsed; by default they are reported in the files parsed anyway.
+      prefilter: (opts.prefilter ?? true) && !all.some((s) => [...(s.select ?? []), ...s.extendSelect].some((sel) => /^\s*(MPS000|invalid-syntax)\s*$/i.test(sel))),
       // Files named one by one are parsed whatever the prefilter says: their syntax errors are reported.
       parseAlways: new Set([
         ...(state.reported ?? []),
@@ -618,10 +620,19 @@ function dedupe<T extends { file: string; message: string }>(xs: T[]): T[] {
  */
 export function cacheDirFor(opts: Pick<CliOptions, "cwd" | "cacheDir"> & { paths?: string[] }, contextRoot?: string): string {
   if (opts.cacheDir) return path.resolve(opts.cwd, opts.cacheDir);
-  if (contextRoot) return path.join(contextRoot, CACHE_DIR_NAME);
+  const root = contextRoot ?? lintedRoot(opts);
+  // Never in a kernel file system (a recursive mkdir under /proc/self loops in Node).
+  return path.join(/^\/(proc|sys|dev)(\/|$)/.test(root) ? opts.cwd : root, CACHE_DIR_NAME);
+}
+
+/** The project root of the first path (the working folder when none), for the cache (cacheDirFor). */
+function lintedRoot(opts: Pick<CliOptions, "cwd"> & { paths?: string[] }): string {
   const first = opts.paths?.find((p) => p !== "-");
   const target = first === undefined ? opts.cwd : path.resolve(opts.cwd, first);
-  const dir = isDirectory(target) ? target : path.dirname(target);
-  const root = markedRoot(dir) ?? (target === opts.cwd || isInside(target, opts.cwd) ? opts.cwd : dir);
-  return path.join(root, CACHE_DIR_NAME);
+  const folder = isDirectory(target);
+  const marked = markedRoot(folder ? target : path.dirname(target));
+  if (marked) return marked;
+  // No marker: the working folder when the path lies in it, or when it is a file (one file's
+  // cache is small); else the folder linted.
+  return target === opts.cwd || isInside(target, opts.cwd) || !folder ? opts.cwd : target;
 }

@@ -17,8 +17,9 @@ function knownOptions(): Set<string> {
 // Documents about other programs' flags: the verify harness scripts (python bench.py --batch ...).
 const OTHER_PROGRAMS = new Set(["verify.md", "verify-results.md"]);
 // Flags of other commands quoted in our docs (npm install --global --ignore-scripts --omit
-// --save-dev, git diff --name-only, Stryker's --mutate; an entry's own argument).
-const FOREIGN = new Set(["global", "flag", "ignore-scripts", "omit", "save-dev", "name-only", "mutate"]);
+// --save-dev, git diff --name-only, Stryker's --mutate, pip install --no-deps --no-index; an entry's
+// own argument).
+const FOREIGN = new Set(["global", "flag", "ignore-scripts", "omit", "save-dev", "name-only", "mutate", "no-deps", "no-index"]);
 
 function documents(): string[] {
   const docs = readdirSync(path.join(ROOT, "docs")).filter((f) => f.endsWith(".md") && !OTHER_PROGRAMS.has(f));

@@ -76,8 +76,10 @@ describe("Python with syntax errors", () => {
     expect(runCli(["--isolated", "--extend-select", "MPS000", "--ignore", "MPS000", "."], { cwd: dir }).code).toBe(0);
     const stylish = runCli(["--isolated", "--extend-select", "MPS000", "."], { cwd: dir });
     expect(stylish.stdout).toMatch(/1:1\s+error\s+SyntaxError: .*MPS000/);
-    // Opt-in: tree-sitter rejects some valid Python, so a syntax finding is not raised by default.
+    // On by default (issue 27), in the files parsed: a folder run's prefilter skips files with
+    // nothing mps-lint looks for, so these are not parsed; named, they are.
     expect(runCli(["--isolated", "."], { cwd: dir })).toMatchObject({ code: 0, stdout: "" });
+    expect(runCli(["--isolated", "-f", "concise", "a.py", "b.py"], { cwd: dir }).stdout).toMatch(/^a\.py:1:1: MPS000 /m);
   });
 
   it("Python 2 files (print statements, except X, e) and comment-only or empty files lint without a crash", () => {

@@ -118,8 +118,8 @@ export const OPTIONS: readonly OptionSpec[] = [
   { long: "cache", kind: "flag", group: RUN, hidden: true, describe: "use the cache (the default)" },
   { long: "no-cache", short: "n", kind: "flag", group: RUN, describe: "do not read or write the cache (.mps_lint_cache)" },
   { long: "cache-dir", kind: "value", value: "DIR", group: RUN, describe: "cache folder (default: .mps_lint_cache at the project root)" },
-  { long: "dump", kind: "value", value: "KIND", choices: ["callgraph", "summaries", "timeline"], group: RUN, describe: "print what the analysis concluded for these files, and exit: callgraph | summaries | timeline" },
-  { long: "prefilter", kind: "flag", group: RUN, hidden: true, describe: "parse only files that can matter" },
+  { long: "dump", kind: "value", value: "KIND", group: RUN, describe: "print what the analysis concluded for these files, and exit: callgraph | summaries | timeline" },
+  { long: "prefilter", kind: "flag", group: RUN, describe: "parse only the files that can hold a finding (default); --no-prefilter parses every file (syntax errors everywhere; slower)" },
   { long: "timing", kind: "flag", group: RUN, hidden: true, describe: "phase timings as JSON on stderr" },
   // --verify
   { long: "verify", kind: "flag", group: VERIFY, describe: "run the files with findings on the accelerator and measure what the syncs cost" },
@@ -273,10 +273,20 @@ function normalize(argv: readonly string[]): { tokens: string[]; command?: Comma
         return void tokens.push(`${dash}${name}=${valueFor(spec, spelled, inline)}`);
     }
   };
+  let rawEnded = false;
   while (i < argv.length) {
     const a = argv[i++];
     if (command?.raw) {
-      // A raw command's arguments go through as written, but for its own options (help, python).
+      // A raw command's arguments go through as written, but for its own options (help, python)
+      // and one `--`, which ends those.
+      if (a === "--" && !rawEnded) {
+        rawEnded = true;
+        continue;
+      }
+      if (rawEnded) {
+        raw.push(a);
+        continue;
+      }
       const name = a.replace(/^--?/, "").split("=")[0];
       const spec = a.startsWith("-") ? (a.startsWith("--") ? byLong.get(name) : byShort.get(name)) : undefined;
       if (spec && command.options !== "lint" && command.options.includes(spec.long) && (spec.long !== "help" || !a.includes("="))) {

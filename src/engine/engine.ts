@@ -118,6 +118,8 @@ export function lintFiles(input: LintInput): LintResult {
       searchRoots: input.searchRoots ?? [],
       threadEntryPoints: input.threadEntryPoints ?? [],
       prefilter: prefilter?.tokens ?? null,
+      // Files parsed whatever the prefilter says change what is analysed (their syntax errors).
+      ...(prefilter && input.parseAlways?.size ? { parseAlways: [...input.parseAlways].sort() } : {}),
     };
     const canCacheResult = !!cache && !input.overrides?.size && input.files.every((_, i) => store.hashes[i] !== "");
     // Keyed by what decides the files read; their contents are checked against the entry.

@@ -15,12 +15,28 @@
 // backend's first load compiles ~0.7 MB of WebAssembly.
 
 import { createRequire } from "node:module";
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 
 const require = createRequire(import.meta.url);
 
+/**
+ * A file of the grammar package: next to this module first (the self-contained build,
+ * `standalone/`, ships tree-sitter-python.wasm, node-types.json and grammar.json beside its code,
+ * with no node_modules), else from the installed tree-sitter-python package.
+ */
+function grammarFile(name: string, inPackage: string): string {
+  const beside = fileURLToPath(new URL(`./${name}`, import.meta.url));
+  return existsSync(beside) ? beside : require.resolve(`tree-sitter-python/${inPackage}`);
+}
+
 export type ParserBackend = "native" | "wasm";
-/** Picked by bench/parsers.mjs: native parses faster (bench/parsers.md); wasm is the fallback. */
+/**
+ * Native where it loads, wasm the fallback. Measured on dML (1,252 files), CLI, --no-cache, three
+ * alternating runs each (docs/install.md): native 13.9-14.7 s CPU, 650-657 MB peak RSS; wasm
+ * 14.9-15.8 s CPU, 419-426 MB; the same findings. One file: native 0.68-1.32 s, wasm 1.64-2.81 s.
+ * Speed decides (one file is what a hook or an editor lints); wasm needs a third less memory.
+ */
 export const DEFAULT_BACKEND: ParserBackend = "native";
 
 export class ParserLoadError extends Error {}
@@ -113,7 +129,7 @@ function loadNative(): Backend {
 async function loadWasm(): Promise<Backend> {
   const { Parser, Language } = await import("web-tree-sitter");
   await Parser.init();
-  const python = await Language.load(readFileSync(require.resolve("tree-sitter-python/tree-sitter-python.wasm")));
+  const python = await Language.load(readFileSync(grammarFile("tree-sitter-python.wasm", "tree-sitter-python.wasm")));
   const p = new Parser();
   p.setLanguage(python);
   // A wasm tree lives in the module's linear memory until deleted; the garbage collector does not
@@ -248,7 +264,7 @@ function nodeTypeFacts(info: NodeTypeInfo[] | undefined, grammar: { rules?: Reco
 
 function readGrammarJson<T>(file: string): T | undefined {
   try {
-    return JSON.parse(readFileSync(require.resolve(`tree-sitter-python/src/${file}`), "utf8")) as T;
+    return JSON.parse(readFileSync(grammarFile(file, `src/${file}`), "utf8")) as T;
   } catch {
     return undefined;
   }

@@ -122,14 +122,27 @@ class Doc {
   replace(c: Client, from: string, to: string): void {
     const at = this.text.indexOf(from);
     if (at < 0) throw new Error(`${path.basename(this.file)}: "${from}" not found`);
+    this.change(c, at, at + from.length, to);
+  }
+  /** Replace `from` by `to` as typing does: delete it, then one change per character, 60 ms apart (past the server's debounce: each starts an analysis that the next supersedes). */
+  async type(c: Client, from: string, to: string): Promise<void> {
+    const at = this.text.indexOf(from);
+    if (at < 0) throw new Error(`${path.basename(this.file)}: "${from}" not found`);
+    this.change(c, at, at + from.length, "");
+    for (let i = 0; i < to.length; i++) {
+      this.change(c, at + i, at + i, to[i]);
+      await new Promise((r) => setTimeout(r, 60));
+    }
+  }
+  private change(c: Client, start: number, end: number, text: string): void {
     const posOf = (off: number) => {
       const lines = this.text.slice(0, off).split("\n");
       return { line: lines.length - 1, character: lines[lines.length - 1].length };
     };
-    const range = { start: posOf(at), end: posOf(at + from.length) };
-    this.text = this.text.slice(0, at) + to + this.text.slice(at + from.length);
+    const range = { start: posOf(start), end: posOf(end) };
+    this.text = this.text.slice(0, start) + text + this.text.slice(end);
     this.version++;
-    c.conn.sendNotification("textDocument/didChange", { textDocument: { uri: this.uri, version: this.version }, contentChanges: [{ range, text: to }] });
+    c.conn.sendNotification("textDocument/didChange", { textDocument: { uri: this.uri, version: this.version }, contentChanges: [{ range, text }] });
   }
 }
 
@@ -240,19 +253,21 @@ describe.skipIf(!hasTorch)("mps-lint server: analysis off the request path, edit
     const first = await client.diagnostics((p) => p.uri === sync.uri);
     expect(first.diagnostics.map((d: any) => d.code)).toEqual(["MPS001"]);
 
-    const steps: [string, Doc, string, string][] = [
+    // Typed steps send a change per keystroke: analyses started on the way are superseded (cancelled).
+    const steps: [string, Doc, string, string, "typed"?][] = [
       ["type in a file no thread reaches", hooks, "import", "import  "],
-      ["a noqa silences the finding", sync, "# expect: MPS001", "# noqa: MPS001"],
+      ["a noqa silences the finding", sync, "# expect: MPS001", "# noqa: MPS001", "typed"],
       ["the thread starts the other path only", serve, "self.executor.submit(batch.run_batch, self.model, x)", "batch.run_batch(self.model, x)"],
       ["the noqa goes", sync, "# noqa: MPS001", ""],
       ["that file now names a thread API", hooks, "import  ", "import threading  # Thread\nimport "],
-      ["the other path no longer syncs", batch, "    wait_all()\n", "    pass\n"],
+      ["the other path no longer syncs", batch, "    wait_all()\n", "    pass\n", "typed"],
       ["a sync in torch's pin-memory thread", pin, "    torch.cuda.set_device(device_id)\n", "    torch.cuda.set_device(device_id)\n    torch.cuda.synchronize()\n"],
       ["both threads start again", serve, "batch.run_batch(self.model, x)", "self.executor.submit(batch.run_batch, self.model, x)"],
       ["the second sync becomes reachable", batch, "    pass\n", "    sync.wait_unused()\n"],
     ];
-    for (const [name, doc, from, to] of steps) {
-      doc.replace(client, from, to);
+    for (const [name, doc, from, to, typed] of steps) {
+      if (typed) await doc.type(client, from, to);
+      else doc.replace(client, from, to);
       await client.diagnostics((p) => p.uri === doc.uri && p.version === doc.version);
       // Whatever was published with it arrives before the answer to a later request.
       await client.request("textDocument/hover", { textDocument: { uri: doc.uri }, position: { line: 0, character: 0 } });

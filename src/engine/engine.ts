@@ -247,6 +247,8 @@ function analyzeOnDemand(store: FactStore, input: LintInput, rules: readonly Rul
   const loading = { ms: 0 };
   let demandLoaded = 0;
   const loadModule = (name: string): ModuleFacts[] => {
+    // The project asks for modules all along its setup and the rules: a place to stop a superseded run.
+    if (input.cancelled?.()) throw new LintCancelled("cancelled");
     store.poll();
     const wanted = (byModule.get(name) ?? []).filter((i) => !store.isLoaded(i));
     if (wanted.length === 0) return [];
@@ -321,6 +323,7 @@ function analyze(
           report: (r) => diagnostics.push(toDiagnostic(rule, f.file, r)),
         }));
       } catch (e) {
+        if (e instanceof LintCancelled) throw e;
         problems.push({
           file: f.file,
           message: `internal error in ${rule.meta.code} (${rule.meta.name}): ${errorText(e)}; this file's ${rule.meta.code} findings may be incomplete`,

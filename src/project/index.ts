@@ -434,6 +434,14 @@ export class ProjectIndex {
       }
       case "builtins.super":
         return this.superValue(m, c.scope);
+      case "torch.compile":
+      case "torch.jit.script": {
+        // The compiled callable runs the same code (graph breaks fall back to it): calling it
+        // runs what its argument runs.
+        const target = c.args[0] ?? c.kwargs.model ?? c.kwargs.obj;
+        const vals = target ? this.eval(m, target).filter((v) => v.k === "fn" || v.k === "bound" || v.k === "inst" || v.k === "partial") : [];
+        return vals.length > 0 ? vals : [{ k: "extinst", name }];
+      }
       case "torch.device": {
         // torch.device("mps"), torch.device(args.device): the device is its string.
         const a = c.args[0] ?? c.kwargs.type;

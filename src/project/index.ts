@@ -580,12 +580,10 @@ export class ProjectIndex {
     for (const c of mro) for (const a of this.selfAppendExprs(c, name)) out.push(...this.eval(a.m, a.expr));
     // A dataclass field: also what its constructor calls pass for it.
     for (const c of mro) if (this.isFieldClass(c)) for (const a of this.fieldArgumentExprs(c, inst, name)) out.push(...this.eval(a.m, a.expr));
-    // Nothing of the project known from the stores: a declared class (`self.t: Transport = ...`,
-    // `t: Transport` in the class body) says which instances it holds.
-    if (!out.some(isProjectValue)) {
-      const declared = this.declaredAttrType(mro, name);
-      if (declared) out.push(...this.declaredInstances(declared.m, declared.expr));
-    }
+    // A declared class (`self.t: Transport = ...`, `t: Transport` in the class body) says which
+    // instances it may hold, whatever the stores the project shows.
+    const declared = this.declaredAttrType(mro, name);
+    if (declared) out.push(...this.declaredInstances(declared.m, declared.expr));
     if (out.length === 0) {
       const ext = this.extBases(inst)[0];
       if (ext) out.push({ k: "ext", name: `${ext}().${name}` });
@@ -837,9 +835,10 @@ export class ProjectIndex {
     withLoadReason("parameter values", () => {
       for (const arg of this.paramArguments(fn, index)) out.push(...this.eval(arg.m, arg.expr));
     });
-    // Nothing of the project known from the callers: the annotation says which class (`t: Transport`).
+    // The annotation says which class may come in (`t: Transport`), from callers the project
+    // shows and from those it does not (a library's users, modules not loaded).
     const ann = scope.paramTypes?.[index];
-    if (ann && !out.some(isProjectValue)) out.push(...this.declaredInstances(fn.m, ann));
+    if (ann) out.push(...this.declaredInstances(fn.m, ann));
     return out;
   }
 
@@ -1161,11 +1160,6 @@ export class ProjectIndex {
     }
     return out;
   }
-}
-
-/** A value that is project code or an object of the project (not a library's, not a string). */
-function isProjectValue(v: Value): boolean {
-  return v.k === "fn" || v.k === "bound" || v.k === "class" || v.k === "inst" || v.k === "partial" || v.k === "module" || v.k === "super";
 }
 
 /** Module names -> index, loading a missing name's files once (the loader adds them to `plain`). */

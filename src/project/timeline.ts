@@ -1052,7 +1052,8 @@ export class TimingAnalysis {
   private publishedArg(fn: FnRef, c: CallFact, isDevice: (e: Expr) => boolean): Expr | null {
     if (c.fn.t !== "attr" || !PUBLISH_METHODS.has(c.fn.attr)) return null;
     const arg = c.args[c.fn.attr === "set_result" ? 0 : c.args.length - 1];
-    const receiverIsLocal = c.fn.obj.t === "name" && c.fn.obj.scope === fn.s;
+    // (An element of a local container, `lists[name].append(x)`, is local too.)
+    const receiverIsLocal = localContainer(c.fn.obj, fn.s);
     const shared = c.fn.attr === "put" || c.fn.attr === "put_nowait" || c.fn.attr === "set_result" || !receiverIsLocal;
     return arg && shared && isDevice(arg) ? arg : null;
   }
@@ -1233,3 +1234,10 @@ export class TimingAnalysis {
   }
 }
 
+
+/** Is `e` a local variable of scope `s`, or an element of one (`lists[key]`). */
+function localContainer(e: Expr, s: number): boolean {
+  let r = e;
+  while (r.t === "item") r = r.of;
+  return r.t === "name" && r.scope === s;
+}

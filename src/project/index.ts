@@ -421,6 +421,12 @@ export class ProjectIndex {
         const obj = this.eval(m, c.args[0]);
         const attr = c.args[1];
         if (attr.t === "str") return obj.flatMap((o) => this.getAttr(o, attr.value));
+        // A name read from strings the code holds (`getattr(module, class_name)` with the class
+        // names a registry passes): the attribute of each, on project modules and classes.
+        const names = obj.some((o) => o.k === "module" || o.k === "class" || o.k === "inst")
+          ? this.eval(m, attr).flatMap((v) => (v.k === "str" && /^[A-Za-z_]\w*$/.test(v.value) ? [v.value] : []))
+          : [];
+        if (names.length > 0 && names.length <= 24) return obj.flatMap((o) => (o.k === "module" || o.k === "class" || o.k === "inst" ? names.flatMap((n) => this.getAttr(o, n)) : []));
         // getattr(torch, device): a device module chosen at run time.
         return obj.some((o) => o.k === "ext" && o.name === "torch") ? [{ k: "ext", name: "torch.<dev>" }] : [];
       }
@@ -434,6 +440,25 @@ export class ProjectIndex {
       }
       case "builtins.super":
         return this.superValue(m, c.scope);
+      case "importlib.import_module": {
+        // The project modules named by the strings the call is given (relative to `package`).
+        const target = c.args[0] ?? c.kwargs.name;
+        const pkgArg = c.args[1] ?? c.kwargs.package;
+        const packages = pkgArg ? this.eval(m, pkgArg).flatMap((v) => (v.k === "str" ? [v.value] : [])) : [];
+        if (pkgArg?.t === "name" && pkgArg.name === "__name__") packages.push(this.moduleNames[m]);
+        const out: Value[] = [];
+        for (const v of target ? this.eval(m, target) : []) {
+          if (v.k !== "str" || out.length >= 24) continue;
+          const level = /^\.*/.exec(v.value)![0].length;
+          const bases = level > 0 ? packages : [""];
+          for (const base of bases) {
+            const abs = level > 0 ? resolveRelative(base, true, level, v.value.slice(level)) : v.value;
+            const tm = abs === null ? undefined : this.findModule(m, abs);
+            if (tm !== undefined) out.push({ k: "module", m: tm });
+          }
+        }
+        return out.length > 0 ? out : [{ k: "extinst", name }];
+      }
       case "torch.compile":
       case "torch.jit.script": {
         // The compiled callable runs the same code (graph breaks fall back to it): calling it

@@ -87,7 +87,7 @@ export default defineRule({
       "and does not then queue compute on every path) measures loading and is not reported: loading",
       "ends with blocking host-to-device copies, which wait for the stream. Any wait after the last device work counts,",
       "including `.item()`, `.cpu()`, `print(tensor)`, a truth test (`assert not x.isnan().any()`),",
-      "a collective barrier, `mx.eval()`, a copy to the host (`.to(CPU)` with `CPU =",
+      "a condition testing a device value (`if next_token == eos:`), a collective barrier, `mx.eval()`, a copy to the host (`.to(CPU)` with `CPU =",
       "torch.device(\"cpu\")`), project functions that always wait (one that waits only",
       "under a condition naming no backend covers nothing; work it queues on every path after its",
       "wait is still queued), and blocking on",
@@ -199,7 +199,8 @@ export default defineRule({
           // Each iteration waits somewhere: the steady-state average is right.
           // (A wait in the loop on every path the work and the closing read share.)
           const held = [...clockGuards, ...(work.pathGuards ?? [])];
-          if (work.loop && region.some((it) => it.k === "sync" && it.loop && !it.partial && it.pathGuards.every((g) => held.includes(g)))) continue;
+          // (Not the wait of the call that queues the work after it: that call's work is never waited.)
+          if (work.loop && region.some((it) => it.k === "sync" && it.end !== work.end && it.loop && !it.partial && it.pathGuards.every((g) => held.includes(g)))) continue;
           ctx.report({
             range: c.range,
             messageId: inThread ? "noWaitInThread" : "noWait",

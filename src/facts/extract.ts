@@ -203,7 +203,7 @@ class Extractor {
       case "while_statement": {
         const cond = n.childForFieldName("condition");
         const inner = { ...ctx, loop: true };
-        if (cond) this.expr(cond, inner, depth);
+        if (cond) this.condition(cond, inner, depth);
         const body = n.childForFieldName("body");
         if (body) this.block(body, inner, depth);
         const alt = n.childForFieldName("alternative");
@@ -449,12 +449,23 @@ class Extractor {
       const [l, r] = node.namedChildren;
       const left = this.expr(l, ctx, depth);
       const right = this.expr(r, ctx, depth);
-      if (op === "==" || op === "!=" || op === "in" || op === "not in" || op === "is" || op === "is not") return { op, left, right, negated };
+      if (op === "==" || op === "!=" || op === "<" || op === ">" || op === "<=" || op === ">=" || op === "in" || op === "not in" || op === "is" || op === "is not") {
+        return this.truthTest({ op, left, right, negated }, cond, ctx);
+      }
       return null;
     }
     const value = this.expr(node, ctx, depth);
-    if (node.type === "identifier" || node.type === "attribute" || node.type === "call") return { op: "truthy", left: value, negated };
+    if (node.type === "identifier" || node.type === "attribute" || node.type === "call" || node.type === "subscript") return this.truthTest({ op: "truthy", left: value, negated }, cond, ctx);
     return null;
+  }
+
+  /** Record a condition's test where its truth is read (see ScopeFact.truthTests), and return it. */
+  private truthTest(test: GuardTest, cond: PyNode, ctx: Ctx): GuardTest {
+    const fact = this.scopes[ctx.scope].fact;
+    const guards = ctx.guards.slice(0, 4);
+    const tests = ctx.tests?.slice(0, 4);
+    (fact.truthTests ??= []).push({ test, end: cond.endIndex, row: cond.startPosition.row, loop: ctx.loop, guards, ...(tests?.some((t) => t !== null) ? { tests } : {}) });
+    return test;
   }
 
   private withStatement(n: PyNode, ctx: Ctx, depth: number): void {

@@ -70,7 +70,7 @@ export interface CallFact {
 
 /** A condition as a comparison of two values, or one value's truth; `negated` in else branches and under `not`. */
 export interface GuardTest {
-  op: "==" | "!=" | "in" | "not in" | "is" | "is not" | "truthy";
+  op: "==" | "!=" | "<" | ">" | "<=" | ">=" | "in" | "not in" | "is" | "is not" | "truthy";
   left: Expr;
   right?: Expr;
   negated: boolean;
@@ -149,6 +149,12 @@ export interface ScopeFact {
    * absent where none is.
    */
   fields?: { name: string; type: Expr | null }[];
+  /**
+   * `if`/`elif`/`while` conditions that are tests (GuardTest), where Python reads their truth:
+   * testing a device tensor (`if next_token == eos:`) copies it to the host and waits. With the
+   * conditions the test itself runs under (as CallFact.guards/tests); absent where none is.
+   */
+  truthTests?: { test: GuardTest; end: number; row: number; loop: boolean; guards: string[]; tests?: (GuardTest | null)[] }[];
 }
 
 export interface CommentFact {
@@ -181,4 +187,4 @@ export interface ModuleFacts {
   lineCount: number;
 }
 
-export const FACTS_VERSION = 11;
+export const FACTS_VERSION = 12;

@@ -272,7 +272,8 @@ export class DeviceFlow {
         if (c.fn.t === "attr" && PUBLISH_METHODS.has(c.fn.attr)) {
           // Only hand-overs (the timeline's publish items) are looked at, as there.
           const arg = c.args[c.fn.attr === "set_result" ? 0 : c.args.length - 1];
-          const receiverIsLocal = c.fn.obj.t === "name" && c.fn.obj.scope === fn.s;
+          // (An element of a local container, `lists[name].append(x)`, is local too.)
+    const receiverIsLocal = localContainer(c.fn.obj, fn.s);
           const shared = c.fn.attr === "put" || c.fn.attr === "put_nowait" || c.fn.attr === "set_result" || !receiverIsLocal;
           if (arg && shared && arithmetic(arg, it.end) && this.isDevice(arg, ctx)) hasDeviceWork = true;
         }
@@ -530,4 +531,11 @@ export class DeviceFlow {
     if (this.storedModelCall(m, c.fn)) return true;
     return false;
   }
+}
+
+/** Is `e` a local variable of scope `s`, or an element of one (`lists[key]`). */
+function localContainer(e: Expr, s: number): boolean {
+  let r = e;
+  while (r.t === "item") r = r.of;
+  return r.t === "name" && r.scope === s;
 }

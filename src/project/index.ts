@@ -445,6 +445,12 @@ export class ProjectIndex {
         const obj = this.eval(m, c.args[0]);
         const attr = c.args[1];
         if (attr.t === "str") return obj.flatMap((o) => this.getAttr(o, attr.value));
+        // A name read from strings the code holds (`getattr(module, class_name)` with the class
+        // names a registry passes): the attribute of each, on project modules and classes.
+        const names = obj.some((o) => o.k === "module" || o.k === "class" || o.k === "inst")
+          ? this.eval(m, attr).flatMap((v) => (v.k === "str" && /^[A-Za-z_]\w*$/.test(v.value) ? [v.value] : []))
+          : [];
+        if (names.length > 0 && names.length <= 24) return obj.flatMap((o) => (o.k === "module" || o.k === "class" || o.k === "inst" ? names.flatMap((n) => this.getAttr(o, n)) : []));
         // getattr(torch, device): a device module chosen at run time.
         return obj.some((o) => o.k === "ext" && o.name === "torch") ? [{ k: "ext", name: "torch.<dev>" }] : [];
       }
@@ -458,6 +464,33 @@ export class ProjectIndex {
       }
       case "builtins.super":
         return this.superValue(m, c.scope);
+      case "importlib.import_module": {
+        // The project modules named by the strings the call is given (relative to `package`).
+        const target = c.args[0] ?? c.kwargs.name;
+        const pkgArg = c.args[1] ?? c.kwargs.package;
+        const packages = pkgArg ? this.eval(m, pkgArg).flatMap((v) => (v.k === "str" ? [v.value] : [])) : [];
+        if (pkgArg?.t === "name" && pkgArg.name === "__name__") packages.push(this.moduleNames[m]);
+        const out: Value[] = [];
+        for (const v of target ? this.eval(m, target) : []) {
+          if (v.k !== "str" || out.length >= 24) continue;
+          const level = /^\.*/.exec(v.value)![0].length;
+          const bases = level > 0 ? packages : [""];
+          for (const base of bases) {
+            const abs = level > 0 ? resolveRelative(base, true, level, v.value.slice(level)) : v.value;
+            const tm = abs === null ? undefined : this.findModule(m, abs);
+            if (tm !== undefined) out.push({ k: "module", m: tm });
+          }
+        }
+        return out.length > 0 ? out : [{ k: "extinst", name }];
+      }
+      case "torch.compile":
+      case "torch.jit.script": {
+        // The compiled callable runs the same code (graph breaks fall back to it): calling it
+        // runs what its argument runs.
+        const target = c.args[0] ?? c.kwargs.model ?? c.kwargs.obj;
+        const vals = target ? this.eval(m, target).filter((v) => v.k === "fn" || v.k === "bound" || v.k === "inst" || v.k === "partial") : [];
+        return vals.length > 0 ? vals : [{ k: "extinst", name }];
+      }
       case "torch.device": {
         // torch.device("mps"), torch.device(args.device): the device is its string.
         const a = c.args[0] ?? c.kwargs.type;
@@ -596,12 +629,10 @@ export class ProjectIndex {
     for (const c of mro) for (const a of this.selfAppendExprs(c, name)) out.push(...this.eval(a.m, a.expr));
     // A dataclass field: also what its constructor calls pass for it.
     for (const c of mro) if (this.isFieldClass(c)) for (const a of this.fieldArgumentExprs(c, inst, name)) out.push(...this.eval(a.m, a.expr));
-    // Nothing of the project known from the stores: a declared class (`self.t: Transport = ...`,
-    // `t: Transport` in the class body) says which instances it holds.
-    if (!out.some(isProjectValue)) {
-      const declared = this.declaredAttrType(mro, name);
-      if (declared) out.push(...this.declaredInstances(declared.m, declared.expr));
-    }
+    // A declared class (`self.t: Transport = ...`, `t: Transport` in the class body) says which
+    // instances it may hold, whatever the stores the project shows.
+    const declared = this.declaredAttrType(mro, name);
+    if (declared) out.push(...this.declaredInstances(declared.m, declared.expr));
     if (out.length === 0) {
       const ext = this.extBases(inst)[0];
       if (ext) out.push({ k: "ext", name: `${ext}().${name}` });
@@ -853,9 +884,10 @@ export class ProjectIndex {
     withLoadReason("parameter values", () => {
       for (const arg of this.paramArguments(fn, index)) out.push(...this.eval(arg.m, arg.expr));
     });
-    // Nothing of the project known from the callers: the annotation says which class (`t: Transport`).
+    // The annotation says which class may come in (`t: Transport`), from callers the project
+    // shows and from those it does not (a library's users, modules not loaded).
     const ann = scope.paramTypes?.[index];
-    if (ann && !out.some(isProjectValue)) out.push(...this.declaredInstances(fn.m, ann));
+    if (ann) out.push(...this.declaredInstances(fn.m, ann));
     return out;
   }
 
@@ -1177,11 +1209,6 @@ export class ProjectIndex {
     }
     return out;
   }
-}
-
-/** A value that is project code or an object of the project (not a library's, not a string). */
-function isProjectValue(v: Value): boolean {
-  return v.k === "fn" || v.k === "bound" || v.k === "class" || v.k === "inst" || v.k === "partial" || v.k === "module" || v.k === "super";
 }
 
 /** Module names -> index, loading a missing name's files once (the loader adds them to `plain`). */

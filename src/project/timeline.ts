@@ -16,6 +16,7 @@
 import { walkExpr } from "../facts/queries.js";
 import type { CallFact, Expr, GuardTest, ModuleFacts } from "../facts/model.js";
 import { coversAllPaths } from "./paths.js";
+import type { Value } from "./values.js";
 import type { Summaries } from "./fixpoint.js";
 import { fnKey, lastName, type FnRef } from "./index.js";
 import { fnSummary, nearestSummary, reachSummary, type Nearest } from "./summaries.js";
@@ -24,6 +25,9 @@ import type { ProjectCore } from "./core.js";
 import {
   ALLOCATION_FUNCTIONS,
   BARRIER_METHOD,
+  HOST_COPY_METHODS,
+  NOT_DEVICE_WORK,
+  TENSOR_METHODS,
   TRUTH_REDUCTIONS,
   CLOCKS,
   HOST_BUILTINS,
@@ -650,6 +654,58 @@ export class TimingAnalysis {
     return this.shapes.get(fn).work;
   }
 
+  private readonly paramWorkCache = new Map<string, Set<number>>();
+
+  /**
+   * Parameters of `fn` its own body computes on: passed to a torch operator, or the receiver of a
+   * tensor method that queues a kernel, or an operand of arithmetic (not a view, copy, cast or
+   * metadata read). Such a function does device work when its caller hands it a device tensor.
+   */
+  private paramWork(fn: FnRef): Set<number> {
+    const key = fnKey(fn.m, fn.s);
+    const hit = this.paramWorkCache.get(key);
+    if (hit) return hit;
+    const idx = this.project.index;
+    const sc = idx.scope(fn);
+    const out = new Set<number>();
+    this.paramWorkCache.set(key, out);
+    if (sc.kind !== "function") return out;
+    const param = (e: Expr) => (e.t === "name" && e.scope === fn.s ? sc.params.findIndex((p) => p.replace(/^\*+/, "") === e.name) : -1);
+    const note = (e: Expr) => {
+      const i = param(e);
+      if (i >= 0) out.add(i);
+    };
+    for (const id of idx.callsIn(fn)) {
+      const c = idx.call(fn.m, id);
+      if (c.fn.t === "attr" && TENSOR_METHODS.has(c.fn.attr) && !VIEW_METHODS.has(c.fn.attr) && !TRANSFER_METHODS.has(c.fn.attr) && !METADATA_METHODS.has(c.fn.attr) && !HOST_COPY_METHODS.has(c.fn.attr)) note(c.fn.obj);
+      const names = idx.extNames(fn.m, id);
+      const op = names.some((n) => n.startsWith("torch.") && !n.includes("().") && !NOT_DEVICE_WORK.test(n) && !UPLOAD_FUNCTIONS.has(n) && !ALLOCATION_FUNCTIONS.has(n) && !WRAPPER_FUNCTIONS.has(n));
+      if (op) {
+        c.args.forEach(note);
+        Object.values(c.kwargs).forEach(note);
+      }
+    }
+    const arithmetic = (e: Expr) => {
+      if (e.t === "op" && !e.choice) for (const a of e.args) note(a);
+    };
+    sc.bindings.forEach((b) => arithmetic(b.value));
+    sc.returns.forEach((r) => arithmetic(r.value));
+    return out;
+  }
+
+  /** Does the call hand project function `t` a device tensor for a parameter `t` computes on. */
+  private computesOnDeviceArgument(t: FnRef, c: CallFact, vals: Value[], isDevice: (e: Expr) => boolean): boolean {
+    const work = this.paramWork(t);
+    if (work.size === 0) return false;
+    const params = this.project.index.scope(t).params;
+    const offset = vals.some((v) => v.k === "bound" && v.m === t.m && v.s === t.s) ? 1 : 0;
+    for (const i of work) {
+      const arg = c.kwargs[params[i]?.replace(/^\*+/, "") ?? ""] ?? (c.star ? undefined : c.args[i - offset]);
+      if (arg && isDevice(arg)) return true;
+    }
+    return false;
+  }
+
   /** How a project function waits and works (see WaitShape). */
   waitShape(fn: FnRef): WaitShape {
     return this.shapes.get(fn);
@@ -864,8 +920,10 @@ export class TimingAnalysis {
     type Raw =
       | { k: "bind"; end: number; row: number; name: string; value: Expr; loop: boolean }
       | { k: "call"; end: number; id: number }
-      | { k: "ret"; end: number; row: number; value: Expr; i: number };
+      | { k: "ret"; end: number; row: number; value: Expr; i: number }
+      | { k: "truth"; end: number; row: number; loop: boolean; test: GuardTest; at: { guards: string[]; tests?: (GuardTest | null)[] } };
     const raw: Raw[] = [];
+    for (const t of scope.truthTests ?? []) raw.push({ k: "truth", end: t.end, row: t.row, loop: t.loop, test: t.test, at: { guards: t.guards, tests: t.tests } });
     for (const b of scope.bindings) raw.push({ k: "bind", end: b.end, row: b.range.start.row, name: b.name, value: b.value, loop: b.loop });
     for (const id of idx.callsIn(fn)) raw.push({ k: "call", end: mod.calls[id].end, id });
     // Returns: `return a * b` queues arithmetic as the value is handed back; any device value returned is published.
@@ -887,12 +945,40 @@ export class TimingAnalysis {
         const dev = isDevice(r.value);
         if (dev) deviceVars.add(r.name);
         else deviceVars.delete(r.name);
-        if (span === null) {
-          if (isPending(r.value)) pendingCtx.deviceVars.add(r.name);
-          else pendingCtx.deviceVars.delete(r.name);
-        }
+        if (isPending(r.value)) pendingCtx.deviceVars.add(r.name);
+        else pendingCtx.deviceVars.delete(r.name);
         // Arithmetic on device tensors queues kernels (`y = a @ b`).
         if (dev && r.value.t === "op" && !r.value.choice && !captured(r.end)) items.push({ k: "work", end: r.end, loop: r.loop, row: r.row, what: `${r.name} = ...` });
+        continue;
+      }
+      if (r.k === "truth") {
+        // `if next_token == eos:` reads a device value's truth on the host: a wait (strict reading:
+        // a value that is a device tensor, not a host result of a function that queues work).
+        if (span && (r.end < span.from || r.end > span.to)) continue;
+        if (regions && !regions.some((g) => r.end >= g.from && r.end <= g.to)) continue;
+        const t = r.test;
+        if (t.op === "in" || t.op === "not in" || t.op === "is" || t.op === "is not") continue;
+        // (An element of an attribute is an element of a container the object keeps, which may hold
+        // strings beside tensors: `self.cache["text"] != text` reads no device value.)
+        const tensor = (e: Expr | undefined) => !!e && !(e.t === "item" && e.of.t === "attr") && isPending(e);
+        if (!tensor(t.left) && !tensor(t.right)) continue;
+        const pseudo = { ...r.at } as CallFact;
+        if (this.neverRuns(fn.m, pseudo)) continue;
+        const guards = this.effectiveGuards(fn.m, pseudo);
+        items.push({
+          k: "sync",
+          end: r.end,
+          loop: r.loop,
+          row: r.row,
+          what: "a condition testing a device value",
+          coverage: "all",
+          guard: null,
+          conditional: underCondition(guards),
+          partial: false,
+          pathGuards: this.pathGuards(fn.m, pseudo),
+          allGuards: guards.flatMap(conjuncts),
+          via: "truth",
+        });
         continue;
       }
       const c = mod.calls[r.id];
@@ -966,7 +1052,8 @@ export class TimingAnalysis {
   private publishedArg(fn: FnRef, c: CallFact, isDevice: (e: Expr) => boolean): Expr | null {
     if (c.fn.t !== "attr" || !PUBLISH_METHODS.has(c.fn.attr)) return null;
     const arg = c.args[c.fn.attr === "set_result" ? 0 : c.args.length - 1];
-    const receiverIsLocal = c.fn.obj.t === "name" && c.fn.obj.scope === fn.s;
+    // (An element of a local container, `lists[name].append(x)`, is local too.)
+    const receiverIsLocal = localContainer(c.fn.obj, fn.s);
     const shared = c.fn.attr === "put" || c.fn.attr === "put_nowait" || c.fn.attr === "set_result" || !receiverIsLocal;
     return arg && shared && isDevice(arg) ? arg : null;
   }
@@ -1135,7 +1222,11 @@ export class TimingAnalysis {
     const forwardOfDevice = c.fn.t === "attr" && /^(forward|__call__)$/.test(c.fn.attr) && isDevice(c.fn.obj);
     const modelCall = forwardOfDevice || this.project.deviceFlow.isModelCall(m, c.fn, ctx.accel);
     if (!modelCall && callees.length > 0 && vals.length > 0 && vals.every((v) => v.k === "fn" || v.k === "bound" || idx.callableObjectMethods(v).length > 0)) {
-      return callees.some((t) => this.doesDeviceWork(t)) ? { k: "work", end: c.end, loop: c.loop, row, what, conditional } : null;
+      if (callees.some((t) => this.doesDeviceWork(t))) return { k: "work", end: c.end, loop: c.loop, row, what, conditional };
+      // A helper that computes on the device tensor it is handed (`spectrogram(audio)` running
+      // torch.stft on its parameter): its own body shows no device value, the argument is one.
+      const onArg = callees.find((t) => this.computesOnDeviceArgument(t, c, vals, isDevice));
+      return onArg ? { k: "work", end: c.end, loop: c.loop, row, what, note: `\`${idx.displayName(onArg)}\` computes on the device argument`, conditional } : null;
     }
     if (this.project.deviceFlow.isDeviceWork(id, ctx)) return { k: "work", end: c.end, loop: c.loop, row, what, conditional };
     if (callees.some((t) => this.doesDeviceWork(t))) return { k: "work", end: c.end, loop: c.loop, row, what, conditional };
@@ -1143,3 +1234,10 @@ export class TimingAnalysis {
   }
 }
 
+
+/** Is `e` a local variable of scope `s`, or an element of one (`lists[key]`). */
+function localContainer(e: Expr, s: number): boolean {
+  let r = e;
+  while (r.t === "item") r = r.of;
+  return r.t === "name" && r.scope === s;
+}

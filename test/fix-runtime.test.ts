@@ -186,6 +186,7 @@ describe("real patterns: what the CLI's fix makes of them runs and imports as th
     { name: "async_timing.py", changes: false, why: "no blocking wait in an `async def`, nor in a function an `async def` calls" },
     { name: "finally_timing.py", changes: false, why: "no fix inside `finally:`" },
     { name: "host_device_bench.py", changes: false, why: "the host timer of a host/device benchmark stays a host timer" },
+    { name: "phase_breakdown.py", changes: false, why: "a profile that times the wait as a phase of its own keeps its phases" },
   ];
 
   function fixedCopy(name: string): { dir: string; original: string; fixed: string; stderr: string } {

@@ -285,28 +285,53 @@ function onLoopFns(ctx: RuleContext): Set<string> {
 // (`host = HostTimer()`) says nothing of the kind: only what the reading is stored in counts.
 const HOST_SIDE = /(^|_)(launch(es)?|dispatch|enqueue|overhead)(_|$)|(^|_)(host|cpu)_?(time|times|ms|us|ns|s|sec|secs|seconds|elapsed|latency|duration)(_|$)/i;
 
+// Another timing of the same function named for the wait or the device (`sync_ns = t5 - t4`,
+// `gpu_ms`, `stats["device_time"]`): the function splits its time into phases, one of them the
+// wait, and a wait added to another phase would move time from one to the other.
+const WAIT_SIDE = /(^|_)(sync|synchroni[sz]e|synchroni[sz]ation|wait|waiting|device|gpu|kernel|kernels)(_|$)/i;
+
+/** The names a target spells: identifiers, and string keys (`stats["sync_ms"]`). */
+function targetNames(target: SyntaxNode): string[] {
+  const out = [...identifiersIn(target)];
+  const walk = (n: SyntaxNode) => {
+    if (n.type === "string") out.push(n.text.replace(/^[a-zA-Z]*["']+|["']+$/g, ""));
+    for (const c of n.namedChildren) walk(c);
+  };
+  walk(target);
+  return out;
+}
+
 /**
- * Why a wait inserted before the clock read at `stmt` would change what the code means to
- * measure, or null: the function also times the device with Events (`start.elapsed_time(end)`),
- * so its wall-clock timing is the host side of a host/device split; or the timing is named for
- * the host side (`launch_ms`, `host_time`, `cpu_overhead`).
+ * Would a wait inserted before the clock read at `stmt` change what the code means to measure?
+ * Yes when the function also times the device with Events (`start.elapsed_time(end)`): its
+ * wall-clock timing is the host side of a host/device split; when the reading is named for the
+ * host side (`launch_ms`, `host_time`, `cpu_overhead`); and when another timing of the function
+ * is named for the wait or the device (`sync_ns`): the function reports its phases separately.
  */
 function measuresHostSide(syn: Syntax, stmt: SyntaxNode, def: SyntaxNode | null): boolean {
   const body = def ?? syn.root;
-  let events = false;
+  const expr = stmt.type === "expression_statement" ? stmt.namedChildren[0] : null;
+  const target = expr?.type === "assignment" || expr?.type === "augmented_assignment" ? expr.childForFieldName("left") : null;
+  const names = target ? targetNames(target) : [];
+  const own = new Set(names);
+  let split = false;
   const walk = (n: SyntaxNode) => {
-    if (events) return;
+    if (split) return;
     if (n.type === "call") {
       const fn = n.childForFieldName("function");
-      if (fn?.type === "attribute" && fn.childForFieldName("attribute")?.text === "elapsed_time") events = true;
+      if (fn?.type === "attribute" && fn.childForFieldName("attribute")?.text === "elapsed_time") split = true;
+    } else if ((n.type === "assignment" || n.type === "augmented_assignment") && !(n.startIndex >= stmt.startIndex && n.endIndex <= stmt.endIndex)) {
+      const right = n.childForFieldName("right");
+      const left = n.childForFieldName("left");
+      // A difference of clock reads other than the one this read ends.
+      if (left && right?.type === "binary_operator" && right.childForFieldName("operator")?.text === "-" && ![...identifiersIn(right)].some((id) => own.has(id))) {
+        if (targetNames(left).some((name) => WAIT_SIDE.test(name))) split = true;
+      }
     }
     for (const c of n.namedChildren) walk(c);
   };
   walk(body);
-  if (events) return true;
-  const expr = stmt.type === "expression_statement" ? stmt.namedChildren[0] : null;
-  const target = expr?.type === "assignment" || expr?.type === "augmented_assignment" ? expr.childForFieldName("left") : null;
-  const names = target ? [...identifiersIn(target)] : [];
+  if (split) return true;
   const comment = commentsAround(syn, stmt)
     .split(/[^A-Za-z_]+/)
     .filter(Boolean);

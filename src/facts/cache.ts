@@ -19,7 +19,7 @@
 // (src/fix/fix.ts).
 
 import { createHash } from "node:crypto";
-import { readdirSync, readFileSync, renameSync, rmSync, statSync, type Stats } from "node:fs";
+import { readdirSync, readFileSync, renameSync, rmSync, statSync, type Stats , mkdirSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { FACTS_VERSION, type ModuleFacts } from "./model.js";
@@ -169,8 +169,22 @@ export class Cache {
     return why ? this.refuse(at, why) : (facts as ModuleFacts);
   }
 
+  /** The folder's .gitignore and CACHEDIR.TAG, written with its first entry of this run. */
+  private marked = false;
+  private mark(): void {
+    if (this.marked) return;
+    this.marked = true;
+    try {
+      mkdirSync(this.dir, { recursive: true });
+      ensureMarkers(this.dir);
+    } catch {
+      /* read-only or full disk: the entries' own writes fail the same way, and are skipped */
+    }
+  }
+
   writeFacts(file: string, hash: string, json: string): void {
     try {
+      this.mark();
       writeCacheFile(this.dir, factsEntryRel(this.keyPrefix, file, hash), encodeEntry(json, hash));
     } catch {
       /* read-only or full disk: run without */
@@ -228,6 +242,7 @@ export class Cache {
 
   writeResults(key: string, value: unknown): void {
     try {
+      this.mark();
       writeCacheFile(this.dir, path.join("results", `${key}.json`), encodeEntry(JSON.stringify(value)));
     } catch {
       /* no cache */

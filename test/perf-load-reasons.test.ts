@@ -10,7 +10,7 @@ import { FIXTURES } from "./harness.js";
 
 const FILTERABLE = RULES.filter((r) => r.meta.code !== "MPS000");
 const STAGE = /^(project setup|MPS\d{3}( on a loaded module)?)$/;
-const MECHANISM = /^(parameter values|star import|name resolution)$/;
+const MECHANISM = /^(parameter values|star import|compiled extensions|name resolution)$/;
 
 function loadCounts(files: string[]) {
   resetTiming();

@@ -8,7 +8,7 @@
 // and refers to torch and threading by the names the module imports them under.
 
 import { count } from "../../src/timing.js";
-import { escapeControl } from "../../src/reporters/paths.js";
+import { escapeControl } from "../../src/files/text.js";
 import type { ModuleFacts } from "../../src/facts/model.js";
 import { parsePython, type SyntaxNode } from "../../src/facts/parse.js";
 import type { FnRef } from "../../src/project/index.js";

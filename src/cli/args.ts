@@ -8,6 +8,8 @@
 
 import yargs, { type Argv, type Options } from "yargs";
 
+import { distance } from "../files/text.js";
+
 export type OptionKind =
   /** On or off: `--x`, `--no-x`, `--x=true|false|yes|no|on|off|1|0`. */
   | "flag"
@@ -174,17 +176,6 @@ export interface ParsedArgs {
   options: Map<string, OptionValue>;
   /** A raw command's arguments, as written. */
   raw: string[];
-}
-
-/** Edit distance, for "did you mean". */
-function distance(a: string, b: string): number {
-  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const cur = [i];
-    for (let j = 1; j <= b.length; j++) cur[j] = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
-    prev = cur;
-  }
-  return prev[b.length];
 }
 
 export function closest(word: string, known: readonly string[]): string | null {

@@ -9,6 +9,7 @@ import path from "node:path";
 import { RULES } from "../../rules/index.js";
 import { FORMATS } from "../reporters/formats.js";
 import { packageVersion } from "../reporters/docs.js";
+import { distance } from "../files/text.js";
 import type { Severity } from "../types.js";
 
 export const VERIFY_DEVICES = ["auto", "mps", "cuda", "xpu", "cpu"] as const;
@@ -175,16 +176,6 @@ export function satisfiesVersion(version: string, req: string): boolean | null {
   return ok;
 }
 
-/** Edit distance, for "did you mean". */
-function distance(a: string, b: string): number {
-  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const cur = [i];
-    for (let j = 1; j <= b.length; j++) cur[j] = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
-    prev = cur;
-  }
-  return prev[b.length];
-}
 
 /** The closest known key, when close enough to be a typo (or the same key in another spelling). */
 export function didYouMean(key: string, known: readonly string[]): string | null {

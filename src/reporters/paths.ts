@@ -1,5 +1,8 @@
 import path from "node:path";
+import { escapeControl } from "../files/text.js";
 import type { ReportDiagnostic } from "./types.js";
+
+export { escapeControl };
 
 /** Path as users expect to see it: relative to the working folder when inside it. */
 export function displayPath(file: string, cwd: string): string {
@@ -16,12 +19,6 @@ export function linePath(file: string, cwd: string): string {
   return escapeControl(displayPath(file, cwd));
 }
 
-export function escapeControl(text: string): string {
-  return text.replace(/[\x00-\x1f\x7f]/g, (ch) => {
-    const named: Record<string, string> = { "\n": "\\n", "\r": "\\r", "\t": "\\t" };
-    return named[ch] ?? `\\x${ch.charCodeAt(0).toString(16).padStart(2, "0")}`;
-  });
-}
 
 /** "5:5", or Ruff's "cell 3:2:5" in a notebook. */
 export function position(d: ReportDiagnostic): string {

@@ -10,7 +10,7 @@
 import { count } from "../../src/timing.js";
 import { escapeControl } from "../../src/files/text.js";
 import type { ModuleFacts } from "../../src/facts/model.js";
-import { parsePython, type SyntaxNode } from "../../src/facts/parse.js";
+import { parsePythonKept, type SyntaxNode } from "../../src/facts/parse.js";
 import type { FnRef } from "../../src/project/index.js";
 import type { RuleContext } from "../../src/engine/rule.js";
 import type { Fix, Position, Range, TextEdit } from "../../src/types.js";
@@ -36,7 +36,8 @@ export function syntaxOf(ctx: Pick<RuleContext, "facts" | "source">): Syntax | n
   let syn: Syntax | null = null;
   if (ctx.facts.syntaxErrors.length === 0) {
     const src = ctx.source;
-    const root = parsePython(src).rootNode;
+    // Kept: the tree is used across the rule's run, while the analysis may parse other modules.
+    const root = parsePythonKept(src, ctx.facts).rootNode;
     if (!root.hasError) {
       const lineStarts = [0];
       for (let i = src.indexOf("\n"); i >= 0; i = src.indexOf("\n", i + 1)) lineStarts.push(i + 1);

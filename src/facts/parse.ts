@@ -110,6 +110,8 @@ interface NativeParser {
 interface Backend {
   name: ParserBackend;
   parse(text: string): Tree;
+  /** A tree the caller holds past the next parse; it is freed when `owner` is collected. */
+  parseKept(text: string, owner: object): Tree;
 }
 
 /** Milliseconds spent inside tree-sitter's parse in this thread (timing, src/timing.ts). */
@@ -123,7 +125,9 @@ function loadNative(): Backend {
   const Python = require("tree-sitter-python");
   const p = new Parser();
   p.setLanguage(Python);
-  return { name: "native", parse: (text) => p.parse(text, undefined, { bufferSize: CHUNK }) };
+  const parse = (text: string) => p.parse(text, undefined, { bufferSize: CHUNK });
+  // The addon's trees are freed by the garbage collector: a kept tree needs nothing more.
+  return { name: "native", parse, parseKept: parse };
 }
 
 async function loadWasm(): Promise<Backend> {
@@ -136,6 +140,8 @@ async function loadWasm(): Promise<Backend> {
   // see it. Callers use one tree at a time and are done with it before parsing again (the
   // extractor copies it, src/facts/tree.ts), so the previous tree is deleted at the next parse.
   let last: { delete(): void } | null = null;
+  // A kept tree is deleted once the object that holds it is collected.
+  const kept = new FinalizationRegistry<{ delete(): void }>((tree) => tree.delete());
   return {
     name: "wasm",
     parse(text) {
@@ -144,6 +150,12 @@ async function loadWasm(): Promise<Backend> {
       const tree = p.parse(text);
       if (!tree) throw new Error("tree-sitter (wasm) returned no tree");
       last = tree;
+      return tree as unknown as Tree;
+    },
+    parseKept(text, owner) {
+      const tree = p.parse(text);
+      if (!tree) throw new Error("tree-sitter (wasm) returned no tree");
+      kept.register(owner, tree);
       return tree as unknown as Tree;
     },
   };
@@ -187,10 +199,23 @@ export function parserLoadError(): ParserLoadError | null {
   return loaded instanceof ParserLoadError ? loaded : null;
 }
 
+/** A tree valid until the next parse in this thread (the wasm backend then deletes it). */
 export function parsePython(source: string): Tree {
   if (loaded instanceof ParserLoadError) throw loaded;
   const t = performance.now();
   const tree = loaded.parse(source);
+  parseStats.ms += performance.now() - t;
+  return tree;
+}
+
+/**
+ * A tree that stays valid while `owner` lives, whatever is parsed meanwhile: for a caller that
+ * holds it across other parses (the fix builders keep one per module while the analysis loads more).
+ */
+export function parsePythonKept(source: string, owner: object): Tree {
+  if (loaded instanceof ParserLoadError) throw loaded;
+  const t = performance.now();
+  const tree = loaded.parseKept(source, owner);
   parseStats.ms += performance.now() - t;
   return tree;
 }

@@ -28,6 +28,8 @@ DEV=${TRACE_DEVICE:-cuda}
 DML_TESTS=${DML_TESTS:-"test_thread_churn test_mps_parallel_story test_cross_stream_tensor test_parallel_mps_simple test_thread_boundary test_nnlinear_threads test_batching_server test_parallel_mps"}
 GUIDE_ITERS=${GUIDE_ITERS:-100}
 BENCH_ARGS=${BENCH_ARGS:-"--op matmul --threads 1,8 --sync-mode device,event --repeats 3 --min-time 0.5"}
+# Untraced/traced gpt-fast pairs for the overhead figure.
+OVERHEAD_RUNS=${OVERHEAD_RUNS:-3}
 # JOIN=0: no joins here (they need no GPU): bash scripts/trace-gpu.sh --join OUT afterwards, elsewhere.
 JOIN=${JOIN:-1}
 DML_BUDGET_S=${DML_BUDGET_S:-240}
@@ -164,7 +166,7 @@ EOF
   : >"$R/gpt-fast-overhead.txt"
   if ! tail -1 "$R/gpt-fast.output.txt" | grep -qx "exit status 0"; then
     log "gpt-fast did not run (gpt-fast.output.txt): no overhead runs"
-  else for i in 1 2 3; do
+  else for i in $(seq 1 "$OVERHEAD_RUNS"); do
     for mode in untraced traced; do
       if [ $mode = traced ]; then
         out=$(cd "$GPTFAST" && PYTHONPATH="$TP" timeout 300 "$PY" -m mps_lint_trace.record --timeout 240 -o "$WK/r.json" -- "${GEN[@]}" 2>&1)

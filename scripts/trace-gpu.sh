@@ -39,7 +39,8 @@ if [ "${1:-}" = "--join" ]; then JOIN_ONLY=1; shift; fi
 OUT=${1:?usage: bash scripts/trace-gpu.sh [--join] OUT}
 mkdir -p "$OUT" && OUT=$(cd "$OUT" && pwd)
 WK=$(mktemp -d)    # scratch: removed at the end
-trap 'rm -rf "$WK"' EXIT
+# KEEP_WORK=1 keeps it (with TMPDIR under the GPU run's $OUT, a sitting cut short still brings its records back).
+trap '[ "${KEEP_WORK:-0}" = 1 ] || rm -rf "$WK"' EXIT
 R="$WK/results"    # everything; packed into OUT/trace-gpu.tar.gz at the end (only 8 files come back)
 mkdir -p "$R"
 export NCCL_NVLS_ENABLE=0 TORCH_SYMM_MEM_DISABLE_MULTICAST=1 NVSHMEM_DISABLE_NVLS=1

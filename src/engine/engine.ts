@@ -41,6 +41,13 @@ export interface LintInput {
   prefilter?: boolean;
   /** Files parsed and analysed whatever the prefilter says (files named on the command line: their syntax errors are reported). */
   parseAlways?: ReadonlySet<string>;
+  /**
+   * Only these files' findings are wanted (files named one by one, linted inside their project).
+   * When all of them are analysed from the start, the rules stop after the last of them: a
+   * module's findings depend only on what was checked before it (module order), so theirs are
+   * exactly a whole run's, and the rest of the project is not checked.
+   */
+  reportOnly?: ReadonlySet<string>;
   /** Facts kept in memory from earlier runs of this process (the language server). */
   memo?: FactMemo | null;
   /** Where the run is (a progress display). */
@@ -123,9 +130,17 @@ export function lintFiles(input: LintInput): LintResult {
     };
     const canCacheResult = !!cache && !input.overrides?.size && input.files.every((_, i) => store.hashes[i] !== "");
     // Keyed by what decides the files read; their contents are checked against the entry.
-    const resultsKey = canCacheResult ? cache.resultsKey(settingsKey, input.files.map((file, i) => ({ file, hash: store.relevant[i] ? "+" : "-" }))) : "";
+    const verdicts = input.files.map((file, i) => ({ file, hash: store.relevant[i] ? "+" : "-" }));
+    const wholeKey = canCacheResult ? cache.resultsKey(settingsKey, verdicts) : "";
+    // A run that checks only the named files keeps its result under a key that names them; a
+    // whole run's result answers it too.
+    const partial = prefilter && input.reportOnly ? stopAfterFiles(store, input) : null;
+    const resultsKey = canCacheResult && partial ? cache.resultsKey({ ...settingsKey, reportOnly: [...partial].sort() }, verdicts) : wholeKey;
     if (canCacheResult) {
-      const hit = timed("cache", () => validResult(cache.readResults<CachedResult>(resultsKey), store.hashes));
+      const hit = timed("cache", () =>
+        validResult(cache.readResults<CachedResult>(wholeKey), store.hashes) ??
+        (resultsKey !== wholeKey ? validResult(cache.readResults<CachedResult>(resultsKey), store.hashes) : null),
+      );
       if (hit) {
         store.load(hit.commentFiles);
         cache.save();
@@ -136,7 +151,7 @@ export function lintFiles(input: LintInput): LintResult {
       }
     }
     const ruleProblems: FileProblem[] = [];
-    const { diagnostics, demandLoaded } = prefilter ? analyzeOnDemand(store, input, rules, ruleProblems) : analyzeAll(store, input, rules, ruleProblems);
+    const { diagnostics, demandLoaded } = prefilter ? analyzeOnDemand(store, input, rules, ruleProblems, partial) : analyzeAll(store, input, rules, ruleProblems);
     const loaded = store.loaded();
     const analyzed = loaded.length;
     if (canCacheResult) {
@@ -159,6 +174,22 @@ export function lintFiles(input: LintInput): LintResult {
   } finally {
     store.close();
   }
+}
+
+/**
+ * The files after whose check the rules may stop (LintInput.reportOnly), or null for a whole run:
+ * only when every named file is among the files analysed from the start (the prefilter's seeds,
+ * named files included), so that none of them could be loaded later and checked after the stop.
+ */
+function stopAfterFiles(store: FactStore, input: LintInput): ReadonlySet<string> | null {
+  const wanted = input.reportOnly!;
+  const named = input.files.filter((f) => wanted.has(f));
+  if (named.length === 0) return null;
+  for (let i = 0; i < input.files.length; i++) {
+    if (!wanted.has(input.files[i])) continue;
+    if (!store.relevant[i] && !input.parseAlways?.has(input.files[i])) return null;
+  }
+  return new Set(named);
 }
 
 function recordStats(s: LintStats): void {
@@ -189,7 +220,13 @@ function analyzeAll(store: FactStore, input: LintInput, rules: readonly Rule[], 
  * join the index, so one pass sees everything it asked for and nothing is analysed twice. The
  * order of loading follows the analysis, which is the same whatever the workers or the cache.
  */
-function analyzeOnDemand(store: FactStore, input: LintInput, rules: readonly Rule[], problems: FileProblem[]): { diagnostics: Diagnostic[]; demandLoaded: number } {
+function analyzeOnDemand(
+  store: FactStore,
+  input: LintInput,
+  rules: readonly Rule[],
+  problems: FileProblem[],
+  stopAfter: ReadonlySet<string> | null,
+): { diagnostics: Diagnostic[]; demandLoaded: number } {
   const byModule = new Map<string, number[]>();
   timed("index", () => {
     input.files.forEach((file, i) => {
@@ -267,7 +304,10 @@ function analyzeOnDemand(store: FactStore, input: LintInput, rules: readonly Rul
     return out;
   };
   const facts = store.loaded().map((i) => store.get(i)!);
-  const diagnostics = analyze(facts, input, rules, loadModule, (f) => store.source(f), problems, loading, addSearchRoot);
+  // Stop early only when every named file has facts from the start (one that failed to read or
+  // parse is never a module, and the loop must then run whole to stay exact).
+  const stop = stopAfter && facts.filter((f) => stopAfter.has(f.file)).length === stopAfter.size ? stopAfter : undefined;
+  const diagnostics = analyze(facts, input, rules, loadModule, (f) => store.source(f), problems, loading, addSearchRoot, stop);
   return { diagnostics, demandLoaded };
 }
 
@@ -282,6 +322,8 @@ function analyze(
   /** Time spent in loadModule so far (kept out of the analysis phases). */
   loading = { ms: 0 },
   onSearchRoot?: (dir: string) => void,
+  /** Stop once the modules of these files are checked (LintInput.reportOnly). */
+  stopAfter?: ReadonlySet<string>,
 ): Diagnostic[] {
   if (input.cancelled?.()) throw new LintCancelled("cancelled");
   input.progress?.({ phase: "index", done: 0, total: facts.length });
@@ -303,7 +345,8 @@ function analyze(
   const given = facts.length;
   // Modules loaded while the rules run are appended to the index: check them too.
   const modules = project.index.modules;
-  for (let m = 0; m < modules.length; m++) {
+  let toCheck = stopAfter?.size ?? -1;
+  for (let m = 0; m < modules.length && toCheck !== 0; m++) {
     if (input.cancelled?.()) throw new LintCancelled("cancelled");
     input.progress?.({ phase: "check", done: m, total: modules.length });
     const f = modules[m];
@@ -330,6 +373,7 @@ function analyze(
         });
       }
     }
+    if (stopAfter?.has(f.file)) toCheck--;
   }
   diagnostics.sort(compareDiagnostics);
   addTime("rules", performance.now() - t1 - (loading.ms - l1));

@@ -42,7 +42,7 @@ export interface LintProjectResult {
 }
 
 export function lintProject(input: LintProjectInput): LintProjectResult {
-  const result = lintFiles(input.lint);
+  const result = lintFiles(input.report ? { ...input.lint, reportOnly: input.report } : input.lint);
   const problems: FileProblem[] = [...result.problems];
   const enabledCache = new Map<string, Set<string>>();
   const enabled = (file: string) => {

@@ -65,7 +65,7 @@ function indentUnitOf(root: SyntaxNode, src: string): string {
   return "    ";
 }
 
-export function positionOf(syn: Syntax, offset: number): Position {
+function positionOf(syn: Syntax, offset: number): Position {
   let lo = 0;
   let hi = syn.lineStarts.length - 1;
   while (lo < hi) {

@@ -26,7 +26,7 @@ export interface HelperBlock {
 /** Backends whose device-wide sync has a per-thread Event form; torch.accelerator has no Event module of its own. */
 export const PER_THREAD_BACKENDS = new Set(["mps", "cuda", "xpu"]);
 
-export const THREAD_LOCAL = "_mps_lint_local";
+const THREAD_LOCAL = "_mps_lint_local";
 export const EVENT_SYNC = "_mps_lint_event_sync";
 export const WAIT_FOR_DEVICE = "_mps_lint_wait_for_device";
 export const PROXY = "_PerThreadEvent";

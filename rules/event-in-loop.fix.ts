@@ -4,7 +4,7 @@
 import type { RuleContext } from "../src/engine/rule.js";
 import type { SyntaxNode } from "../src/facts/parse.js";
 import type { Fix, Range, TextEdit } from "../src/types.js";
-import { aloneOnLines, edit, fix, identifiersIn, inFinally, lineContentEnd, lineStart, nextLineStart, nodeAt, syntaxOf } from "./support/edit-kit.js";
+import { aloneOnLines, assignedCallAt, edit, fix, identifiersIn, inFinally, lineContentEnd, lineStart, nextLineStart, syntaxOf } from "./support/edit-kit.js";
 
 const LOOPS = new Set(["for_statement", "while_statement"]);
 const SCOPES = new Set(["function_definition", "lambda", "class_definition", "module"]);
@@ -68,10 +68,9 @@ function certainlyIterates(loop: SyntaxNode): boolean {
 export function hoistEventFix(ctx: RuleContext, range: Range, name: string): Fix | null {
   const syn = syntaxOf(ctx);
   if (!syn) return null;
-  const call = nodeAt(syn, range, "call");
-  if (!call) return null;
-  const assign = call.parent;
-  if (!assign || assign.type !== "assignment" || assign.childForFieldName("right")?.id !== call.id) return null;
+  const at = assignedCallAt(syn, range);
+  if (!at) return null;
+  const { call, assign } = at;
   if (assign.childForFieldName("left")?.type !== "identifier" || assign.childForFieldName("left")?.text !== name) return null;
   const stmt = assign.parent;
   if (!stmt || stmt.type !== "expression_statement" || stmt.namedChildCount !== 1 || stmt.parent?.type !== "block") return null;

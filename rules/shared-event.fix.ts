@@ -4,7 +4,7 @@
 import type { RuleContext } from "../src/engine/rule.js";
 import type { SyntaxNode } from "../src/facts/parse.js";
 import type { Fix, Range, TextEdit } from "../src/types.js";
-import { edit, ensureImport, ensureModuleBlocks, fix, identifiersIn, inFinally, layoutOf, nodeAt, statementOf, syntaxOf } from "./support/edit-kit.js";
+import { assignedCallAt, edit, ensureImport, ensureModuleBlocks, fix, identifiersIn, inFinally, layoutOf, statementOf, syntaxOf } from "./support/edit-kit.js";
 import { OUR_HELPERS, PROXY, proxyBlock } from "./support/per-thread-event.js";
 
 const PROXY_METHODS = /^(record|synchronize|wait|query)$/;
@@ -51,10 +51,9 @@ function onlyMethodReceiver(scopeNode: SyntaxNode, name: string, binding: Syntax
 export function sharedEventFix(ctx: RuleContext, ctorRange: Range): Fix | null {
   const syn = syntaxOf(ctx);
   if (!syn) return null;
-  const call = nodeAt(syn, ctorRange, "call");
-  if (!call) return null;
-  const assign = call.parent;
-  if (!assign || assign.type !== "assignment" || assign.childForFieldName("right")?.id !== call.id) return null;
+  const at = assignedCallAt(syn, ctorRange);
+  if (!at) return null;
+  const { call, assign } = at;
   const stmt = assign.parent;
   if (!stmt || stmt.type !== "expression_statement" || !statementOf(stmt) || inFinally(stmt)) return null;
   const left = assign.childForFieldName("left")!;

@@ -93,6 +93,15 @@ export function nodeAt(syn: Syntax, range: Range, type: string): SyntaxNode | nu
 
 const samePos = (a: Position, b: Position) => a.row === b.row && a.column === b.column;
 
+/** The call spanning `range` when it is the whole right side of an assignment (`ev = torch.mps.Event()`), and that assignment. */
+export function assignedCallAt(syn: Syntax, range: Range): { call: SyntaxNode; assign: SyntaxNode } | null {
+  const call = nodeAt(syn, range, "call");
+  if (!call) return null;
+  const assign = call.parent;
+  if (!assign || assign.type !== "assignment" || assign.childForFieldName("right")?.id !== call.id) return null;
+  return { call, assign };
+}
+
 export function lineStart(syn: Syntax, offset: number): number {
   return syn.src.lastIndexOf("\n", offset - 1) + 1;
 }

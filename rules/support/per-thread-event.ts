@@ -22,6 +22,19 @@ export interface HelperBlock {
 // for a thread that moves between GPUs), made on first use and, where the backend has streams,
 // recorded on the stream the thread had then (issue 15: `record()` without a stream pays a
 // `current_stream()` lookup on every call).
+//
+// `--verify`'s event_sync run (native-verify/mps_lint_verify/instrument.py, per_thread_event_sync)
+// is a second spelling of this pattern, not this text: it wraps `torch.<backend>.synchronize` at
+// run time and, in threads other than the main one, records and waits on one Event per thread.
+// It differs from `_mps_lint_event_sync` in where it applies (every device-wide sync a worker
+// thread makes, with or without a finding or a fix, deliberate ones included; never the main
+// thread's; the fix replaces the syncs it finds, wherever they run), in its key (one Event per
+// thread, not per thread and device; the sync's device argument ignored), in its per-call cost
+// (no `current_device()` lookup), in its Event (the device `--verify` runs on, MPS code retargeted
+// to CUDA, a CPU stand-in where there is none; record and synchronize un-instrumented so they do
+// not count as the user's Event use) and its stream (captured only on CUDA). Running this text
+// there instead would need a shim backend for all of that and would still replace other syncs
+// than the fix does; measuring the fix itself means running the fixed code (issue 29).
 
 /** Backends whose device-wide sync has a per-thread Event form; torch.accelerator has no Event module of its own. */
 export const PER_THREAD_BACKENDS = new Set(["mps", "cuda", "xpu"]);

@@ -1,6 +1,9 @@
 import { defineRule, type RuleContext } from "../src/engine/rule.js";
 import type { FnRef } from "../src/project/index.js";
-import { deliberateSyncReason, deviceSyncFix, safely } from "./support/fixes.js";
+import type { SyntaxNode } from "../src/facts/parse.js";
+import type { Range } from "../src/types.js";
+import { deviceSyncFix } from "./device-sync-in-thread.fix.js";
+import { commentsAround, nodeAt, safely, statementOf, syntaxOf } from "./support/edit-kit.js";
 
 /** Calls that choose or wait on a device without queueing work on it. */
 const DEVICE_PLUMBING = /\.(device_count|device|current_device|set_device|synchronize|current_stream|default_stream|Stream|stream|is_available|get_device_name|get_device_properties)$/;
@@ -41,6 +44,94 @@ function barrierReason(ctx: RuleContext, fn: FnRef, call: number): string | null
   if (RACE_WORKAROUND.test(near)) {
     const collective = calls.find(({ id, c: o }) => o.end < c.end && idx.extNames(fn.m, id).some((n) => COLLECTIVE.test(n)));
     if (collective) return `a comment makes it a workaround after collective communication (\`${collective.c.callee}()\`), which needs the whole device`;
+  }
+  return null;
+}
+
+// Comments that say the device-wide wait is meant: deliberate, or tied to another thread's (or
+// stream's, client's, consumer's) work, which a per-thread Event would no longer wait for. A
+// comment that calls the sync a mistake (`# WRONG: waits for every thread`) does not count.
+const DELIBERATE_COMMENT =
+  /\b(deliberate(ly)?|intentional(ly)?|on purpose|by design)\b|\b(other|another|all|every|each|any|some|worker|main|calling|producer|consumer)\s+(\w+\s+)?(threads?|streams?|workers?)\b|\binterleav\w*\s+sync|\b(clients?|consumers?|producers?|callers?)\b/i;
+const CRITICAL_COMMENT = /\b(wrong|bad|mistake|slow(er)?|bottleneck|serializ\w*|bug|todo|fixme|hack|destroys?)\b/i;
+// A benchmark or test about syncing itself (`benchmark_device_sync`, `measure_event_sync_vs_device_sync`,
+// `test_synchronize_all_streams`; or a function named for syncing in a test or benchmark file):
+// its device-wide wait is what it measures or tests. A sync helper elsewhere (`def _sync():`)
+// is the fix's main case, not this.
+const SYNC_SUBJECT = /sync/i;
+const MEASURING = /test|bench|measure|profil|compar|validat|_vs_/i;
+const BASELINE = /baseline|naive|unoptimi[sz]ed/i;
+// A condition that picks the sync mode of a benchmark (`if sync_mode == "device":`, `if use_event:`).
+const SYNC_MODE_CONDITION = /sync|event|mode/i;
+
+// Receiving from another thread: `queue.get()`, `self._request_queue.get(timeout=...)`,
+// `conn.recv()`, `future.result()`. (A plain `dict.get()` has no queue-like receiver.)
+const HANDOVER_RECEIVER = /(queue|(^|[._])q|inbox|channel|requests?|pipe|conn)$/i;
+
+/** A call before `stmt` in its function that receives tensors from another thread, as text, or null. */
+function handedOverBefore(stmt: SyntaxNode): string | null {
+  let def: SyntaxNode | null = stmt.parent;
+  while (def && def.type !== "function_definition") def = def.parent;
+  if (!def) return null;
+  let found: string | null = null;
+  const walk = (n: SyntaxNode) => {
+    if (found || n.startIndex >= stmt.startIndex) return;
+    if (n !== def && (n.type === "function_definition" || n.type === "lambda" || n.type === "class_definition")) return;
+    if (n.type === "call") {
+      const fn = n.childForFieldName("function");
+      const method = fn?.type === "attribute" ? fn.childForFieldName("attribute")?.text : undefined;
+      const receiver = fn?.type === "attribute" ? fn.childForFieldName("object")?.text ?? "" : "";
+      if ((method === "get" || method === "get_nowait" || method === "recv") && HANDOVER_RECEIVER.test(receiver)) found = `${receiver}.${method}()`;
+      else if (method === "result" && receiver !== "") found = `${receiver}.result()`;
+    }
+    for (const c of n.namedChildren) walk(c);
+  };
+  walk(def.childForFieldName("body") ?? def);
+  return found;
+}
+
+/**
+ * Why the device-wide sync at `range` is deliberate and gets no fix, or null: a comment says the
+ * wait covers other threads' (or streams') work, or the sync is one arm of a sync-mode choice (a
+ * benchmark comparing device sync with event sync: an `if` on a mode whose other arm records an
+ * Event, or whose condition names the sync mode).
+ */
+function deliberateSyncReason(ctx: Pick<RuleContext, "facts" | "source">, range: Range): string | null {
+  const syn = syntaxOf(ctx);
+  if (!syn) return null;
+  const call = nodeAt(syn, range, "call");
+  const stmt = call && statementOf(call);
+  if (!call || !stmt) return null;
+  // The comments of the sync and of the guards around it (`# ...` above `if device == "mps":`).
+  const commented = [stmt];
+  for (let n: SyntaxNode | null = stmt.parent; n && n.type !== "function_definition" && n.type !== "module"; n = n.parent) {
+    if (n.type === "if_statement" || n.type === "with_statement") commented.push(n);
+  }
+  const comments = commented.map((n) => commentsAround(syn, n)).join("\n");
+  if (DELIBERATE_COMMENT.test(comments) && !CRITICAL_COMMENT.test(comments)) return "a comment ties this wait to more than this thread's work";
+  const handover = handedOverBefore(stmt);
+  if (handover) return `it follows \`${handover}\`, tensors handed over by another thread, whose queued work only a device-wide wait covers`;
+  const names: string[] = [];
+  for (let n: SyntaxNode | null = stmt.parent; n; n = n.parent) {
+    const name = n.type === "function_definition" ? n.childForFieldName("name")?.text : undefined;
+    if (name) names.push(name);
+  }
+  const named = names.find((n) => SYNC_SUBJECT.test(n));
+  const measuring = [...names, ctx.facts.file.split(/[\\/]/).pop() ?? ""].some((n) => MEASURING.test(n));
+  if (named && measuring) return `it is in \`${named}\`, a benchmark or test about syncing itself, where the device-wide wait is what it measures`;
+  // A benchmark's naive baseline keeps its naive wait: it is what the optimized variant is compared to.
+  const baseline = names.find((n) => BASELINE.test(n)) ?? (BASELINE.test(comments) ? "a comment" : undefined);
+  if (baseline && measuring) return `it is the naive baseline of a benchmark (${baseline === "a comment" ? "so a comment says" : `\`${baseline}\``}), which the optimized variant is measured against`;
+  for (let n: SyntaxNode | null = stmt.parent; n && n.type !== "function_definition" && n.type !== "module"; n = n.parent) {
+    if (n.type !== "if_statement" && n.type !== "elif_clause" && n.type !== "else_clause") continue;
+    const ifNode = n.type === "if_statement" ? n : n.parent;
+    if (!ifNode || ifNode.type !== "if_statement") continue;
+    const conditions = [ifNode.childForFieldName("condition"), ...ifNode.namedChildren.filter((c) => c.type === "elif_clause").map((c) => c.childForFieldName("condition"))];
+    // The other arm waits another way (an Event, `.cpu()`, `.item()`): a choice of how to wait.
+    const otherWait = /\.record\s*\(|\bEvent\s*\(|\.(cpu|item|tolist|numpy)\s*\(/.test(ifNode.text);
+    const hasOtherArm = ifNode.namedChildren.some((c) => c.type === "else_clause" || c.type === "elif_clause");
+    const namesMode = conditions.some((c) => c && SYNC_MODE_CONDITION.test(c.text));
+    if (otherWait && hasOtherArm && namesMode) return "it is one arm of a sync-mode choice (device sync against another way to wait), which must stay a device sync";
   }
   return null;
 }
@@ -148,7 +239,7 @@ export default defineRule({
           messageId: `${single ? "singleWorker" : "manyThreads"}${deliberate ? "NoFix" : ""}`,
           data: deliberate ? { callee: c.callee, reason: deliberate } : { callee: c.callee },
           path,
-          fix: deliberate ? null : safely(() => deviceSyncFix(ctx, fn, c.range, backend)),
+          fix: deliberate ? null : safely(() => deviceSyncFix(ctx, c.range, backend)),
         });
       }
     });

@@ -3,7 +3,8 @@ import type { Project } from "../src/project/project.js";
 import { EVENT_METHODS } from "../src/project/vocabulary.js";
 import { namesBoundTo, usedOnlyAsReceiver } from "../src/facts/queries.js";
 import { isEventConstructor } from "./support/facts.js";
-import { hoistEventFix, safely } from "./support/fixes.js";
+import { hoistEventFix } from "./event-in-loop.fix.js";
+import { safely } from "./support/edit-kit.js";
 
 /**
  * Does the call hand back a fresh Event each time: an Event constructor, or a project function

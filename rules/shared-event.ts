@@ -1,6 +1,7 @@
 import { defineRule } from "../src/engine/rule.js";
 import type { Fix } from "../src/types.js";
-import { safely, sharedEventFix } from "./support/fixes.js";
+import { sharedEventFix } from "./shared-event.fix.js";
+import { safely } from "./support/edit-kit.js";
 
 export default defineRule({
   meta: {

@@ -1,8 +1,8 @@
 import { defineRule } from "../src/engine/rule.js";
-import { safely, timingSyncFix } from "./support/fixes.js";
+import { safely } from "./support/edit-kit.js";
+import { timingSyncFix } from "./unsynced-timing.fix.js";
 import { BACKENDS, unionCoverage, type Coverage, type Item } from "../src/project/timeline.js";
 import { coversAllPaths } from "../src/project/paths.js";
-
 
 /** Message data for the last device work before the clock read. */
 function workData(file: string, it: Extract<Item, { k: "work" }>) {
@@ -186,7 +186,7 @@ export default defineRule({
             range: c.range,
             messageId: "conditionalWait",
             data: { clock: close.what, startAt, wait: only.what, guard, ...workData(facts.file, missed) },
-            fix: safely(() => timingSyncFix(ctx, fn, c.range, missed.end, targeted, inThread)),
+            fix: safely(() => timingSyncFix(ctx, fn, c.range, missed.end)),
           });
           continue;
         }
@@ -205,7 +205,7 @@ export default defineRule({
             range: c.range,
             messageId: inThread ? "noWaitInThread" : "noWait",
             data: { clock: close.what, startAt, ...workData(facts.file, work) },
-            fix: safely(() => timingSyncFix(ctx, fn, c.range, work.end, targeted, inThread)),
+            fix: safely(() => timingSyncFix(ctx, fn, c.range, work.end)),
           });
           continue;
         }

@@ -1,7 +1,7 @@
 // The fixture pairs of test/fix.test.ts (fixtures/fix/<case>.py -> <case>.fixed.py), fixed
 // in-process through runLint (the CLI's own pipeline: lint, fix loop, relint, write) instead of
 // the built bundle. Same expectation; the difference is reach: `npm run mutate` runs this file,
-// so a mutant of a rule's fix (rules/support/fixes.ts) that changes an edit is seen here, while
+// so a mutant of a rule's fix (rules/<rule>.fix.ts, rules/support/edit-kit.ts) that changes an edit is seen here, while
 // the CLI tests run dist/, which a mutant never reaches.
 import { copyFileSync, mkdtempSync, readdirSync, readFileSync } from "node:fs";
 import os from "node:os";

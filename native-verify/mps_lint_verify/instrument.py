@@ -310,7 +310,10 @@ class Instrumentation(object):
     def per_thread_event_sync(self):
         """The guide's Pattern 2 in its fast form: one event per thread, recorded on the
         thread's stream captured at the thread's first sync (CUDA), so no op pays a
-        torch.cuda.current_stream() lookup. MPS events take no stream: record() as the guide."""
+        torch.cuda.current_stream() lookup. MPS events take no stream: record() as the guide.
+        Not the text MPS001's fix writes (`_mps_lint_event_sync`, rules/support/per-thread-event.ts):
+        that one keys its Events per thread and device and runs wherever the fixed sync ran;
+        the differences are listed there."""
         tls = self.tls
         ev = getattr(tls, "event", None)
         if ev is None:

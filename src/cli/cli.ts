@@ -6,6 +6,7 @@ import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { packageVersion } from "../reporters/docs.js";
 import { decodePython } from "../files/source.js";
+import { escapeControl } from "../files/text.js";
 import { progressFor } from "../reporters/progress.js";
 import { ArgvError, helpText, parseArgs, type OptionValue } from "./args.js";
 
@@ -55,9 +56,9 @@ function perFileIgnores(flag: string, pairs: string[] | undefined): { pattern: s
   return out;
 }
 
-/** Control bytes (from a path, a configuration file) as escapes, never raw to the terminal; newlines stay. */
+/** Control bytes (from a path, a configuration file) as escapes, never raw to the terminal; a message's newlines stay. */
 function terminalSafe(text: string): string {
-  return text.replace(/[\x00-\x09\x0b-\x1f\x7f]/g, (ch) => `\\x${ch.charCodeAt(0).toString(16).padStart(2, "0")}`);
+  return text.split("\n").map(escapeControl).join("\n");
 }
 
 

@@ -766,21 +766,6 @@ class Extractor {
         if (name) this.bind(ctx.scope, name.text, value, name, ctx.loop);
         return value;
       }
-      case "dictionary":
-        // A dict display evaluates like its values (containers are modelled by their elements).
-        return {
-          t: "seq",
-          items: n.namedChildren.flatMap((c) => {
-            if (c.type !== "pair") {
-              this.expr(c, { ...ctx, awaited: false }, d);
-              return [];
-            }
-            const k = c.childForFieldName("key");
-            if (k) this.expr(k, { ...ctx, awaited: false }, d);
-            const v = c.childForFieldName("value");
-            return v ? [this.expr(v, { ...ctx, awaited: false }, d)] : [];
-          }),
-        };
       case "list_comprehension":
       case "set_comprehension":
       case "generator_expression":

@@ -1,6 +1,6 @@
 import { spawn } from "node:child_process";
 import { realpathSync } from "node:fs";
-import { basename, isAbsolute, resolve } from "node:path";
+import { isAbsolute, resolve } from "node:path";
 
 import type { Diagnostic } from "../types.js";
 import { pythonEnv } from "./paths.js";
@@ -393,8 +393,4 @@ export async function runVerify(diagnostics: Diagnostic[], opts: VerifyOptions):
   }
   report.aborted = ac.signal.aborted;
   return report;
-}
-
-export function targetLabel(s: VerifyTargetSummary): string {
-  return s.entry ?? (s.file ? basename(s.file) : s.target);
 }

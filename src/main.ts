@@ -539,20 +539,37 @@ export interface WorkspaceHooks {
   memo?: FactMemo;
   cancelled?: () => boolean;
   progress?: LintInput["progress"];
+  /**
+   * Only these files' findings are wanted (an editor's open documents): they are analysed inside
+   * the workspace as files named on the command line are (first, then the rest as context), and
+   * the rules stop once they are checked (LintInput.reportOnly).
+   */
+  reportOnly?: readonly string[];
 }
 
 /** Lint a folder as a run would (configuration, discovery, notebooks, lintProject), with `opts.overrides` for open buffers. */
 export function lintWorkspace(opts: CliOptions, hooks: WorkspaceHooks = {}): WorkspaceLint {
   try {
+    const { reportOnly, ...lintHooks } = hooks;
     const state = readInputs(opts);
+    if (reportOnly) nameFirst(state, reportOnly);
     const plan = planLint(state);
-    const { diagnostics, source, analysed, cachedResult } = lint(state, { ...plan, lint: { ...plan.lint, ...hooks } });
+    const { diagnostics, source, analysed, cachedResult } = lint(state, { ...plan, lint: { ...plan.lint, ...lintHooks } });
     const prefilter = plan.lint.prefilter ? makePrefilter(plan.rules.map((r) => r.meta.code), plan.lint.threadEntryPoints) : null;
     return { diagnostics: present(state, diagnostics, source, true), problems: dedupe(state.problems), files: state.files, analysed, cachedResult, prefilter };
   } catch (e) {
     if (e instanceof ConfigError || e instanceof BaselineError) throw new UsageError(e.message);
     throw e;
   }
+}
+
+/** The run's files reordered as for files named one by one: `named` first (in discovery order), then the rest; only theirs reported. */
+function nameFirst(state: RunState, named: readonly string[]): void {
+  const wanted = new Set(named);
+  const first = state.files.filter((f) => wanted.has(f));
+  const set = new Set(first);
+  state.files = [...first, ...state.files.filter((f) => !set.has(f))];
+  state.reported = set;
 }
 
 // ---- helpers

@@ -8,6 +8,7 @@ import { describe, expect, it } from "vitest";
 import { RULES } from "../rules/index.js";
 import { discover } from "../src/files/discover.js";
 import { lintFiles } from "../src/engine/engine.js";
+import { lintWorkspace } from "../src/main.js";
 import type { Diagnostic } from "../src/types.js";
 import { FIXTURES } from "./harness.js";
 
@@ -73,6 +74,22 @@ describe("findings of named files (reportOnly)", () => {
       if (spared > 0) break;
     }
     expect(spared).toBeGreaterThan(0);
+  });
+
+  it("an editor's open documents (lintWorkspace with reportOnly): the whole workspace's findings for them, and only theirs", () => {
+    let compared = 0;
+    for (const dir of dirs.slice(0, 12)) {
+      const all = discover([dir], dir);
+      const opts = { paths: [dir], cwd: dir, format: "json", quiet: false, exitZero: true, color: false, cache: false, isolated: true };
+      const open = [all[all.length - 1]];
+      const ws = lintWorkspace(opts as never);
+      const ed = lintWorkspace(opts as never, { reportOnly: open });
+      const strip = (d: object) => JSON.stringify(d);
+      expect(ed.diagnostics.map(strip)).toEqual(ws.diagnostics.filter((d) => open.includes(d.file)).map(strip));
+      expect(ed.analysed.length).toBeLessThanOrEqual(ws.analysed.length);
+      compared += ed.diagnostics.length;
+    }
+    expect(compared).toBeGreaterThan(0);
   });
 
   it("a named file that cannot be read leaves the run whole (no stop, no lost findings)", () => {

@@ -2,9 +2,10 @@
 // the last call in, the workspace's findings out. It runs in a worker thread
 // (./analysis-worker.ts), so the server answers hovers, code actions and completions while it runs.
 //
-// The contract an implementation keeps: the findings it returns are exactly those of a
-// from-scratch lint of the workspace with the open documents' text (lintWorkspace), whatever it
-// reuses; `changed` lists the files whose text may differ from the previous call's, whether that
+// The contract an implementation keeps: the findings it returns are exactly the open documents'
+// findings of a from-scratch lint of the workspace with their text, the open documents named
+// first as files named on the command line are (lintWorkspace with reportOnly: the rules stop once
+// they are checked), whatever it reuses; `changed` lists the files whose text may differ from the previous call's, whether that
 // call completed or was cancelled (null: anything may have changed: the first call, files
 // changed on disk, a configuration file saved); it stops with AnalysisCancelled once `cancelled()`
 // says so, and a later call still accounts for the changes of a cancelled one.
@@ -64,7 +65,7 @@ type Lint = (opts: CliOptions, hooks: WorkspaceHooks) => WorkspaceLint;
 
 export class MemoAnalysis implements WorkspaceAnalysis {
   private readonly memo = new MemoryFacts();
-  private last: { root: string; lint: WorkspaceLint; files: Set<string>; analysed: Set<string> } | null = null;
+  private last: { root: string; lint: WorkspaceLint; files: Set<string>; analysed: Set<string>; open: Set<string> } | null = null;
   /** Files changed since the last completed lint; null: anything may have. */
   private pending: Set<string> | null = null;
   /** The last findings came from the disk cache: the memory is still empty (warmUp fills it). */
@@ -77,13 +78,15 @@ export class MemoAnalysis implements WorkspaceAnalysis {
     if (this.pending !== null) for (const f of request.changed!) this.pending.add(f);
     if (control.cancelled()) throw new AnalysisCancelled();
     const last = this.last;
-    if (last && this.pending !== null && [...this.pending].every((f) => this.unaffected(f, request.overrides))) {
+    // The last findings are those of the documents open then: a newly opened one needs a lint.
+    const sameOpen = !!last && [...request.overrides.keys()].every((f) => last.open.has(f));
+    if (last && sameOpen && this.pending !== null && [...this.pending].every((f) => this.unaffected(f, request.overrides))) {
       this.pending.clear();
       return { diagnostics: last.lint.diagnostics, problems: last.lint.problems, how: "reused" };
     }
     // First: open documents as saved are linted as the files, which lets the disk cache answer.
     const overrides = this.last ? request.overrides : unsaved(request.overrides);
-    const lint = this.run(request.root, overrides, control);
+    const lint = this.run(request.root, overrides, [...request.overrides.keys()], control);
     this.cold = lint.cachedResult ? request : null;
     return { diagnostics: lint.diagnostics, problems: lint.problems, how: "analysed" };
   }
@@ -92,23 +95,23 @@ export class MemoAnalysis implements WorkspaceAnalysis {
     const request = this.cold;
     if (!request || this.pending === null || this.pending.size > 0) return false;
     // With the buffers as overrides, the engine does not take the results from the disk cache.
-    this.run(request.root, request.overrides, control);
+    this.run(request.root, request.overrides, [...request.overrides.keys()], control);
     this.cold = null;
     return true;
   }
 
-  private run(root: string, overrides: ReadonlyMap<string, string>, control: AnalysisControl): WorkspaceLint {
+  private run(root: string, overrides: ReadonlyMap<string, string>, open: string[], control: AnalysisControl): WorkspaceLint {
     let lint: WorkspaceLint;
     try {
       lint = this.lint(
         { paths: [root], cwd: root, format: "json", quiet: false, exitZero: true, color: false, overrides },
-        { memo: this.memo, cancelled: () => control.cancelled(), progress: control.progress },
+        { memo: this.memo, cancelled: () => control.cancelled(), progress: control.progress, reportOnly: open },
       );
     } catch (e) {
       if (control.cancelled()) throw new AnalysisCancelled();
       throw e;
     }
-    this.last = { root, lint, files: new Set(lint.files), analysed: new Set(lint.analysed) };
+    this.last = { root, lint, files: new Set(lint.files), analysed: new Set(lint.analysed), open: new Set(open) };
     this.pending = new Set();
     this.memo.retain(this.last.files);
     return lint;

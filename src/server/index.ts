@@ -1,9 +1,11 @@
 // `mps-lint server`: a language server (LSP, vscode-languageserver) over standard input and output
 // (`--stdio`, or no flag), Node IPC (`--node-ipc`), a socket (`--socket=PORT`) or a pipe (`--pipe=NAME`).
 //
-// Each lint is a whole-workspace analysis (the call graph spans files: a sync in one module is a
-// finding because a thread in another reaches it), the same as the CLI's with the open buffers'
-// text in place of the files on disk (lintWorkspace in src/main.ts, then lintProject). It runs
+// Each lint analyses the open documents inside the whole workspace (the call graph spans files: a
+// sync in one module is a finding because a thread in another reaches it), as the CLI does for
+// files named on the command line, with the open buffers' text in place of the files on disk
+// (lintWorkspace in src/main.ts with reportOnly, then lintProject): the workspace is set up, and
+// the rules stop once the open documents are checked. It runs
 // in a worker thread (./analysis-worker.ts, ./analysis.ts), so this thread always answers:
 // hovers, code actions and `# noqa` completions read the last findings and never wait on an
 // analysis. Edits are debounced; an edit made while an analysis runs cancels it (it stops at its

@@ -4,7 +4,7 @@
 // (no value) on anything it cannot resolve: an unresolved call is no finding.
 
 import path from "node:path";
-import type { CallFact, Expr, ModuleFacts, ScopeFact } from "../facts/model.js";
+import type { Binding, CallFact, Expr, ModuleFacts, ScopeFact } from "../facts/model.js";
 import { fnKey } from "./ids.js";
 import { aliasModuleNames, moduleNaming, resolveRelative, rootKey } from "./modules.js";
 import { sysPathFolders } from "./syspath.js";
@@ -54,15 +54,18 @@ export class ProjectIndex {
   private readonly isPackage: boolean[];
   /** Import root of each module (a key prefix: see modules.ts rootKey). */
   private readonly importRoots: string[] = [];
-  /** Calls of each scope, in source order: key fnKey. */
-  private readonly callsByScope = new Map<string, number[]>();
+  /** Calls of each scope, in source order: by module, then scope. */
+  private readonly callsByScope: number[][][] = [];
   /** Calls by the last name of their callee ("step" for r.step(x)). */
   private readonly callsByLastName = new Map<string, FnRef[]>();
   private readonly exprCache = new Map<Expr, Value[]>();
   /** The callee expressions of implicit `x.__iter__()` calls (a `for` loop's): evaluated by iterableObjects. */
   private readonly iterCallees = new WeakSet<Expr>();
-  private readonly callCache = new Map<string, Value[]>();
-  private readonly inProgress = new Set<unknown>();
+  /** evalCall's memo: by module, then call id. */
+  private callCache: (Value[] | undefined)[][] = [];
+  /** Calls being evaluated (evalCall's cycle guard): by module, then call id. */
+  private readonly callBusy: Uint8Array[] = [];
+  private readonly inProgress = new Set<Expr>();
   private depth = 0;
   /** Extra argument bindings (spawn sites, partial, decorators): fnKey -> bindings. */
   private readonly extraBindings = new Map<string, ArgBinding[]>();
@@ -110,12 +113,12 @@ export class ProjectIndex {
       const prev = byName.get(key);
       if (prev === undefined || (f.file.endsWith(".py") && !this.modules[prev].file.endsWith(".py"))) byName.set(key, m);
     }
+    const byScope: number[][] = [];
+    this.callsByScope.push(byScope);
+    this.callBusy.push(new Uint8Array(f.calls.length));
     f.calls.forEach((c, id) => {
       if (c.implicit === "iter") this.iterCallees.add(c.fn);
-      const key = fnKey(m, c.scope);
-      let list = this.callsByScope.get(key);
-      if (!list) this.callsByScope.set(key, (list = []));
-      list.push(id);
+      (byScope[c.scope] ??= []).push(id);
       const last = lastName(c.fn);
       if (last) {
         let l = this.callsByLastName.get(last);
@@ -155,7 +158,7 @@ export class ProjectIndex {
   }
 
   callsIn(ref: FnRef): number[] {
-    return this.callsByScope.get(fnKey(ref.m, ref.s)) ?? [];
+    return this.callsByScope[ref.m]?.[ref.s] ?? [];
   }
 
   callsNamed(name: string): FnRef[] {
@@ -169,7 +172,7 @@ export class ProjectIndex {
   /** Forget memoized values (after new argument bindings were learned). */
   resetCaches(): void {
     this.exprCache.clear();
-    this.callCache.clear();
+    this.callCache = [];
   }
 
   addBinding(fn: FnRef, binding: ArgBinding): void {
@@ -241,10 +244,10 @@ export class ProjectIndex {
     const scope = this.modules[m].scopes[scopeIdx];
     const out: Value[] = [];
     if (scope.kind === "function") {
-      const pi = scope.params.findIndex((p) => p.replace(/^\*+/, "") === name);
+      const pi = paramIndex(scope, name);
       if (pi >= 0) out.push(...this.paramValues({ m, s: scopeIdx }, pi));
     }
-    let bindings = scope.bindings.filter((b) => b.name === name);
+    let bindings = bindingsNamed(scope, name);
     if (at !== undefined && bindings.length > 1) {
       // Read in the binding scope itself: the last binding before the read is the one in force
       // (source order; a loop may carry a later one round, which this ignores).
@@ -389,11 +392,11 @@ export class ProjectIndex {
   }
 
   evalCall(m: number, id: number): Value[] {
-    const key = `${m}:${id}`;
-    const cached = this.callCache.get(key);
+    const cached = this.callCache[m]?.[id];
     if (cached) return cached;
-    if (this.inProgress.has(key) || this.depth > MAX_DEPTH) return [];
-    this.inProgress.add(key);
+    const busy = this.callBusy[m];
+    if (busy[id] || this.depth > MAX_DEPTH) return [];
+    busy[id] = 1;
     this.depth++;
     let out: Value[];
     try {
@@ -401,9 +404,9 @@ export class ProjectIndex {
       out = dedupe([...this.eval(m, c.fn).flatMap((v) => this.callResult(m, id, c, v)), ...this.returnsReceiver(m, c)]);
     } finally {
       this.depth--;
-      this.inProgress.delete(key);
+      busy[id] = 0;
     }
-    this.callCache.set(key, out);
+    (this.callCache[m] ??= [])[id] = out;
     return out;
   }
 
@@ -1061,7 +1064,7 @@ export class ProjectIndex {
           const sc = this.modules[qm].scopes[x.scope];
           for (const b of sc.bindings) if (b.name === x.name) push(qm, b.value, d);
           for (const a of this.appendedTo(qm, x.scope, x.name)) push(qm, a, d);
-          const pi = sc.kind === "function" ? sc.params.findIndex((p) => p.replace(/^\*+/, "") === x.name) : -1;
+          const pi = sc.kind === "function" ? paramIndex(sc, x.name) : -1;
           if (pi >= 0) for (const a of this.paramArguments({ m: qm, s: x.scope }, pi)) push(a.m, a.expr, d);
           break;
         }
@@ -1113,7 +1116,7 @@ export class ProjectIndex {
       case "name": {
         if (e.scope < 0) break;
         const sc = this.modules[m].scopes[e.scope];
-        const pi = sc.kind === "function" ? sc.params.findIndex((p) => p.replace(/^\*+/, "") === e.name) : -1;
+        const pi = sc.kind === "function" ? paramIndex(sc, e.name) : -1;
         if (pi === 0 && sc.parent >= 0 && this.modules[m].scopes[sc.parent].kind === "class") out.push(...insts(this.paramValues({ m, s: e.scope }, 0)));
         else if (pi >= 0) for (const a of this.paramArguments({ m, s: e.scope }, pi)) out.push(...this.iterableObjects(a.m, a.expr, d, seen));
         for (const b of sc.bindings) if (b.name === e.name) out.push(...this.iterableObjects(m, b.value, d, seen));
@@ -1238,6 +1241,39 @@ function argumentDest(c: CallFact): string | null {
   const names = c.args.filter((a): a is Extract<Expr, { t: "str" }> => a.t === "str").map((a) => a.value);
   const long = names.find((n) => n.startsWith("--")) ?? names.find((n) => !n.startsWith("-"));
   return long ? long.replace(/^-+/, "").replace(/-/g, "_") : null;
+}
+
+const bindingsByName = new WeakMap<ScopeFact, Map<string, Binding[]>>();
+const NO_BINDINGS: Binding[] = [];
+
+/**
+ * The bindings of `name` in `scope`, in source order (as `scope.bindings.filter((b) => b.name ===
+ * name)`, indexed once per scope). The array is shared: do not change it.
+ */
+export function bindingsNamed(scope: ScopeFact, name: string): Binding[] {
+  let byName = bindingsByName.get(scope);
+  if (!byName) {
+    byName = new Map();
+    for (const b of scope.bindings) {
+      const list = byName.get(b.name);
+      if (list) list.push(b);
+      else byName.set(b.name, [b]);
+    }
+    bindingsByName.set(scope, byName);
+  }
+  return byName.get(name) ?? NO_BINDINGS;
+}
+
+const bareParams = new WeakMap<ScopeFact, string[]>();
+
+/** The position of parameter `name` in `scope.params` (stars stripped: `*args`, `**kw`), or -1. */
+export function paramIndex(scope: ScopeFact, name: string): number {
+  let bare = bareParams.get(scope);
+  if (!bare) {
+    bare = scope.params.map((p) => p.replace(/^\*+/, ""));
+    bareParams.set(scope, bare);
+  }
+  return bare.indexOf(name);
 }
 
 export function lastName(e: Expr): string | null {

@@ -116,6 +116,7 @@ export class ProjectIndex {
     const byScope: number[][] = [];
     this.callsByScope.push(byScope);
     this.callBusy.push(new Uint8Array(f.calls.length));
+    this.callCache.push(new Array<Value[] | undefined>(f.calls.length));
     f.calls.forEach((c, id) => {
       if (c.implicit === "iter") this.iterCallees.add(c.fn);
       (byScope[c.scope] ??= []).push(id);
@@ -172,7 +173,7 @@ export class ProjectIndex {
   /** Forget memoized values (after new argument bindings were learned). */
   resetCaches(): void {
     this.exprCache.clear();
-    this.callCache = [];
+    this.callCache = this.modules.map((mod) => new Array<Value[] | undefined>(mod.calls.length));
   }
 
   addBinding(fn: FnRef, binding: ArgBinding): void {
@@ -392,7 +393,7 @@ export class ProjectIndex {
   }
 
   evalCall(m: number, id: number): Value[] {
-    const cached = this.callCache[m]?.[id];
+    const cached = this.callCache[m][id];
     if (cached) return cached;
     const busy = this.callBusy[m];
     if (busy[id] || this.depth > MAX_DEPTH) return [];
@@ -406,7 +407,7 @@ export class ProjectIndex {
       this.depth--;
       busy[id] = 0;
     }
-    (this.callCache[m] ??= [])[id] = out;
+    this.callCache[m][id] = out;
     return out;
   }
 

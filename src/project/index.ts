@@ -66,6 +66,17 @@ export class ProjectIndex {
   /** Calls being evaluated (evalCall's cycle guard): by module, then call id. */
   private readonly callBusy: Uint8Array[] = [];
   private readonly inProgress = new Set<Expr>();
+  /**
+   * Evaluations cut short (a cycle, or too deep): their empty answer is not memoized, so asking
+   * again may answer otherwise. A memo below (calleesOf, extNames) keeps only answers computed
+   * while none was cut short: those read memoized evaluations alone, and asking again, with no
+   * reset in between, gives the same answer.
+   */
+  private blocks = 0;
+  /** Bumped by resetCaches: memos of an earlier generation are stale. */
+  private generation = 0;
+  private readonly calleesMemo: ({ v: FnRef[]; modules: number; generation: number } | undefined)[][] = [];
+  private readonly extNamesMemo: ({ v: string[]; generation: number } | undefined)[][] = [];
   private depth = 0;
   /** Extra argument bindings (spawn sites, partial, decorators): fnKey -> bindings. */
   private readonly extraBindings = new Map<string, ArgBinding[]>();
@@ -117,6 +128,8 @@ export class ProjectIndex {
     this.callsByScope.push(byScope);
     this.callBusy.push(new Uint8Array(f.calls.length));
     this.callCache.push(new Array<Value[] | undefined>(f.calls.length));
+    this.calleesMemo.push(new Array(f.calls.length));
+    this.extNamesMemo.push(new Array(f.calls.length));
     f.calls.forEach((c, id) => {
       if (c.implicit === "iter") this.iterCallees.add(c.fn);
       (byScope[c.scope] ??= []).push(id);
@@ -173,6 +186,7 @@ export class ProjectIndex {
   /** Forget memoized values (after new argument bindings were learned). */
   resetCaches(): void {
     this.exprCache.clear();
+    this.generation++;
     this.callCache = this.modules.map((mod) => new Array<Value[] | undefined>(mod.calls.length));
   }
 
@@ -194,7 +208,10 @@ export class ProjectIndex {
   eval(m: number, e: Expr): Value[] {
     const cached = this.exprCache.get(e);
     if (cached) return cached;
-    if (this.inProgress.has(e) || this.depth > MAX_DEPTH) return [];
+    if (this.inProgress.has(e) || this.depth > MAX_DEPTH) {
+      this.blocks++;
+      return [];
+    }
     this.inProgress.add(e);
     this.depth++;
     let out: Value[];
@@ -396,7 +413,10 @@ export class ProjectIndex {
     const cached = this.callCache[m][id];
     if (cached) return cached;
     const busy = this.callBusy[m];
-    if (busy[id] || this.depth > MAX_DEPTH) return [];
+    if (busy[id] || this.depth > MAX_DEPTH) {
+      this.blocks++;
+      return [];
+    }
     busy[id] = 1;
     this.depth++;
     let out: Value[];
@@ -1187,8 +1207,23 @@ export class ProjectIndex {
     return out;
   }
 
-  /** Project functions a call site may run. */
+  /**
+   * Project functions a call site may run. Memoized while no module arrives (the subclasses a
+   * virtual receiver may dispatch to, and the classes the project creates, grow with the modules
+   * loaded) and no evaluation was cut short while computing it (see `blocks`).
+   */
   calleesOf(m: number, id: number): FnRef[] {
+    const hit = this.calleesMemo[m][id];
+    if (hit && hit.modules === this.modules.length && hit.generation === this.generation) return hit.v.slice();
+    const blocks = this.blocks;
+    const modules = this.modules.length;
+    const generation = this.generation;
+    const out = this.computeCallees(m, id);
+    if (blocks === this.blocks && modules === this.modules.length && generation === this.generation) this.calleesMemo[m][id] = { v: out.slice(), modules, generation };
+    return out;
+  }
+
+  private computeCallees(m: number, id: number): FnRef[] {
     const c = this.modules[m].calls[id];
     const out: FnRef[] = [];
     const seen = new Set<string>();
@@ -1204,8 +1239,21 @@ export class ProjectIndex {
     return out;
   }
 
-  /** Qualified external names the callee of a call resolves to. */
+  /**
+   * Qualified external names the callee of a call resolves to. Memoized when no evaluation was cut
+   * short while computing it (see `blocks`): it reads evaluations alone.
+   */
   extNames(m: number, id: number): string[] {
+    const hit = this.extNamesMemo[m][id];
+    if (hit && hit.generation === this.generation) return hit.v.slice();
+    const blocks = this.blocks;
+    const generation = this.generation;
+    const out = this.computeExtNames(m, id);
+    if (blocks === this.blocks && generation === this.generation) this.extNamesMemo[m][id] = { v: out.slice(), generation };
+    return out;
+  }
+
+  private computeExtNames(m: number, id: number): string[] {
     const out: string[] = [];
     for (const v of this.eval(m, this.modules[m].calls[id].fn)) {
       if (v.k === "ext") out.push(v.name);

@@ -366,6 +366,20 @@ export class DeviceFlow {
    */
   storedModelCall(m: number, fn: Expr): boolean {
     if (fn.t !== "name" && fn.t !== "attr") return false;
+    // Memoized per callee expression while the index's state is unchanged and no evaluation was
+    // cut short meanwhile (ProjectIndex.memoState): the parameters' arguments grow with the modules.
+    const before = this.index.memoState();
+    const hit = this.storedMemo.get(fn);
+    if (hit && hit.m === m && hit.version === before.version) return hit.v;
+    const v = this.computeStoredModelCall(m, fn);
+    const after = this.index.memoState();
+    if (after.version === before.version && after.blocks === before.blocks) this.storedMemo.set(fn, { m, v, version: before.version });
+    return v;
+  }
+
+  private readonly storedMemo = new Map<Expr, { m: number; v: boolean; version: number }>();
+
+  private computeStoredModelCall(m: number, fn: Expr): boolean {
     const idx = this.index;
     const vals = idx.eval(m, fn);
     if (vals.some((v) => v.k === "fn" || v.k === "bound" || v.k === "class" || idx.callableObjectMethods(v).length > 0)) return false;

@@ -77,6 +77,10 @@ export class ProjectIndex {
   private generation = 0;
   private readonly calleesMemo: ({ v: FnRef[]; modules: number; generation: number } | undefined)[][] = [];
   private readonly extNamesMemo: ({ v: string[]; generation: number } | undefined)[][] = [];
+  /** mro's memo by module and scope: the classes after the first (the class asked about). */
+  private readonly mroMemo: ({ rest: FnRef[]; generation: number } | undefined)[][] = [];
+  /** Bumped whenever a module arrives, argument bindings are added, or the caches are reset (memoState). */
+  private stateVersion = 0;
   private depth = 0;
   /** Extra argument bindings (spawn sites, partial, decorators): fnKey -> bindings. */
   private readonly extraBindings = new Map<string, ArgBinding[]>();
@@ -130,6 +134,8 @@ export class ProjectIndex {
     this.callCache.push(new Array<Value[] | undefined>(f.calls.length));
     this.calleesMemo.push(new Array(f.calls.length));
     this.extNamesMemo.push(new Array(f.calls.length));
+    this.mroMemo.push(new Array(f.scopes.length));
+    this.stateVersion++;
     f.calls.forEach((c, id) => {
       if (c.implicit === "iter") this.iterCallees.add(c.fn);
       (byScope[c.scope] ??= []).push(id);
@@ -187,6 +193,7 @@ export class ProjectIndex {
   resetCaches(): void {
     this.exprCache.clear();
     this.generation++;
+    this.stateVersion++;
     this.callCache = this.modules.map((mod) => new Array<Value[] | undefined>(mod.calls.length));
   }
 
@@ -194,7 +201,10 @@ export class ProjectIndex {
     const key = fnKey(fn.m, fn.s);
     let list = this.extraBindings.get(key);
     if (!list) this.extraBindings.set(key, (list = []));
-    if (list.length < 32) list.push(binding);
+    if (list.length < 32) {
+      list.push(binding);
+      this.stateVersion++;
+    }
   }
 
   /** Human name of a function: "Runner.step", "worker", "<lambda>@12". */
@@ -830,8 +840,32 @@ export class ProjectIndex {
     return this.scope(cls).bases.flatMap((b) => this.eval(cls.m, b));
   }
 
-  /** Project classes in method resolution order (depth-first, left to right, no repeats). */
+  /**
+   * For memos outside the index: `version` changes whenever what answers may read changes (a
+   * module arrives, argument bindings are added, the caches are reset); `blocks` grows whenever an
+   * evaluation is cut short (see `blocks`). An answer computed while neither moved reads memoized
+   * evaluations alone and, asked again at the same version, would be the same.
+   */
+  memoState(): { version: number; blocks: number } {
+    return { version: this.stateVersion, blocks: this.blocks };
+  }
+
+  /**
+   * Project classes in method resolution order (depth-first, left to right, no repeats), `cls`
+   * first. Memoized (the classes after `cls`) when no evaluation was cut short while computing
+   * it: it reads the evaluations of base-class expressions alone.
+   */
   mro(cls: FnRef): FnRef[] {
+    const hit = this.mroMemo[cls.m][cls.s];
+    if (hit && hit.generation === this.generation) return [cls, ...hit.rest];
+    const blocks = this.blocks;
+    const generation = this.generation;
+    const out = this.computeMro(cls);
+    if (blocks === this.blocks && generation === this.generation) this.mroMemo[cls.m][cls.s] = { rest: out.slice(1), generation };
+    return out;
+  }
+
+  private computeMro(cls: FnRef): FnRef[] {
     const out: FnRef[] = [];
     const seen = new Set<string>();
     const visit = (c: FnRef, depth: number) => {

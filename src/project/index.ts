@@ -679,11 +679,9 @@ export class ProjectIndex {
     for (const c of mro) {
       const field = this.scope(c).fields?.find((f) => f.name === name && f.type);
       if (field?.type) return { m: c.m, expr: field.type };
-      const mod = this.modules[c.m];
-      for (const sc of mod.scopes) {
-        if (sc.kind !== "function") continue;
-        const st = sc.attrStores.find((a) => a.attr === name && a.type && this.isSelfOf(c, a.obj));
-        if (st?.type) return { m: c.m, expr: st.type };
+      // The first in scope order, then store order, as a scan of every function's stores finds it.
+      for (const { st } of attrStoresNamed(this.modules[c.m], name)) {
+        if (st.type && this.isSelfOf(c, st.obj)) return { m: c.m, expr: st.type };
       }
     }
     return null;
@@ -730,15 +728,11 @@ export class ProjectIndex {
 
   /** `self.<name> = value` in the methods of `cls`; `elements`: also `self.<name>[k] = value` (the container's elements). */
   selfStoreExprs(cls: FnRef, name: string, elements = true): { m: number; s: number; expr: Expr }[] {
-    const mod = this.modules[cls.m];
     const out: { m: number; s: number; expr: Expr }[] = [];
-    mod.scopes.forEach((sc, i) => {
-      if (sc.kind !== "function" || sc.attrStores.length === 0) return;
-      for (const st of sc.attrStores) {
-        if (st.element && !elements) continue;
-        if (st.attr === name && this.isSelfOf(cls, st.obj)) out.push({ m: cls.m, s: i, expr: st.value });
-      }
-    });
+    for (const { s, st } of attrStoresNamed(this.modules[cls.m], name)) {
+      if (st.element && !elements) continue;
+      if (this.isSelfOf(cls, st.obj)) out.push({ m: cls.m, s, expr: st.value });
+    }
     return out;
   }
 
@@ -1324,6 +1318,31 @@ function argumentDest(c: CallFact): string | null {
   const names = c.args.filter((a): a is Extract<Expr, { t: "str" }> => a.t === "str").map((a) => a.value);
   const long = names.find((n) => n.startsWith("--")) ?? names.find((n) => !n.startsWith("-"));
   return long ? long.replace(/^-+/, "").replace(/-/g, "_") : null;
+}
+
+type AttrStore = ScopeFact["attrStores"][number];
+const storesByAttr = new WeakMap<ModuleFacts, Map<string, { s: number; st: AttrStore }[]>>();
+const NO_STORES: { s: number; st: AttrStore }[] = [];
+
+/**
+ * The attribute stores (`x.<name> = value`) of a module's functions that store `name`, in scope
+ * order, then store order (indexed once per module). The array is shared: do not change it.
+ */
+function attrStoresNamed(mod: ModuleFacts, name: string): { s: number; st: AttrStore }[] {
+  let byAttr = storesByAttr.get(mod);
+  if (!byAttr) {
+    byAttr = new Map();
+    mod.scopes.forEach((sc, s) => {
+      if (sc.kind !== "function") return;
+      for (const st of sc.attrStores) {
+        const list = byAttr!.get(st.attr);
+        if (list) list.push({ s, st });
+        else byAttr!.set(st.attr, [{ s, st }]);
+      }
+    });
+    storesByAttr.set(mod, byAttr);
+  }
+  return byAttr.get(name) ?? NO_STORES;
 }
 
 const bindingsByName = new WeakMap<ScopeFact, Map<string, Binding[]>>();

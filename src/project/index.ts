@@ -79,6 +79,8 @@ export class ProjectIndex {
   private readonly extNamesMemo: ({ v: string[]; generation: number } | undefined)[][] = [];
   /** mro's memo by module and scope: the classes after the first (the class asked about). */
   private readonly mroMemo: ({ rest: FnRef[]; generation: number } | undefined)[][] = [];
+  /** bindingsOf's memo by module and scope. */
+  private readonly bindingsMemo: ({ v: ArgBinding[]; version: number } | undefined)[][] = [];
   /** Bumped whenever a module arrives, argument bindings are added, or the caches are reset (memoState). */
   private stateVersion = 0;
   private depth = 0;
@@ -135,6 +137,7 @@ export class ProjectIndex {
     this.calleesMemo.push(new Array(f.calls.length));
     this.extNamesMemo.push(new Array(f.calls.length));
     this.mroMemo.push(new Array(f.scopes.length));
+    this.bindingsMemo.push(new Array(f.scopes.length));
     this.stateVersion++;
     f.calls.forEach((c, id) => {
       if (c.implicit === "iter") this.iterCallees.add(c.fn);
@@ -1019,6 +1022,18 @@ export class ProjectIndex {
 
   /** Resolved call sites of a function, plus spawn/partial/decorator bindings. */
   private bindingsOf(fn: FnRef): ArgBinding[] {
+    // Memoized while the index's state is unchanged (the call sites grow with the modules, the
+    // extra bindings with addBinding) and no evaluation was cut short meanwhile (memoState).
+    const hit = this.bindingsMemo[fn.m][fn.s];
+    if (hit && hit.version === this.stateVersion) return hit.v.slice();
+    const version = this.stateVersion;
+    const blocks = this.blocks;
+    const out = this.computeBindings(fn);
+    if (version === this.stateVersion && blocks === this.blocks) this.bindingsMemo[fn.m][fn.s] = { v: out.slice(), version };
+    return out;
+  }
+
+  private computeBindings(fn: FnRef): ArgBinding[] {
     const scope = this.scope(fn);
     const out: ArgBinding[] = [...(this.extraBindings.get(fnKey(fn.m, fn.s)) ?? [])];
     const isInit = scope.name === "__init__";

@@ -865,6 +865,8 @@ class Extractor {
 /** Directive comments: candidate lines by text, confirmed with the tree (a "#" may sit in a string). */
 function directiveComments(source: string, root: SyntaxNode): CommentFact[] {
   const comments: CommentFact[] = [];
+  // No directive word anywhere: no line has one (most files; spares splitting them into lines).
+  if (!DIRECTIVE.test(source)) return comments;
   const lines = source.split("\n");
   for (let row = 0; row < lines.length; row++) {
     const line = lines[row];
@@ -1015,7 +1017,7 @@ export function extractFacts(file: string, source: string): ModuleFacts {
   // Comments come from the text as written (a noqa on a line with a syntax error counts).
   const comments = directiveComments(text, parsed.text === text ? parsed.tree.rootNode : parsePython(text).rootNode);
   let lineCount = 1;
-  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) === 10) lineCount++;
+  for (let i = text.indexOf("\n"); i >= 0; i = text.indexOf("\n", i + 1)) lineCount++;
   return {
     version: FACTS_VERSION,
     file,

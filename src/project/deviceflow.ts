@@ -10,7 +10,7 @@
 
 import type { Expr, ModuleFacts } from "../facts/model.js";
 import type { Summaries } from "./fixpoint.js";
-import { lastName, type FnRef, type ProjectIndex } from "./index.js";
+import { bindingsNamed, lastName, paramIndex, type FnRef, type ProjectIndex } from "./index.js";
 import { fnSummary } from "./summaries.js";
 import type { SyncInfo } from "./sync.js";
 import type { Value } from "./values.js";
@@ -123,7 +123,7 @@ export class DeviceFlow {
     const tensorDevice = (v: Expr) => v.t === "attr" && v.attr === "device" && this.torchMade(m, v.obj);
     if (tensorDevice(e)) return false;
     if (e.t === "name" && e.scope >= 0) {
-      const values = this.facts(m).scopes[e.scope].bindings.filter((b) => b.name === e.name).map((b) => b.value);
+      const values = bindingsNamed(this.facts(m).scopes[e.scope], e.name).map((b) => b.value);
       if (values.length > 0 && values.every(tensorDevice)) return false;
     }
     return true;
@@ -139,7 +139,7 @@ export class DeviceFlow {
     if (e.t !== "name" && e.t !== "attr") return null;
     // `device = torch.device("cpu")` / `device = "cpu"` in the scope that binds the name.
     if (e.t === "name" && e.scope >= 0) {
-      const values = this.facts(m).scopes[e.scope].bindings.filter((b) => b.name === e.name).map((b) => b.value);
+      const values = bindingsNamed(this.facts(m).scopes[e.scope], e.name).map((b) => b.value);
       const literal = (v: Expr): string | null => {
         if (v.t === "str") return v.value;
         if (v.t === "call" && this.index.extNames(m, v.id).includes("torch.device")) {
@@ -321,8 +321,8 @@ export class DeviceFlow {
     if (s <= 0) return false;
     const sc = this.facts(m).scopes[s];
     if (sc.kind !== "function") return false;
-    const bindings = sc.bindings.filter((b) => b.name === name);
-    if (bindings.length === 0 || sc.params.some((p) => p.replace(/^\*+/, "") === name)) return false;
+    const bindings = bindingsNamed(sc, name);
+    if (bindings.length === 0 || paramIndex(sc, name) >= 0) return false;
     const ctx: FlowCtx = { fn: { m, s }, deviceVars: new Set<string>(), accel: this.accelerator(m) };
     return bindings.every((b) => b.value.t === "call" && this.isDevice(b.value, ctx));
   }
@@ -366,6 +366,20 @@ export class DeviceFlow {
    */
   storedModelCall(m: number, fn: Expr): boolean {
     if (fn.t !== "name" && fn.t !== "attr") return false;
+    // Memoized per callee expression while the index's state is unchanged and no evaluation was
+    // cut short meanwhile (ProjectIndex.memoState): the parameters' arguments grow with the modules.
+    const before = this.index.memoState();
+    const hit = this.storedMemo.get(fn);
+    if (hit && hit.m === m && hit.version === before.version) return hit.v;
+    const v = this.computeStoredModelCall(m, fn);
+    const after = this.index.memoState();
+    if (after.version === before.version && after.blocks === before.blocks) this.storedMemo.set(fn, { m, v, version: before.version });
+    return v;
+  }
+
+  private readonly storedMemo = new Map<Expr, { m: number; v: boolean; version: number }>();
+
+  private computeStoredModelCall(m: number, fn: Expr): boolean {
     const idx = this.index;
     const vals = idx.eval(m, fn);
     if (vals.some((v) => v.k === "fn" || v.k === "bound" || v.k === "class" || idx.callableObjectMethods(v).length > 0)) return false;

@@ -4,7 +4,7 @@
 // (no value) on anything it cannot resolve: an unresolved call is no finding.
 
 import path from "node:path";
-import type { CallFact, Expr, ModuleFacts, ScopeFact } from "../facts/model.js";
+import type { Binding, CallFact, Expr, ModuleFacts, ScopeFact } from "../facts/model.js";
 import { fnKey } from "./ids.js";
 import { aliasModuleNames, moduleNaming, resolveRelative, rootKey } from "./modules.js";
 import { sysPathFolders } from "./syspath.js";
@@ -54,15 +54,35 @@ export class ProjectIndex {
   private readonly isPackage: boolean[];
   /** Import root of each module (a key prefix: see modules.ts rootKey). */
   private readonly importRoots: string[] = [];
-  /** Calls of each scope, in source order: key fnKey. */
-  private readonly callsByScope = new Map<string, number[]>();
+  /** Calls of each scope, in source order: by module, then scope. */
+  private readonly callsByScope: number[][][] = [];
   /** Calls by the last name of their callee ("step" for r.step(x)). */
   private readonly callsByLastName = new Map<string, FnRef[]>();
   private readonly exprCache = new Map<Expr, Value[]>();
   /** The callee expressions of implicit `x.__iter__()` calls (a `for` loop's): evaluated by iterableObjects. */
   private readonly iterCallees = new WeakSet<Expr>();
-  private readonly callCache = new Map<string, Value[]>();
-  private readonly inProgress = new Set<unknown>();
+  /** evalCall's memo: by module, then call id. */
+  private callCache: (Value[] | undefined)[][] = [];
+  /** Calls being evaluated (evalCall's cycle guard): by module, then call id. */
+  private readonly callBusy: Uint8Array[] = [];
+  private readonly inProgress = new Set<Expr>();
+  /**
+   * Evaluations cut short (a cycle, or too deep): their empty answer is not memoized, so asking
+   * again may answer otherwise. A memo below (calleesOf, extNames) keeps only answers computed
+   * while none was cut short: those read memoized evaluations alone, and asking again, with no
+   * reset in between, gives the same answer.
+   */
+  private blocks = 0;
+  /** Bumped by resetCaches: memos of an earlier generation are stale. */
+  private generation = 0;
+  private readonly calleesMemo: ({ v: FnRef[]; modules: number; generation: number } | undefined)[][] = [];
+  private readonly extNamesMemo: ({ v: string[]; generation: number } | undefined)[][] = [];
+  /** mro's memo by module and scope: the classes after the first (the class asked about). */
+  private readonly mroMemo: ({ rest: FnRef[]; generation: number } | undefined)[][] = [];
+  /** bindingsOf's memo by module and scope. */
+  private readonly bindingsMemo: ({ v: ArgBinding[]; version: number } | undefined)[][] = [];
+  /** Bumped whenever a module arrives, argument bindings are added, or the caches are reset (memoState). */
+  private stateVersion = 0;
   private depth = 0;
   /** Extra argument bindings (spawn sites, partial, decorators): fnKey -> bindings. */
   private readonly extraBindings = new Map<string, ArgBinding[]>();
@@ -110,12 +130,18 @@ export class ProjectIndex {
       const prev = byName.get(key);
       if (prev === undefined || (f.file.endsWith(".py") && !this.modules[prev].file.endsWith(".py"))) byName.set(key, m);
     }
+    const byScope: number[][] = [];
+    this.callsByScope.push(byScope);
+    this.callBusy.push(new Uint8Array(f.calls.length));
+    this.callCache.push(new Array<Value[] | undefined>(f.calls.length));
+    this.calleesMemo.push(new Array(f.calls.length));
+    this.extNamesMemo.push(new Array(f.calls.length));
+    this.mroMemo.push(new Array(f.scopes.length));
+    this.bindingsMemo.push(new Array(f.scopes.length));
+    this.stateVersion++;
     f.calls.forEach((c, id) => {
       if (c.implicit === "iter") this.iterCallees.add(c.fn);
-      const key = fnKey(m, c.scope);
-      let list = this.callsByScope.get(key);
-      if (!list) this.callsByScope.set(key, (list = []));
-      list.push(id);
+      (byScope[c.scope] ??= []).push(id);
       const last = lastName(c.fn);
       if (last) {
         let l = this.callsByLastName.get(last);
@@ -155,7 +181,7 @@ export class ProjectIndex {
   }
 
   callsIn(ref: FnRef): number[] {
-    return this.callsByScope.get(fnKey(ref.m, ref.s)) ?? [];
+    return this.callsByScope[ref.m]?.[ref.s] ?? [];
   }
 
   callsNamed(name: string): FnRef[] {
@@ -169,14 +195,19 @@ export class ProjectIndex {
   /** Forget memoized values (after new argument bindings were learned). */
   resetCaches(): void {
     this.exprCache.clear();
-    this.callCache.clear();
+    this.generation++;
+    this.stateVersion++;
+    this.callCache = this.modules.map((mod) => new Array<Value[] | undefined>(mod.calls.length));
   }
 
   addBinding(fn: FnRef, binding: ArgBinding): void {
     const key = fnKey(fn.m, fn.s);
     let list = this.extraBindings.get(key);
     if (!list) this.extraBindings.set(key, (list = []));
-    if (list.length < 32) list.push(binding);
+    if (list.length < 32) {
+      list.push(binding);
+      this.stateVersion++;
+    }
   }
 
   /** Human name of a function: "Runner.step", "worker", "<lambda>@12". */
@@ -190,7 +221,10 @@ export class ProjectIndex {
   eval(m: number, e: Expr): Value[] {
     const cached = this.exprCache.get(e);
     if (cached) return cached;
-    if (this.inProgress.has(e) || this.depth > MAX_DEPTH) return [];
+    if (this.inProgress.has(e) || this.depth > MAX_DEPTH) {
+      this.blocks++;
+      return [];
+    }
     this.inProgress.add(e);
     this.depth++;
     let out: Value[];
@@ -241,10 +275,10 @@ export class ProjectIndex {
     const scope = this.modules[m].scopes[scopeIdx];
     const out: Value[] = [];
     if (scope.kind === "function") {
-      const pi = scope.params.findIndex((p) => p.replace(/^\*+/, "") === name);
+      const pi = paramIndex(scope, name);
       if (pi >= 0) out.push(...this.paramValues({ m, s: scopeIdx }, pi));
     }
-    let bindings = scope.bindings.filter((b) => b.name === name);
+    let bindings = bindingsNamed(scope, name);
     if (at !== undefined && bindings.length > 1) {
       // Read in the binding scope itself: the last binding before the read is the one in force
       // (source order; a loop may carry a later one round, which this ignores).
@@ -389,11 +423,14 @@ export class ProjectIndex {
   }
 
   evalCall(m: number, id: number): Value[] {
-    const key = `${m}:${id}`;
-    const cached = this.callCache.get(key);
+    const cached = this.callCache[m][id];
     if (cached) return cached;
-    if (this.inProgress.has(key) || this.depth > MAX_DEPTH) return [];
-    this.inProgress.add(key);
+    const busy = this.callBusy[m];
+    if (busy[id] || this.depth > MAX_DEPTH) {
+      this.blocks++;
+      return [];
+    }
+    busy[id] = 1;
     this.depth++;
     let out: Value[];
     try {
@@ -401,9 +438,9 @@ export class ProjectIndex {
       out = dedupe([...this.eval(m, c.fn).flatMap((v) => this.callResult(m, id, c, v)), ...this.returnsReceiver(m, c)]);
     } finally {
       this.depth--;
-      this.inProgress.delete(key);
+      busy[id] = 0;
     }
-    this.callCache.set(key, out);
+    this.callCache[m][id] = out;
     return out;
   }
 
@@ -645,11 +682,9 @@ export class ProjectIndex {
     for (const c of mro) {
       const field = this.scope(c).fields?.find((f) => f.name === name && f.type);
       if (field?.type) return { m: c.m, expr: field.type };
-      const mod = this.modules[c.m];
-      for (const sc of mod.scopes) {
-        if (sc.kind !== "function") continue;
-        const st = sc.attrStores.find((a) => a.attr === name && a.type && this.isSelfOf(c, a.obj));
-        if (st?.type) return { m: c.m, expr: st.type };
+      // The first in scope order, then store order, as a scan of every function's stores finds it.
+      for (const { st } of attrStoresNamed(this.modules[c.m], name)) {
+        if (st.type && this.isSelfOf(c, st.obj)) return { m: c.m, expr: st.type };
       }
     }
     return null;
@@ -696,15 +731,11 @@ export class ProjectIndex {
 
   /** `self.<name> = value` in the methods of `cls`; `elements`: also `self.<name>[k] = value` (the container's elements). */
   selfStoreExprs(cls: FnRef, name: string, elements = true): { m: number; s: number; expr: Expr }[] {
-    const mod = this.modules[cls.m];
     const out: { m: number; s: number; expr: Expr }[] = [];
-    mod.scopes.forEach((sc, i) => {
-      if (sc.kind !== "function" || sc.attrStores.length === 0) return;
-      for (const st of sc.attrStores) {
-        if (st.element && !elements) continue;
-        if (st.attr === name && this.isSelfOf(cls, st.obj)) out.push({ m: cls.m, s: i, expr: st.value });
-      }
-    });
+    for (const { s, st } of attrStoresNamed(this.modules[cls.m], name)) {
+      if (st.element && !elements) continue;
+      if (this.isSelfOf(cls, st.obj)) out.push({ m: cls.m, s, expr: st.value });
+    }
     return out;
   }
 
@@ -806,8 +837,32 @@ export class ProjectIndex {
     return this.scope(cls).bases.flatMap((b) => this.eval(cls.m, b));
   }
 
-  /** Project classes in method resolution order (depth-first, left to right, no repeats). */
+  /**
+   * For memos outside the index: `version` changes whenever what answers may read changes (a
+   * module arrives, argument bindings are added, the caches are reset); `blocks` grows whenever an
+   * evaluation is cut short (see `blocks`). An answer computed while neither moved reads memoized
+   * evaluations alone and, asked again at the same version, would be the same.
+   */
+  memoState(): { version: number; blocks: number } {
+    return { version: this.stateVersion, blocks: this.blocks };
+  }
+
+  /**
+   * Project classes in method resolution order (depth-first, left to right, no repeats), `cls`
+   * first. Memoized (the classes after `cls`) when no evaluation was cut short while computing
+   * it: it reads the evaluations of base-class expressions alone.
+   */
   mro(cls: FnRef): FnRef[] {
+    const hit = this.mroMemo[cls.m][cls.s];
+    if (hit && hit.generation === this.generation) return [cls, ...hit.rest];
+    const blocks = this.blocks;
+    const generation = this.generation;
+    const out = this.computeMro(cls);
+    if (blocks === this.blocks && generation === this.generation) this.mroMemo[cls.m][cls.s] = { rest: out.slice(1), generation };
+    return out;
+  }
+
+  private computeMro(cls: FnRef): FnRef[] {
     const out: FnRef[] = [];
     const seen = new Set<string>();
     const visit = (c: FnRef, depth: number) => {
@@ -967,6 +1022,18 @@ export class ProjectIndex {
 
   /** Resolved call sites of a function, plus spawn/partial/decorator bindings. */
   private bindingsOf(fn: FnRef): ArgBinding[] {
+    // Memoized while the index's state is unchanged (the call sites grow with the modules, the
+    // extra bindings with addBinding) and no evaluation was cut short meanwhile (memoState).
+    const hit = this.bindingsMemo[fn.m][fn.s];
+    if (hit && hit.version === this.stateVersion) return hit.v.slice();
+    const version = this.stateVersion;
+    const blocks = this.blocks;
+    const out = this.computeBindings(fn);
+    if (version === this.stateVersion && blocks === this.blocks) this.bindingsMemo[fn.m][fn.s] = { v: out.slice(), version };
+    return out;
+  }
+
+  private computeBindings(fn: FnRef): ArgBinding[] {
     const scope = this.scope(fn);
     const out: ArgBinding[] = [...(this.extraBindings.get(fnKey(fn.m, fn.s)) ?? [])];
     const isInit = scope.name === "__init__";
@@ -1061,7 +1128,7 @@ export class ProjectIndex {
           const sc = this.modules[qm].scopes[x.scope];
           for (const b of sc.bindings) if (b.name === x.name) push(qm, b.value, d);
           for (const a of this.appendedTo(qm, x.scope, x.name)) push(qm, a, d);
-          const pi = sc.kind === "function" ? sc.params.findIndex((p) => p.replace(/^\*+/, "") === x.name) : -1;
+          const pi = sc.kind === "function" ? paramIndex(sc, x.name) : -1;
           if (pi >= 0) for (const a of this.paramArguments({ m: qm, s: x.scope }, pi)) push(a.m, a.expr, d);
           break;
         }
@@ -1113,7 +1180,7 @@ export class ProjectIndex {
       case "name": {
         if (e.scope < 0) break;
         const sc = this.modules[m].scopes[e.scope];
-        const pi = sc.kind === "function" ? sc.params.findIndex((p) => p.replace(/^\*+/, "") === e.name) : -1;
+        const pi = sc.kind === "function" ? paramIndex(sc, e.name) : -1;
         if (pi === 0 && sc.parent >= 0 && this.modules[m].scopes[sc.parent].kind === "class") out.push(...insts(this.paramValues({ m, s: e.scope }, 0)));
         else if (pi >= 0) for (const a of this.paramArguments({ m, s: e.scope }, pi)) out.push(...this.iterableObjects(a.m, a.expr, d, seen));
         for (const b of sc.bindings) if (b.name === e.name) out.push(...this.iterableObjects(m, b.value, d, seen));
@@ -1183,8 +1250,23 @@ export class ProjectIndex {
     return out;
   }
 
-  /** Project functions a call site may run. */
+  /**
+   * Project functions a call site may run. Memoized while no module arrives (the subclasses a
+   * virtual receiver may dispatch to, and the classes the project creates, grow with the modules
+   * loaded) and no evaluation was cut short while computing it (see `blocks`).
+   */
   calleesOf(m: number, id: number): FnRef[] {
+    const hit = this.calleesMemo[m][id];
+    if (hit && hit.modules === this.modules.length && hit.generation === this.generation) return hit.v.slice();
+    const blocks = this.blocks;
+    const modules = this.modules.length;
+    const generation = this.generation;
+    const out = this.computeCallees(m, id);
+    if (blocks === this.blocks && modules === this.modules.length && generation === this.generation) this.calleesMemo[m][id] = { v: out.slice(), modules, generation };
+    return out;
+  }
+
+  private computeCallees(m: number, id: number): FnRef[] {
     const c = this.modules[m].calls[id];
     const out: FnRef[] = [];
     const seen = new Set<string>();
@@ -1200,8 +1282,21 @@ export class ProjectIndex {
     return out;
   }
 
-  /** Qualified external names the callee of a call resolves to. */
+  /**
+   * Qualified external names the callee of a call resolves to. Memoized when no evaluation was cut
+   * short while computing it (see `blocks`): it reads evaluations alone.
+   */
   extNames(m: number, id: number): string[] {
+    const hit = this.extNamesMemo[m][id];
+    if (hit && hit.generation === this.generation) return hit.v.slice();
+    const blocks = this.blocks;
+    const generation = this.generation;
+    const out = this.computeExtNames(m, id);
+    if (blocks === this.blocks && generation === this.generation) this.extNamesMemo[m][id] = { v: out.slice(), generation };
+    return out;
+  }
+
+  private computeExtNames(m: number, id: number): string[] {
     const out: string[] = [];
     for (const v of this.eval(m, this.modules[m].calls[id].fn)) {
       if (v.k === "ext") out.push(v.name);
@@ -1238,6 +1333,64 @@ function argumentDest(c: CallFact): string | null {
   const names = c.args.filter((a): a is Extract<Expr, { t: "str" }> => a.t === "str").map((a) => a.value);
   const long = names.find((n) => n.startsWith("--")) ?? names.find((n) => !n.startsWith("-"));
   return long ? long.replace(/^-+/, "").replace(/-/g, "_") : null;
+}
+
+type AttrStore = ScopeFact["attrStores"][number];
+const storesByAttr = new WeakMap<ModuleFacts, Map<string, { s: number; st: AttrStore }[]>>();
+const NO_STORES: { s: number; st: AttrStore }[] = [];
+
+/**
+ * The attribute stores (`x.<name> = value`) of a module's functions that store `name`, in scope
+ * order, then store order (indexed once per module). The array is shared: do not change it.
+ */
+function attrStoresNamed(mod: ModuleFacts, name: string): { s: number; st: AttrStore }[] {
+  let byAttr = storesByAttr.get(mod);
+  if (!byAttr) {
+    byAttr = new Map();
+    mod.scopes.forEach((sc, s) => {
+      if (sc.kind !== "function") return;
+      for (const st of sc.attrStores) {
+        const list = byAttr!.get(st.attr);
+        if (list) list.push({ s, st });
+        else byAttr!.set(st.attr, [{ s, st }]);
+      }
+    });
+    storesByAttr.set(mod, byAttr);
+  }
+  return byAttr.get(name) ?? NO_STORES;
+}
+
+const bindingsByName = new WeakMap<ScopeFact, Map<string, Binding[]>>();
+const NO_BINDINGS: Binding[] = [];
+
+/**
+ * The bindings of `name` in `scope`, in source order (as `scope.bindings.filter((b) => b.name ===
+ * name)`, indexed once per scope). The array is shared: do not change it.
+ */
+export function bindingsNamed(scope: ScopeFact, name: string): Binding[] {
+  let byName = bindingsByName.get(scope);
+  if (!byName) {
+    byName = new Map();
+    for (const b of scope.bindings) {
+      const list = byName.get(b.name);
+      if (list) list.push(b);
+      else byName.set(b.name, [b]);
+    }
+    bindingsByName.set(scope, byName);
+  }
+  return byName.get(name) ?? NO_BINDINGS;
+}
+
+const bareParams = new WeakMap<ScopeFact, string[]>();
+
+/** The position of parameter `name` in `scope.params` (stars stripped: `*args`, `**kw`), or -1. */
+export function paramIndex(scope: ScopeFact, name: string): number {
+  let bare = bareParams.get(scope);
+  if (!bare) {
+    bare = scope.params.map((p) => p.replace(/^\*+/, ""));
+    bareParams.set(scope, bare);
+  }
+  return bare.indexOf(name);
 }
 
 export function lastName(e: Expr): string | null {

@@ -56,6 +56,8 @@ export function valueKey(v: Value): string {
 export const MAX_VALUES = 24;
 
 export function dedupe(values: Value[]): Value[] {
+  // (One value or none: nothing to drop; a new array all the same, as below.)
+  if (values.length <= 1) return values.length === 0 ? [] : [values[0]];
   const seen = new Set<string>();
   const out: Value[] = [];
   for (const v of values) {

@@ -20,7 +20,7 @@ import type { FactMemo, LintInput } from "./engine/engine.js";
 import { makePrefilter, type Prefilter } from "./facts/prefilter.js";
 import { lintProject } from "./lint/lint-project.js";
 import { isNotebook, notebookToPython, readNotebook, type CellPosition } from "./files/notebook.js";
-import type { CliOptions } from "./cli/options.js";
+import type { CliOptions } from "./config/cli-options.js";
 import { REPORTERS } from "./reporters/index.js";
 import { renderMessage } from "./reporters/message.js";
 import { escapeControl, linePath as displayPath, tally } from "./reporters/paths.js";

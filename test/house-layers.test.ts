@@ -27,8 +27,6 @@ const LAYERS: { name: string; paths: string[] }[] = [
 const KNOWN: Record<string, string> = {
   "src/facts/prefilter.ts -> src/project/entrypoints.ts":
     "the prefilter's tokens come from the framework entry point table; the table is to move below facts (issue 25's vocabulary home)",
-  "src/config/config.ts -> src/cli/options.ts":
-    "settings merge the command line's options (CliOptions); one option table owned by config is to replace both (issue 29)",
 };
 
 function sources(): string[] {

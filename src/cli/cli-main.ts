@@ -10,7 +10,7 @@ export { ParserLoadError, parserBackend, parserLoadError } from "../facts/parse.
 
 import { ConfigError, withConfigDefaults } from "../config/config.js";
 import { UsageError } from "../main.js";
-import type { CliOptions } from "./options.js";
+import type { CliOptions } from "../config/cli-options.js";
 
 /** The configuration's defaults for what the command line left unset (src/config/config.ts). */
 export function configDefaults(opts: CliOptions, terminal: boolean): CliOptions {

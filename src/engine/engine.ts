@@ -16,7 +16,6 @@ import { Project } from "../project/project.js";
 import { toDiagnostic, type Rule, type RuleSettings } from "./rule.js";
 import { addTime, count, loadReason, setCount, timed, withLoadReason } from "../timing.js";
 import type { Diagnostic } from "../types.js";
-import { RULES } from "../../rules/index.js";
 
 export type { FactMemo, FileProblem, LintProgress } from "../facts/collect.js";
 
@@ -25,7 +24,8 @@ export class LintCancelled extends Error {}
 
 export interface LintInput {
   files: string[];
-  rules?: readonly Rule[];
+  /** The rules to run (the caller chooses: rules/index.ts RULES, or a selection of them). */
+  rules: readonly Rule[];
   settings?: RuleSettings;
   srcRoots?: string[];
   /** Folders whose relative paths also name modules (the linted roots, the working folder). */
@@ -110,7 +110,7 @@ function validResult(hit: CachedResult | null, hashes: readonly string[]): Cache
 }
 
 export function lintFiles(input: LintInput): LintResult {
-  const rules = input.rules ?? RULES;
+  const rules = input.rules;
   if (!input.prefilter && !input.cacheDir && (input.jobs ?? 1) <= 1) return lintAll(input, rules);
   const prefilter = input.prefilter ? makePrefilter(rules.map((r) => r.meta.code), input.threadEntryPoints) : null;
   const cache = input.cacheDir ? new Cache(input.cacheDir, prefilter ? prefilter.tokens.join("\0") : "") : null;

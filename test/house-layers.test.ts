@@ -23,7 +23,7 @@ const LAYERS: { name: string; paths: string[] }[] = [
   { name: "config", paths: ["src/config/"] },
   { name: "lint", paths: ["src/lint/"] },
   { name: "fix", paths: ["src/fix/"] },
-  { name: "run", paths: ["src/main.ts", "src/trace/", "src/server/", "src/cli/"] },
+  { name: "run", paths: ["src/main.ts", "src/pipeline.ts", "src/trace/", "src/server/", "src/cli/"] },
 ];
 
 /** Imports that run against the order today, each with why it is still there. Shrink, never grow. */

@@ -142,6 +142,7 @@ export default defineRule({
     name: "device-sync-in-thread",
     severity: "error",
     category: "threads",
+    tokens: [],
     fixable: "unsafe",
     summary: "Device-wide synchronize() reached from code that runs on a worker thread.",
     why: [

@@ -10,6 +10,8 @@ export default defineRule({
     name: "elapsed-time-without-sync",
     severity: "error",
     category: "timing",
+    // Findings sit at `.elapsed_time(...)` calls.
+    tokens: ["elapsed_time"],
     fixable: null,
     summary: "start.elapsed_time(end) is read before anything waited for end.record() to complete.",
     why: [

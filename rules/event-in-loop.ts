@@ -33,6 +33,7 @@ export default defineRule({
     name: "event-in-loop",
     severity: "warning",
     category: "threads",
+    tokens: [],
     fixable: "safe",
     summary: "Thread code creates a new Event on every loop iteration instead of once per thread.",
     why: [

@@ -9,6 +9,10 @@ export default defineRule({
     name: "invalid-syntax",
     severity: "error",
     category: "correctness",
+    // Syntax errors are reported in the files that are parsed: those the prefilter keeps, those
+    // the analysis loads, and files named on the command line (LintInput.parseAlways). Parsing
+    // every file for it cost +60% CPU and +60% memory on dML.
+    tokens: [],
     fixable: null,
     summary: "Python that does not parse: reported where the parser gave up, and the rest of the file is linted anyway.",
     why: [

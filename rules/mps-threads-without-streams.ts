@@ -16,6 +16,7 @@ export default defineRule({
     name: "mps-threads-without-streams",
     severity: "info",
     category: "portability",
+    tokens: [],
     fixable: null,
     summary: "Several threads submit MPS work on a PyTorch whose MPS backend has one stream per process.",
     why: [

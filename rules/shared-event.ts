@@ -9,6 +9,7 @@ export default defineRule({
     name: "shared-event",
     severity: "error",
     category: "threads",
+    tokens: [],
     fixable: "unsafe",
     summary: "One Event object is recorded or synchronized by several threads.",
     why: [

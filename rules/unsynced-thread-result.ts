@@ -36,6 +36,7 @@ export default defineRule({
     name: "unsynced-thread-result",
     severity: "warning",
     category: "correctness",
+    tokens: [],
     fixable: null,
     summary: "A worker thread hands back a device result without waiting for the device work.",
     why: [

@@ -12,6 +12,8 @@ export default defineRule({
     name: "unused-suppression",
     severity: "warning",
     category: "correctness",
+    // Runs on directive comments: the prefilter keeps every file that spells one (DIRECTIVE_PATTERN).
+    tokens: [],
     fixable: null,
     optIn: true,
     summary: "A suppression comment (`# noqa: MPS...`, `# mps-lint: ignore[...]`, `# mps-lint: file-ignore[...]`) that suppresses nothing.",

@@ -4,7 +4,7 @@
 //
 //   dist/bundle/bin.js       the bin: turns on Node's compile cache, then import()s cli.js
 //   dist/bundle/cli.js       argument parsing (src/cli/args.ts: the option table, parsed by yargs)
-//   dist/bundle/cli-main.js  the lint pipeline, import()ed by cli.js once argv is parsed
+//   dist/bundle/cli-main.js  the lint pipeline (src/pipeline.ts), import()ed by cli.js once argv is parsed
 //                            (--help and --version never load it)
 //   dist/bundle/verify.js    --verify and bench, import()ed only for them
 //   dist/bundle/server.js    `mps-lint server` (LSP), import()ed only for it
@@ -85,7 +85,7 @@ const yargsMainFilename = {
 const ENTRIES = {
   bin: "dist/src/cli/bin.js",
   cli: "dist/src/cli/cli.js",
-  "cli-main": "dist/src/cli/cli-main.js",
+  "cli-main": "dist/src/pipeline.js",
   verify: "dist/src/verify/index.js",
   trace: "dist/src/trace/index.js",
   worker: "dist/src/facts/workers/worker.js",

@@ -16,11 +16,11 @@ import { cliLayer, ConfigError, ConfigResolver, formatSettings, isExcluded, type
 import { CACHE_DIR_NAME } from "./facts/cache.js";
 import { defaultJobs } from "./facts/collect.js";
 import { discover, fsErrorText, PathError } from "./files/discover.js";
-import type { FactMemo, LintInput } from "./engine/engine.js";
-import { makePrefilter, type Prefilter } from "./facts/prefilter.js";
+import { prefilterFor, type FactMemo, type LintInput } from "./engine/engine.js";
+import type { Prefilter } from "./facts/prefilter.js";
 import { lintProject } from "./lint/lint-project.js";
 import { isNotebook, notebookToPython, readNotebook, type CellPosition } from "./files/notebook.js";
-import type { CliOptions } from "./cli/options.js";
+import type { CliOptions } from "./config/cli-options.js";
 import { REPORTERS } from "./reporters/index.js";
 import { renderMessage } from "./reporters/message.js";
 import { escapeControl, linePath as displayPath, tally } from "./reporters/paths.js";
@@ -555,7 +555,7 @@ export function lintWorkspace(opts: CliOptions, hooks: WorkspaceHooks = {}): Wor
     if (reportOnly) nameFirst(state, reportOnly);
     const plan = planLint(state);
     const { diagnostics, source, analysed, cachedResult } = lint(state, { ...plan, lint: { ...plan.lint, ...lintHooks } });
-    const prefilter = plan.lint.prefilter ? makePrefilter(plan.rules.map((r) => r.meta.code), plan.lint.threadEntryPoints) : null;
+    const prefilter = plan.lint.prefilter ? prefilterFor(plan.rules, plan.lint.threadEntryPoints) : null;
     return { diagnostics: present(state, diagnostics, source, true), problems: dedupe(state.problems), files: state.files, analysed, cachedResult, prefilter };
   } catch (e) {
     if (e instanceof ConfigError || e instanceof BaselineError) throw new UsageError(e.message);

@@ -5,7 +5,8 @@ import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { ENTRY_POINTS, ENTRY_POINT_TOKENS, nameMatcher } from "../src/project/entrypoints.js";
-import { makePrefilter } from "../src/facts/prefilter.js";
+import { prefilterFor } from "../src/engine/engine.js";
+import { RULES } from "../rules/index.js";
 import { FIXTURES } from "./harness.js";
 
 const ROOT = path.resolve(import.meta.dirname, "..");
@@ -30,7 +31,7 @@ describe("entry point table", () => {
   }
 
   it("every token reaches the prefilter", () => {
-    const filter = makePrefilter(["MPS001"])!;
+    const filter = prefilterFor(RULES.filter((r) => r.meta.code === "MPS001"))!;
     for (const t of ENTRY_POINT_TOKENS) expect(filter.test(`x = ${t}`)).toBe(true);
   });
 

@@ -60,7 +60,7 @@ describe("clean code", () => {
     const dir = path.join(FIXTURES, "clean");
     const files = pythonFilesUnder(dir);
     expect(files.length).toBeGreaterThan(0);
-    const result = lintFiles({ files });
+    const result = lintFiles({ files, rules: RULES });
     expect(renderCase(result.diagnostics, dir)).toBe("(no findings)\n");
   });
 });

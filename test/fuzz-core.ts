@@ -14,6 +14,7 @@ import { discover } from "../src/files/discover.js";
 import { lintFiles } from "../src/engine/engine.js";
 import { runLint } from "../src/main.js";
 import { decodePython } from "../src/files/source.js";
+import { RULES } from "../rules/index.js";
 
 export const ROOT = path.resolve(import.meta.dirname, "..");
 export const CORPUS: { file: string; bytes: Buffer }[] = discover([path.join(ROOT, "fixtures")], ROOT, { extensions: [".py"] })
@@ -141,7 +142,7 @@ export async function checkSingle(input: Buffer, stats: FuzzStats): Promise<void
 export function checkProject(files: string[], inputs: Buffer[], stats: FuzzStats): void {
   const overrides = new Map(files.map((f, i) => [f, decodePython(inputs[i]).text]));
   const root = path.dirname(files[0]);
-  const run = () => lintFiles({ files, overrides, searchRoots: [root] });
+  const run = () => lintFiles({ files, rules: RULES, overrides, searchRoots: [root] });
   const a = timed(run);
   stats.maxMs = Math.max(stats.maxMs, a.ms);
   const b = run();

@@ -12,7 +12,10 @@ const LAYERS: { name: string; paths: string[] }[] = [
   { name: "files", paths: ["src/files/"] },
   { name: "facts", paths: ["src/facts/"] },
   { name: "project", paths: ["src/project/"] },
-  { name: "rules", paths: ["src/engine/", "rules/"] },
+  // The engine runs the rules its caller hands it (LintInput.rules): the rules import the engine's
+  // Rule type, never the other way round.
+  { name: "engine", paths: ["src/engine/"] },
+  { name: "rules", paths: ["rules/"] },
   { name: "suppress", paths: ["src/suppress/"] },
   { name: "verify", paths: ["src/verify/"] },
   { name: "report", paths: ["src/reporters/", "src/docs/"] },
@@ -20,16 +23,11 @@ const LAYERS: { name: string; paths: string[] }[] = [
   { name: "config", paths: ["src/config/"] },
   { name: "lint", paths: ["src/lint/"] },
   { name: "fix", paths: ["src/fix/"] },
-  { name: "run", paths: ["src/main.ts", "src/trace/", "src/server/", "src/cli/"] },
+  { name: "run", paths: ["src/main.ts", "src/pipeline.ts", "src/trace/", "src/server/", "src/cli/"] },
 ];
 
 /** Imports that run against the order today, each with why it is still there. Shrink, never grow. */
-const KNOWN: Record<string, string> = {
-  "src/facts/prefilter.ts -> src/project/entrypoints.ts":
-    "the prefilter's tokens come from the framework entry point table; the table is to move below facts (issue 25's vocabulary home)",
-  "src/config/config.ts -> src/cli/options.ts":
-    "settings merge the command line's options (CliOptions); one option table owned by config is to replace both (issue 29)",
-};
+const KNOWN: Record<string, string> = {};
 
 function sources(): string[] {
   const out: string[] = [];

@@ -35,20 +35,20 @@ describe("cache", () => {
     const dir = copyFixtures("warm");
     const files = discover([dir], dir);
     const cacheDir = path.join(dir, ".mps_lint_cache");
-    const plain = lintFiles({ files });
-    const cold = lintFiles({ files, cacheDir, prefilter: true, jobs: 2 });
+    const plain = lintFiles({ files, rules: RULES });
+    const cold = lintFiles({ files, rules: RULES, cacheDir, prefilter: true, jobs: 2 });
     expect(cold.diagnostics).toEqual(plain.diagnostics);
     expect(cold.stats!.cachedResult).toBe(false);
     expect(existsSync(path.join(cacheDir, ".gitignore"))).toBe(true);
-    const warm = lintFiles({ files, cacheDir, prefilter: true, jobs: 2 });
+    const warm = lintFiles({ files, rules: RULES, cacheDir, prefilter: true, jobs: 2 });
     expect(warm.diagnostics).toEqual(plain.diagnostics);
     expect(warm.stats!.cachedResult).toBe(true);
 
     // Change a file: its sync call goes away, and so does its finding.
     const target = files.find((f) => f.endsWith(path.join("cross_module", "app", "engine", "sync.py")))!;
     writeFileSync(target, readFileSync(target, "utf8").replace("torch.mps.synchronize()  # expect: MPS001", "pass"));
-    const changed = lintFiles({ files, cacheDir, prefilter: true, jobs: 2 });
-    const fresh = lintFiles({ files });
+    const changed = lintFiles({ files, rules: RULES, cacheDir, prefilter: true, jobs: 2 });
+    const fresh = lintFiles({ files, rules: RULES });
     expect(changed.stats!.cachedResult).toBe(false);
     expect(changed.diagnostics).toEqual(fresh.diagnostics);
     expect(changed.diagnostics.length).toBe(plain.diagnostics.length - 1);
@@ -58,7 +58,7 @@ describe("cache", () => {
     const dir = copyFixtures("select");
     const files = discover([dir], dir);
     const cacheDir = path.join(dir, ".mps_lint_cache");
-    lintFiles({ files, cacheDir, prefilter: true });
+    lintFiles({ files, rules: RULES, cacheDir, prefilter: true });
     const only = lintFiles({ files, cacheDir, prefilter: true, rules: RULES.slice(0, 1) });
     expect(only.stats!.cachedResult).toBe(false);
     expect(only.diagnostics).toEqual(lintFiles({ files, rules: RULES.slice(0, 1) }).diagnostics);

@@ -31,14 +31,14 @@ describe("parse workers", () => {
   });
 
   it("give the same findings in the same order whatever their number", () => {
-    const base = lintFiles({ files });
+    const base = lintFiles({ files, rules: RULES });
     expect(base.diagnostics.length).toBeGreaterThan(0);
     for (const jobs of [1, 2, 3, 8]) {
       for (const prefilter of [false, true]) {
-        const r = lintFiles({ files, jobs, prefilter });
+        const r = lintFiles({ files, rules: RULES, jobs, prefilter });
         expect(r.diagnostics, `jobs=${jobs} prefilter=${prefilter}`).toEqual(base.diagnostics);
       }
-      const cached = lintFiles({ files, jobs, prefilter: true, cacheDir: path.join(tmp, `c${jobs}`) });
+      const cached = lintFiles({ files, rules: RULES, jobs, prefilter: true, cacheDir: path.join(tmp, `c${jobs}`) });
       expect(cached.diagnostics).toEqual(base.diagnostics);
     }
   });

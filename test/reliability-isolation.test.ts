@@ -32,7 +32,7 @@ function files(names: string[]): string[] {
 describe("isolation of internal errors", () => {
   it("a crash extracting one file's facts becomes a warning naming it; the others are linted", () => {
     const fs = files(["a.py", "boom.py", "c.py"]);
-    const r = lintFiles({ files: fs });
+    const r = lintFiles({ files: fs, rules: RULES });
     expect(r.diagnostics.map((d) => `${path.basename(d.file)} ${d.code}`)).toEqual(["a.py MPS001", "c.py MPS001"]);
     expect(r.problems).toEqual([
       { file: fs[1], message: "internal error while analysing this file (Maximum call stack size exceeded (injected)); not linted" },

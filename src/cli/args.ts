@@ -9,6 +9,7 @@
 import yargs, { type Argv, type Options } from "yargs";
 
 import { distance } from "../files/text.js";
+import { FORMATS } from "../reporters/formats.js";
 
 export type OptionKind =
   /** On or off: `--x`, `--no-x`, `--x=true|false|yes|no|on|off|1|0`. */
@@ -72,7 +73,7 @@ const SERVER = "Language server";
 
 export const OPTIONS: readonly OptionSpec[] = [
   // Output
-  { long: "output-format", short: "f", kind: "value", value: "FORMAT", aliases: ["format"], group: OUT, describe: "stylish | concise | full | grouped | json | json-lines | sarif | github | gitlab | junit | pylint | rdjson | azure (default: output-format in the configuration, else full on a terminal, else stylish); also spelled --format" },
+  { long: "output-format", short: "f", kind: "value", value: "FORMAT", aliases: ["format"], group: OUT, describe: `${FORMATS.join(" | ")} (default: output-format in the configuration, else full on a terminal, else stylish); also spelled --format` },
   { long: "output-file", short: "o", kind: "value", value: "FILE", group: OUT, describe: "write the report to this file" },
   { long: "statistics", kind: "flag", group: OUT, describe: "print the number of findings per rule, [*] where fixable" },
   { long: "show-files", kind: "flag", group: OUT, describe: "print the files that would be linted, and exit" },

@@ -11,10 +11,10 @@ import { progressFor } from "../reporters/progress.js";
 import { ArgvError, helpText, parseArgs, type OptionValue } from "./args.js";
 
 // The lint pipeline (rules, analysis, reporters, rule docs) is imported only after the command
-// line is parsed: --help, --version and usage errors need none of it (./cli-main.ts).
-type Lint = typeof import("./cli-main.js");
+// line is parsed: --help, --version and usage errors need none of it (src/pipeline.ts).
+type Lint = typeof import("../pipeline.js");
 let lint: Lint | undefined;
-const loadLint = async (): Promise<Lint> => (lint ??= await import("./cli-main.js"));
+const loadLint = async (): Promise<Lint> => (lint ??= await import("../pipeline.js"));
 
 /**
  * A numeric option, read from its text. Bad text is a usage error (exit 2) naming it.

@@ -10,8 +10,8 @@ import picomatch from "picomatch";
 import { parse as parseToml, TomlError } from "smol-toml";
 import { RULES } from "../../rules/index.js";
 import type { Rule } from "../engine/rule.js";
-import type { CliOptions } from "../cli/options.js";
-import { defaultFields, describeValue, didYouMean, isKnownSelector, OPTION_BY_KEY, OPTION_KEYS, OPTIONS, type OptionFields, type ParseContext, type PerFileIgnore } from "./options.js";
+import type { CliOptions } from "./cli-options.js";
+import { defaultFields, describeValue, didYouMean, isKnownSelector, OPTION_BY_KEY, OPTION_KEYS, OPTIONS, type OptionFields, type ParseContext } from "./options.js";
 
 export { didYouMean, isKnownSelector, satisfiesVersion, VERIFY_DEVICES, type PerFileIgnore, type VerifyDevice, type VerifySettings } from "./options.js";
 
@@ -48,16 +48,10 @@ export interface ConfigOptions {
   cli?: CliLayer;
 }
 
-/** What the command line sets over every configuration file (Ruff's CLI overrides). */
-export interface CliLayer extends Selection {
-  perFileIgnores?: PerFileIgnore[];
-  extendPerFileIgnores?: PerFileIgnore[];
-  exclude?: string[];
-  extendExclude?: string[];
-  respectGitignore?: boolean;
-  fixable?: string[];
-  unfixable?: string[];
-  extendFixable?: string[];
+/** What the command line sets over every configuration file (Ruff's CLI overrides): the options of these names. */
+export interface CliLayer
+  extends Selection,
+    Pick<CliOptions, "perFileIgnores" | "extendPerFileIgnores" | "exclude" | "extendExclude" | "respectGitignore" | "fixable" | "unfixable" | "extendFixable"> {
   /** --config "key = value": TOML settings, applied over each file's as if written in it. */
   overrides?: string[];
 }

@@ -9,14 +9,14 @@
 import { collectFacts, FactStore, type FactMemo, type FileProblem, type LintProgress } from "../facts/collect.js";
 import { Cache } from "../facts/cache.js";
 import type { ModuleFacts } from "../facts/model.js";
-import { DIRECTIVE_PATTERN, makePrefilter } from "../facts/prefilter.js";
+import { DIRECTIVE_PATTERN, makePrefilter, type Prefilter } from "../facts/prefilter.js";
 import path from "node:path";
 import { aliasModuleNames, moduleNaming, resolveRelative, rootKey } from "../project/modules.js";
 import { Project } from "../project/project.js";
+import { ENTRY_POINT_TOKENS } from "../project/entrypoints.js";
 import { toDiagnostic, type Rule, type RuleSettings } from "./rule.js";
 import { addTime, count, loadReason, setCount, timed, withLoadReason } from "../timing.js";
 import type { Diagnostic } from "../types.js";
-import { RULES } from "../../rules/index.js";
 
 export type { FactMemo, FileProblem, LintProgress } from "../facts/collect.js";
 
@@ -25,7 +25,8 @@ export class LintCancelled extends Error {}
 
 export interface LintInput {
   files: string[];
-  rules?: readonly Rule[];
+  /** The rules to run (the caller chooses: rules/index.ts RULES, or a selection of them). */
+  rules: readonly Rule[];
   settings?: RuleSettings;
   srcRoots?: string[];
   /** Folders whose relative paths also name modules (the linted roots, the working folder). */
@@ -109,10 +110,19 @@ function validResult(hit: CachedResult | null, hashes: readonly string[]): Cache
   return hit;
 }
 
+/**
+ * The token prefilter for these rules (src/facts/prefilter.ts), or null when one of them names no
+ * tokens: the spawn names, the framework entry points' (src/project/entrypoints.ts), each rule's
+ * (RuleMeta.tokens) and the configured thread entry points'.
+ */
+export function prefilterFor(rules: readonly Rule[], threadEntryPoints: readonly string[] = []): Prefilter | null {
+  return makePrefilter(rules.map((r) => r.meta.tokens), ENTRY_POINT_TOKENS, threadEntryPoints);
+}
+
 export function lintFiles(input: LintInput): LintResult {
-  const rules = input.rules ?? RULES;
+  const rules = input.rules;
   if (!input.prefilter && !input.cacheDir && (input.jobs ?? 1) <= 1) return lintAll(input, rules);
-  const prefilter = input.prefilter ? makePrefilter(rules.map((r) => r.meta.code), input.threadEntryPoints) : null;
+  const prefilter = input.prefilter ? prefilterFor(rules, input.threadEntryPoints) : null;
   const cache = input.cacheDir ? new Cache(input.cacheDir, prefilter ? prefilter.tokens.join("\0") : "") : null;
   const store = new FactStore(input.files, { overrides: input.overrides, jobs: input.jobs ?? 1, cache, prefilter, memo: input.memo, progress: input.progress });
   try {

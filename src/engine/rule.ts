@@ -29,6 +29,12 @@ export interface RuleMeta {
   /** Off unless selected (or enabled by a setting). */
   optIn?: boolean;
   /**
+   * Which files can hold a finding, for the token prefilter (src/facts/prefilter.ts): names a file
+   * must spell beyond the spawn tokens. [] when every finding sits in code reached from spawn
+   * sites, or in files loaded anyway. Absent: the prefilter is off and every file is parsed.
+   */
+  tokens?: readonly string[];
+  /**
    * Message templates by id (ESLint's meta.messages): `{{name}}` takes the report's data. Locations
    * are data, never text: reporters render them (src/reporters/message.ts).
    */

@@ -13,9 +13,11 @@
 // The spawn tokens mirror src/project/threads.ts (SPAWN_NAMES, THREAD_EXECUTORS, THREAD_POOLS,
 // TO_THREAD, THREAD_CLASSES): a spawn call spells one of these names, a pool method (`.map`,
 // `.apply`) needs an executor or pool that the file names. They are matched as substrings of
-// the raw bytes (ASCII), so aliases are covered where they are imported. Rules that need more
-// than threads register their own tokens in RULE_TOKENS; a rule the prefilter does not know
-// turns it off (every file is parsed), so a new rule is never silently starved.
+// the raw bytes (ASCII), so aliases are covered where they are imported. The callers add what
+// this stage does not own (src/engine/engine.ts prefilterFor): the names a framework entry point's
+// registration spells (src/project/entrypoints.ts) and each rule's own tokens (RuleMeta.tokens)
+// for rules that need more than threads; a rule without tokens turns the prefilter off (every
+// file is parsed), so a new rule is never silently starved.
 //
 // What demand loading cannot see, by construction (all need a file that names no token and that
 // nothing analysed imports): callers that hand a callback or an executor to thread code,
@@ -24,9 +26,7 @@
 // thread) that alone would make it shared. test/perf-prefilter.test.ts checks that the fixtures
 // give the same findings with and without the prefilter and that every rule's example passes.
 
-import { ENTRY_POINT_TOKENS } from "../project/entrypoints.js";
-
-/** Names a spawn site spells (threads.ts), and framework entry points (src/project/entrypoints.ts). */
+/** Names a spawn site spells (threads.ts). */
 export const SPAWN_TOKENS: readonly string[] = [
   "Thread", // threading.Thread, Thread subclasses, ThreadPoolExecutor, ThreadPool
   "Timer",
@@ -44,36 +44,7 @@ export const SPAWN_TOKENS: readonly string[] = [
   "starmap",
   "apply_async",
   "map_async",
-  ...ENTRY_POINT_TOKENS,
 ];
-
-/**
- * Extra tokens by rule code. Rules whose findings all lie in thread code need none: their files
- * are reached from spawn sites. A timing rule that needs no thread would list its clock reads.
- */
-export const RULE_TOKENS: Record<string, readonly string[]> = {
-  // invalid-syntax (on by default, issue 27): syntax errors are reported in the files that are
-  // parsed: those the prefilter keeps, those the analysis loads, and files named on the command
-  // line (LintInput.parseAlways). Parsing every file for it cost +60% CPU and +60% memory on dML.
-  MPS000: [],
-  MPS001: [],
-  MPS002: [],
-  MPS003: [],
-  // unsynced-timing: a timing starts and ends at clock reads (src/project/vocabulary.ts CLOCKS).
-  // Known gap: a timing made only through a timer helper imported from another module, in a file
-  // that names neither a clock nor a token above (the fixture's `CudaTimer` passes as "Timer").
-  // "time.monotonic" rather than "monotonic": the word is common in maths code and docs.
-  MPS004: ["perf_counter", "time.monotonic", "time.time", "time import", "time_ns", "default_timer"],
-  MPS005: [],
-  // blocking-sync-in-async: findings sit in `async def`s; what they call is loaded on demand.
-  // Not plain "async": `async_op=`, "asynchronous" in docs (4x the files on PyTorch's sources).
-  MPS006: ["async def"],
-  // elapsed-time-without-sync: findings sit at `.elapsed_time(...)` calls.
-  MPS007: ["elapsed_time"],
-  MPS008: [],
-  // unused-suppression runs on directive comments: DIRECTIVE_PATTERN below loads their files.
-  MPS100: [],
-};
 
 /**
  * Files that spell a directive of ours (`# noqa: MPS001`, `# mps-lint: ...`, any case) are always
@@ -100,14 +71,18 @@ export class Prefilter {
 }
 
 /**
- * The prefilter for a run, or null when it cannot be used (a rule it has no tokens for). Adds
- * the last name of each configured thread entry point (its function or decorator is spelled in
- * the file that defines or uses it).
+ * The prefilter for a run, or null when it cannot be used (a rule that names no tokens: an
+ * undefined entry of `ruleTokens`). Tokens: the spawn names, the entry point tables' names, each
+ * rule's, and the last name of each configured thread entry point (its function or decorator is
+ * spelled in the file that defines or uses it).
  */
-export function makePrefilter(ruleCodes: readonly string[], threadEntryPoints: readonly string[] = []): Prefilter | null {
-  const tokens = new Set(SPAWN_TOKENS);
-  for (const code of ruleCodes) {
-    const extra = RULE_TOKENS[code];
+export function makePrefilter(
+  ruleTokens: readonly (readonly string[] | undefined)[],
+  entryPointTokens: readonly string[] = [],
+  threadEntryPoints: readonly string[] = [],
+): Prefilter | null {
+  const tokens = new Set([...SPAWN_TOKENS, ...entryPointTokens]);
+  for (const extra of ruleTokens) {
     if (!extra) return null;
     for (const t of extra) tokens.add(t);
   }

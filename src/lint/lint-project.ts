@@ -14,7 +14,6 @@ import { compareDiagnostics, lintFiles, type FileProblem, type LintInput, type L
 import type { CommentFact } from "../facts/model.js";
 import { applySuppressions } from "../suppress/suppress.js";
 import type { Diagnostic } from "../types.js";
-import { RULES } from "../../rules/index.js";
 
 export interface LintProjectInput {
   /** What the engine lints (files, rules, roots, overrides, cache, jobs, prefilter). */
@@ -60,7 +59,7 @@ export function lintProject(input: LintProjectInput): LintProjectResult {
         comments: (f) => comments.get(f) ?? [],
         source: (f) => result.source(f),
         enabled,
-        directiveRules: (input.lint.rules ?? RULES).filter((r) => r.checkDirectives),
+        directiveRules: input.lint.rules.filter((r) => r.checkDirectives),
       });
   problems.push(...sup.problems);
   let diagnostics: Diagnostic[] = [...sup.kept, ...sup.fromDirectives].sort(compareDiagnostics).map((d) => {

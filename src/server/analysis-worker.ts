@@ -43,7 +43,7 @@ function serve(port: NonNullable<typeof parentPort>, latest: Int32Array): void {
   }
   let analysis: WorkspaceAnalysis | null = null;
   // The lint pipeline loads here, not in the server's thread.
-  const ready = import("../cli/cli-main.js").then((m) => (analysis = new MemoAnalysis(m.lintWorkspace)));
+  const ready = import("../pipeline.js").then((m) => (analysis = new MemoAnalysis(m.lintWorkspace)));
   const post = (m: FromWorker) => port.postMessage(m);
   let queue = Promise.resolve();
   port.on("message", (m: ToWorker) => {

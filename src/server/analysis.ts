@@ -26,7 +26,7 @@
 import { readFileSync } from "node:fs";
 import type { LintProgress } from "../facts/collect.js";
 import type { WorkspaceHooks, WorkspaceLint } from "../main.js";
-import type { CliOptions } from "../cli/options.js";
+import type { CliOptions } from "../config/cli-options.js";
 import type { ReportDiagnostic } from "../reporters/types.js";
 import { MemoryFacts } from "./fact-memo.js";
 

@@ -190,7 +190,7 @@ function rebase(rec: ProcessRecord, cwd: string): void {
   walk(rec.event_handoffs);
 }
 
-type LintModule = typeof import("../cli/cli-main.js");
+type LintModule = typeof import("../pipeline.js");
 
 async function staticRun(lint: LintModule, a: TraceArgs, cwd: string, format: "json" | "sarif", extra: Record<string, unknown> = {}) {
   const opts = lint.configDefaults(
@@ -245,7 +245,7 @@ export async function traceMain(argv: string[], io: { stdout: (s: string) => voi
     return 0;
   }
   const cwd = process.cwd();
-  const lint = (await import("../cli/cli-main.js")) as LintModule;
+  const lint = (await import("../pipeline.js")) as LintModule;
   const fmt = a.format === "sarif" ? "sarif" : "json";
   // The static run first: a bad path or configuration stops us before the command runs.
   let staticOut;

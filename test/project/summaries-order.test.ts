@@ -6,6 +6,7 @@ import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { lintFiles } from "../../src/engine/engine.js";
 import { FIXTURES } from "../harness.js";
+import { RULES } from "../../rules/index.js";
 
 /** The text before the first `def`, and the top-level definitions, each with its name. */
 function split(text: string): { head: string; defs: { name: string; text: string }[] } {
@@ -28,7 +29,7 @@ function findings(file: string, head: string, defs: { name: string; text: string
     starts.push({ name: d.name, row });
     row += d.text.split("\n").length - 1;
   }
-  const result = lintFiles({ files: [file], overrides: new Map([[file, text]]) });
+  const result = lintFiles({ files: [file], rules: RULES, overrides: new Map([[file, text]]) });
   return result.diagnostics
     .filter((d) => d.code === code)
     .map((d) => {

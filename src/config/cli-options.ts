@@ -1,4 +1,6 @@
 // What the command line asks for, after src/cli/args.ts: plain data for the rest of the pipeline.
+// It lives with the configuration, which merges it over each folder's settings (config.ts cliLayer)
+// and fills what it leaves unset (withConfigDefaults); the run, the server and the CLI read it.
 
 import type { ProgressSink } from "../reporters/progress.js";
 

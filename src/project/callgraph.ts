@@ -13,7 +13,7 @@
 
 import type { Expr } from "../facts/model.js";
 import type { ClassId, FunctionId, NodeKey } from "./ids.js";
-import { fnKey, type FnRef, type ProjectIndex } from "./index.js";
+import type { FnRef, ProjectIndex } from "./index.js";
 import type { Value } from "./values.js";
 
 export interface CallNode {
@@ -257,4 +257,3 @@ export class CallGraph {
   }
 }
 
-export { fnKey };

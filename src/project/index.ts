@@ -16,7 +16,6 @@ export interface FnRef {
   s: number;
 }
 
-export { fnKey };
 
 /** Event constructors, with the backend they belong to. */
 const EVENT_CTORS: Record<string, string> = {

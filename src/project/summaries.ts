@@ -8,7 +8,8 @@
 
 import type { CallFact } from "../facts/model.js";
 import { summary, MAY, type Lattice, type Summaries } from "./fixpoint.js";
-import { fnKey, type FnRef, type ProjectIndex } from "./index.js";
+import { fnKey } from "./ids.js";
+import type { FnRef, ProjectIndex } from "./index.js";
 import { nodeKey, type CallGraph, type CallNode } from "./callgraph.js";
 
 /** The project functions the calls of `fn` may run, each once, in call order. */

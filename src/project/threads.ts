@@ -6,7 +6,8 @@ import type { PathStep, Range } from "../types.js";
 import { CallGraph, nodeKey, type CallNode, type Dispatch } from "./callgraph.js";
 import { ENTRY_POINTS, lastSegment, nameMatcher, type EntryPoint, type EntryShape } from "./entrypoints.js";
 import { Summaries } from "./fixpoint.js";
-import { fnKey, lastName, type FnRef, type ProjectIndex } from "./index.js";
+import { fnKey } from "./ids.js";
+import { lastName, type FnRef, type ProjectIndex } from "./index.js";
 import type { Value } from "./values.js";
 
 export interface SpawnSite {

@@ -1,7 +1,8 @@
 // Device work that worker threads submit without a lock around it (MPS008).
 
 import type { Expr } from "../facts/model.js";
-import { fnKey, type FnRef } from "./index.js";
+import { fnKey } from "./ids.js";
+import type { FnRef } from "./index.js";
 import type { FlowCtx } from "./deviceflow.js";
 import type { Summaries } from "./fixpoint.js";
 import type { ProjectCore } from "./core.js";

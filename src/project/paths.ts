@@ -6,7 +6,7 @@
 type Formula = { t: "atom"; text: string } | { t: "not"; of: Formula } | { t: "and" | "or"; of: Formula[] };
 
 /** Split at top-level occurrences of ` op ` (outside brackets and strings). */
-function splitTop(g: string, op: string): string[] {
+export function splitTop(g: string, op: string): string[] {
   const out: string[] = [];
   let depth = 0;
   let quote: string | null = null;

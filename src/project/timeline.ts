@@ -15,7 +15,7 @@
 
 import { walkExpr } from "../facts/queries.js";
 import type { CallFact, Expr, GuardTest, ModuleFacts } from "../facts/model.js";
-import { coversAllPaths } from "./paths.js";
+import { coversAllPaths, splitTop } from "./paths.js";
 import type { Value } from "./values.js";
 import type { Summaries } from "./fixpoint.js";
 import { fnKey } from "./ids.js";
@@ -53,29 +53,7 @@ import {
 const NAMES_BACKEND = /(?<![A-Za-z0-9])(mps|cuda|xpu|hpu|npu|gpu|accelerator)(?![A-Za-z0-9])/i;
 
 /** The conjuncts of a condition's text: split on `and` outside brackets and strings (`not (...)` stays whole). */
-function conjuncts(g: string): string[] {
-  const out: string[] = [];
-  let depth = 0;
-  let quote: string | null = null;
-  let start = 0;
-  for (let i = 0; i < g.length; i++) {
-    const ch = g[i];
-    if (quote) {
-      if (ch === quote) quote = null;
-      continue;
-    }
-    if (ch === "'" || ch === '"') quote = ch;
-    else if ("([{".includes(ch)) depth++;
-    else if (")]}".includes(ch)) depth--;
-    else if (depth === 0 && g.startsWith(" and ", i)) {
-      out.push(g.slice(start, i).trim());
-      start = i + 5;
-      i += 4;
-    }
-  }
-  out.push(g.slice(start).trim());
-  return out.filter((x) => x.length > 0);
-}
+const conjuncts = (g: string): string[] => splitTop(g, "and");
 
 /** The last names a call of a clock in CLOCKS spells (`perf_counter()`, `time.time()`). */
 const CLOCK_LAST_NAMES = new Set([...CLOCKS].map((n) => n.slice(n.lastIndexOf(".") + 1)));

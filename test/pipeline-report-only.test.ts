@@ -32,16 +32,13 @@ function projects(): string[] {
 
 const key = (d: Diagnostic) => JSON.stringify(d);
 
-/** As the CLI lints named files: them first, then the rest of their project as context. */
-function named(files: string[], all: string[]) {
+/** As the CLI lints named files: them first, then the rest of their project as context; `reportOnly` or a whole run. */
+function lintNamed(files: string[], all: string[], reportOnly: boolean) {
   const set = new Set(files);
-  return lintFiles({ files: [...files, ...all.filter((f) => !set.has(f))], prefilter: true, parseAlways: set, reportOnly: set, rules: RULES });
+  return lintFiles({ files: [...files, ...all.filter((f) => !set.has(f))], prefilter: true, parseAlways: set, rules: RULES, ...(reportOnly ? { reportOnly: set } : {}) });
 }
-
-function whole(files: string[], all: string[]) {
-  const set = new Set(files);
-  return lintFiles({ files: [...files, ...all.filter((f) => !set.has(f))], prefilter: true, parseAlways: set, rules: RULES });
-}
+const named = (files: string[], all: string[]) => lintNamed(files, all, true);
+const whole = (files: string[], all: string[]) => lintNamed(files, all, false);
 
 describe("findings of named files (reportOnly)", () => {
   const dirs = projects();

@@ -144,7 +144,7 @@ export function lintFiles(input: LintInput): LintResult {
     const wholeKey = canCacheResult ? cache.resultsKey(settingsKey, verdicts) : "";
     // A run that checks only the named files keeps its result under a key that names them; a
     // whole run's result answers it too.
-    const partial = prefilter && input.reportOnly ? stopAfterFiles(store, input) : null;
+    const partial = prefilter && input.reportOnly ? namedFiles(input) : null;
     const resultsKey = canCacheResult && partial ? cache.resultsKey({ ...settingsKey, reportOnly: [...partial].sort() }, verdicts) : wholeKey;
     if (canCacheResult) {
       const hit = timed("cache", () =>
@@ -186,20 +186,10 @@ export function lintFiles(input: LintInput): LintResult {
   }
 }
 
-/**
- * The files after whose check the rules may stop (LintInput.reportOnly), or null for a whole run:
- * only when every named file is among the files analysed from the start (the prefilter's seeds,
- * named files included), so that none of them could be loaded later and checked after the stop.
- */
-function stopAfterFiles(store: FactStore, input: LintInput): ReadonlySet<string> | null {
-  const wanted = input.reportOnly!;
-  const named = input.files.filter((f) => wanted.has(f));
-  if (named.length === 0) return null;
-  for (let i = 0; i < input.files.length; i++) {
-    if (!wanted.has(input.files[i])) continue;
-    if (!store.relevant[i] && !input.parseAlways?.has(input.files[i])) return null;
-  }
-  return new Set(named);
+/** The named files of LintInput.reportOnly among the run's files, or null (none: a whole run). */
+function namedFiles(input: LintInput): ReadonlySet<string> | null {
+  const named = input.files.filter((f) => input.reportOnly!.has(f));
+  return named.length > 0 ? new Set(named) : null;
 }
 
 function recordStats(s: LintStats): void {
@@ -314,8 +304,9 @@ function analyzeOnDemand(
     return out;
   };
   const facts = store.loaded().map((i) => store.get(i)!);
-  // Stop early only when every named file has facts from the start (one that failed to read or
-  // parse is never a module, and the loop must then run whole to stay exact).
+  // Stop early only when every named file is analysed from the start (a seed: the prefilter kept
+  // it or it is parsed whatever it says). One that is not, or failed to read, could be loaded and
+  // checked after the stop: the loop must then run whole to stay exact.
   const stop = stopAfter && facts.filter((f) => stopAfter.has(f.file)).length === stopAfter.size ? stopAfter : undefined;
   const diagnostics = analyze(facts, input, rules, loadModule, (f) => store.source(f), problems, loading, addSearchRoot, stop);
   return { diagnostics, demandLoaded };

@@ -285,7 +285,7 @@ function dump(state: RunState, plan: LintPlan): RunOutput {
 }
 
 /** lintProject: engine, per-file selection, suppressions, severities (the baseline comes after adoption, which ignores it). */
-function lint(state: RunState, plan: LintPlan): { diagnostics: Diagnostic[]; source: (file: string) => string; analysed: string[]; cachedResult: boolean } {
+function lint(state: RunState, plan: LintPlan): { diagnostics: Diagnostic[]; source: (file: string) => string; analysed: string[]; cachedResult: boolean; textRead?: ReadonlySet<string> } {
   // A progress line on a terminal (src/reporters/progress.ts), erased before anything else is written.
   const progress = state.opts.progress;
   let first;
@@ -295,7 +295,7 @@ function lint(state: RunState, plan: LintPlan): { diagnostics: Diagnostic[]; sou
     progress?.clear();
   }
   state.problems.push(...first.problems);
-  return { diagnostics: first.diagnostics, source: first.result.source, analysed: first.result.facts.map((f) => f.file), cachedResult: !!first.result.stats?.cachedResult };
+  return { diagnostics: first.diagnostics, source: first.result.source, analysed: first.result.facts.map((f) => f.file), cachedResult: !!first.result.stats?.cachedResult, textRead: first.result.textRead };
 }
 
 function addNoqaStage(state: RunState, diagnostics: Diagnostic[]): RunOutput {
@@ -532,6 +532,8 @@ export interface WorkspaceLint {
   cachedResult: boolean;
   /** The prefilter the run used (null: every file was parsed): a file it rejects is parsed only if the analysis asks for it. */
   prefilter: Prefilter | null;
+  /** Files whose text the rules read (LintResult.textRead); null when the findings came from the cache. */
+  textRead: ReadonlySet<string> | null;
 }
 
 /** What the language server keeps between lints and how it follows or stops one (src/server/analysis.ts). */
@@ -554,9 +556,9 @@ export function lintWorkspace(opts: CliOptions, hooks: WorkspaceHooks = {}): Wor
     const state = readInputs(opts);
     if (reportOnly) nameFirst(state, reportOnly);
     const plan = planLint(state);
-    const { diagnostics, source, analysed, cachedResult } = lint(state, { ...plan, lint: { ...plan.lint, ...lintHooks } });
+    const { diagnostics, source, analysed, cachedResult, textRead } = lint(state, { ...plan, lint: { ...plan.lint, ...lintHooks } });
     const prefilter = plan.lint.prefilter ? prefilterFor(plan.rules, plan.lint.threadEntryPoints) : null;
-    return { diagnostics: present(state, diagnostics, source, true), problems: dedupe(state.problems), files: state.files, analysed, cachedResult, prefilter };
+    return { diagnostics: present(state, diagnostics, source, true), problems: dedupe(state.problems), files: state.files, analysed, cachedResult, prefilter, textRead: textRead ?? null };
   } catch (e) {
     if (e instanceof ConfigError || e instanceof BaselineError) throw new UsageError(e.message);
     throw e;

@@ -81,6 +81,13 @@ export interface LintResult {
   facts: readonly ModuleFacts[];
   source(file: string): string;
   stats?: LintStats;
+  /**
+   * Files whose text (not only their facts) the rules read: comments, docstrings, a fix's
+   * syntax. Absent when the result came from the cache. With it, an edit that keeps a file's
+   * facts (positions aside) and that no rule read the text of cannot change a finding
+   * (src/server/analysis.ts).
+   */
+  textRead?: ReadonlySet<string>;
 }
 
 /**
@@ -161,7 +168,12 @@ export function lintFiles(input: LintInput): LintResult {
       }
     }
     const ruleProblems: FileProblem[] = [];
-    const { diagnostics, demandLoaded } = prefilter ? analyzeOnDemand(store, input, rules, ruleProblems, partial) : analyzeAll(store, input, rules, ruleProblems);
+    const textRead = new Set<string>();
+    const readText = (f: string) => {
+      textRead.add(f);
+      return store.source(f);
+    };
+    const { diagnostics, demandLoaded } = prefilter ? analyzeOnDemand(store, input, rules, ruleProblems, partial, readText) : analyzeAll(store, input, rules, ruleProblems, readText);
     const loaded = store.loaded();
     const analyzed = loaded.length;
     if (canCacheResult) {
@@ -180,7 +192,7 @@ export function lintFiles(input: LintInput): LintResult {
     const stats = { files: input.files.length, analyzed, skipped: input.files.length - analyzed, demandLoaded, cachedResult: false };
     recordStats(stats);
     const facts = loaded.map((i) => store.get(i)!);
-    return { diagnostics, files: input.files, problems: [...store.problems(), ...ruleProblems], facts, source: (f) => store.source(f), stats };
+    return { diagnostics, files: input.files, problems: [...store.problems(), ...ruleProblems], facts, source: (f) => store.source(f), stats, textRead };
   } finally {
     store.close();
   }
@@ -204,14 +216,19 @@ function recordStats(s: LintStats): void {
 function lintAll(input: LintInput, rules: readonly Rule[]): LintResult {
   const collected = collectFacts(input.files, { overrides: input.overrides, jobs: 1 });
   const problems = [...collected.problems];
-  const diagnostics = analyze(collected.facts, input, rules, undefined, (f) => collected.source(f), problems);
-  return { diagnostics, files: input.files, problems, facts: collected.facts, source: collected.source };
+  const textRead = new Set<string>();
+  const readText = (f: string) => {
+    textRead.add(f);
+    return collected.source(f);
+  };
+  const diagnostics = analyze(collected.facts, input, rules, undefined, readText, problems);
+  return { diagnostics, files: input.files, problems, facts: collected.facts, source: collected.source, textRead };
 }
 
-function analyzeAll(store: FactStore, input: LintInput, rules: readonly Rule[], problems: FileProblem[]): { diagnostics: Diagnostic[]; demandLoaded: number } {
+function analyzeAll(store: FactStore, input: LintInput, rules: readonly Rule[], problems: FileProblem[], source: (file: string) => string): { diagnostics: Diagnostic[]; demandLoaded: number } {
   store.load(input.files.keys(), true);
   const facts = store.loaded().map((i) => store.get(i)!);
-  return { diagnostics: analyze(facts, input, rules, undefined, (f) => store.source(f), problems), demandLoaded: 0 };
+  return { diagnostics: analyze(facts, input, rules, undefined, source, problems), demandLoaded: 0 };
 }
 
 /**
@@ -226,6 +243,7 @@ function analyzeOnDemand(
   rules: readonly Rule[],
   problems: FileProblem[],
   stopAfter: ReadonlySet<string> | null,
+  source: (file: string) => string,
 ): { diagnostics: Diagnostic[]; demandLoaded: number } {
   const byModule = new Map<string, number[]>();
   timed("index", () => {
@@ -308,7 +326,7 @@ function analyzeOnDemand(
   // it or it is parsed whatever it says). One that is not, or failed to read, could be loaded and
   // checked after the stop: the loop must then run whole to stay exact.
   const stop = stopAfter && facts.filter((f) => stopAfter.has(f.file)).length === stopAfter.size ? stopAfter : undefined;
-  const diagnostics = analyze(facts, input, rules, loadModule, (f) => store.source(f), problems, loading, addSearchRoot, stop);
+  const diagnostics = analyze(facts, input, rules, loadModule, source, problems, loading, addSearchRoot, stop);
   return { diagnostics, demandLoaded };
 }
 

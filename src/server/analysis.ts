@@ -17,6 +17,11 @@
 //     lint: the edited file was not read by the last analysis (the prefilter rejected it and no
 //     analysed module asked for it) and its new text still names no token of the prefilter. The
 //     analysis is deterministic, so a lint of the new text would load and conclude the same.
+//   - an edit that keeps the edited file's facts, positions aside, is answered with the previous
+//     findings moved (early cut-off, src/facts/splice.ts): an edit inside one line or of whole
+//     lines, in an open document whose text no rule read (comments, docstrings, fixes read the
+//     text: LintResult.textRead), away from the rows any finding or suppression comment is on.
+//     The analysis sees the same facts in the same order, so it would conclude the same.
 //   - the first call lints open documents whose text is the file's on disk as files, so a
 //     workspace the CLI (or an earlier server) linted is answered from the disk cache's results;
 //     then, while idle, warmUp() runs the analysis that fills the memory for the edits to come.
@@ -25,6 +30,10 @@
 
 import { readFileSync } from "node:fs";
 import type { LintProgress } from "../facts/collect.js";
+import { hashBytes, runFactsJob } from "../facts/facts-job.js";
+import { moveOffset, movePoint, moveRange, sameFactsMoved, spliceBetween, type Splice } from "../facts/splice.js";
+import { renderMessage } from "../reporters/message.js";
+import type { Range } from "../types.js";
 import type { WorkspaceHooks, WorkspaceLint } from "../main.js";
 import type { CliOptions } from "../config/cli-options.js";
 import type { ReportDiagnostic } from "../reporters/types.js";
@@ -48,8 +57,11 @@ export interface AnalysisControl {
 export interface AnalysisResult {
   diagnostics: ReportDiagnostic[];
   problems: { file: string; message: string }[];
-  /** "analysed": a lint ran; "reused": no changed file could change a finding, the previous findings stand. */
-  how: "analysed" | "reused";
+  /**
+   * "analysed": a lint ran; "reused": no changed file could change a finding, the previous
+   * findings stand; "moved": the edit kept the facts, the previous findings moved with the text.
+   */
+  how: "analysed" | "reused" | "moved";
 }
 
 export interface WorkspaceAnalysis {
@@ -65,7 +77,15 @@ type Lint = (opts: CliOptions, hooks: WorkspaceHooks) => WorkspaceLint;
 
 export class MemoAnalysis implements WorkspaceAnalysis {
   private readonly memo = new MemoryFacts();
-  private last: { root: string; lint: WorkspaceLint; files: Set<string>; analysed: Set<string>; open: Set<string> } | null = null;
+  private last: {
+    root: string;
+    lint: WorkspaceLint;
+    files: Set<string>;
+    analysed: Set<string>;
+    open: Set<string>;
+    /** The open documents' text as the last findings saw it. */
+    texts: ReadonlyMap<string, string>;
+  } | null = null;
   /** Files changed since the last completed lint; null: anything may have. */
   private pending: Set<string> | null = null;
   /** The last findings came from the disk cache: the memory is still empty (warmUp fills it). */
@@ -84,9 +104,13 @@ export class MemoAnalysis implements WorkspaceAnalysis {
       this.pending.clear();
       return { diagnostics: last.lint.diagnostics, problems: last.lint.problems, how: "reused" };
     }
+    if (last && sameOpen && this.pending !== null) {
+      const moved = this.moved(request);
+      if (moved) return moved;
+    }
     // First: open documents as saved are linted as the files, which lets the disk cache answer.
     const overrides = this.last ? request.overrides : unsaved(request.overrides);
-    const lint = this.run(request.root, overrides, [...request.overrides.keys()], control);
+    const lint = this.run(request.root, overrides, request.overrides, control);
     this.cold = lint.cachedResult ? request : null;
     return { diagnostics: lint.diagnostics, problems: lint.problems, how: "analysed" };
   }
@@ -95,26 +119,75 @@ export class MemoAnalysis implements WorkspaceAnalysis {
     const request = this.cold;
     if (!request || this.pending === null || this.pending.size > 0) return false;
     // With the buffers as overrides, the engine does not take the results from the disk cache.
-    this.run(request.root, request.overrides, [...request.overrides.keys()], control);
+    this.run(request.root, request.overrides, request.overrides, control);
     this.cold = null;
     return true;
   }
 
-  private run(root: string, overrides: ReadonlyMap<string, string>, open: string[], control: AnalysisControl): WorkspaceLint {
+  /** `open`: the open documents and their text (`overrides` may leave out those saved as they are). */
+  private run(root: string, overrides: ReadonlyMap<string, string>, open: ReadonlyMap<string, string>, control: AnalysisControl): WorkspaceLint {
     let lint: WorkspaceLint;
     try {
       lint = this.lint(
         { paths: [root], cwd: root, format: "json", quiet: false, exitZero: true, color: false, overrides },
-        { memo: this.memo, cancelled: () => control.cancelled(), progress: control.progress, reportOnly: open },
+        { memo: this.memo, cancelled: () => control.cancelled(), progress: control.progress, reportOnly: [...open.keys()] },
       );
     } catch (e) {
       if (control.cancelled()) throw new AnalysisCancelled();
       throw e;
     }
-    this.last = { root, lint, files: new Set(lint.files), analysed: new Set(lint.analysed), open: new Set(open) };
+    this.last = { root, lint, files: new Set(lint.files), analysed: new Set(lint.analysed), open: new Set(open.keys()), texts: new Map(open) };
     this.pending = new Set();
     this.memo.retain(this.last.files);
     return lint;
+  }
+
+  /**
+   * The previous findings moved by one edit of an open document, or null when a lint must decide
+   * (see the header): one pending file besides unaffected ones, its last text and facts known,
+   * the edit one splice that keeps the facts (positions aside) and the prefilter's verdict, no
+   * rule read its text, and no finding, problem or suppression comment of that file at or beside
+   * the rows the edit touches.
+   */
+  private moved(request: AnalysisRequest): AnalysisResult | null {
+    const last = this.last!;
+    const lint = last.lint;
+    if (lint.cachedResult || !lint.textRead) return null;
+    const edited = [...this.pending!].filter((f) => !this.unaffected(f, request.overrides));
+    if (edited.length !== 1) return null;
+    const file = edited[0];
+    const text = request.overrides.get(file);
+    const before = last.texts.get(file);
+    if (text === undefined || before === undefined || !file.endsWith(".py") || lint.textRead.has(file)) return null;
+    if (lint.problems.some((p) => p.file === file)) return null;
+    if (text === before) {
+      // The same text again (an undo back to it, a client resending it): the same findings.
+      this.pending!.clear();
+      return { diagnostics: lint.diagnostics, problems: lint.problems, how: "moved" };
+    }
+    const oldFacts = this.memo.facts(file, hashBytes(before));
+    const sp = oldFacts ? spliceBetween(before, text) : null;
+    if (!oldFacts || !sp) return null;
+    if (lint.prefilter && lint.prefilter.test(before) !== lint.prefilter.test(text)) return null;
+    // Rows the findings of this file stand on: away from the edit.
+    const near = (a: number, b: number) => a <= sp.lastRow + 1 && b >= sp.firstRow - 1;
+    const nearRange = (r: Range) => near(r.start.row, r.end.row);
+    // A suppression comment applies to its row, or to the next when alone on its row: an edit on
+    // its row, or of whole lines right below it, can change what it covers.
+    const inLine = sp.to.row === sp.from.row && sp.toAfter.row === sp.from.row;
+    if (oldFacts.comments.some((c) => (inLine ? c.row === sp.firstRow : c.row >= sp.firstRow - 1 && c.row <= sp.lastRow))) return null;
+    for (const d of lint.diagnostics) {
+      if (d.file === file && (nearRange(d.range) || d.fix?.edits.some((e) => nearRange(e.range)))) return null;
+      if (d.path.some((p) => p.file === file && nearRange(p.range))) return null;
+      if (Object.values(d.data).some((v) => typeof v === "object" && v.file === file && near(v.row, v.row))) return null;
+    }
+    const job = runFactsJob(file, text, null, "", true);
+    if (!job.facts || job.error || !sameFactsMoved(oldFacts, job.facts, sp)) return null;
+    this.memo.keep(file, job.hash, job.facts);
+    const diagnostics = lint.diagnostics.map((d) => moveFinding(d, file, sp, request.root));
+    this.last = { ...last, lint: { ...lint, diagnostics }, texts: new Map(last.texts).set(file, text) };
+    this.pending!.clear();
+    return { diagnostics, problems: lint.problems, how: "moved" };
   }
 
   /** A change to this file cannot change any finding (see the header). */
@@ -132,6 +205,18 @@ export class MemoAnalysis implements WorkspaceAnalysis {
       return false;
     }
   }
+}
+
+/** A finding of the last lint, with its positions in `file` moved by the splice and its message rendered again. */
+function moveFinding(d: ReportDiagnostic, file: string, sp: Splice, cwd: string): ReportDiagnostic {
+  const range = (r: Range): Range => moveRange(r, sp);
+  if (d.file !== file && !d.path.some((p) => p.file === file) && !Object.values(d.data).some((v) => typeof v === "object" && v.file === file)) return d;
+  const data = Object.fromEntries(Object.entries(d.data).map(([k, v]) => [k, typeof v === "object" && v.file === file ? { ...v, row: movePoint({ row: v.row, column: 0 }, sp).row } : v]));
+  const path = d.path.map((p) => (p.file === file ? { ...p, range: range(p.range) } : p));
+  const own = d.file === file;
+  const fix = own && d.fix ? { ...d.fix, edits: d.fix.edits.map((e) => ({ ...e, range: range(e.range), startOffset: moveOffset(e.startOffset, sp), endOffset: moveOffset(e.endOffset, sp, true) })) } : d.fix;
+  const moved = { ...d, data, path, fix, range: own ? range(d.range) : d.range };
+  return { ...moved, message: renderMessage(moved, { cwd }) };
 }
 
 /** The documents whose text differs from their file on disk (unsaved edits). */

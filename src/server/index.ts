@@ -156,7 +156,7 @@ export function startServer(transport: Transport = "stdio", given?: Connection):
       if (outcome.status === "failed") connection.console.error(`mps-lint: ${outcome.message}`);
       // The editor's log of the server (LSP's window/logMessage, "Log" level): what each request cost.
       else if (outcome.status === "cancelled") connection.console.log(`mps-lint: request ${id} superseded by a newer edit: cancelled`);
-      else connection.console.log(`mps-lint: ${outcome.result.how === "reused" ? "no changed file can change a finding: previous findings kept" : "analysed the workspace"} in ${Math.round(outcome.ms)} ms (request ${id}${request.changed ? `, ${request.changed.length} changed file(s)` : ", everything"})`);
+      else connection.console.log(`mps-lint: ${outcome.result.how === "reused" ? "no changed file can change a finding: previous findings kept" : outcome.result.how === "moved" ? "the edit kept the file's facts: previous findings moved with the text" : "analysed the workspace"} in ${Math.round(outcome.ms)} ms (request ${id}${request.changed ? `, ${request.changed.length} changed file(s)` : ", everything"})`);
       if (outcome.status !== "done" || id !== newest || closed) return;
       take(outcome.result);
       if (!firstPublished) {

@@ -977,25 +977,7 @@ export class ProjectIndex {
    */
   isCreated(cls: FnRef): boolean {
     while (this.createdModules < this.modules.length) {
-      const mod = this.modules[this.createdModules++];
-      const note = (e: Expr | undefined) => {
-        if (!e) return;
-        if (e.t === "name" || e.t === "attr") this.createdNames.add(e.t === "name" ? e.name : e.attr);
-        else if (e.t === "seq" || (e.t === "op" && e.choice)) for (const x of e.t === "seq" ? e.items : e.args) note(x);
-      };
-      for (const c of mod.calls) {
-        const last = lastName(c.fn);
-        if (last === "isinstance" || last === "issubclass") continue;
-        if (last) this.createdNames.add(last);
-        c.args.forEach(note);
-        Object.values(c.kwargs).forEach(note);
-      }
-      for (const sc of mod.scopes) {
-        for (const b of sc.bindings) if (b.value.t !== "import" && b.value.t !== "scope") note(b.value);
-        for (const st of sc.attrStores) note(st.value);
-        for (const r of sc.returns) note(r.value);
-        if (sc.kind === "class" && sc.decorators.length > 0) this.createdNames.add(sc.name);
-      }
+      for (const name of createdNamesOf(this.modules[this.createdModules++])) this.createdNames.add(name);
     }
     return this.createdNames.has(this.scope(cls).name);
   }
@@ -1396,4 +1378,35 @@ export function lastName(e: Expr): string | null {
   if (e.t === "name") return e.name;
   if (e.t === "attr") return e.attr;
   return null;
+}
+
+// The class names a module creates or hands around (ProjectIndex.isCreated), once per facts object:
+// facts do not change once made, and the language server keeps them between lints.
+const createdMemo = new WeakMap<ModuleFacts, readonly string[]>();
+
+function createdNamesOf(mod: ModuleFacts): readonly string[] {
+  const hit = createdMemo.get(mod);
+  if (hit) return hit;
+  const names = new Set<string>();
+  const note = (e: Expr | undefined) => {
+    if (!e) return;
+    if (e.t === "name" || e.t === "attr") names.add(e.t === "name" ? e.name : e.attr);
+    else if (e.t === "seq" || (e.t === "op" && e.choice)) for (const x of e.t === "seq" ? e.items : e.args) note(x);
+  };
+  for (const c of mod.calls) {
+    const last = lastName(c.fn);
+    if (last === "isinstance" || last === "issubclass") continue;
+    if (last) names.add(last);
+    c.args.forEach(note);
+    Object.values(c.kwargs).forEach(note);
+  }
+  for (const sc of mod.scopes) {
+    for (const b of sc.bindings) if (b.value.t !== "import" && b.value.t !== "scope") note(b.value);
+    for (const st of sc.attrStores) note(st.value);
+    for (const r of sc.returns) note(r.value);
+    if (sc.kind === "class" && sc.decorators.length > 0) names.add(sc.name);
+  }
+  const out = [...names];
+  createdMemo.set(mod, out);
+  return out;
 }

@@ -28,8 +28,18 @@ interface PathValue {
 
 const MAX_DEPTH = 12;
 
+// A module's facts do not change once made (the language server keeps them between lints): the
+// folders are computed once per facts object.
+const folders = new WeakMap<ModuleFacts, readonly string[]>();
+
 /** Absolute folders this module adds to sys.path. */
-export function sysPathFolders(facts: ModuleFacts): string[] {
+export function sysPathFolders(facts: ModuleFacts): readonly string[] {
+  let out = folders.get(facts);
+  if (!out) folders.set(facts, (out = computeFolders(facts)));
+  return out;
+}
+
+function computeFolders(facts: ModuleFacts): string[] {
   const out: string[] = [];
   for (const c of facts.calls) {
     const callee = qualified(facts, c.fn);

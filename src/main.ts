@@ -16,7 +16,7 @@ import { cliLayer, ConfigError, ConfigResolver, formatSettings, isExcluded, type
 import { CACHE_DIR_NAME } from "./facts/cache.js";
 import { defaultJobs } from "./facts/collect.js";
 import { discover, fsErrorText, PathError } from "./files/discover.js";
-import { prefilterFor, type FactMemo, type LintInput } from "./engine/engine.js";
+import { prefilterFor, type FactMemo, type LintInput, type LintResult } from "./engine/engine.js";
 import type { Prefilter } from "./facts/prefilter.js";
 import { lintProject } from "./lint/lint-project.js";
 import { isNotebook, notebookToPython, readNotebook, type CellPosition } from "./files/notebook.js";
@@ -285,17 +285,17 @@ function dump(state: RunState, plan: LintPlan): RunOutput {
 }
 
 /** lintProject: engine, per-file selection, suppressions, severities (the baseline comes after adoption, which ignores it). */
-function lint(state: RunState, plan: LintPlan): { diagnostics: Diagnostic[]; source: (file: string) => string; analysed: string[]; cachedResult: boolean; textRead?: ReadonlySet<string> } {
+function lint(state: RunState, plan: LintPlan, engine?: LintResult): { diagnostics: Diagnostic[]; source: (file: string) => string; analysed: string[]; cachedResult: boolean; engine: LintResult } {
   // A progress line on a terminal (src/reporters/progress.ts), erased before anything else is written.
   const progress = state.opts.progress;
   let first;
   try {
-    first = lintProject({ lint: progress ? { ...plan.lint, progress: (p) => progress.update(p) } : plan.lint, settingsOf: plan.settingsOf, report: state.reported, ignoreNoqa: state.opts.ignoreNoqa });
+    first = lintProject({ lint: progress ? { ...plan.lint, progress: (p) => progress.update(p) } : plan.lint, settingsOf: plan.settingsOf, report: state.reported, ignoreNoqa: state.opts.ignoreNoqa, engine });
   } finally {
     progress?.clear();
   }
   state.problems.push(...first.problems);
-  return { diagnostics: first.diagnostics, source: first.result.source, analysed: first.result.facts.map((f) => f.file), cachedResult: !!first.result.stats?.cachedResult, textRead: first.result.textRead };
+  return { diagnostics: first.diagnostics, source: first.result.source, analysed: first.result.facts.map((f) => f.file), cachedResult: !!first.result.stats?.cachedResult, engine: first.result };
 }
 
 function addNoqaStage(state: RunState, diagnostics: Diagnostic[]): RunOutput {
@@ -532,8 +532,8 @@ export interface WorkspaceLint {
   cachedResult: boolean;
   /** The prefilter the run used (null: every file was parsed): a file it rejects is parsed only if the analysis asks for it. */
   prefilter: Prefilter | null;
-  /** Files whose text the rules read (LintResult.textRead); null when the findings came from the cache. */
-  textRead: ReadonlySet<string> | null;
+  /** The engine's result (its findings before suppressions and the stages after it; which files' text the rules read). */
+  engine: LintResult;
 }
 
 /** What the language server keeps between lints and how it follows or stops one (src/server/analysis.ts). */
@@ -547,18 +547,20 @@ export interface WorkspaceHooks {
    * the rules stop once they are checked (LintInput.reportOnly).
    */
   reportOnly?: readonly string[];
+  /** The engine's result to take instead of running it (LintProjectInput.engine). */
+  engine?: LintResult;
 }
 
 /** Lint a folder as a run would (configuration, discovery, notebooks, lintProject), with `opts.overrides` for open buffers. */
 export function lintWorkspace(opts: CliOptions, hooks: WorkspaceHooks = {}): WorkspaceLint {
   try {
-    const { reportOnly, ...lintHooks } = hooks;
+    const { reportOnly, engine: reuse, ...lintHooks } = hooks;
     const state = readInputs(opts);
     if (reportOnly) nameFirst(state, reportOnly);
     const plan = planLint(state);
-    const { diagnostics, source, analysed, cachedResult, textRead } = lint(state, { ...plan, lint: { ...plan.lint, ...lintHooks } });
+    const { diagnostics, source, analysed, cachedResult, engine } = lint(state, { ...plan, lint: { ...plan.lint, ...lintHooks } }, reuse);
     const prefilter = plan.lint.prefilter ? prefilterFor(plan.rules, plan.lint.threadEntryPoints) : null;
-    return { diagnostics: present(state, diagnostics, source, true), problems: dedupe(state.problems), files: state.files, analysed, cachedResult, prefilter, textRead: textRead ?? null };
+    return { diagnostics: present(state, diagnostics, source, true), problems: dedupe(state.problems), files: state.files, analysed, cachedResult, prefilter, engine };
   } catch (e) {
     if (e instanceof ConfigError || e instanceof BaselineError) throw new UsageError(e.message);
     throw e;

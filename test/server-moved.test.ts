@@ -121,7 +121,7 @@ describe("language server: findings moved with an edit that keeps the facts", ()
       expect(open.length, name).toBeGreaterThan(0);
       const first = fromScratch(dir, new Map(open.map((f) => [f, readFileSync(f, "utf8")])));
       if (first.diagnostics.length > 0) withFindings++;
-      const r = checkProject(name, dir, open, 8);
+      const r = checkProject(name, dir, open, 20);
       moved += r.moved;
       total += r.edits;
     }
@@ -179,11 +179,30 @@ describe("language server: edits that keep the facts but change a finding are li
     );
     const s = session("ignore", "unsynced-timing/cross_module", "bench.py", text);
     expect(s.first.diagnostics).toEqual([]);
+    // Facts and comments unchanged, positions aside: the engine's findings are moved, and the
+    // suppression stage runs again (the comment is beside the edit).
     const got = s.edit("ignore[MPS004]\n", "ignore[MPS004]\n    # note\n");
     expect(got.diagnostics.map((d) => d.code)).toEqual(["MPS004"]);
-    expect(got.how).toBe("analysed");
     // Away from the directive and the finding's lines, the same kind of edit is answered by moving.
     expect(s.edit("    return t.seconds", "    # note\n    return t.seconds").how).toBe("moved");
+  });
+
+  it("typing `# noqa` on a finding's line: the engine's findings are moved, the suppression stage runs again", () => {
+    const text = readFileSync(path.join(FIXTURES, "unsynced-timing/cross_module/bench.py"), "utf8").replace("  # expect: MPS004", "");
+    const s = session("noqa", "unsynced-timing/cross_module", "bench.py", text);
+    expect(s.first.diagnostics.map((d) => d.code)).toEqual(["MPS004"]);
+    const line = "    with CudaTimer(device) as t:";
+    let typed = "";
+    for (const ch of "  # noqa: MPS004") {
+      const got = s.edit(line + typed + "\n", line + typed + ch + "\n");
+      typed += ch;
+      expect(got.how, JSON.stringify(typed)).toBe("moved");
+    }
+    expect(s.edit(line + typed, line + typed).diagnostics).toEqual([]);
+    // Removing the comment brings the finding back, at the same place.
+    const back = s.edit(line + typed, line);
+    expect(back.how).toBe("moved");
+    expect(back.diagnostics).toEqual(s.first.diagnostics);
   });
 });
 

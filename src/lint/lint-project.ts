@@ -29,6 +29,11 @@ export interface LintProjectInput {
   baseline?: string;
   /** --ignore-noqa: suppression comments are not applied (and so none is unused). */
   ignoreNoqa?: boolean;
+  /**
+   * The engine's result to take instead of running it: the language server's, when an edit
+   * changed no fact the rules read (src/server/analysis.ts). The stages after it run as usual.
+   */
+  engine?: LintResult;
 }
 
 export interface LintProjectResult {
@@ -41,7 +46,7 @@ export interface LintProjectResult {
 }
 
 export function lintProject(input: LintProjectInput): LintProjectResult {
-  const result = lintFiles(input.report ? { ...input.lint, reportOnly: input.report } : input.lint);
+  const result = input.engine ?? lintFiles(input.report ? { ...input.lint, reportOnly: input.report } : input.lint);
   const problems: FileProblem[] = [...result.problems];
   const enabledCache = new Map<string, Set<string>>();
   const enabled = (file: string) => {

@@ -17,11 +17,13 @@
 //     lint: the edited file was not read by the last analysis (the prefilter rejected it and no
 //     analysed module asked for it) and its new text still names no token of the prefilter. The
 //     analysis is deterministic, so a lint of the new text would load and conclude the same.
-//   - an edit that keeps the edited file's facts, positions aside, is answered with the previous
-//     findings moved (early cut-off, src/facts/splice.ts): an edit inside one line or of whole
-//     lines, in an open document whose text no rule read (comments, docstrings, fixes read the
-//     text: LintResult.textRead), away from the rows any finding or suppression comment is on.
-//     The analysis sees the same facts in the same order, so it would conclude the same.
+//   - an edit that keeps the edited file's facts, positions and suppression comments aside, in an
+//     open document whose text no rule read (comments, docstrings, fixes read the text:
+//     LintResult.textRead), needs no analysis (early cut-off, src/facts/splice.ts): the engine
+//     sees the same facts in the same order, so its findings are the old ones moved. Away from
+//     the rows of findings and suppression comments, with the same comments, the final findings
+//     are moved too; otherwise the stages after the engine (suppressions, severities,
+//     fingerprints) run again over the moved engine findings (typing `# noqa`).
 //   - the first call lints open documents whose text is the file's on disk as files, so a
 //     workspace the CLI (or an earlier server) linted is answered from the disk cache's results;
 //     then, while idle, warmUp() runs the analysis that fills the memory for the edits to come.
@@ -32,8 +34,10 @@ import { readFileSync } from "node:fs";
 import type { LintProgress } from "../facts/collect.js";
 import { hashBytes, runFactsJob } from "../facts/facts-job.js";
 import { moveOffset, movePoint, moveRange, sameFactsMoved, spliceBetween, type Splice } from "../facts/splice.js";
+import type { ModuleFacts } from "../facts/model.js";
+import type { LintResult } from "../engine/engine.js";
 import { renderMessage } from "../reporters/message.js";
-import type { Range } from "../types.js";
+import type { Diagnostic, Range } from "../types.js";
 import type { WorkspaceHooks, WorkspaceLint } from "../main.js";
 import type { CliOptions } from "../config/cli-options.js";
 import type { ReportDiagnostic } from "../reporters/types.js";
@@ -105,7 +109,7 @@ export class MemoAnalysis implements WorkspaceAnalysis {
       return { diagnostics: last.lint.diagnostics, problems: last.lint.problems, how: "reused" };
     }
     if (last && sameOpen && this.pending !== null) {
-      const moved = this.moved(request);
+      const moved = this.moved(request, control);
       if (moved) return moved;
     }
     // First: open documents as saved are linted as the files, which lets the disk cache answer.
@@ -125,12 +129,12 @@ export class MemoAnalysis implements WorkspaceAnalysis {
   }
 
   /** `open`: the open documents and their text (`overrides` may leave out those saved as they are). */
-  private run(root: string, overrides: ReadonlyMap<string, string>, open: ReadonlyMap<string, string>, control: AnalysisControl): WorkspaceLint {
+  private run(root: string, overrides: ReadonlyMap<string, string>, open: ReadonlyMap<string, string>, control: AnalysisControl, engine?: LintResult): WorkspaceLint {
     let lint: WorkspaceLint;
     try {
       lint = this.lint(
         { paths: [root], cwd: root, format: "json", quiet: false, exitZero: true, color: false, overrides },
-        { memo: this.memo, cancelled: () => control.cancelled(), progress: control.progress, reportOnly: [...open.keys()] },
+        { memo: this.memo, cancelled: () => control.cancelled(), progress: control.progress, reportOnly: [...open.keys()], engine },
       );
     } catch (e) {
       if (control.cancelled()) throw new AnalysisCancelled();
@@ -143,23 +147,28 @@ export class MemoAnalysis implements WorkspaceAnalysis {
   }
 
   /**
-   * The previous findings moved by one edit of an open document, or null when a lint must decide
-   * (see the header): one pending file besides unaffected ones, its last text and facts known,
-   * the edit one splice that keeps the facts (positions aside) and the prefilter's verdict, no
-   * rule read its text, and no finding, problem or suppression comment of that file at or beside
-   * the rows the edit touches.
+   * An answer without a new analysis to one edit of an open document, or null when a lint must
+   * decide (see the header). Needed: one pending file besides unaffected ones, its last text and
+   * facts known, the edit one splice, its new facts the old ones moved (suppression comments
+   * aside: no rule reads them), its prefilter verdict kept, no problem of the engine's in it, and
+   * no rule that read its text. Then the engine's findings are the old ones moved; when the
+   * suppression comments are also the same and no finding or comment stands beside the edited
+   * rows, so are the final findings (moved and their messages rendered again); otherwise the
+   * stages after the engine run again over the engine's moved findings (suppressions, severities,
+   * fingerprints).
    */
-  private moved(request: AnalysisRequest): AnalysisResult | null {
+  private moved(request: AnalysisRequest, control: AnalysisControl): AnalysisResult | null {
     const last = this.last!;
     const lint = last.lint;
-    if (lint.cachedResult || !lint.textRead) return null;
+    const textRead = lint.engine.textRead;
+    if (lint.cachedResult || !textRead) return null;
     const edited = [...this.pending!].filter((f) => !this.unaffected(f, request.overrides));
     if (edited.length !== 1) return null;
     const file = edited[0];
     const text = request.overrides.get(file);
     const before = last.texts.get(file);
-    if (text === undefined || before === undefined || !file.endsWith(".py") || lint.textRead.has(file)) return null;
-    if (lint.problems.some((p) => p.file === file)) return null;
+    if (text === undefined || before === undefined || !file.endsWith(".py") || textRead.has(file)) return null;
+    if (lint.engine.problems.some((p) => p.file === file)) return null;
     if (text === before) {
       // The same text again (an undo back to it, a client resending it): the same findings.
       this.pending!.clear();
@@ -169,25 +178,34 @@ export class MemoAnalysis implements WorkspaceAnalysis {
     const sp = oldFacts ? spliceBetween(before, text) : null;
     if (!oldFacts || !sp) return null;
     if (lint.prefilter && lint.prefilter.test(before) !== lint.prefilter.test(text)) return null;
-    // Rows the findings of this file stand on: away from the edit.
-    const near = (a: number, b: number) => a <= sp.lastRow + 1 && b >= sp.firstRow - 1;
-    const nearRange = (r: Range) => near(r.start.row, r.end.row);
-    // A suppression comment applies to its row, or to the next when alone on its row: an edit on
-    // its row, or of whole lines right below it, can change what it covers.
-    const inLine = sp.to.row === sp.from.row && sp.toAfter.row === sp.from.row;
-    if (oldFacts.comments.some((c) => (inLine ? c.row === sp.firstRow : c.row >= sp.firstRow - 1 && c.row <= sp.lastRow))) return null;
-    for (const d of lint.diagnostics) {
-      if (d.file === file && (nearRange(d.range) || d.fix?.edits.some((e) => nearRange(e.range)))) return null;
-      if (d.path.some((p) => p.file === file && nearRange(p.range))) return null;
-      if (Object.values(d.data).some((v) => typeof v === "object" && v.file === file && near(v.row, v.row))) return null;
-    }
     const job = runFactsJob(file, text, null, "", true);
-    if (!job.facts || job.error || !sameFactsMoved(oldFacts, job.facts, sp)) return null;
+    if (!job.facts || job.error) return null;
+    const same = compareMoved(oldFacts, job.facts, sp);
+    if (same === "different") return null;
     this.memo.keep(file, job.hash, job.facts);
-    const diagnostics = lint.diagnostics.map((d) => moveFinding(d, file, sp, request.root));
-    this.last = { ...last, lint: { ...lint, diagnostics }, texts: new Map(last.texts).set(file, text) };
-    this.pending!.clear();
-    return { diagnostics, problems: lint.problems, how: "moved" };
+    const facts = job.facts;
+    let engine: LintResult;
+    try {
+      engine = {
+        ...lint.engine,
+        diagnostics: lint.engine.diagnostics.map((d) => movePositions(d, file, sp)),
+        facts: lint.engine.facts.map((f) => (f.file === file ? facts : f)),
+        source: (f) => (f === file ? text : lint.engine.source(f)),
+      };
+    } catch {
+      return null; // a finding's position in the replaced text
+    }
+    if (same === "same" && !lint.problems.some((p) => p.file === file) && awayFromFindings(lint.diagnostics, oldFacts, file, sp)) {
+      const diagnostics = lint.diagnostics.map((d) => {
+        const m = movePositions(d, file, sp);
+        return m === d ? d : { ...m, message: renderMessage(m, { cwd: request.root }) };
+      });
+      this.last = { ...last, lint: { ...lint, diagnostics, engine }, texts: new Map(last.texts).set(file, text) };
+      this.pending!.clear();
+      return { diagnostics, problems: lint.problems, how: "moved" };
+    }
+    const relint = this.run(request.root, request.overrides, request.overrides, control, engine);
+    return { diagnostics: relint.diagnostics, problems: relint.problems, how: "moved" };
   }
 
   /** A change to this file cannot change any finding (see the header). */
@@ -207,16 +225,38 @@ export class MemoAnalysis implements WorkspaceAnalysis {
   }
 }
 
-/** A finding of the last lint, with its positions in `file` moved by the splice and its message rendered again. */
-function moveFinding(d: ReportDiagnostic, file: string, sp: Splice, cwd: string): ReportDiagnostic {
-  const range = (r: Range): Range => moveRange(r, sp);
+/** Are the new facts the old ones moved: "same", "same but the suppression comments" (no rule reads them), or "different". */
+function compareMoved(old: ModuleFacts, next: ModuleFacts, sp: Splice): "same" | "comments" | "different" {
+  if (sameFactsMoved(old, next, sp)) return "same";
+  return sameFactsMoved({ ...old, comments: [] }, { ...next, comments: [] }, sp) ? "comments" : "different";
+}
+
+/**
+ * No finding, witness step or message line in `file`, and no suppression comment of it, at or
+ * beside the edited rows: a fingerprint (its line's text) and a suppression (its row, the row
+ * below when alone on its row) stay as they were.
+ */
+function awayFromFindings(diagnostics: readonly ReportDiagnostic[], facts: ModuleFacts, file: string, sp: Splice): boolean {
+  const near = (a: number, b: number) => a <= sp.lastRow + 1 && b >= sp.firstRow - 1;
+  const nearRange = (r: Range) => near(r.start.row, r.end.row);
+  const inLine = sp.to.row === sp.from.row && sp.toAfter.row === sp.from.row;
+  if (facts.comments.some((c) => (inLine ? c.row === sp.firstRow : c.row >= sp.firstRow - 1 && c.row <= sp.lastRow))) return false;
+  return diagnostics.every(
+    (d) =>
+      !(d.file === file && (nearRange(d.range) || d.fix?.edits.some((e) => nearRange(e.range)))) &&
+      !d.path.some((p) => p.file === file && nearRange(p.range)) &&
+      !Object.values(d.data).some((v) => typeof v === "object" && v.file === file && near(v.row, v.row)),
+  );
+}
+
+/** A finding with its positions in `file` moved by the splice (the same object when it has none there). Throws for a position in the replaced text. */
+function movePositions<D extends Diagnostic>(d: D, file: string, sp: Splice): D {
   if (d.file !== file && !d.path.some((p) => p.file === file) && !Object.values(d.data).some((v) => typeof v === "object" && v.file === file)) return d;
   const data = Object.fromEntries(Object.entries(d.data).map(([k, v]) => [k, typeof v === "object" && v.file === file ? { ...v, row: movePoint({ row: v.row, column: 0 }, sp).row } : v]));
-  const path = d.path.map((p) => (p.file === file ? { ...p, range: range(p.range) } : p));
+  const path = d.path.map((p) => (p.file === file ? { ...p, range: moveRange(p.range, sp) } : p));
   const own = d.file === file;
-  const fix = own && d.fix ? { ...d.fix, edits: d.fix.edits.map((e) => ({ ...e, range: range(e.range), startOffset: moveOffset(e.startOffset, sp), endOffset: moveOffset(e.endOffset, sp, true) })) } : d.fix;
-  const moved = { ...d, data, path, fix, range: own ? range(d.range) : d.range };
-  return { ...moved, message: renderMessage(moved, { cwd }) };
+  const fix = own && d.fix ? { ...d.fix, edits: d.fix.edits.map((e) => ({ ...e, range: moveRange(e.range, sp), startOffset: moveOffset(e.startOffset, sp), endOffset: moveOffset(e.endOffset, sp, true) })) } : d.fix;
+  return { ...d, data, path, fix, range: own ? moveRange(d.range, sp) : d.range };
 }
 
 /** The documents whose text differs from their file on disk (unsaved edits). */

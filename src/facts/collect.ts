@@ -266,7 +266,7 @@ export class FactStore {
         continue;
       }
       if (r.warning && !this.fileProblems[r.i]) this.fileProblems[r.i] = { file: this.files[r.i], message: r.warning };
-      this.facts[r.i] = r.facts ?? (r.packed ? internStrings(deserialize(r.packed) as ModuleFacts, this.strings) : (JSON.parse(r.json!) as ModuleFacts));
+      this.facts[r.i] = r.facts ?? (r.packed ? internStrings(deserialize(r.packed) as ModuleFacts, this.strings) : internStrings(JSON.parse(r.json!) as ModuleFacts, this.strings));
       if (r.hash) this.hashes[r.i] = r.hash;
       if (this.hashes[r.i]) memo?.keep(this.files[r.i], this.hashes[r.i], this.facts[r.i]!);
     }

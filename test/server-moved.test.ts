@@ -5,7 +5,7 @@
 // a from-scratch lint of the workspace with the same text returns, findings and problems, every
 // field (positions, messages, fixes, witness paths). The edits are made on real files: fixture
 // projects with findings across modules, and a copy of torch's torch/utils/data.
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import fc from "fast-check";
@@ -203,6 +203,48 @@ describe("language server: edits that keep the facts but change a finding are li
     const back = s.edit(line + typed, line);
     expect(back.how).toBe("moved");
     expect(back.diagnostics).toEqual(s.first.diagnostics);
+  });
+});
+
+describe("language server: moved findings, counterexamples found in review", () => {
+  /** A small project written to a temp folder, `open` files open; `edit` checks each edit against a from-scratch lint. */
+  function workspace(name: string, files: Record<string, string>, open: string[]) {
+    const dir = path.join(tmp, name);
+    for (const [rel, text] of Object.entries(files)) {
+      mkdirSync(path.dirname(path.join(dir, rel)), { recursive: true });
+      writeFileSync(path.join(dir, rel), text);
+    }
+    const texts = new Map(open.map((f) => [path.join(dir, f), files[f]]));
+    const analysis = new MemoAnalysis(lintWorkspace);
+    const control = { cancelled: () => false };
+    const first = analysis.analyze({ root: dir, overrides: new Map(texts), changed: null }, control);
+    analysis.warmUp(control);
+    const edit = (rel: string, change: (text: string) => string) => {
+      const file = path.join(dir, rel);
+      texts.set(file, change(texts.get(file)!));
+      const got = analysis.analyze({ root: dir, overrides: new Map(texts), changed: [file] }, control);
+      const want = fromScratch(dir, new Map(texts));
+      expect(got.diagnostics).toEqual(want.diagnostics);
+      expect(got.problems).toEqual(want.problems);
+      return got;
+    };
+    return { first, edit };
+  }
+
+  it("a call that runs functions of two modules: the nearest wait does not compare offsets across files", () => {
+    // `step()` runs a.wait or b.wait; the witness was the one whose sync came first by offset,
+    // whatever file it is in, so comment lines at the top of a.py (facts moved) flipped it.
+    const w = workspace(
+      "two-callees",
+      {
+        "a.py": "import torch\n\n\ndef wait():\n    torch.mps.synchronize()\n",
+        "b.py": "import torch\n\n\n\n\n\n\n\n\n\n\n\ndef wait():\n    torch.cuda.synchronize()\n",
+        "main.py": "from a import wait as wa\nfrom b import wait as wb\n\n\ndef run(flag):\n    step = wa if flag else wb\n    step()\n\n\nasync def handle(flag):\n    run(flag)\n",
+      },
+      ["a.py", "main.py"],
+    );
+    expect(w.first.diagnostics.map((d) => d.code)).toEqual(["MPS006"]);
+    w.edit("a.py", (t) => t.replace("import torch\n", "import torch\n" + "# a comment line that moves the offsets below it\n".repeat(20)));
   });
 });
 

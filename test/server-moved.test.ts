@@ -246,6 +246,15 @@ describe("language server: moved findings, counterexamples found in review", () 
     expect(w.first.diagnostics.map((d) => d.code)).toEqual(["MPS006"]);
     w.edit("a.py", (t) => t.replace("import torch\n", "import torch\n" + "# a comment line that moves the offsets below it\n".repeat(20)));
   });
+
+  it("lone CR line breaks: the splice counts rows as the facts do", () => {
+    // Python (and the facts) read a lone CR as a line break. The splice counted rows by LF only,
+    // 4 rows short here, so typing in the comment on the finding's own line looked far from it,
+    // and the finding kept the fingerprint of its line's old text.
+    const w = workspace("lone-cr", { "m.py": "import torch\r\r\r\r\n\n\nasync def handle():\n    torch.mps.synchronize()  # hello\n    return 1\n" }, ["m.py"]);
+    expect(w.first.diagnostics.map((d) => d.code)).toEqual(["MPS006"]);
+    w.edit("m.py", (t) => t.replace("hello", "hello world"));
+  });
 });
 
 describe("splice: an edit as a map of positions", () => {

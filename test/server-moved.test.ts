@@ -255,6 +255,24 @@ describe("language server: moved findings, counterexamples found in review", () 
     expect(w.first.diagnostics.map((d) => d.code)).toEqual(["MPS006"]);
     w.edit("m.py", (t) => t.replace("hello", "hello world"));
   });
+
+  it("a witness that starts in a notebook: the moved finding's message keeps the notebook's cell", () => {
+    // The finding (b.py) is reached from a thread started in a notebook, through a.py. A line
+    // inserted at the top of a.py kept the facts; the moved finding's message was rendered again
+    // from the presented rows without the notebook's cells ("nb.ipynb:4", not "cell 2, line 4").
+    const nb = JSON.stringify({"cells": [{"cell_type": "markdown", "metadata": {}, "source": ["# title\n"]}, {"cell_type": "code", "metadata": {}, "execution_count": null, "outputs": [], "source": ["import threading\n", "from a import work\n", "\n", "threading.Thread(target=work).start()\n"]}], "metadata": {}, "nbformat": 4, "nbformat_minor": 5});
+    const w = workspace(
+      "notebook-witness",
+      {
+        "nb.ipynb": nb,
+        "a.py": "from b import wait\n\n\ndef work():\n    x = 1\n    wait()\n",
+        "b.py": "import torch\n\n\ndef wait():\n    torch.mps.synchronize()\n",
+      },
+      ["a.py", "b.py"],
+    );
+    expect(w.first.diagnostics.map((d) => d.message)).toEqual([expect.stringContaining("nb.ipynb (cell 2, line 4)")]);
+    w.edit("a.py", (t) => "# top\n" + t);
+  });
 });
 
 describe("splice: an edit as a map of positions", () => {

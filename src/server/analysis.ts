@@ -42,6 +42,7 @@ import type { WorkspaceHooks, WorkspaceLint } from "../main.js";
 import type { CliOptions } from "../config/cli-options.js";
 import type { ReportDiagnostic } from "../reporters/types.js";
 import { MemoryFacts } from "./fact-memo.js";
+import { isNotebook } from "../files/notebook.js";
 
 export interface AnalysisRequest {
   /** Workspace folder: linted as `mps-lint <root>` run there would lint it. */
@@ -195,7 +196,9 @@ export class MemoAnalysis implements WorkspaceAnalysis {
     } catch {
       return null; // a finding's position in the replaced text
     }
-    if (same === "same" && !lint.problems.some((p) => p.file === file) && awayFromFindings(lint.diagnostics, oldFacts, file, sp)) {
+    // A moved finding's message is rendered again from its presented rows, which in a notebook
+    // are rows of a cell: one that names a notebook goes through the stages after the engine.
+    if (same === "same" && !lint.problems.some((p) => p.file === file) && awayFromFindings(lint.diagnostics, oldFacts, file, sp) && !lint.diagnostics.some((d) => movePositions(d, file, sp) !== d && namesNotebook(d))) {
       const diagnostics = lint.diagnostics.map((d) => {
         const m = movePositions(d, file, sp);
         return m === d ? d : { ...m, message: renderMessage(m, { cwd: request.root }) };
@@ -247,6 +250,11 @@ function awayFromFindings(diagnostics: readonly ReportDiagnostic[], facts: Modul
       !d.path.some((p) => p.file === file && nearRange(p.range)) &&
       !Object.values(d.data).some((v) => typeof v === "object" && v.file === file && near(v.row, v.row)),
   );
+}
+
+/** Does the finding name a notebook: its file, a witness step or a line of its message. */
+function namesNotebook(d: Diagnostic): boolean {
+  return isNotebook(d.file) || d.path.some((p) => isNotebook(p.file)) || Object.values(d.data).some((v) => typeof v === "object" && isNotebook(v.file));
 }
 
 /** A finding with its positions in `file` moved by the splice (the same object when it has none there). Throws for a position in the replaced text. */

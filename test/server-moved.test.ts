@@ -273,6 +273,24 @@ describe("language server: moved findings, counterexamples found in review", () 
     expect(w.first.diagnostics.map((d) => d.message)).toEqual([expect.stringContaining("nb.ipynb (cell 2, line 4)")]);
     w.edit("a.py", (t) => "# top\n" + t);
   });
+
+  it("a rule's tree of a file kept from an earlier lint still counts as a read of its text", () => {
+    // The rules' syntax trees are cached by facts object, and the server keeps facts objects
+    // between lints: after an edit elsewhere (a lint), MPS001 found the comment that makes the
+    // sync deliberate through the cached tree, the text read went unrecorded, and editing that
+    // comment moved the old finding (still "no fix offered") instead of linting.
+    const w = workspace(
+      "syntax-cache",
+      {
+        "sync.py": "import torch\n\n\ndef wait_all():\n    x = 1\n    # deliberate: waits for all threads\n    torch.mps.synchronize()\n",
+        "main.py": "import threading\nfrom sync import wait_all\n\n\ndef work():\n    wait_all()\n\n\nfor _ in range(4):\n    threading.Thread(target=work).start()\n",
+      },
+      ["sync.py", "main.py"],
+    );
+    expect(w.first.diagnostics.map((d) => d.message)).toEqual([expect.stringContaining("no fix offered")]);
+    expect(w.edit("main.py", (t) => t.replace("    wait_all()", "    y = 2\n    wait_all()")).how).toBe("analysed");
+    w.edit("sync.py", (t) => t.replace("deliberate: waits for all threads", "waits"));
+  });
 });
 
 describe("splice: an edit as a map of positions", () => {

@@ -291,6 +291,23 @@ describe("language server: moved findings, counterexamples found in review", () 
     expect(w.edit("main.py", (t) => t.replace("    wait_all()", "    y = 2\n    wait_all()")).how).toBe("analysed");
     w.edit("sync.py", (t) => t.replace("deliberate: waits for all threads", "waits"));
   });
+
+  it("an open document that starts with a BOM, saved with it: its facts are not the file's", () => {
+    // The file's bytes and the buffer's UTF-8 have one hash, but the file is read without its BOM:
+    // the first lint (from disk) kept facts and a syntax tree one offset short, and later lints
+    // took them for the buffer's (fix offsets 13 where a from-scratch lint says 14).
+    const w = workspace(
+      "bom",
+      {
+        "sync.py": "\uFEFFimport torch\n\n\ndef wait_all():\n    torch.mps.synchronize()\n",
+        "main.py": "import threading\nfrom sync import wait_all\n\n\ndef work():\n    wait_all()\n\n\nfor _ in range(4):\n    threading.Thread(target=work).start()\n",
+      },
+      ["sync.py", "main.py"],
+    );
+    expect(w.first.diagnostics.map((d) => d.code)).toEqual(["MPS001"]);
+    w.edit("main.py", (t) => t + "# x\n");
+    w.edit("main.py", (t) => t.replace("# x\n", ""));
+  });
 });
 
 describe("splice: an edit as a map of positions", () => {

@@ -32,7 +32,7 @@
 
 import { readFileSync } from "node:fs";
 import type { LintProgress } from "../facts/collect.js";
-import { hashBytes, runFactsJob } from "../facts/facts-job.js";
+import { hashText, runFactsJob } from "../facts/facts-job.js";
 import { moveOffset, movePoint, moveRange, sameFactsMoved, spliceBetween, type Splice } from "../facts/splice.js";
 import type { ModuleFacts } from "../facts/model.js";
 import type { LintResult } from "../engine/engine.js";
@@ -43,6 +43,7 @@ import type { CliOptions } from "../config/cli-options.js";
 import type { ReportDiagnostic } from "../reporters/types.js";
 import { MemoryFacts } from "./fact-memo.js";
 import { isNotebook } from "../files/notebook.js";
+import { decodePython } from "../files/source.js";
 
 export interface AnalysisRequest {
   /** Workspace folder: linted as `mps-lint <root>` run there would lint it. */
@@ -175,7 +176,7 @@ export class MemoAnalysis implements WorkspaceAnalysis {
       this.pending!.clear();
       return { diagnostics: lint.diagnostics, problems: lint.problems, how: "moved" };
     }
-    const oldFacts = this.memo.facts(file, hashBytes(before));
+    const oldFacts = this.memo.facts(file, hashText(before));
     const sp = oldFacts ? spliceBetween(before, text) : null;
     if (!oldFacts || !sp) return null;
     if (lint.prefilter && lint.prefilter.test(before) !== lint.prefilter.test(text)) return null;
@@ -273,7 +274,8 @@ function unsaved(overrides: ReadonlyMap<string, string>): Map<string, string> {
   for (const [file, text] of overrides) {
     let disk: string | null = null;
     try {
-      disk = readFileSync(file, "utf8");
+      // As the lint reads the file (a BOM dropped, a coding cookie's encoding).
+      disk = decodePython(readFileSync(file)).text;
     } catch {
       /* not on disk */
     }

@@ -35,7 +35,12 @@ const syntaxCache = new WeakMap<ModuleFacts, Syntax | null>();
 
 /** The parsed file of a rule context, or null when it has syntax errors (no fixes then). */
 export function syntaxOf(ctx: Pick<RuleContext, "facts" | "source">): Syntax | null {
-  if (syntaxCache.has(ctx.facts)) return syntaxCache.get(ctx.facts)!;
+  if (syntaxCache.has(ctx.facts)) {
+    // Still a read of the text: the engine records the files whose text the rules read
+    // (LintResult.textRead), and the language server keeps facts objects from one lint to the next.
+    void ctx.source;
+    return syntaxCache.get(ctx.facts)!;
+  }
   let syn: Syntax | null = null;
   if (ctx.facts.syntaxErrors.length === 0) {
     const src = ctx.source;

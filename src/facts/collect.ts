@@ -13,7 +13,7 @@ import { statSync, readFileSync } from "node:fs";
 import { deserialize } from "node:v8";
 import { isUtf8 } from "node:buffer";
 import type { Cache, ManifestEntry } from "./cache.js";
-import { hashBytes, runFactsJob, type FactsJobResult } from "./facts-job.js";
+import { hashBytes, hashText, runFactsJob, type FactsJobResult } from "./facts-job.js";
 import type { ModuleFacts } from "./model.js";
 import { ParserLoadError } from "./parse.js";
 import type { Prefilter } from "./prefilter.js";
@@ -130,7 +130,7 @@ export class FactStore {
       const file = this.files[i];
       const override = overrides?.get(file);
       if (override !== undefined) {
-        this.hashes[i] = hashBytes(override);
+        this.hashes[i] = hashText(override);
         this.sizes[i] = override.length;
         this.relevant[i] = prefilter ? prefilter.test(override) : true;
         continue;

@@ -77,6 +77,17 @@ export function hashBytes(bytes: Uint8Array | string): string {
   return createHash("sha1").update(bytes).digest("hex");
 }
 
+/**
+ * The content hash of a text given as text (an editor's buffer): its UTF-8 bytes' hash, which is
+ * the hash of a file holding those bytes, unless such a file would be read as another text (a
+ * BOM is dropped, a coding cookie names another encoding): then a hash no file's bytes have, so
+ * that facts kept for the file are not taken for the text, nor the other way round.
+ */
+export function hashText(text: string): string {
+  const bytes = Buffer.from(text, "utf8");
+  return decodePython(bytes).text === text ? hashBytes(bytes) : `text:${hashBytes(bytes)}`;
+}
+
 export function runFactsJob(
   file: string,
   text: string | undefined,
@@ -89,7 +100,7 @@ export function runFactsJob(
   let warning: string | null = null;
   if (text !== undefined) {
     source = text;
-    hash = hashBytes(text);
+    hash = hashText(text);
     const big = tooLarge(Buffer.byteLength(text));
     if (big) return { json: null, hash, warning: null, error: big, parseMs: 0, factsMs: 0 };
   } else {

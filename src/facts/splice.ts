@@ -32,6 +32,11 @@ const BREAK = /[\r\n]/;
 /** The one splice that turns `old` into `next`, when it is one of the two shapes; else null. */
 export function spliceBetween(old: string, next: string): Splice | null {
   if (old === next) return null;
+  // Rows as the facts count them: a lone CR breaks a line (src/facts/extract.ts), and turning it
+  // into a LF keeps every offset and column.
+  old = asFactsSee(old);
+  next = asFactsSee(next);
+  if (old === next) return null;
   const max = Math.min(old.length, next.length);
   let p = 0;
   while (p < max && old.charCodeAt(p) === next.charCodeAt(p)) p++;
@@ -68,6 +73,10 @@ export function spliceBetween(old: string, next: string): Splice | null {
   const toAfter = rowsIn === 0 ? { row: from.row, column: from.column + inserted.length } : { row: from.row + rowsIn, column: inserted.length - lastBreak - 1 };
   const lastRow = removed === "" ? from.row : to.column === 0 ? to.row - 1 : to.row;
   return { start, end, from, to, toAfter, delta: inserted.length - removed.length, firstRow: from.row, lastRow: Math.max(from.row, lastRow) };
+}
+
+function asFactsSee(text: string): string {
+  return text.includes("\r") ? text.replace(/\r(?!\n)/g, "\n") : text;
 }
 
 function pointAt(text: string, offset: number): Position {

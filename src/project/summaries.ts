@@ -65,12 +65,15 @@ export function reachSummary(
  * A witness that `fn` reaches some site: the site, and the callees walked to get there
  * (`chain`, outermost first). Among witnesses the shortest wins, then the one whose calls come
  * first in the source at each step (`order`): a deterministic choice whatever order the
- * functions are solved in.
+ * functions are solved in. Offsets are compared only within one file: where one call runs
+ * callees in different modules, the module loaded first wins (its index comes before the
+ * callee's offsets), so an edit that moves one file's offsets past another's changes no choice
+ * (the language server moves findings over such edits: src/server/analysis.ts).
  */
 export interface Nearest<S> {
   site: S;
   chain: FnRef[];
-  /** Call offsets along the path, zero-padded, for the tie-break. */
+  /** Call offsets along the path, each callee's module index before its offsets, zero-padded, for the tie-break. */
   order: string;
 }
 
@@ -108,7 +111,7 @@ export function nearestSummary<S>(
         for (const t of index.calleesOf(fn.m, call)) {
           if (!enter(t)) continue;
           const inner = get(t);
-          if (inner) best = better(best, { site: inner.site, chain: [t, ...inner.chain], order: `${pad(c.end)}/${inner.order}` });
+          if (inner) best = better(best, { site: inner.site, chain: [t, ...inner.chain], order: `${pad(c.end)}/${pad(t.m)}/${inner.order}` });
         }
       }
       return best;
@@ -146,7 +149,7 @@ export function nearestNodeSummary<S>(
         for (const e of edges) {
           if (e.call !== call || !enter(e.to.fn)) continue;
           const inner = get(e.to);
-          if (inner) best = better(best, { site: inner.site, chain: [e.to.fn, ...inner.chain], order: `${pad(c.end)}/${inner.order}` });
+          if (inner) best = better(best, { site: inner.site, chain: [e.to.fn, ...inner.chain], order: `${pad(c.end)}/${pad(e.to.fn.m)}/${inner.order}` });
         }
       }
       return best;

@@ -32,7 +32,7 @@
 
 import { readFileSync } from "node:fs";
 import type { LintProgress } from "../facts/collect.js";
-import { hashBytes, runFactsJob } from "../facts/facts-job.js";
+import { hashText, runFactsJob } from "../facts/facts-job.js";
 import { moveOffset, movePoint, moveRange, sameFactsMoved, spliceBetween, type Splice } from "../facts/splice.js";
 import type { ModuleFacts } from "../facts/model.js";
 import type { LintResult } from "../engine/engine.js";
@@ -42,6 +42,8 @@ import type { WorkspaceHooks, WorkspaceLint } from "../main.js";
 import type { CliOptions } from "../config/cli-options.js";
 import type { ReportDiagnostic } from "../reporters/types.js";
 import { MemoryFacts } from "./fact-memo.js";
+import { isNotebook } from "../files/notebook.js";
+import { decodePython } from "../files/source.js";
 
 export interface AnalysisRequest {
   /** Workspace folder: linted as `mps-lint <root>` run there would lint it. */
@@ -174,7 +176,7 @@ export class MemoAnalysis implements WorkspaceAnalysis {
       this.pending!.clear();
       return { diagnostics: lint.diagnostics, problems: lint.problems, how: "moved" };
     }
-    const oldFacts = this.memo.facts(file, hashBytes(before));
+    const oldFacts = this.memo.facts(file, hashText(before));
     const sp = oldFacts ? spliceBetween(before, text) : null;
     if (!oldFacts || !sp) return null;
     if (lint.prefilter && lint.prefilter.test(before) !== lint.prefilter.test(text)) return null;
@@ -195,7 +197,9 @@ export class MemoAnalysis implements WorkspaceAnalysis {
     } catch {
       return null; // a finding's position in the replaced text
     }
-    if (same === "same" && !lint.problems.some((p) => p.file === file) && awayFromFindings(lint.diagnostics, oldFacts, file, sp)) {
+    // A moved finding's message is rendered again from its presented rows, which in a notebook
+    // are rows of a cell: one that names a notebook goes through the stages after the engine.
+    if (same === "same" && !lint.problems.some((p) => p.file === file) && awayFromFindings(lint.diagnostics, oldFacts, file, sp) && !lint.diagnostics.some((d) => movePositions(d, file, sp) !== d && namesNotebook(d))) {
       const diagnostics = lint.diagnostics.map((d) => {
         const m = movePositions(d, file, sp);
         return m === d ? d : { ...m, message: renderMessage(m, { cwd: request.root }) };
@@ -249,6 +253,11 @@ function awayFromFindings(diagnostics: readonly ReportDiagnostic[], facts: Modul
   );
 }
 
+/** Does the finding name a notebook: its file, a witness step or a line of its message. */
+function namesNotebook(d: Diagnostic): boolean {
+  return isNotebook(d.file) || d.path.some((p) => isNotebook(p.file)) || Object.values(d.data).some((v) => typeof v === "object" && isNotebook(v.file));
+}
+
 /** A finding with its positions in `file` moved by the splice (the same object when it has none there). Throws for a position in the replaced text. */
 function movePositions<D extends Diagnostic>(d: D, file: string, sp: Splice): D {
   if (d.file !== file && !d.path.some((p) => p.file === file) && !Object.values(d.data).some((v) => typeof v === "object" && v.file === file)) return d;
@@ -265,7 +274,8 @@ function unsaved(overrides: ReadonlyMap<string, string>): Map<string, string> {
   for (const [file, text] of overrides) {
     let disk: string | null = null;
     try {
-      disk = readFileSync(file, "utf8");
+      // As the lint reads the file (a BOM dropped, a coding cookie's encoding).
+      disk = decodePython(readFileSync(file)).text;
     } catch {
       /* not on disk */
     }

@@ -274,6 +274,9 @@ describe("language server: moved findings, counterexamples found in review", () 
     w.edit("a.py", (t) => "# top\n" + t);
   });
 
+  // Four threads run wait_all() of sync.py.
+  const THREADED_MAIN = "import threading\nfrom sync import wait_all\n\n\ndef work():\n    wait_all()\n\n\nfor _ in range(4):\n    threading.Thread(target=work).start()\n";
+
   it("a rule's tree of a file kept from an earlier lint still counts as a read of its text", () => {
     // The rules' syntax trees are cached by facts object, and the server keeps facts objects
     // between lints: after an edit elsewhere (a lint), MPS001 found the comment that makes the
@@ -283,7 +286,7 @@ describe("language server: moved findings, counterexamples found in review", () 
       "syntax-cache",
       {
         "sync.py": "import torch\n\n\ndef wait_all():\n    x = 1\n    # deliberate: waits for all threads\n    torch.mps.synchronize()\n",
-        "main.py": "import threading\nfrom sync import wait_all\n\n\ndef work():\n    wait_all()\n\n\nfor _ in range(4):\n    threading.Thread(target=work).start()\n",
+        "main.py": THREADED_MAIN,
       },
       ["sync.py", "main.py"],
     );
@@ -300,7 +303,7 @@ describe("language server: moved findings, counterexamples found in review", () 
       "bom",
       {
         "sync.py": "\uFEFFimport torch\n\n\ndef wait_all():\n    torch.mps.synchronize()\n",
-        "main.py": "import threading\nfrom sync import wait_all\n\n\ndef work():\n    wait_all()\n\n\nfor _ in range(4):\n    threading.Thread(target=work).start()\n",
+        "main.py": THREADED_MAIN,
       },
       ["sync.py", "main.py"],
     );

@@ -111,7 +111,13 @@ export class MemoAnalysis implements WorkspaceAnalysis {
       return { diagnostics: last.lint.diagnostics, problems: last.lint.problems, how: "reused" };
     }
     if (last && sameOpen && this.pending !== null) {
-      const moved = this.moved(request, control);
+      let moved: AnalysisResult | null = null;
+      try {
+        moved = this.moved(request, control);
+      } catch (e) {
+        // The cut-off is an optimization: whatever goes wrong in it, the lint below decides.
+        if (e instanceof AnalysisCancelled) throw e;
+      }
       if (moved) return moved;
     }
     // First: open documents as saved are linted as the files, which lets the disk cache answer.

@@ -11,7 +11,7 @@ import path from "node:path";
 import fc from "fast-check";
 import { afterAll, describe, expect, it } from "vitest";
 import { discover } from "../src/files/discover.js";
-import { spliceBetween, moveFacts } from "../src/facts/splice.js";
+import { compareMovedFacts, spliceBetween, moveFacts } from "../src/facts/splice.js";
 import { extractFacts } from "../src/facts/extract.js";
 import { lintWorkspace } from "../src/main.js";
 import { MemoAnalysis, type AnalysisResult } from "../src/server/analysis.js";
@@ -322,6 +322,14 @@ describe("splice: an edit as a map of positions", () => {
     const sp = spliceBetween(src, next)!;
     expect(sp).toMatchObject({ firstRow: 3, lastRow: 3, delta: 4 });
     expect(moveFacts(extractFacts(file, src), sp)).toEqual({ ...extractFacts(file, next), scopes: expect.any(Array) });
+    expect(compareMovedFacts(extractFacts(file, src), extractFacts(file, next), sp)).toBe("same");
+  });
+
+  it("tells facts that differ only in their suppression comments from facts that differ", () => {
+    const noqa = src.replace("# note", "# noqa: MPS004");
+    expect(compareMovedFacts(extractFacts(file, src), extractFacts(file, noqa), spliceBetween(src, noqa)!)).toBe("comments");
+    const call = src.replace("    return y\n", "    return h(y)\n");
+    expect(compareMovedFacts(extractFacts(file, src), extractFacts(file, call), spliceBetween(src, call)!)).toBe("different");
   });
 
   it("finds the line start of a line inserted before one of the same indentation", () => {

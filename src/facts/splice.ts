@@ -156,10 +156,23 @@ export function moveFacts(facts: ModuleFacts, sp: Splice): ModuleFacts | null {
   }
 }
 
-/** Are `next`'s facts `old`'s with their positions moved by the splice? */
-export function sameFactsMoved(old: ModuleFacts, next: ModuleFacts, sp: Splice): boolean {
-  const moved = moveFacts(old, sp);
-  return moved !== null && JSON.stringify(moved) === JSON.stringify({ ...next, scopes: next.scopes.map(unstarted) });
+/**
+ * Are `next`'s facts `old`'s with their positions moved by the splice: "same"; the same but for
+ * the suppression comments (no rule reads them: only the stages after the engine do), "comments";
+ * else "different". The old facts are moved once.
+ */
+export function compareMovedFacts(old: ModuleFacts, next: ModuleFacts, sp: Splice): "same" | "comments" | "different" {
+  // Comments apart: an edit may remove or rewrite one (a position in the replaced span).
+  const moved = moveFacts({ ...old, comments: [] }, sp);
+  if (!moved || JSON.stringify(moved) !== JSON.stringify({ ...next, scopes: next.scopes.map(unstarted), comments: [] })) return "different";
+  let comments: ModuleFacts["comments"];
+  try {
+    comments = old.comments.map((c) => ({ ...c, ...movePoint(c, sp) }));
+  } catch (e) {
+    if (e instanceof Inside) return "comments";
+    throw e;
+  }
+  return JSON.stringify(comments) === JSON.stringify(next.comments) ? "same" : "comments";
 }
 
 // The module starts at its first token or comment, so a comment inserted or removed at the top

@@ -33,7 +33,7 @@
 import { readFileSync } from "node:fs";
 import type { LintProgress } from "../facts/collect.js";
 import { hashText, runFactsJob } from "../facts/facts-job.js";
-import { moveOffset, movePoint, moveRange, sameFactsMoved, spliceBetween, type Splice } from "../facts/splice.js";
+import { compareMovedFacts, moveOffset, movePoint, moveRange, spliceBetween, type Splice } from "../facts/splice.js";
 import type { ModuleFacts } from "../facts/model.js";
 import type { LintResult } from "../engine/engine.js";
 import { renderMessage } from "../reporters/message.js";
@@ -188,7 +188,7 @@ export class MemoAnalysis implements WorkspaceAnalysis {
     if (lint.prefilter && lint.prefilter.test(before) !== lint.prefilter.test(text)) return null;
     const job = runFactsJob(file, text, null, "", true);
     if (!job.facts || job.error) return null;
-    const same = compareMoved(oldFacts, job.facts, sp);
+    const same = compareMovedFacts(oldFacts, job.facts, sp);
     if (same === "different") return null;
     this.memo.keep(file, job.hash, job.facts);
     const facts = job.facts;
@@ -205,14 +205,14 @@ export class MemoAnalysis implements WorkspaceAnalysis {
     }
     // A moved finding's message is rendered again from its presented rows, which in a notebook
     // are rows of a cell: one that names a notebook goes through the stages after the engine.
-    if (same === "same" && !lint.problems.some((p) => p.file === file) && awayFromFindings(lint.diagnostics, oldFacts, file, sp) && !lint.diagnostics.some((d) => movePositions(d, file, sp) !== d && namesNotebook(d))) {
-      const diagnostics = lint.diagnostics.map((d) => {
-        const m = movePositions(d, file, sp);
-        return m === d ? d : { ...m, message: renderMessage(m, { cwd: request.root }) };
-      });
-      this.last = { ...last, lint: { ...lint, diagnostics, engine }, texts: new Map(last.texts).set(file, text) };
-      this.pending!.clear();
-      return { diagnostics, problems: lint.problems, how: "moved" };
+    if (same === "same" && !lint.problems.some((p) => p.file === file) && awayFromFindings(lint.diagnostics, oldFacts, file, sp)) {
+      const moved = lint.diagnostics.map((d) => ({ d, m: movePositions(d, file, sp) }));
+      if (!moved.some(({ d, m }) => m !== d && namesNotebook(d))) {
+        const diagnostics = moved.map(({ d, m }) => (m === d ? d : { ...m, message: renderMessage(m, { cwd: request.root }) }));
+        this.last = { ...last, lint: { ...lint, diagnostics, engine }, texts: new Map(last.texts).set(file, text) };
+        this.pending!.clear();
+        return { diagnostics, problems: lint.problems, how: "moved" };
+      }
     }
     const relint = this.run(request.root, request.overrides, request.overrides, control, engine);
     return { diagnostics: relint.diagnostics, problems: relint.problems, how: "moved" };
@@ -233,12 +233,6 @@ export class MemoAnalysis implements WorkspaceAnalysis {
       return false;
     }
   }
-}
-
-/** Are the new facts the old ones moved: "same", "same but the suppression comments" (no rule reads them), or "different". */
-function compareMoved(old: ModuleFacts, next: ModuleFacts, sp: Splice): "same" | "comments" | "different" {
-  if (sameFactsMoved(old, next, sp)) return "same";
-  return sameFactsMoved({ ...old, comments: [] }, { ...next, comments: [] }, sp) ? "comments" : "different";
 }
 
 /**

@@ -168,11 +168,7 @@ export function lintFiles(input: LintInput): LintResult {
       }
     }
     const ruleProblems: FileProblem[] = [];
-    const textRead = new Set<string>();
-    const readText = (f: string) => {
-      textRead.add(f);
-      return store.source(f);
-    };
+    const { textRead, readText } = recordingReads((f) => store.source(f));
     const { diagnostics, demandLoaded } = prefilter ? analyzeOnDemand(store, input, rules, ruleProblems, partial, readText) : analyzeAll(store, input, rules, ruleProblems, readText);
     const loaded = store.loaded();
     const analyzed = loaded.length;
@@ -212,15 +208,23 @@ function recordStats(s: LintStats): void {
   if (s.cachedResult) count("cachedResult");
 }
 
+/** A source function that notes each file whose text it gives (LintResult.textRead). */
+function recordingReads(source: (file: string) => string): { textRead: Set<string>; readText: (file: string) => string } {
+  const textRead = new Set<string>();
+  return {
+    textRead,
+    readText: (f) => {
+      textRead.add(f);
+      return source(f);
+    },
+  };
+}
+
 /** The plain path: every file, parsed in this thread (library default). */
 function lintAll(input: LintInput, rules: readonly Rule[]): LintResult {
   const collected = collectFacts(input.files, { overrides: input.overrides, jobs: 1 });
   const problems = [...collected.problems];
-  const textRead = new Set<string>();
-  const readText = (f: string) => {
-    textRead.add(f);
-    return collected.source(f);
-  };
+  const { textRead, readText } = recordingReads(collected.source);
   const diagnostics = analyze(collected.facts, input, rules, undefined, readText, problems);
   return { diagnostics, files: input.files, problems, facts: collected.facts, source: collected.source, textRead };
 }
